@@ -1,0 +1,5 @@
+import sys
+
+from cnnlint.cli import main
+
+sys.exit(main())

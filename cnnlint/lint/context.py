@@ -1,0 +1,94 @@
+"""Per-file state the engine hands to rules: the tree, imports, ancestors, reporting."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
+
+import libcst as cst
+
+from cnnlint.findings import Fix, Severity
+from cnnlint.lint.tree import ImportTable, children
+
+if TYPE_CHECKING:
+    from cnnlint.lint.rule import Rule, Target
+    from cnnlint.sources.model import SourceFile
+
+
+@dataclass
+class PendingReport:
+    code: str
+    target: "Target"
+    message: str
+    hint: str
+    severity: Severity
+    fix: Optional[Fix]
+
+
+class FileContext:
+    def __init__(self, source: "SourceFile", module: Optional[cst.Module], real_path: str) -> None:
+        self.source = source
+        self.module = module
+        self.real_path = real_path  # the file on disk, for resolving relative paths
+        self.reports: List[PendingReport] = []
+        # files read while linting this one (path -> content hash), for the cache
+        self.related: Dict[str, Optional[str]] = {}
+        # the nodes enclosing the node being visited, outermost first (during the walk)
+        self.ancestors: List[cst.CSTNode] = []
+        self._imports: Optional[ImportTable] = None
+        self._parents: Optional[Dict[int, cst.CSTNode]] = None
+
+    @property
+    def imports(self) -> ImportTable:
+        if self._imports is None:
+            assert self.module is not None
+            self._imports = ImportTable(self.module)
+        return self._imports
+
+    def parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+        """The parent of any node of the tree (computed on first use)."""
+        if self._parents is None:
+            assert self.module is not None
+            parents: Dict[int, cst.CSTNode] = {}
+            stack: List[cst.CSTNode] = [self.module]
+            while stack:
+                current = stack.pop()
+                for child in children(current):
+                    parents[id(child)] = current
+                    stack.append(child)
+            self._parents = parents
+        return self._parents.get(id(node))
+
+    def add(
+        self,
+        rule: "Rule",
+        target: "Target",
+        message: str,
+        hint: str,
+        severity: Severity,
+        fix: Optional[Fix],
+    ) -> None:
+        self.reports.append(PendingReport(rule.code, target, message, hint, severity, fix))
+
+    def read_related(self, path: str) -> Optional[bytes]:
+        """Read another file this one refers to (relative to this file's folder).
+
+        The cache keys this file's result on the related file's content too.
+        """
+        full = os.path.normpath(os.path.join(os.path.dirname(self.real_path), path))
+        try:
+            with open(full, "rb") as fh:
+                data = fh.read(4 * 1024 * 1024)
+        except OSError:
+            self.related[full] = None
+            return None
+        self.related[full] = hashlib.blake2b(data, digest_size=16).hexdigest()
+        return data
+
+
+def span_of(target: "Target", ranges: Dict[int, Tuple[int, int, int, int]]) -> Tuple[int, int, int, int]:
+    if isinstance(target, tuple):
+        return target
+    return ranges.get(id(target), (1, 1, 1, 1))

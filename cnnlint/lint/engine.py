@@ -1,0 +1,177 @@
+"""Lint one source: parse once, walk once, dispatch to the active rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Tuple
+
+import libcst as cst
+
+from cnnlint.findings import Finding, Severity
+from cnnlint.lint.context import FileContext, span_of
+from cnnlint.lint.positions import node_ranges
+from cnnlint.lint.suppress import is_suppressed
+from cnnlint.lint.tree import children
+from cnnlint.sources.model import SourceError, SourceFile
+
+if TYPE_CHECKING:
+    from cnnlint.lint.rule import Rule
+    from cnnlint.sources.manifest import Manifest
+
+PARSE_ERROR = "CNL001"
+
+
+@dataclass
+class FileResult:
+    findings: List[Finding] = field(default_factory=list)
+    # other files read while linting (path -> content hash or None), for the cache
+    related: Dict[str, Optional[str]] = field(default_factory=dict)
+
+
+def source_error(path: str, exc: SourceError, what: str = "cannot read") -> Finding:
+    return Finding(
+        code=PARSE_ERROR,
+        severity=Severity.ERROR,
+        message=f"{what}: {exc.message}",
+        path=path,
+        line=exc.line,
+        column=exc.column,
+        cell=exc.cell,
+        hint="fix or exclude this file; the other files were still linted",
+    )
+
+
+def _parse(source: SourceFile, errors: List[Finding]) -> Optional[cst.Module]:
+    """Parse the source; in notebooks a cell with a syntax error is reported and blanked."""
+    text = source.text
+    for _ in range(64):
+        try:
+            return cst.parse_module(text)
+        except cst.ParserSyntaxError as exc:
+            line, column = exc.editor_line, exc.editor_column
+            cell, cell_line = source.locate(line)
+            message = exc.message.strip().splitlines()[0] if exc.message.strip() else "invalid syntax"
+            errors.append(
+                Finding(
+                    code=PARSE_ERROR,
+                    severity=Severity.ERROR,
+                    message=f"syntax error: {message}",
+                    path=source.path,
+                    line=cell_line,
+                    column=column,
+                    cell=cell,
+                    hint="the file (or cell) was not linted; fix the syntax or exclude it",
+                )
+            )
+            if cell is None or source.line_map is None:
+                return None
+            lines = text.split("\n")
+            for i, (c, _) in enumerate(source.line_map):
+                if c == cell and i < len(lines):
+                    lines[i] = ""
+            text = "\n".join(lines)
+        except RecursionError:
+            errors.append(source_error(source.path, SourceError("too deeply nested to parse"), "cannot parse"))
+            return None
+        except Exception as exc:  # noqa: BLE001 - libcst raises assorted errors on odd input
+            errors.append(source_error(source.path, SourceError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__), "cannot parse"))
+            return None
+    return None
+
+
+def _dispatch_table(rules: Sequence["Rule"]) -> Tuple[Dict[type, List[Callable]], Dict[type, List[Callable]]]:
+    visit: Dict[str, List[Callable]] = {}
+    leave: Dict[str, List[Callable]] = {}
+    for rule in rules:
+        for node_name, (v, l) in type(rule).node_hooks.items():
+            if v:
+                visit.setdefault(node_name, []).append(getattr(rule, v))
+            if l:
+                leave.setdefault(node_name, []).append(getattr(rule, l))
+    return (
+        {getattr(cst, k): fns for k, fns in visit.items()},
+        {getattr(cst, k): fns for k, fns in leave.items()},
+    )
+
+
+def _walk(module: cst.Module, ctx: FileContext, visit: Dict[type, List[Callable]], leave: Dict[type, List[Callable]]) -> None:
+    ancestors = ctx.ancestors
+    _LEAVE = object()
+    stack: List[object] = [module]
+    while stack:
+        node = stack.pop()
+        if node is _LEAVE:
+            done = ancestors.pop()
+            for fn in leave.get(type(done), ()):
+                fn(done)
+            continue
+        for fn in visit.get(type(node), ()):  # type: ignore[arg-type]
+            fn(node)
+        ancestors.append(node)  # type: ignore[arg-type]
+        stack.append(_LEAVE)
+        kids = list(children(node))  # type: ignore[arg-type]
+        kids.reverse()
+        stack.extend(kids)
+
+
+def _resolve(ctx: FileContext, text: str, path: str) -> List[Finding]:
+    nodes = [r.target for r in ctx.reports if isinstance(r.target, cst.CSTNode)]
+    ranges = node_ranges(ctx.module, nodes) if nodes and ctx.module is not None else {}
+    lines = text.split("\n")
+    findings: List[Finding] = []
+    seen = set()
+    for r in ctx.reports:
+        line, column, end_line, end_column = span_of(r.target, ranges)
+        if is_suppressed(lines[line - 1] if 0 < line <= len(lines) else "", r.code):
+            continue
+        cell, cell_line = ctx.source.locate(line) if isinstance(ctx.source, SourceFile) else (None, line)
+        _, cell_end_line = ctx.source.locate(end_line) if isinstance(ctx.source, SourceFile) else (None, end_line)
+        finding = Finding(
+            code=r.code,
+            severity=r.severity,
+            message=r.message,
+            path=path,
+            line=cell_line,
+            column=column,
+            end_line=cell_end_line,
+            end_column=end_column,
+            hint=r.hint,
+            cell=cell,
+            fix=r.fix,
+        )
+        key = (finding.code, finding.line, finding.column, finding.cell, finding.message)
+        if key not in seen:
+            seen.add(key)
+            findings.append(finding)
+    return findings
+
+
+def lint_python(source: SourceFile, rule_classes: Sequence[type], real_path: str) -> FileResult:
+    errors: List[Finding] = []
+    module = _parse(source, errors)
+    result = FileResult(findings=errors)
+    if module is None:
+        return result
+    ctx = FileContext(source, module, real_path)
+    rules = [cls(ctx) for cls in rule_classes if "python" in cls.inputs]
+    visit, leave = _dispatch_table(rules)
+    if visit or leave:
+        _walk(module, ctx, visit, leave)
+    for command in source.shell:
+        for rule in rules:
+            rule.check_shell(command)
+    for rule in rules:
+        rule.finish()
+    result.findings.extend(_resolve(ctx, source.text, source.path))
+    result.related = ctx.related
+    return result
+
+
+def lint_manifest(manifest: "Manifest", rule_classes: Sequence[type], real_path: str) -> FileResult:
+    ctx = FileContext(manifest, None, real_path)  # type: ignore[arg-type]
+    rules = [cls(ctx) for cls in rule_classes if "manifest" in cls.inputs]
+    for rule in rules:
+        rule.check_manifest(manifest)
+    result = FileResult(findings=_resolve(ctx, manifest.text, manifest.path))
+    result.related = ctx.related
+    return result

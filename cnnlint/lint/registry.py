@@ -1,0 +1,66 @@
+"""Every rule cnnlint knows, and selection by code or prefix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, List, Sequence
+
+from cnnlint.findings import Severity
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+    autofix: bool = False
+
+
+# Findings cnnlint makes itself rather than through a rule class.
+BUILTIN = [
+    RuleInfo("CNL001", "unreadable-file", Severity.ERROR, "File cannot be read or parsed"),
+]
+
+
+def rule_classes() -> List[type]:
+    from cnnlint.lint import dependencies, input_pipeline, training_loop
+
+    classes: List[type] = []
+    for module in (input_pipeline, training_loop, dependencies):
+        classes.extend(module.RULES)
+    return sorted(classes, key=lambda c: c.code)
+
+
+def catalog() -> List[RuleInfo]:
+    infos = list(BUILTIN)
+    for cls in rule_classes():
+        infos.append(RuleInfo(cls.code, cls.name, cls.severity, cls.summary, cls.autofix))
+    return sorted(infos, key=lambda i: i.code)
+
+
+def known_codes() -> List[str]:
+    return [info.code for info in catalog()]
+
+
+def check_selectors(selectors: Iterable[str]) -> List[str]:
+    """Selectors that match no known code (so the caller can report them)."""
+    codes = known_codes()
+    return [s for s in selectors if s.upper() != "ALL" and not any(c.startswith(s.upper()) for c in codes)]
+
+
+def matches(code: str, selectors: Sequence[str]) -> bool:
+    return any(s.upper() == "ALL" or code.startswith(s.upper()) for s in selectors)
+
+
+def is_enabled(code: str, select: Sequence[str], ignore: Sequence[str]) -> bool:
+    """Ruff's logic, simplified: the longest matching selector wins; ties go to ignore."""
+    best_select = max((len(s) for s in select if matches(code, [s])), default=-1)
+    best_ignore = max((len(s) for s in ignore if matches(code, [s])), default=-1)
+    if best_select < 0:
+        return False
+    return best_select > best_ignore
+
+
+def active_rules(select: Sequence[str], ignore: Sequence[str]) -> List[type]:
+    return [cls for cls in rule_classes() if is_enabled(cls.code, select, ignore)]

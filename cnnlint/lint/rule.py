@@ -1,0 +1,77 @@
+"""The rule base class: a rule owns judgement, the engine owns traversal.
+
+A rule declares its code, name, severity and one-line summary as class
+attributes, and the node types it wants as methods named `visit_<Node>` /
+`leave_<Node>` (libcst class names). The engine walks each tree once and calls
+the methods of every active rule. Non-Python inputs come through `check_shell`
+(notebook shell commands) and `check_manifest` (requirements, environment.yml).
+`finish` runs after the walk, for rules that judge the whole file.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, Dict, FrozenSet, List, Optional, Tuple, Union
+
+import libcst as cst
+
+from cnnlint.findings import Fix, Severity
+
+if TYPE_CHECKING:
+    from cnnlint.lint.context import FileContext
+    from cnnlint.sources.manifest import Manifest
+    from cnnlint.sources.model import ShellCommand
+
+# where a report points: a node, or an explicit (line, column, end_line, end_column)
+Target = Union[cst.CSTNode, Tuple[int, int, int, int]]
+
+
+class Rule:
+    code: ClassVar[str]
+    name: ClassVar[str]
+    severity: ClassVar[Severity]
+    summary: ClassVar[str]
+    autofix: ClassVar[bool] = False
+    # which inputs the rule looks at: "python" (scripts and notebooks), "manifest"
+    inputs: ClassVar[FrozenSet[str]] = frozenset({"python"})
+    # filled by __init_subclass__: libcst node class name -> (visit method, leave method)
+    node_hooks: ClassVar[Dict[str, Tuple[Optional[str], Optional[str]]]] = {}
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        hooks: Dict[str, Tuple[Optional[str], Optional[str]]] = {}
+        for attr in dir(cls):
+            for prefix in ("visit_", "leave_"):
+                if attr.startswith(prefix):
+                    node_name = attr[len(prefix) :]
+                    if not isinstance(getattr(cst, node_name, None), type):
+                        raise TypeError(f"{cls.__name__}.{attr}: no libcst node {node_name}")
+                    visit, leave = hooks.get(node_name, (None, None))
+                    hooks[node_name] = (attr, leave) if prefix == "visit_" else (visit, attr)
+        cls.node_hooks = hooks
+
+    def __init__(self, ctx: "FileContext") -> None:
+        self.ctx = ctx
+
+    def report(
+        self,
+        target: Target,
+        message: str,
+        hint: str = "",
+        *,
+        severity: Optional[Severity] = None,
+        fix: Optional[Fix] = None,
+    ) -> None:
+        self.ctx.add(self, target, message, hint, severity or self.severity, fix)
+
+    # hooks for non-CST input; the engine calls them when the rule declares the input
+    def check_shell(self, command: "ShellCommand") -> None:
+        """A notebook shell command (`!pip install x`)."""
+
+    def check_manifest(self, manifest: "Manifest") -> None:
+        """A dependency manifest (requirements file, environment.yml)."""
+
+    def finish(self) -> None:
+        """Called once after the walk (Python inputs only)."""
+
+
+RuleList = List[type]

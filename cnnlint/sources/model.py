@@ -1,0 +1,62 @@
+"""What a source reader hands to the linter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import List, Optional, Tuple
+
+
+class SourceError(Exception):
+    """A file that cannot be read or parsed; becomes a CNL001 finding."""
+
+    def __init__(
+        self, message: str, line: int = 1, column: int = 1, cell: Optional[int] = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+        self.cell = cell
+
+
+@dataclass(frozen=True)
+class ShellCommand:
+    """A shell command in a notebook (`!cmd`, `%pip ...`, a `%%bash` cell line).
+
+    `line`/`column` are in the parsed text (notebooks: the joined cells), 1-based;
+    `column` points at the command itself, after the `!` or `%`.
+    """
+
+    line: int
+    column: int
+    text: str
+    end_line: int
+    end_column: int
+
+
+@dataclass
+class SourceFile:
+    """Python code ready for parsing, with a map back to notebook cells."""
+
+    path: str
+    kind: str  # "python" | "notebook"
+    text: str
+    shell: List[ShellCommand] = field(default_factory=list)
+    # notebooks: for each line of `text` (index line-1): (cell number, line in cell)
+    line_map: Optional[List[Tuple[int, int]]] = None
+    # notebooks: cell number -> its raw source lines, for snippets
+    cells: Optional[dict] = None
+
+    def locate(self, line: int) -> Tuple[Optional[int], int]:
+        """Map a line of `text` to (cell, line in cell); cell is None for scripts."""
+        if self.line_map is None:
+            return None, line
+        if 1 <= line <= len(self.line_map):
+            return self.line_map[line - 1]
+        if self.line_map:
+            cell, cell_line = self.line_map[-1]
+            return cell, cell_line + (line - len(self.line_map))
+        return None, line
+
+    def lines(self) -> List[str]:
+        return self.text.splitlines()

@@ -1,0 +1,63 @@
+"""Every rules/*.md page: header matches the rule, bad examples raise exactly its code, good ones nothing."""
+
+import os
+
+import pytest
+
+from cnnlint.lint.pages import examples, header_fields, notebook_from_cells
+from cnnlint.lint.registry import catalog
+from conftest import ROOT, lint_text
+
+RULES_DIR = os.path.join(ROOT, "rules")
+CATALOG = {info.code: info for info in catalog()}
+PAGES = sorted(f[:-3] for f in os.listdir(RULES_DIR) if f.endswith(".md") and f.startswith("CNL"))
+
+
+def _read(code):
+    with open(os.path.join(RULES_DIR, f"{code}.md"), encoding="utf-8") as fh:
+        return fh.read()
+
+
+def test_every_rule_has_a_page_and_every_page_a_rule():
+    assert sorted(CATALOG) == PAGES
+
+
+@pytest.mark.parametrize("code", PAGES)
+def test_page_header_matches_rule(code):
+    text = _read(code)
+    fields = header_fields(text)
+    info = CATALOG[code]
+    assert text.startswith(f"# {code}: {info.name}\n")
+    assert fields["code"] == code
+    assert fields["name"] == info.name
+    assert fields["severity"].split()[0] == info.severity.value
+    assert fields["autofix"].split()[0] == ("yes" if info.autofix else "no")
+    for section in ("## What it does", "## Why is this bad?", "## Example", "## Use instead"):
+        assert section in text, section
+
+
+def _cases():
+    for code in PAGES:
+        if code == "CNL001":
+            continue
+        for ex in examples(_read(code)):
+            yield pytest.param(code, ex, id=f"{code}-{ex.kind}-line{ex.line}")
+
+
+@pytest.mark.parametrize("code,example", list(_cases()))
+def test_page_example(code, example):
+    text = example.code
+    if example.language == "notebook":
+        text = notebook_from_cells(text)
+    found = lint_text(text, example.path)
+    if example.kind == "bad":
+        assert found, f"{code} bad example at line {example.line} raised nothing"
+        assert {f.code for f in found} == {code}, [f"{f.code} {f.message}" for f in found]
+    else:
+        assert found == [], [f"{f.code} {f.message}" for f in found]
+
+
+@pytest.mark.parametrize("code", [c for c in PAGES if c != "CNL001"])
+def test_page_has_bad_and_good_examples(code):
+    kinds = {ex.kind for ex in examples(_read(code))}
+    assert kinds == {"bad", "good"}
