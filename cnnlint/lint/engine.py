@@ -48,9 +48,8 @@ def _parse(source: SourceFile, errors: List[Finding]) -> Optional[cst.Module]:
         try:
             return cst.parse_module(text)
         except cst.ParserSyntaxError as exc:
-            line, column = exc.editor_line, exc.editor_column
+            line, column, message = _syntax_error(text, exc)
             cell, cell_line = source.locate(line)
-            message = exc.message.strip().splitlines()[0] if exc.message.strip() else "invalid syntax"
             errors.append(
                 Finding(
                     code=PARSE_ERROR,
@@ -77,6 +76,24 @@ def _parse(source: SourceFile, errors: List[Finding]) -> Optional[cst.Module]:
             errors.append(source_error(source.path, SourceError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__), "cannot parse"))
             return None
     return None
+
+
+def _syntax_error(text: str, exc: "cst.ParserSyntaxError") -> Tuple[int, int, str]:
+    """Line, column and message for a syntax error, in CPython's words where it agrees."""
+    import ast
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(text)
+    except SyntaxError as err:
+        if err.lineno:
+            return err.lineno, max(err.offset or 1, 1), err.msg
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    message = exc.message.strip().splitlines()[0] if exc.message.strip() else "invalid syntax"
+    return exc.editor_line, exc.editor_column, message
 
 
 def _dispatch_table(rules: Sequence["Rule"]) -> Tuple[Dict[type, List[Callable]], Dict[type, List[Callable]]]:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import codecs
 import io
+import re
 import tokenize
 
 from cnnlint.sources.model import SourceError, SourceFile
+
+
+_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=]", re.MULTILINE)
 
 
 def decode_python(data: bytes) -> str:
@@ -16,7 +20,9 @@ def decode_python(data: bytes) -> str:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:
-        raise SourceError(f"invalid encoding declaration: {exc}") from None
+        if _COOKIE.search(b"\n".join(data.split(b"\n", 2)[:2])):
+            raise SourceError(f"invalid encoding declaration: {exc}") from None
+        encoding = "utf-8"  # no coding line; the first line is just not UTF-8
     try:
         codecs.lookup(encoding)
     except LookupError:
@@ -26,9 +32,9 @@ def decode_python(data: bytes) -> str:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        where = "no coding line, so it must be UTF-8" if encoding == "utf-8" else encoding
+        where = "UTF-8 (the file has no coding line)" if encoding == "utf-8" else encoding
         raise SourceError(
-            f"cannot decode byte 0x{data[exc.start]:02x} ({where}); "
+            f"byte 0x{data[exc.start]:02x} is not valid {where}; "
             "add a PEP 263 coding line or re-save the file as UTF-8",
             line,
             column,

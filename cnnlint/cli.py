@@ -1,0 +1,217 @@
+"""Command line: `cnnlint [PATH ...]`, `cnnlint rules`, `cnnlint explain CODE`, `cnnlint demo [DIR]`.
+
+Exit status: 0 nothing at or above the failing severity, 1 findings,
+2 usage, configuration or internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import List, Optional, Sequence
+
+from cnnlint import __version__
+from cnnlint.config import Config, ConfigError, load_config
+from cnnlint.findings import Finding, Severity
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+SUBCOMMANDS = ("rules", "explain", "demo")
+
+
+def _codes(text: str) -> List[str]:
+    return [c.strip().upper() for c in text.split(",") if c.strip()]
+
+
+def _lint_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="cnnlint",
+        description="Pre-flight checks for CNN training code: scripts, notebooks, requirements.",
+        epilog="Other commands: `cnnlint rules`, `cnnlint explain CODE`, `cnnlint demo [DIR]`. "
+        "Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage or internal error.",
+    )
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: .)")
+    p.add_argument("--select", type=_codes, metavar="CODES", help="comma-separated codes or prefixes, e.g. CNL2,CNL401")
+    p.add_argument("--ignore", type=_codes, metavar="CODES", help="codes or prefixes to skip")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE")
+    p.add_argument("--config", metavar="FILE", help="settings file (default: nearest pyproject.toml with [tool.cnnlint])")
+    p.add_argument("--fail-on", choices=("error", "warning", "info"), help="lowest severity that exits 1 (default: warning)")
+    p.add_argument("--no-cache", action="store_true", help="lint every file afresh, without reading or writing the cache")
+    p.add_argument("-q", "--quiet", action="store_true", help="print findings only: no hints, snippets or summary")
+    p.add_argument("--version", action="version", version=f"cnnlint {__version__}")
+    return p
+
+
+def _error(message: str) -> int:
+    print(f"cnnlint: error: {message}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def _apply_flags(config: Config, args: argparse.Namespace) -> None:
+    from cnnlint.lint.registry import check_selectors
+
+    for name in ("select", "ignore"):
+        values = getattr(args, name)
+        if values is not None:
+            unknown = check_selectors(values)
+            if unknown:
+                raise ConfigError(f"--{name}: unknown rule code or prefix {', '.join(unknown)}")
+            setattr(config, name, values)
+    if args.fail_on:
+        config.fail_on = Severity.parse(args.fail_on)
+
+
+def _keep(finding: Finding, config: Config) -> bool:
+    from cnnlint.lint.registry import is_enabled, matches
+    from cnnlint.sources.walk import glob_matches
+
+    if finding.code == "CNL001":
+        enabled = not matches(finding.code, config.ignore)
+    else:
+        enabled = is_enabled(finding.code, config.select, config.ignore)
+    if not enabled:
+        return False
+    if config.per_file_ignores:
+        rel = os.path.relpath(os.path.abspath(finding.path), config.root)
+        for pattern, codes in config.per_file_ignores.items():
+            if glob_matches(rel, pattern) and matches(finding.code, codes):
+                return False
+    return True
+
+
+def run_lint(args: argparse.Namespace, out=None) -> int:
+    from cnnlint.lint.cache import LintCache
+    from cnnlint.lint.runner import lint_targets
+    from cnnlint.sources.walk import discover
+
+    paths = args.paths or ["."]
+    config = load_config(paths, args.config)
+    _apply_flags(config, args)
+    targets, errors = discover(paths, config.exclude, config.root, config.respect_gitignore)
+    cache = None
+    if not args.no_cache:
+        folder = config.cache_dir or os.path.join(config.root, ".cnnlint_cache")
+        cache = LintCache(os.path.join(os.path.abspath(folder), "v1"))
+    run = lint_targets(targets, config.fingerprint(), config.max_file_size, cache)
+    findings = sorted((f for f in errors + run.findings if _keep(f, config)), key=Finding.sort_key)
+    files = run.files + len({f.path for f in errors})
+    report = _render(findings, files, args, out)
+    _write(report, args.output, out)
+    for message in run.internal_errors:
+        print(f"cnnlint: {message}", file=sys.stderr)
+    if run.internal_errors:
+        return EXIT_ERROR
+    if any(f.severity.rank >= config.fail_on.rank for f in findings):
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def _render(findings: List[Finding], files: int, args: argparse.Namespace, out) -> str:
+    if args.format == "json":
+        from cnnlint.report.json_format import render_json
+
+        return render_json(findings, files)
+    from cnnlint.report.text import render_text, use_color
+
+    stream = out or sys.stdout
+    tty = args.output is None and use_color(stream)
+    report = render_text(findings, files, color=tty, snippets=tty, quiet=args.quiet)
+    if not findings and not args.quiet:
+        print(f"All checks passed ({files} file{'s' if files != 1 else ''}).", file=sys.stderr)
+    return report
+
+
+def _write(report: str, output: Optional[str], out) -> None:
+    if output:
+        try:
+            with open(output, "w", encoding="utf-8") as fh:
+                fh.write(report)
+        except OSError as exc:
+            raise ConfigError(f"--output {output}: {exc.strerror or exc}") from None
+    else:
+        (out or sys.stdout).write(report)
+
+
+def cmd_rules(argv: Sequence[str]) -> int:
+    from cnnlint.lint.registry import catalog
+
+    p = argparse.ArgumentParser(prog="cnnlint rules", description="List the rules.")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    args = p.parse_args(argv)
+    infos = catalog()
+    if args.format == "json":
+        import json
+
+        print(json.dumps([{"code": i.code, "name": i.name, "severity": i.severity.value,
+                           "autofix": i.autofix, "summary": i.summary} for i in infos], indent=2))
+        return EXIT_OK
+    families = {"0": "cnnlint itself", "1": "input pipeline", "2": "training loop",
+                "3": "model, loss and optimizer", "4": "environment and dependencies",
+                "5": "dataset", "6": "code versus data", "7": "runtime probe"}
+    current = None
+    for info in infos:
+        family = info.code[3]
+        if family != current:
+            current = family
+            print(f"{'' if info is infos[0] else chr(10)}CNL{family}xx {families.get(family, '')}")
+        fix = "fix" if info.autofix else "   "
+        print(f"  {info.code}  {info.severity.value:<7}  {fix}  {info.name:<32} {info.summary}")
+    return EXIT_OK
+
+
+def cmd_explain(argv: Sequence[str]) -> int:
+    from cnnlint.lint.pages import page_path
+    from cnnlint.lint.registry import known_codes
+
+    p = argparse.ArgumentParser(prog="cnnlint explain", description="Print a rule's documentation.")
+    p.add_argument("code")
+    args = p.parse_args(argv)
+    code = args.code.upper()
+    if code not in known_codes():
+        return _error(f"unknown rule {args.code!r}; `cnnlint rules` lists them")
+    path = page_path(code)
+    if path is None:
+        return _error(f"the page for {code} is missing from this installation")
+    with open(path, encoding="utf-8") as fh:
+        sys.stdout.write(fh.read())
+    return EXIT_OK
+
+
+def cmd_demo(argv: Sequence[str]) -> int:
+    from cnnlint.demo import write_demo
+
+    p = argparse.ArgumentParser(
+        prog="cnnlint demo",
+        description="Write a small flawed training project and lint it.",
+    )
+    p.add_argument("dir", nargs="?", help="where to write it (default: a new temporary folder)")
+    args = p.parse_args(argv)
+    try:
+        folder = write_demo(args.dir)
+    except OSError as exc:
+        return _error(f"cannot write the demo project: {exc}")
+    print(f"Demo project written to {folder}; linting it with `cnnlint {folder}`:\n")
+    lint_args = _lint_parser().parse_args([folder, "--no-cache"])
+    status = run_lint(lint_args)
+    return EXIT_OK if status in (EXIT_OK, EXIT_FINDINGS) else status
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and argv[0] in SUBCOMMANDS:
+            return {"rules": cmd_rules, "explain": cmd_explain, "demo": cmd_demo}[argv[0]](argv[1:])
+        args = _lint_parser().parse_args(argv)
+        return run_lint(args)
+    except ConfigError as exc:
+        return _error(str(exc))
+    except KeyboardInterrupt:
+        print("cnnlint: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

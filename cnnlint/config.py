@@ -1,0 +1,173 @@
+"""[tool.cnnlint] in the nearest pyproject.toml, overridden by command-line flags."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence
+
+from cnnlint.findings import Severity
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python < 3.11
+    import tomli as tomllib
+
+
+class ConfigError(Exception):
+    """A configuration problem: reported on one line, exit status 2."""
+
+
+@dataclass
+class Config:
+    select: List[str] = field(default_factory=lambda: ["ALL"])
+    ignore: List[str] = field(default_factory=list)
+    per_file_ignores: Dict[str, List[str]] = field(default_factory=dict)
+    exclude: List[str] = field(default_factory=list)
+    fail_on: Severity = Severity.WARNING
+    respect_gitignore: bool = True
+    cache_dir: Optional[str] = None
+    max_file_size: int = 4 * 1024 * 1024
+    # the folder patterns are relative to (the config file's folder, or the cwd)
+    root: str = field(default_factory=os.getcwd)
+    path: Optional[str] = None  # the file the settings came from
+
+    def fingerprint(self) -> str:
+        """What, besides a file's content, changes its lint result (for the cache)."""
+        return f"max_file_size={self.max_file_size}"
+
+
+_KEYS = {
+    "select": "codes",
+    "ignore": "codes",
+    "per-file-ignores": "per-file",
+    "exclude": "strings",
+    "fail-on": "severity",
+    "respect-gitignore": "bool",
+    "cache-dir": "string",
+    "max-file-size": "int",
+}
+
+
+def find_config(start: str) -> Optional[str]:
+    """The nearest pyproject.toml with a [tool.cnnlint] table, from `start` upwards."""
+    current = os.path.abspath(start)
+    if not os.path.isdir(current):
+        current = os.path.dirname(current)
+    while True:
+        candidate = os.path.join(current, "pyproject.toml")
+        if os.path.isfile(candidate):
+            try:
+                with open(candidate, "rb") as fh:
+                    data = tomllib.load(fh)
+            except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+                data = None
+                if _mentions_cnnlint(candidate):
+                    return candidate  # let load_config report the parse error
+            if data is not None and "cnnlint" in (data.get("tool") or {}):
+                return candidate
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent
+
+
+def _mentions_cnnlint(path: str) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return b"[tool.cnnlint" in fh.read(1 << 20)
+    except OSError:
+        return False
+
+
+def _table(path: str) -> dict:
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    tool = data.get("tool")
+    if isinstance(tool, dict) and "cnnlint" in tool:
+        table = tool["cnnlint"]
+    elif os.path.basename(path) == "pyproject.toml":
+        table = {}
+    else:
+        table = data  # a dedicated cnnlint.toml: settings at the top level
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.cnnlint] must be a table")
+    return table
+
+
+def _check_codes(path: str, key: str, values: Sequence[str]) -> List[str]:
+    from cnnlint.lint.registry import check_selectors
+
+    unknown = check_selectors(values)
+    if unknown:
+        raise ConfigError(f"{path}: {key}: unknown rule code or prefix {', '.join(unknown)}")
+    return [v.upper() for v in values]
+
+
+def _string_list(path: str, key: str, value: object) -> List[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{path}: {key} must be a list of strings")
+    return list(value)
+
+
+def apply_table(config: Config, table: dict, where: str) -> None:
+    for key, value in table.items():
+        kind = _KEYS.get(key)
+        if kind is None:
+            hint = ""
+            if key.replace("_", "-") in _KEYS:
+                hint = f" (did you mean {key.replace('_', '-')!r}?)"
+            raise ConfigError(
+                f"{where}: unknown key {key!r} in [tool.cnnlint]{hint}; "
+                f"known keys: {', '.join(sorted(_KEYS))}"
+            )
+        if kind == "codes":
+            setattr(config, key, _check_codes(where, key, _string_list(where, key, value)))
+        elif kind == "strings":
+            config.exclude = _string_list(where, key, value)
+        elif kind == "per-file":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}: per-file-ignores must be a table of glob = [codes]")
+            config.per_file_ignores = {
+                glob: _check_codes(where, f"per-file-ignores[{glob!r}]", _string_list(where, key, codes))
+                for glob, codes in value.items()
+            }
+        elif kind == "severity":
+            try:
+                config.fail_on = Severity.parse(str(value))
+            except ValueError as exc:
+                raise ConfigError(f"{where}: fail-on: {exc}") from None
+        elif kind == "bool":
+            if not isinstance(value, bool):
+                raise ConfigError(f"{where}: {key} must be true or false")
+            config.respect_gitignore = value
+        elif kind == "string":
+            if not isinstance(value, str):
+                raise ConfigError(f"{where}: {key} must be a string")
+            config.cache_dir = value
+        elif kind == "int":
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ConfigError(f"{where}: {key} must be a positive integer (bytes)")
+            config.max_file_size = value
+
+
+def load_config(paths: Sequence[str], config_file: Optional[str] = None) -> Config:
+    config = Config()
+    if config_file is None:
+        start = paths[0] if paths else os.getcwd()
+        config_file = find_config(start if os.path.exists(start) else os.getcwd())
+    if config_file is not None:
+        apply_table(config, _table(config_file), config_file)
+        config.path = config_file
+        config.root = os.path.dirname(os.path.abspath(config_file))
+    return config

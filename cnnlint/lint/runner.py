@@ -1,0 +1,143 @@
+"""Lint many files: cache lookups, then the misses in parallel across cores."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from cnnlint.findings import Finding, Severity
+from cnnlint.lint.cache import LintCache, content_key
+from cnnlint.sources.walk import Target
+
+_READ_LIMIT = 256 * 1024 * 1024
+
+
+@dataclass
+class LintRun:
+    findings: List[Finding] = field(default_factory=list)
+    files: int = 0
+    internal_errors: List[str] = field(default_factory=list)
+
+
+def _too_large(target: Target, size: int, limit: int) -> Finding:
+    return Finding(
+        code="CNL001",
+        severity=Severity.WARNING,
+        message=f"file too large to lint ({size / 2**20:.1f} MiB of code; max-file-size is {limit / 2**20:.1f} MiB)",
+        path=target.path,
+        hint="exclude generated files, or raise max-file-size in [tool.cnnlint]",
+    )
+
+
+def lint_one(target: Target, data: bytes, max_size: int) -> Tuple[List[dict], Dict[str, Optional[str]], Optional[str]]:
+    """(finding dicts, related files, internal error) for one file. Runs in workers."""
+    from cnnlint.lint.engine import lint_manifest, lint_python, source_error
+    from cnnlint.lint.registry import rule_classes
+    from cnnlint.sources.model import SourceError
+    from cnnlint.sources.read import read_source
+
+    try:
+        try:
+            source = read_source(target.path, data)
+        except SourceError as exc:
+            return [dict(source_error(target.path, exc).to_dict(), path="")], {}, None
+        if source is None:
+            return [], {}, None
+        rules = rule_classes()
+        if target.kind in ("python", "notebook"):
+            size = len(source.text.encode("utf-8", "surrogateescape"))
+            if size > max_size:
+                return [dict(_too_large(target, size, max_size).to_dict(), path="")], {}, None
+            result = lint_python(source, rules, target.real_path)
+        else:
+            result = lint_manifest(source, rules, target.real_path)
+        own = [dict(f.to_dict(), path="") if f.path == target.path else f.to_dict() for f in result.findings]
+        return own, result.related, None
+    except RecursionError:
+        finding = Finding("CNL001", Severity.ERROR, "cannot parse: too deeply nested", "")
+        return [finding.to_dict()], {}, None
+    except Exception as exc:  # noqa: BLE001 - a rule bug must not stop the run
+        return [], {}, f"{target.path}: internal error: {type(exc).__name__}: {exc}"
+
+
+def _work(item: Tuple[int, Target, bytes, int]) -> Tuple[int, List[dict], Dict[str, Optional[str]], Optional[str]]:
+    index, target, data, max_size = item
+    findings, related, error = lint_one(target, data, max_size)
+    return index, findings, related, error
+
+
+def _read(target: Target) -> Tuple[Optional[bytes], Optional[Finding]]:
+    from cnnlint.sources.walk import unreadable, _os_reason
+
+    try:
+        with open(target.real_path, "rb") as fh:
+            return fh.read(_READ_LIMIT), None
+    except OSError as exc:
+        return None, unreadable(target.path, _os_reason(exc))
+
+
+def _pool(jobs: int):
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods and sys.platform != "darwin" else None)
+    return ctx.Pool(processes=jobs)
+
+
+def lint_targets(
+    targets: Sequence[Target],
+    fingerprint: str,
+    max_size: int,
+    cache: Optional[LintCache],
+    jobs: Optional[int] = None,
+) -> LintRun:
+    run = LintRun()
+    pending: List[Tuple[int, Target, bytes, int]] = []
+    keys: Dict[int, str] = {}
+    per_file: Dict[int, List[dict]] = {}
+    for index, target in enumerate(targets):
+        data, error = _read(target)
+        if error is not None:
+            run.findings.append(error)
+            continue
+        assert data is not None
+        run.files += 1
+        key = content_key(target.kind, target.real_path, data, fingerprint)
+        keys[index] = key
+        hit = cache.get(key) if cache is not None else None
+        if hit is not None:
+            per_file[index] = hit[0]
+        else:
+            pending.append((index, target, data, max_size))
+
+    jobs = jobs or os.cpu_count() or 1
+    if pending:
+        if jobs > 1 and len(pending) >= 4:
+            # load the heavy modules once, before forking, so workers share them
+            from cnnlint.lint import engine, registry  # noqa: F401
+
+            registry.rule_classes()
+            pending.sort(key=lambda item: -len(item[2]))
+            with _pool(min(jobs, len(pending))) as pool:
+                results = list(pool.imap_unordered(_work, pending, chunksize=1))
+        else:
+            results = [_work(item) for item in pending]
+        for index, findings, related, error in results:
+            if error is not None:
+                run.internal_errors.append(error)
+                continue
+            per_file[index] = findings
+            if cache is not None:
+                cache.put(keys[index], findings, related)
+
+    for index in sorted(per_file):
+        target = targets[index]
+        for d in per_file[index]:
+            finding = Finding.from_dict(d)
+            if not finding.path:
+                finding.path = target.path
+            run.findings.append(finding)
+    if cache is not None:
+        cache.save()
+    return run

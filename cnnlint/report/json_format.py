@@ -1,0 +1,23 @@
+"""--format json: one object; later capabilities add top-level keys beside findings."""
+
+from __future__ import annotations
+
+import json
+from typing import Dict, List
+
+from cnnlint import __version__
+from cnnlint.findings import Finding
+from cnnlint.report.summary import summarize
+
+FINDING_KEYS = ("code", "severity", "message", "hint", "path", "line", "column", "end_line", "end_column", "cell")
+
+
+def render_json(findings: List[Finding], files: int, extra: Dict[str, object] = None) -> str:
+    doc: Dict[str, object] = {
+        "version": __version__,
+        "findings": [{k: f.to_dict()[k] for k in FINDING_KEYS} for f in findings],
+        "summary": summarize(findings, files),
+    }
+    if extra:
+        doc.update(extra)
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,110 @@
+"""--format text: `path:line:col: CODE [severity] message`, a hint, and on a terminal a snippet."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Dict, List, Optional
+
+from cnnlint.findings import Finding
+from cnnlint.report.summary import summarize
+
+_COLORS = {"error": "31", "warning": "33", "info": "36", "bold": "1", "dim": "2", "code": "1;35"}
+
+
+def use_color(stream) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return bool(getattr(stream, "isatty", lambda: False)()) and os.environ.get("TERM") != "dumb"
+
+
+class _Lines:
+    """Source lines for snippets, read on demand (cells for notebooks)."""
+
+    def __init__(self) -> None:
+        self._files: Dict[str, Optional[object]] = {}
+
+    def get(self, f: Finding) -> Optional[str]:
+        if f.path not in self._files:
+            self._files[f.path] = self._load(f.path)
+        data = self._files[f.path]
+        if data is None:
+            return None
+        if f.cell is not None:
+            if not isinstance(data, dict):
+                return None
+            lines = data.get(f.cell)
+        else:
+            lines = data if isinstance(data, list) else None
+        if lines is None or not 0 < f.line <= len(lines):
+            return None
+        return lines[f.line - 1]
+
+    @staticmethod
+    def _load(path: str):
+        try:
+            with open(path, "rb") as fh:
+                raw = fh.read(8 * 1024 * 1024)
+            text = raw.decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        if path.endswith(".ipynb"):
+            try:
+                nb = json.loads(text)
+                cells = {}
+                for i, cell in enumerate(nb.get("cells", []), start=1):
+                    src = cell.get("source", "")
+                    cells[i] = ("".join(src) if isinstance(src, list) else src).splitlines()
+                return cells
+            except (ValueError, AttributeError, TypeError):
+                return None
+        return text.splitlines()
+
+
+def render_text(
+    findings: List[Finding],
+    files: int,
+    *,
+    color: bool = False,
+    snippets: bool = False,
+    quiet: bool = False,
+) -> str:
+    def paint(text: str, style: str) -> str:
+        return f"\x1b[{_COLORS[style]}m{text}\x1b[0m" if color else text
+
+    out: List[str] = []
+    lines = _Lines()
+    for f in findings:
+        sev = f.severity.value
+        out.append(
+            f"{paint(f.location(), 'bold')}: {paint(f.code, 'code')} "
+            f"{paint('[' + sev + ']', sev)} {f.message}"
+        )
+        if quiet:
+            continue
+        if f.hint:
+            out.append(f"  {paint('hint:', 'dim')} {f.hint}")
+        if snippets:
+            src = lines.get(f)
+            if src is not None and src.strip():
+                gutter = f"{f.line:>5} | "
+                out.append(paint(gutter, "dim") + src.rstrip())
+                start = max(f.column - 1, 0)
+                if f.end_line == f.line and f.end_column and f.end_column > f.column:
+                    width = f.end_column - f.column
+                else:
+                    width = max(len(src.rstrip()) - start, 1)
+                pad = " " * (len(gutter) - 2)
+                out.append(paint(pad + "| ", "dim") + " " * start + paint("^" * width, sev))
+    if not quiet and findings:
+        s = summarize(findings, files)
+        parts = [f"{s[k]} {name}" for k, name in (("errors", "error"), ("warnings", "warning"), ("info", "info")) if s[k]]
+        parts = [p + ("s" if not p.startswith("1 ") and not p.endswith("info") else "") for p in parts]
+        noun = "finding" if len(findings) == 1 else "findings"
+        out.append(
+            f"Found {len(findings)} {noun} ({', '.join(parts)}) in {s['files_with_findings']} of {files} "
+            f"file{'s' if files != 1 else ''}."
+        )
+    return "\n".join(out) + ("\n" if out else "")

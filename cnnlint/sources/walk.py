@@ -1,0 +1,211 @@
+"""Turn command-line paths into the files to lint.
+
+Directories are walked (symbolic links followed, loops detected), skipping VCS
+folders, virtual environments, caches, node_modules and what .gitignore files
+ignore. Explicitly named files are linted whatever their location, unless the
+configuration's `exclude` matches them.
+"""
+
+from __future__ import annotations
+
+import errno
+import fnmatch
+import os
+import stat
+from dataclasses import dataclass
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+from cnnlint.findings import Finding, Severity
+from cnnlint.sources.read import classify
+
+SKIP_DIRS = {
+    ".bzr", ".direnv", ".eggs", ".git", ".git-rewrite", ".hg", ".ipynb_checkpoints",
+    ".mypy_cache", ".nox", ".pants.d", ".pyenv", ".pytest_cache", ".pytype", ".ruff_cache",
+    ".svn", ".tox", ".venv", ".vscode", ".idea", "__pypackages__", "__pycache__", "_build",
+    "buck-out", "node_modules", "site-packages", "venv", ".cnnlint_cache", ".cache",
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    path: str  # as shown to the user
+    real_path: str  # absolute
+    kind: str  # python | notebook | requirements | conda
+
+
+def display_path(path: str) -> str:
+    absolute = os.path.abspath(path)
+    try:
+        rel = os.path.relpath(absolute)
+    except ValueError:  # another drive on Windows
+        return absolute
+    return absolute if rel.startswith(os.pardir + os.sep) or rel == os.pardir else rel
+
+
+def glob_matches(rel_path: str, pattern: str) -> bool:
+    """Ruff-style: patterns with a slash match the relative path, others any path component."""
+    rel_path = rel_path.replace(os.sep, "/")
+    pattern = pattern.rstrip("/")
+    if "/" in pattern:
+        pattern = pattern[2:] if pattern.startswith("./") else pattern
+        return fnmatch.fnmatch(rel_path, pattern) or fnmatch.fnmatch(rel_path, pattern + "/*")
+    return any(fnmatch.fnmatch(part, pattern) for part in rel_path.split("/"))
+
+
+def _is_venv(path: str) -> bool:
+    return os.path.isfile(os.path.join(path, "pyvenv.cfg")) or os.path.isdir(
+        os.path.join(path, "conda-meta")
+    )
+
+
+def unreadable(path: str, reason: str) -> Finding:
+    return Finding(
+        code="CNL001",
+        severity=Severity.ERROR,
+        message=f"cannot read: {reason}",
+        path=display_path(path),
+        hint="fix the path or exclude it; the other files were still linted",
+    )
+
+
+def _os_reason(exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "symbolic link loop"
+    if exc.errno == errno.ENOENT:
+        return "no such file or directory (a broken symbolic link?)"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    return exc.strerror or str(exc)
+
+
+class _GitIgnores:
+    """The .gitignore files that apply to a folder: its own and its parents' up to the repo root."""
+
+    def __init__(self) -> None:
+        self._specs: Dict[str, Optional[object]] = {}
+
+    def _spec(self, folder: str) -> Optional[object]:
+        if folder not in self._specs:
+            spec = None
+            path = os.path.join(folder, ".gitignore")
+            try:
+                with open(path, encoding="utf-8", errors="replace") as fh:
+                    lines = fh.read().splitlines()
+            except OSError:
+                lines = None
+            if lines:
+                import pathspec
+
+                spec = pathspec.GitIgnoreSpec.from_lines(lines)
+            self._specs[folder] = spec
+        return self._specs[folder]
+
+    def ignored(self, path: str, is_dir: bool) -> bool:
+        folder = os.path.dirname(path)
+        for _ in range(64):
+            spec = self._spec(folder)
+            if spec is not None:
+                rel = os.path.relpath(path, folder).replace(os.sep, "/")
+                if spec.match_file(rel + ("/" if is_dir else "")):  # type: ignore[attr-defined]
+                    return True
+            if os.path.isdir(os.path.join(folder, ".git")):
+                break
+            parent = os.path.dirname(folder)
+            if parent == folder:
+                break
+            folder = parent
+        return False
+
+
+def discover(
+    paths: Sequence[str],
+    exclude: Sequence[str] = (),
+    root: Optional[str] = None,
+    respect_gitignore: bool = True,
+) -> Tuple[List[Target], List[Finding]]:
+    """The files to lint under `paths`, and CNL001 findings for paths that cannot be read."""
+    root = os.path.abspath(root or os.getcwd())
+    targets: List[Target] = []
+    errors: List[Finding] = []
+    seen_files = set()
+    gitignores = _GitIgnores() if respect_gitignore else None
+
+    def excluded(path: str) -> bool:
+        if not exclude:
+            return False
+        rel = os.path.relpath(path, root)
+        return any(glob_matches(rel, p) for p in exclude)
+
+    def add_file(path: str, kind: str) -> None:
+        real = os.path.abspath(path)
+        if real in seen_files:
+            return
+        seen_files.add(real)
+        targets.append(Target(display_path(path), real, kind))
+
+    for given in paths:
+        try:
+            st = os.stat(given)
+        except OSError as exc:
+            errors.append(unreadable(given, _os_reason(exc)))
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            _walk_dir(given, st, add_file, errors, excluded, gitignores)
+        elif excluded(os.path.abspath(given)):
+            continue
+        else:
+            kind = classify(given)
+            if kind is None:
+                continue
+            if not stat.S_ISREG(st.st_mode):
+                errors.append(unreadable(given, "not a regular file"))
+                continue
+            add_file(given, kind)
+    return targets, errors
+
+
+def _walk_dir(top, top_stat, add_file, errors, excluded, gitignores) -> None:
+    visited = {(top_stat.st_dev, top_stat.st_ino)}
+    stack: List[Tuple[str, frozenset]] = [(os.path.abspath(top), frozenset(visited))]
+    while stack:
+        folder, ancestors = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            errors.append(unreadable(folder, _os_reason(exc)))
+            continue
+        subdirs = []
+        for entry in entries:
+            path = entry.path
+            try:
+                is_link = entry.is_symlink()
+                st = os.stat(path) if is_link else entry.stat(follow_symlinks=False)
+            except OSError as exc:
+                if classify(path) is not None or not is_link or exc.errno == errno.ELOOP:
+                    errors.append(unreadable(path, _os_reason(exc)))
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                if entry.name in SKIP_DIRS or entry.name.endswith(".egg-info") or _is_venv(path):
+                    continue
+                if excluded(path) or (gitignores and gitignores.ignored(path, True)):
+                    continue
+                key = (st.st_dev, st.st_ino)
+                if key in ancestors:
+                    errors.append(unreadable(path, "symbolic link loop (links back to a parent folder)"))
+                    continue
+                if key in visited:
+                    continue  # reached twice through links: lint once
+                visited.add(key)
+                subdirs.append((path, ancestors | {key}))
+                continue
+            kind = classify(path)
+            if kind is None:
+                continue
+            if excluded(path) or (gitignores and gitignores.ignored(path, False)):
+                continue
+            if not stat.S_ISREG(st.st_mode):
+                errors.append(unreadable(path, "not a regular file"))
+                continue
+            add_file(path, kind)
+        stack.extend(reversed(subdirs))
