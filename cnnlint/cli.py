@@ -98,6 +98,8 @@ def run_lint(args: argparse.Namespace, out=None) -> int:
     files = run.files + len({f.path for f in errors})
     report = _render(findings, files, args, out)
     _write(report, args.output, out)
+    if not findings and not args.quiet and args.format == "text":
+        print(f"All checks passed ({files} file{'s' if files != 1 else ''}).", file=sys.stderr)
     for message in run.internal_errors:
         print(f"cnnlint: {message}", file=sys.stderr)
     if run.internal_errors:
@@ -116,10 +118,7 @@ def _render(findings: List[Finding], files: int, args: argparse.Namespace, out) 
 
     stream = out or sys.stdout
     tty = args.output is None and use_color(stream)
-    report = render_text(findings, files, color=tty, snippets=tty, quiet=args.quiet)
-    if not findings and not args.quiet:
-        print(f"All checks passed ({files} file{'s' if files != 1 else ''}).", file=sys.stderr)
-    return report
+    return render_text(findings, files, color=tty, snippets=tty, quiet=args.quiet)
 
 
 def _write(report: str, output: Optional[str], out) -> None:

@@ -28,7 +28,7 @@ class Config:
     fail_on: Severity = Severity.WARNING
     respect_gitignore: bool = True
     cache_dir: Optional[str] = None
-    max_file_size: int = 4 * 1024 * 1024
+    max_file_size: int = 1024 * 1024
     # the folder patterns are relative to (the config file's folder, or the cwd)
     root: str = field(default_factory=os.getcwd)
     path: Optional[str] = None  # the file the settings came from
