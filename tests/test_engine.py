@@ -1,0 +1,111 @@
+import libcst as cst
+import pytest
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from cnnlint.findings import Severity
+from cnnlint.lint.engine import lint_python
+from cnnlint.lint.positions import node_ranges
+from cnnlint.lint.rule import Rule
+from cnnlint.lint.tree import walk
+from cnnlint.sources.model import SourceFile
+
+SAMPLE = '''\
+@decorator(1)
+def f(a, *args, b: int = 2, **kw) -> "x":
+    """doc"""
+    x = [i ** 2 for i in range(10) if i % 2]  # comment
+    y = {k: (v, w) for k, (v, w) in kw.items()}
+    async def g():
+        async with a as b, c:
+            await b
+    try:
+        pass
+    except (ValueError, TypeError) as e:
+        raise RuntimeError("x") from e
+    finally:
+        del x
+    return lambda q=1: (q,
+                        a[1:2, ::3], f"{a!r:>{b}}")
+
+class C(Base, metaclass=M):
+    z: int = 3
+    if (n := len(z)) > 2:
+        print(n, sep="")
+    match z:
+        case [1, *rest] | {"k": _}:
+            pass
+'''
+
+
+@pytest.mark.parametrize("code", [SAMPLE, "x = 1", "\n\n# only a comment\n", "if a:\n\tb = 1\n"])
+def test_positions_match_libcst(code):
+    module = cst.parse_module(code)
+    nodes = list(walk(module))
+    ours = node_ranges(module, nodes)
+    theirs = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    compared = 0
+    for node in nodes:
+        if node in theirs and not isinstance(node, cst.Module):
+            p = theirs[node]
+            assert ours[id(node)] == (p.start.line, p.start.column + 1, p.end.line, p.end.column + 1), node
+            compared += 1
+    assert compared == len([n for n in nodes if n in theirs and not isinstance(n, cst.Module)])
+
+
+class CallCounter(Rule):
+    code = "CNL999"
+    name = "test-rule"
+    severity = Severity.INFO
+    summary = "test"
+
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self.depth_seen = []
+        self.left = 0
+
+    def visit_Call(self, node):
+        self.depth_seen.append([type(a).__name__ for a in self.ctx.ancestors])
+        self.report(node, f"call to {cst.Module([]).code_for_node(node.func)}", "hint")
+
+    def leave_FunctionDef(self, node):
+        self.left += 1
+
+    def finish(self):
+        self.report((9, 1, 9, 2), f"{self.left} functions left")
+
+
+def test_engine_dispatch_ancestors_positions_and_notebook_cells():
+    source = SourceFile(
+        path="n.ipynb",
+        kind="notebook",
+        text="def f():\n    g(1)\nh(\n  2)  # noqa: CNL999\nk()\n",
+        line_map=[(1, 1), (1, 2), (3, 1), (3, 2), (4, 1)],
+    )
+    result = lint_python(source, [CallCounter], "n.ipynb")
+    got = [(f.cell, f.line, f.column, f.end_line, f.end_column, f.message) for f in result.findings]
+    assert got == [
+        (1, 2, 5, 2, 9, "call to g"),
+        (3, 1, 1, 2, 5, "call to h"),
+        (4, 1, 1, 1, 4, "call to k"),
+        (4, 5, 1, 5, 2, "1 functions left"),
+    ]
+
+
+def test_engine_ancestor_stack():
+    source = SourceFile(path="t.py", kind="python", text="def f():\n    if x:\n        g(1)\n")
+    rules = []
+
+    class Spy(CallCounter):
+        def __init__(self, ctx):
+            super().__init__(ctx)
+            rules.append(self)
+
+    lint_python(source, [Spy], "t.py")
+    assert rules[0].depth_seen == [["Module", "FunctionDef", "IndentedBlock", "If", "IndentedBlock", "SimpleStatementLine", "Expr"]]
+
+
+def test_rule_with_unknown_node_hook_is_rejected():
+    with pytest.raises(TypeError, match="no libcst node Callz"):
+        class Bad(Rule):  # noqa: F841
+            def visit_Callz(self, node):
+                pass
