@@ -1140,7 +1140,12 @@ class UnpinnedDependency(Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         if call_tail(node) not in _CALL_TAILS:
-            return
+            func = node.func
+            if not isinstance(func, cst.Name):
+                return
+            imported = self.ctx.imports.aliases.get(func.value)  # `from subprocess import run as sh`
+            if imported is None or imported.rsplit(".", 1)[-1] not in _CALL_TAILS:
+                return
         for words in call_commands(node, self.ctx.imports):
             install = parse_command(words)
             if install is not None:
@@ -1269,8 +1274,14 @@ class UnpinnedDependency(Rule):
             where = f"the pip section of {filename}" if entry.section == "pip" else filename
             message = message_for(verdict, place=where)
             severity = Severity.INFO if verdict.status == RANGE else self.severity
-            name_end = len(verdict.name) if entry.value.startswith(verdict.name) else len(entry.value)
-            end = len(entry.value.split(";")[0].rstrip()) if verdict.status == RANGE else name_end
+            value = entry.value
+            name_at = value.rfind("::") + 2 if verdict.conda and "::" in value else 0
+            if verdict.status == RANGE:
+                end = len(value.split(";")[0].rstrip())
+            elif value.startswith(verdict.name, name_at):
+                end = name_at + len(verdict.name)
+            else:
+                end = len(value)
             self.report(entry.span(0, max(1, end)), message, hint_for(verdict), severity=severity)
 
     def _manifest_constraints(self, manifest: Manifest) -> Optional[Dict[str, Verdict]]:
