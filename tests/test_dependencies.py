@@ -172,9 +172,12 @@ class TestNotebookCommands:
             "!pip install",
             "!python train.py --install timm",
             "!python setup.py install",
+            "!python xxpip install timm",
             "!conda env create -f environment.yml",
             "!git clone https://github.com/ultralytics/yolov5 && cd yolov5 && pip install -r requirements.txt",
             "!ls",
+            "!pip install --no-index --find-links=/kaggle/input/wheels timm",
+            "!pip install timm --no-index -f ../input/pkgs",
         ],
     )
     def test_not_reported(self, command):
@@ -378,6 +381,7 @@ class TestRequirementsFromCommands:
         real = self.write(tmp_path, {})
         assert run("!pip install -c constraints.txt torch\n", real_path=real) == []
         assert run("!pip install -c {constraints} torch\n", real_path=real) == []
+        assert run("!pip install -c$CONSTRAINTS torch\n", real_path=real) == []
 
     def test_related_files_are_recorded_for_the_cache(self, tmp_path):
         from cnnlint.lint.engine import lint_python
@@ -779,6 +783,9 @@ class TestShellLexer:
     def test_redirections(self):
         (cmd,) = split_shell("pip install a>=1 b 2>&1 >log c &>/dev/null")
         assert [(w.text, w.cut) for w in cmd] == [("pip", ""), ("install", ""), ("a", ">=1"), ("b", ""), ("c", "")]
+
+    def test_line_continuation_between_words(self):
+        assert self.texts("pip install \\\n  timm") == [[("pip", False), ("install", False), ("timm", False)]]
 
     def test_comments_and_unterminated_quotes(self):
         assert self.texts("pip install a # b c") == [[("pip", False), ("install", False), ("a", False)]]

@@ -448,6 +448,8 @@ def split_shell(text: str) -> List[List[Word]]:
         if c == "\\":
             if i + 1 < n and text[i + 1] != "\n":
                 buf.append(text[i + 1])
+            elif not buf:
+                start = -1  # a line continuation between words
             i += 2
             continue
         if c == "'":
@@ -628,9 +630,11 @@ def parse_command(words: List[Word]) -> Optional[Install]:
         if words[i].text == "-m":
             module = words[i + 1].text if i + 1 < n else ""
             i += 2
-        else:
+        elif words[i].text.startswith("-m"):
             module = words[i].text[2:]
             i += 1
+        else:
+            return None  # a script, not a module
         if module not in ("pip", "pip3"):
             return None
         family, tool = "pip", "pip"
@@ -690,6 +694,7 @@ def analyze_install(install: Install, read: Reader) -> List[Problem]:
     req_files: List[Word] = []
     constraint_files: List[Word] = []
     unknown_constraints = False
+    no_index = False  # packages come only from --find-links folders (Kaggle offline installs)
     expect: Optional[str] = None
     for word in install.args:
         if expect is not None:
@@ -709,14 +714,14 @@ def analyze_install(install: Install, read: Reader) -> List[Problem]:
                 continue
         text = word.text
         if word.dynamic:
-            if re.match(r"^-(-c|c$|-o)", text) and "=" not in text:
-                unknown_constraints = True  # `-c {file}` style: we cannot see the constraints
-            elif re.match(r"^--(constraint|override)", text):
-                unknown_constraints = True
+            if not conda and text.startswith(("-c", "--c", "--o")):
+                unknown_constraints = True  # `-c$FILE`, `--constraint={f}`: constraints we cannot see
             continue
         if text.startswith("--"):
             option, eq, value = text.partition("=")
             kind = _long_kind(option, long_table)
+            if option == "--no-index" and not conda:
+                no_index = True
             if kind == _UPGRADE:
                 upgrade = True
             elif kind in (_REQ, _CONSTRAINT, _EDITABLE):
@@ -768,6 +773,8 @@ def analyze_install(install: Install, read: Reader) -> List[Problem]:
         constraints = None
 
     problems: List[Problem] = []
+    if no_index:
+        return problems
     for word, editable in packages:
         if word.cut.startswith("<"):
             continue  # `numpy<2` unquoted: the shell reads stdin from a file `2`; the command fails
@@ -1133,12 +1140,17 @@ class UnpinnedDependency(Rule):
 
     def __init__(self, ctx: object) -> None:
         super().__init__(ctx)  # type: ignore[arg-type]
+        # every install command names pip, conda or mamba: skip the calls of files that never do
+        text = getattr(self.ctx.source, "text", "") or ""
+        self._scan_calls = "pip" in text or "conda" in text or "mamba" in text
         # findings inside Python strings, placed on the package once positions are known
         self._in_strings: List[Tuple[cst.CSTNode, int, int, Severity, str, str]] = []
 
     # -- Python code
 
     def visit_Call(self, node: cst.Call) -> None:
+        if not self._scan_calls:
+            return
         if call_tail(node) not in _CALL_TAILS:
             func = node.func
             if not isinstance(func, cst.Name):
