@@ -83,12 +83,13 @@ def _keep(finding: Finding, config: Config) -> bool:
 def run_lint(args: argparse.Namespace, out=None) -> int:
     from cnnlint.lint.cache import LintCache
     from cnnlint.lint.runner import lint_targets
-    from cnnlint.sources.walk import discover
+    from cnnlint.sources.walk import discover, with_included
 
     paths = args.paths or ["."]
     config = load_config(paths, args.config)
     _apply_flags(config, args)
     targets, errors = discover(paths, config.exclude, config.root, config.respect_gitignore)
+    targets = with_included(targets)
     cache = None
     if not args.no_cache:
         folder = config.cache_dir or os.path.join(config.root, ".cnnlint_cache")

@@ -53,7 +53,7 @@ class Finding:
     fix: Optional[Fix] = field(default=None, compare=False)
 
     def sort_key(self) -> tuple:
-        return (self.path, self.line, self.column, self.code, self.message)
+        return (self.path, self.cell or 0, self.line, self.column, self.code, self.message)
 
     def location(self) -> str:
         if self.cell is not None:

@@ -294,3 +294,12 @@ def test_installed_package_ships_rule_pages(tmp_path):
     assert sorted(os.listdir(os.path.join(package, "rule_pages"))) == sorted(os.listdir(os.path.join(root, "rules")))
     proc = subprocess.run([sys.executable, "-m", "cnnlint", "explain", "CNL401"], cwd=tmp_path, capture_output=True, text=True, env=env)
     assert proc.returncode == 0 and proc.stdout.startswith("# CNL401: ")
+
+
+def test_requirements_includes_are_followed(project, capsys):
+    (project / "requirements.txt").write_text("-r base.txt\nnumpy==1.26.4\n")
+    (project / "base.txt").write_text("pillow==10.0.0\nopencv-python\n")
+    status, out, _ = run(["requirements.txt", "-q"], capsys)
+    assert status == 1
+    assert out.startswith("base.txt:2:1: CNL401 [warning] ")
+    assert "opencv-python" in out and out.count("\n") == 1

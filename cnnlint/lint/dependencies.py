@@ -36,7 +36,6 @@ from packaging.version import InvalidVersion, Version
 
 from cnnlint.findings import Severity
 from cnnlint.lint.rule import Rule
-from cnnlint.lint.suppress import is_suppressed
 from cnnlint.lint.tree import call_tail, keyword, positional, string_value
 from cnnlint.sources.manifest import (
     CONDA,
@@ -1204,21 +1203,7 @@ class UnpinnedDependency(Rule):
                 severity, message, hint = self._describe(problem, install.tool, "notebook")
                 line, column = locate(problem.word.start)
                 end_line, end_column = locate(max(problem.word.start, problem.word.end - 1))
-                if self._suppressed_in_cell(line):
-                    continue
                 self.report((line, column, end_line, end_column + 1), message, hint, severity=severity)
-
-    def _suppressed_in_cell(self, line: int) -> bool:
-        """`# noqa: CNL401` on a `!pip` line (the parsed text holds `pass` there, not the comment)."""
-        source = self.ctx.source
-        cells = getattr(source, "cells", None)
-        if not cells:
-            return False
-        cell, cell_line = source.locate(line)
-        lines = cells.get(cell) if cell is not None else None
-        if not lines or not 0 < cell_line <= len(lines):
-            return False
-        return is_suppressed(lines[cell_line - 1], self.code)
 
     def _shell_locator(self, command: ShellCommand) -> Callable[[int], Tuple[int, int]]:
         """Offset in command.text -> (line, column) in the parsed text, across `\\` continuations."""

@@ -134,12 +134,17 @@ def _walk(module: cst.Module, ctx: FileContext, visit: Dict[type, List[Callable]
 def _resolve(ctx: FileContext, text: str, path: str) -> List[Finding]:
     nodes = [r.target for r in ctx.reports if isinstance(r.target, cst.CSTNode)]
     ranges = node_ranges(ctx.module, nodes) if nodes and ctx.module is not None else {}
-    lines = text.split("\n")
+    source = ctx.source
+    if isinstance(source, SourceFile):
+        raw_line = source.raw_line
+    else:
+        lines = text.split("\n")
+        raw_line = lambda n: lines[n - 1] if 0 < n <= len(lines) else ""  # noqa: E731
     findings: List[Finding] = []
     seen = set()
     for r in ctx.reports:
         line, column, end_line, end_column = span_of(r.target, ranges)
-        if is_suppressed(lines[line - 1] if 0 < line <= len(lines) else "", r.code):
+        if is_suppressed(raw_line(line), r.code):
             continue
         cell, cell_line = ctx.source.locate(line) if isinstance(ctx.source, SourceFile) else (None, line)
         _, cell_end_line = ctx.source.locate(end_line) if isinstance(ctx.source, SourceFile) else (None, end_line)

@@ -41,7 +41,7 @@ def lint_one(target: Target, data: bytes, max_size: int) -> Tuple[List[dict], Di
 
     try:
         try:
-            source = read_source(target.path, data)
+            source = read_source(target.path, data, target.kind)
         except SourceError as exc:
             return [dict(source_error(target.path, exc).to_dict(), path="")], {}, None
         if source is None:

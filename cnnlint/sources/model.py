@@ -58,5 +58,13 @@ class SourceFile:
             return cell, cell_line + (line - len(self.line_map))
         return None, line
 
-    def lines(self) -> List[str]:
-        return self.text.splitlines()
+    def raw_line(self, line: int) -> str:
+        """The line as the user wrote it (for notebooks, the cell's own text, magics included)."""
+        if self.cells is not None:
+            cell, cell_line = self.locate(line)
+            lines = self.cells.get(cell) if cell is not None else None
+            if lines and 0 < cell_line <= len(lines):
+                return lines[cell_line - 1]
+            return ""
+        lines = self.text.split("\n")
+        return lines[line - 1] if 0 < line <= len(lines) else ""

@@ -31,12 +31,13 @@ def classify(path: str) -> Optional[str]:
     return None
 
 
-def read_source(path: str, data: bytes) -> Optional[Union[SourceFile, "object"]]:
+def read_source(path: str, data: bytes, kind: Optional[str] = None) -> Optional[Union[SourceFile, "object"]]:
     """A SourceFile (scripts, notebooks) or Manifest (requirements, conda); None to skip.
 
+    `kind` overrides the classification by name (a `-r base.txt` target).
     Raises SourceError for input that cannot be read.
     """
-    kind = classify(path)
+    kind = kind or classify(path)
     if kind == "python":
         return read_python(path, data)
     if kind == "notebook":

@@ -209,3 +209,29 @@ def _walk_dir(top, top_stat, add_file, errors, excluded, gitignores) -> None:
                 continue
             add_file(path, kind)
         stack.extend(reversed(subdirs))
+
+
+def with_included(targets: List[Target]) -> List[Target]:
+    """The targets plus the files their requirements files name with `-r` (followed transitively)."""
+    from cnnlint.sources.manifest import included_files, read_manifest
+    from cnnlint.sources.model import SourceError
+
+    result = list(targets)
+    known = {t.real_path for t in targets}
+    queue = [t for t in targets if t.kind == "requirements"]
+    while queue:
+        target = queue.pop()
+        try:
+            with open(target.real_path, "rb") as fh:
+                manifest = read_manifest(target.real_path, fh.read(4 * 1024 * 1024), "requirements")
+        except (OSError, SourceError):
+            continue  # reported when the file itself is linted
+        for path in included_files(manifest):
+            real = os.path.abspath(path)
+            if real in known or not os.path.isfile(real):
+                continue
+            known.add(real)
+            included = Target(display_path(real), real, "requirements")
+            result.append(included)
+            queue.append(included)
+    return result
