@@ -1199,3 +1199,40 @@ def test_odd_code_does_not_crash(code):
 def test_unrelated_file_is_skipped_cheaply():
     assert where("import numpy as np\nprint(np.zeros(3))\n") == []
     assert input_pipeline._mentions.__name__ == "_mentions"
+
+
+def test_generators_returned_by_a_function_of_the_file():
+    f = only(
+        """\
+        from tensorflow.keras.preprocessing.image import ImageDataGenerator
+        from tensorflow.keras import layers, models
+
+        def make_generators(train_dir, val_dir):
+            train_datagen = ImageDataGenerator(horizontal_flip=True, zoom_range=0.2)
+            val_datagen = ImageDataGenerator()
+            train_gen = train_datagen.flow_from_directory(train_dir, target_size=(224, 224))
+            val_gen = val_datagen.flow_from_directory(val_dir, target_size=(224, 224))
+            return train_gen, val_gen
+
+        train_generator, validation_generator = make_generators("data/train", "data/val")
+        model = models.Sequential([layers.Conv2D(8, 3, input_shape=(224, 224, 3)), layers.Flatten(), layers.Dense(3)])
+        model.fit(train_generator, validation_data=validation_generator, epochs=10)
+        """
+    )
+    assert (f.line, f.column) == (5, 21)
+    assert "assigned to `train_datagen`" in f.message
+    assert where(
+        """\
+        from tensorflow.keras.preprocessing.image import ImageDataGenerator
+        from tensorflow.keras import layers, models
+
+        def make_generators(train_dir):
+            datagen = ImageDataGenerator(rescale=1/255., validation_split=0.2)
+            return (datagen.flow_from_directory(train_dir, subset="training"),
+                    datagen.flow_from_directory(train_dir, subset="validation"))
+
+        train_generator, validation_generator = make_generators("data/train")
+        model = models.Sequential([layers.Flatten(), layers.Dense(3)])
+        model.fit(train_generator, validation_data=validation_generator, epochs=10)
+        """
+    ) == []

@@ -1258,10 +1258,10 @@ class _Keras101:
             if all(d.kind in ("assign", "walrus") for d in defs):
                 results = [self.pipe(d.value, d.scope, d.order, d.blocks, depth + 1) for d in defs]
                 return self._merge(results)
-            if all(d.kind == "unpack" for d in defs) and all(
-                isinstance(d.value, cst.Call) and self._is_idfd(d.value) for d in defs
-            ):
-                return _Pipe("unscaled", "idfd", defs[-1].value)
+            if all(d.kind == "unpack" for d in defs):
+                results = [self._pipe_elem(d.value, d.path, d.scope, d.order, d.blocks, depth + 1) for d in defs]
+                if all(r is not None for r in results):
+                    return self._merge(results)  # type: ignore[arg-type]
             if any(d.kind == "aug" and isinstance(d.op, (cst.DivideAssign, cst.MultiplyAssign, cst.SubtractAssign)) for d in defs):
                 return _Pipe("scaled", "other")
             return self._array(expr, scope, pos, blocks)
@@ -1328,6 +1328,36 @@ class _Keras101:
                     res.node = value
                 return res
         return self._array(expr, scope, pos, blocks)
+
+    def _pipe_elem(self, value, path, scope, pos, blocks, depth) -> Optional[_Pipe]:
+        """`a, b = value`: what element `path` is, or None to fall back to the array taint."""
+        idx = self.idx
+        if depth > 20:
+            return _UNKNOWN
+        if not path:
+            return self.pipe(value, scope, pos, blocks, depth + 1)
+        if isinstance(value, cst.Call):
+            if self._is_idfd(value):
+                return _Pipe("unscaled", "idfd", value)
+            func = value.func
+            if isinstance(func, cst.Name):
+                fn = idx.local_function(func.value, scope, pos, blocks)
+                if fn is not None:
+                    inner = idx.fn_scope.get(id(fn))
+                    if inner is None or inner.has_yield or not inner.returns:
+                        return _UNKNOWN
+                    results = []
+                    for v, o, b in inner.returns:
+                        r = self._pipe_elem(v, path, inner, o, b, depth + 1)
+                        results.append(r if r is not None else _UNKNOWN)
+                    return self._merge(results)
+            return None
+        if isinstance(value, (cst.Tuple, cst.List)):
+            els = value.elements
+            if any(isinstance(e, cst.StarredElement) for e in els) or path[0] >= len(els):
+                return _UNKNOWN
+            return self._pipe_elem(els[path[0]].value, path[1:], scope, pos, blocks, depth + 1)
+        return None
 
     def _array(self, expr, scope, pos, blocks) -> _Pipe:
         t = self.idx.taint(expr, scope, pos, blocks)
