@@ -182,17 +182,18 @@ def test_idg_that_normalizes_or_is_unknowable_is_quiet(kwargs):
         "from tensorflow.keras.preprocessing.image import ImageDataGenerator\n"
         "from tensorflow.keras.applications.mobilenet_v2 import preprocess_input\n"
         "aug_params = dict(rescale=1./255)\n"
-        f"gen = ImageDataGenerator({kwargs})\n"
-        "model.fit(gen.flow_from_directory('train'), epochs=3)\n" + KERAS_MODEL
+        f"gen = ImageDataGenerator({kwargs})\n" + KERAS_MODEL + "model.fit(gen.flow_from_directory('train'), epochs=3)\n"
     )
     assert where(code) == []
+    # the same file with an augmentation-only generator is flagged
+    assert where(code.replace(f"ImageDataGenerator({kwargs})", "ImageDataGenerator(zoom_range=0.2)")) == [("CNL101", 5, 7)]
 
 
 def test_idg_explicit_none_rescale_is_flagged():
     assert where(
         "from keras.preprocessing.image import ImageDataGenerator\n"
-        "gen = ImageDataGenerator(rescale=None, zoom_range=0.1)\n"
-        "model.fit(gen.flow_from_directory('train'))\n" + KERAS_MODEL
+        "gen = ImageDataGenerator(rescale=None, zoom_range=0.1)\n" + KERAS_MODEL
+        + "model.fit(gen.flow_from_directory('train'))\n"
     ) == [("CNL101", 2, 7)]
 
 
@@ -241,7 +242,7 @@ def test_augmentation_generator_over_keras_dataset_scaled_in_place_is_quiet():
 
 def test_generator_batches_scaled_in_a_wrapper_are_quiet():
     assert where(
-        D("""\
+        KERAS_MODEL + D("""\
         from tensorflow.keras.preprocessing.image import ImageDataGenerator
         datagen = ImageDataGenerator(horizontal_flip=True)
 
@@ -254,7 +255,6 @@ def test_generator_batches_scaled_in_a_wrapper_are_quiet():
             model.fit(xb / 255.0, yb)
             break
         """)
-        + KERAS_MODEL
     ) == []
 
 
@@ -1236,3 +1236,40 @@ def test_generators_returned_by_a_function_of_the_file():
         model.fit(train_generator, validation_data=validation_generator, epochs=10)
         """
     ) == []
+
+
+def test_model_built_elsewhere_while_the_file_builds_an_augmentation_sequential():
+    # the Sequential in the file is the augmentation block; the trained model is imported
+    code = """\
+        import tensorflow as tf
+        from tensorflow.keras import layers
+        from model import build_model
+        augment = tf.keras.Sequential([layers.RandomFlip("horizontal")])
+        ds = tf.keras.utils.image_dataset_from_directory("data")
+        ds = ds.map(lambda x, y: (augment(x), y))
+        model = build_model()
+        model.fit(ds, epochs=3)
+        """
+    assert where(code) == []
+    # a tuner's best model, a model from a method: not built here
+    assert where(
+        "import tensorflow as tf\nds = tf.keras.utils.image_dataset_from_directory('data')\n"
+        "model = tuner.get_best_models(num_models=1)[0]\nmodel.fit(ds)\nself.model.fit(ds)\n"
+    ) == []
+    # a model from a function of the file and a keras.Model subclass are built here
+    assert where(
+        """\
+        import tensorflow as tf
+        def make_model(n):
+            inputs = tf.keras.Input((64, 64, 3))
+            return tf.keras.Model(inputs, tf.keras.layers.Dense(n)(tf.keras.layers.Flatten()(inputs)))
+        class Net(tf.keras.Model):
+            def call(self, x):
+                return x
+        ds = tf.keras.utils.image_dataset_from_directory("data")
+        model = make_model(3)
+        model.fit(ds)
+        net = Net()
+        net.fit(ds)
+        """
+    ) == [("CNL101", 8, 6)]

@@ -1160,13 +1160,14 @@ class _Keras101:
                 arg = keyword(rec.node, "preprocessing_function")
                 if arg is not None:
                     self.idg_norm_values.add(id(arg.value))
-        self.model_visible, self.model_unknown, self.model_scaling = self._model_facts()
+        self.model_unknown, self.model_scaling = self._model_facts()
 
     # ---- file-wide facts about the model
 
-    def _model_facts(self) -> Tuple[bool, bool, bool]:
+    def _model_facts(self) -> Tuple[bool, bool]:
+        """(a model may come from elsewhere: load_model/from_pretrained/..., something in the file scales)."""
         idx = self.idx
-        visible = unknown = scaling = False
+        unknown = scaling = False
         input_names: Set[str] = set()
         for rec in idx.calls:
             node = rec.node
@@ -1182,17 +1183,13 @@ class _Keras101:
             if tail in _MODEL_UNKNOWN or q in ("tensorflow_hub.load", "tensorflow.saved_model.load"):
                 unknown = True
             if "applications" in parts and tail[:1].isupper():
-                visible = True
                 if _BUILTIN_RESCALING.match(tail):
                     inc = keyword(node, "include_preprocessing")
                     if inc is None or not _is_false_or_none(inc.value):
                         scaling = True
             if not kerasish:
                 continue
-            if tail in ("Sequential", "Model", "Functional"):
-                visible = True
-            elif tail == "Input" or tail == "InputLayer":
-                visible = True
+            if tail == "Input" or tail == "InputLayer":
                 input_names.update(idx.call_targets.get(id(node), ()))
             elif tail in ("Rescaling", "Normalization", "per_image_standardization"):
                 scaling = True
@@ -1203,9 +1200,6 @@ class _Keras101:
         for ref in idx.preprocess_refs:
             if id(ref) not in self.idg_norm_values:
                 scaling = True
-        for cls in find_classes(idx):
-            if _keras_subclass(idx, cls):
-                visible = True
         for op, scope, klass in idx.divisions:
             if klass is not None and _keras_subclass(idx, klass):
                 scaling = True
@@ -1215,7 +1209,44 @@ class _Keras101:
                 scaling = True
         if "rescale" in idx.attr_assigns or "preprocessing_function" in idx.attr_assigns:
             unknown = True
-        return visible, unknown, scaling
+        return unknown, scaling
+
+    # ---- is the model being trained built in this file?
+
+    def builds_model(self, expr: cst.CSTNode, scope: _Scope, pos: int, blocks: tuple, depth: int = 0) -> bool:
+        """True when `expr` (the receiver of `fit`) is a Keras model constructed in this file."""
+        idx = self.idx
+        if depth > 6:
+            return False
+        if isinstance(expr, cst.Name):
+            r = idx.reaching(expr.value, scope, pos, blocks)
+            if r is None or not r[1]:
+                return False
+            if not all(d.kind in ("assign", "walrus") for d in r[1]):
+                return False
+            return all(self.builds_model(d.value, d.scope, d.order, d.blocks, depth + 1) for d in r[1])
+        if not isinstance(expr, cst.Call) or not isinstance(expr.func, (cst.Name, cst.Attribute)):
+            return False
+        func = expr.func
+        if isinstance(func, cst.Name):
+            cls = idx.local_class(func.value, scope)
+            if cls is not None:
+                return _keras_subclass(idx, cls)
+            fn = idx.local_function(func.value, scope, pos, blocks)
+            if fn is not None:
+                inner = idx.fn_scope.get(id(fn))
+                if inner is None or not inner.returns:
+                    return False
+                return all(self.builds_model(v, inner, o, b, depth + 1) for v, o, b in inner.returns)
+            if idx.is_local(func.value, scope):
+                return False
+        q = idx.qualify(func) or ""
+        parts = q.split(".")
+        tail = parts[-1]
+        if "applications" in parts and tail[:1].isupper():
+            return True
+        kerasish = "keras" in parts or parts[0] in ("tensorflow", "tf_keras") or len(parts) == 1
+        return kerasish and tail in ("Sequential", "Model", "Functional")
 
     # ---- generators
 
@@ -1811,7 +1842,13 @@ class MissingNormalization(Rule):
             if x is None:
                 continue
             train = k.pipe(x, rec.scope, rec.order, rec.blocks)
-            if train.state == "unscaled" and k.model_visible and not k.model_unknown and not k.model_scaling:
+            if (
+                train.state == "unscaled"
+                and not k.model_unknown
+                and not k.model_scaling
+                and isinstance(rec.node.func, cst.Attribute)
+                and k.builds_model(rec.node.func.value, rec.scope, rec.order, rec.blocks)
+            ):
                 item = self._describe(idx, train, x, fit_name)
                 if item is not None:
                     out.append(item)
