@@ -40,7 +40,17 @@ import libcst as cst
 from cnnlint.findings import Severity
 from cnnlint.lint.positions import node_ranges
 from cnnlint.lint.rule import Rule
-from cnnlint.lint.tree import call_tail, children, dotted_name, has_star_kwargs, keyword, positional, walk
+from cnnlint.lint.tree import (
+    _FORMATTING,
+    ImportTable,
+    call_tail,
+    child_fields,
+    dotted_name,
+    has_star_kwargs,
+    keyword,
+    positional,
+    walk,
+)
 
 # raise analysis errors instead of swallowing them (the tests turn this on)
 STRICT = False
@@ -339,6 +349,33 @@ def _root_name(expr: cst.CSTNode) -> Optional[str]:
 
 _COMPS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
 
+# node type -> skipped by the walk (formatting, or not a node); type lookups, not ABC isinstance checks
+_SKIP: Dict[type, bool] = {}
+
+
+def _kids(node: cst.CSTNode) -> List[cst.CSTNode]:
+    """tree.children, as a list, with the formatting test cached per type (the index walk is hot)."""
+    out: List[cst.CSTNode] = []
+    skip = _SKIP
+    for name in child_fields(type(node)):
+        value = getattr(node, name)
+        tv = type(value)
+        if tv is tuple or tv is list:
+            for item in value:
+                ti = type(item)
+                s = skip.get(ti)
+                if s is None:
+                    s = skip[ti] = not issubclass(ti, cst.CSTNode) or issubclass(ti, _FORMATTING)
+                if not s:
+                    out.append(item)
+        elif value is not None:
+            s = skip.get(tv)
+            if s is None:
+                s = skip[tv] = not issubclass(tv, cst.CSTNode) or issubclass(tv, _FORMATTING)
+            if not s:
+                out.append(value)
+    return out
+
 
 class _CompEnd:
     """Walk marker: popped once a comprehension's subtree is done."""
@@ -355,7 +392,10 @@ class _Index:
     def __init__(self, ctx) -> None:
         self.ctx = ctx
         self.module: cst.Module = ctx.module
-        self.imports = ctx.imports
+        # the same table as ctx.imports, filled during this walk instead of a walk of its own
+        self.imports = ImportTable.__new__(ImportTable)
+        self.imports.aliases = {}
+        self.imports.modules = set()
         self.calls: List[_CallRec] = []
         self.fn_scope: Dict[int, _Scope] = {}
         self.comp_scope: Dict[int, _Scope] = {}
@@ -454,6 +494,7 @@ class _Index:
                         scope.globals.add(item.name.value)
                 continue
             elif t in (cst.Import, cst.ImportFrom):
+                self._record_import(node)
                 names = node.names if not isinstance(node.names, cst.ImportStar) else ()
                 for alias in names:
                     if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
@@ -546,11 +587,11 @@ class _Index:
                         )
                     for_in = for_in.inner_for_in
                 push((_CompEnd(node), scope, blocks, loops, klass))
-                kids = list(children(node))
+                kids = _kids(node)
                 for kid in reversed(kids):
                     push((kid, inner, blocks, inner_loops, klass))
                 continue
-            kids = list(children(node))
+            kids = _kids(node)
             for kid in reversed(kids):
                 push((kid, scope, blocks, loops, klass))
         for d in self._pending:
@@ -562,6 +603,32 @@ class _Index:
         self._sort(self.module_scope)
         for s in list(self.fn_scope.values()) + list(self.comp_scope.values()):
             self._sort(s)
+
+    def _record_import(self, node) -> None:
+        """What ImportTable records for one import statement."""
+        aliases, modules = self.imports.aliases, self.imports.modules
+        if isinstance(node, cst.Import):
+            for alias in node.names:
+                full = dotted_name(alias.name) or ""
+                modules.add(full)
+                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                    aliases[alias.asname.name.value] = full
+                else:
+                    head = full.split(".")[0]
+                    aliases.setdefault(head, head)
+            return
+        if node.relative or node.module is None:
+            return
+        base = dotted_name(node.module) or ""
+        modules.add(base)
+        if isinstance(node.names, cst.ImportStar):
+            return
+        for alias in node.names:
+            name = dotted_name(alias.name) or ""
+            local = name
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                local = alias.asname.name.value
+            aliases[local] = f"{base}.{name}"
 
     def _sort(self, scope: _Scope) -> None:
         for defs in scope.defs.values():
