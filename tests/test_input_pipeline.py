@@ -867,7 +867,7 @@ def test_function_that_builds_and_returns_the_arrays():
 
 def test_comprehension_into_tensordataset():
     f = only(
-        """\
+        D("""\
         import glob
         import numpy as np
         import torch
@@ -879,7 +879,7 @@ def test_comprehension_into_tensordataset():
         x = torch.tensor(images, dtype=torch.float32).unsqueeze(1)
         dataset = TensorDataset(x, torch.tensor(labels))
         loader = DataLoader(dataset, batch_size=64, shuffle=True)
-        """
+        """) + TORCH_LOOP
     )
     assert (f.code, f.line, f.column) == ("CNL102", 10, 25)
     assert f.message == (
@@ -1273,3 +1273,93 @@ def test_model_built_elsewhere_while_the_file_builds_an_augmentation_sequential(
         net.fit(ds)
         """
     ) == [("CNL101", 8, 6)]
+
+
+def test_tensordataset_without_training_in_the_file_is_quiet():
+    # feature extraction / inference over a folder: no backward(), no fit()
+    assert where(
+        """\
+        import glob
+        import torch
+        from PIL import Image
+        from torch.utils.data import DataLoader, TensorDataset
+        import torchvision.transforms as T
+        tf = T.Compose([T.Resize(224), T.ToTensor()])
+        x = torch.stack([tf(Image.open(p).convert("RGB")) for p in glob.glob("imgs/*.jpg")])
+        loader = DataLoader(TensorDataset(x), batch_size=64)
+        with torch.no_grad():
+            feats = [backbone(b[0]) for b in loader]
+        """
+    ) == []
+
+
+def test_torchvision_transform_objects_carry_the_images():
+    f = only(
+        D("""\
+        import glob
+        import torch
+        import torchvision
+        from PIL import Image
+        from torch.utils.data import DataLoader, TensorDataset
+        from torchvision import transforms
+        tf = transforms.Compose([transforms.Resize((64, 64)), transforms.ToTensor()])
+        images = [tf(Image.open(p).convert("RGB")) for p in glob.glob("train/*/*.jpg")]
+        X = torch.stack(images)
+        loader = DataLoader(TensorDataset(X, y), batch_size=32, shuffle=True)
+        """) + TORCH_LOOP
+    )
+    assert (f.code, f.line, f.column) == ("CNL102", 10, 35)
+    assert "read by `Image.open` in the comprehension at line 8" in f.message
+
+
+def test_dataset_that_loads_everything_in_init():
+    f = only(
+        D("""\
+        import glob
+        import cv2
+        import numpy as np
+        import torch
+        import torchvision
+        from torch.utils.data import Dataset, DataLoader
+
+        class MRI(Dataset):
+            def __init__(self):
+                tumor = []
+                for f in glob.iglob("./data/yes/*.jpg"):
+                    img = cv2.resize(cv2.imread(f), (128, 128))
+                    tumor.append(img.transpose(2, 0, 1))
+                self.images = np.array(tumor, dtype=np.float32) / 255.0
+                self.labels = np.ones(len(tumor), dtype=np.float32)
+                self.paths = sorted(glob.glob("./data/*/*.jpg"))
+
+            def __len__(self):
+                return self.images.shape[0]
+
+            def __getitem__(self, index):
+                return self.images[index], self.labels[index]
+
+        loader = DataLoader(MRI(), batch_size=32, shuffle=True)
+        """) + TORCH_LOOP
+    )
+    assert (f.code, f.line, f.column) == ("CNL102", 14, 9)
+    assert f.message == (
+        "`self.images` holds every image read by `cv2.imread` in the loop at line 11: `MRI` loads the whole image "
+        "set when it is created instead of one image per `__getitem__`"
+    )
+    assert f.hint == "keep only the file paths in __init__ and read each image in __getitem__"
+    # a plain class (not a Dataset) and a Dataset that keeps paths only are quiet
+    assert where(
+        """\
+        import cv2
+        from torch.utils.data import Dataset
+        class Cache:
+            def __init__(self, paths):
+                self.images = [cv2.imread(p) for p in paths]
+        class Lazy(Dataset):
+            def __init__(self, paths):
+                self.paths = list(paths)
+                self.first = cv2.imread(self.paths[0])
+            def __getitem__(self, i):
+                return cv2.imread(self.paths[i])
+        """
+    ) == []

@@ -406,6 +406,8 @@ class _Index:
         self.aug_divisions: List[cst.AugAssign] = []
         self.preprocess_refs: List[cst.CSTNode] = []
         self.attr_assigns: Set[str] = set()
+        # `self.x = value` in methods: (target, value, method scope, order, blocks)
+        self.self_assigns: List[Tuple[cst.Attribute, cst.CSTNode, _Scope, int, tuple]] = []
         # id(call) -> the names `x = call(...)` / `a, b = call(...)` binds
         self.call_targets: Dict[int, List[str]] = {}
         self._qual: Dict[int, Optional[str]] = {}
@@ -656,6 +658,8 @@ class _Index:
                 self._bind(scope, _Def(name, "subassign", value, (), order, scope, blocks, loops, node=node))
         elif isinstance(target, cst.Attribute):
             self.attr_assigns.add(target.attr.value)
+            if isinstance(target.value, cst.Name) and target.value.value == "self" and scope.kind == "function":
+                self.self_assigns.append((target, value, scope, order, blocks))
 
     # ---- names
 
@@ -903,6 +907,20 @@ class _Index:
                 return self._for_taint(arg.value, path[1:], scope, pos, blocks, env, depth)
         return _element(self.taint(it, scope, pos, blocks, env, depth))
 
+    def _is_transform_object(self, name: str, scope, pos, blocks) -> bool:
+        """`tf = transforms.Compose([...])`: calling `tf(img)` gives the image back as a tensor."""
+        r = self.reaching(name, scope, pos, blocks)
+        if r is None or not r[1]:
+            return False
+        for d in r[1]:
+            if d.kind != "assign" or not isinstance(d.value, cst.Call):
+                return False
+            func = d.value.func
+            q = self.qualify(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
+            if not q or not q.startswith("torchvision.transforms."):
+                return False
+        return True
+
     def elem_taint(self, expr, path, scope, pos, blocks, env, depth) -> Taint:
         if not path:
             return self.taint(expr, scope, pos, blocks, env, depth)
@@ -989,6 +1007,9 @@ class _Index:
             fn = self.local_function(func.value, scope, pos, blocks)
             if fn is not None:
                 return self._fn_return(fn, node, scope, pos, blocks, env, depth)
+            if self._is_transform_object(func.value, scope, pos, blocks):
+                arg = positional(node, 0)
+                return T(arg.value, scope, pos, blocks, env, depth) if arg is not None else _NONE
             return _NONE
         q = self.qualify(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
         if self.is_loader(q):
@@ -2055,6 +2076,7 @@ class NoDataGenerator(Rule):
 
     def _sinks(self, idx: _Index) -> Iterable[Tuple[_CallRec, List[cst.CSTNode], str]]:
         keras = _keras_file(idx)
+        trains = keras or _trains_torch(idx)
         for rec in idx.calls:
             node = rec.node
             func = node.func
@@ -2077,7 +2099,8 @@ class NoDataGenerator(Rule):
             q = idx.qualify(func) or ""
             qtail = q.rsplit(".", 1)[-1]
             if qtail == "TensorDataset" and (q.startswith("torch.") or q == "TensorDataset"):
-                yield rec, [a.value for a in node.args if a.keyword is None and not a.star], label
+                if trains:
+                    yield rec, [a.value for a in node.args if a.keyword is None and not a.star], label
                 continue
             if qtail in ("from_tensor_slices", "from_tensors") and ("tensorflow" in q.split(".") or "Dataset" in q.split(".")):
                 arg = positional(node, 0) or keyword(node, "tensors")
@@ -2092,7 +2115,7 @@ class NoDataGenerator(Rule):
                 continue
             if qtail == "DataLoader" and (q.startswith("torch.") or q == "DataLoader"):
                 arg = positional(node, 0) or keyword(node, "dataset")
-                if arg is not None:
+                if arg is not None and trains:
                     yield rec, [arg.value], label
                 continue
             if isinstance(func, cst.Name):
@@ -2142,9 +2165,11 @@ class NoDataGenerator(Rule):
                 at = self._blame(idx, arg, rec)
                 found.append((at, origin, label))
                 break
-        if not found:
+        preloads = self._preloading_datasets(idx, seen)
+        if not found and not preloads:
             return
-        ranges = node_ranges(idx.module, [o.acc for _, o, _ in found if o.acc is not None])
+        accs = [o.acc for _, o, _ in found if o.acc is not None] + [o.acc for _, o, _ in preloads if o.acc is not None]
+        ranges = node_ranges(idx.module, accs)
         for at, origin, label in found:
             var = at.value if isinstance(at, cst.Name) else _short(idx.module, at)
             where = _accumulation_text(self.ctx, ranges, origin.acc)
@@ -2154,6 +2179,35 @@ class NoDataGenerator(Rule):
                 f"the whole image set sits in memory at once",
                 _HINT_102,
             )
+        for at, origin, cls_name in preloads:
+            where = _accumulation_text(self.ctx, ranges, origin.acc)
+            self.report(
+                at,
+                f"`self.{at.attr.value}` holds every image read by `{origin.name}`{where}: `{cls_name}` loads the "
+                f"whole image set when it is created instead of one image per `__getitem__`",
+                "keep only the file paths in __init__ and read each image in __getitem__",
+            )
+
+    @staticmethod
+    def _preloading_datasets(idx: _Index, seen: Set[int]) -> List[Tuple[cst.Attribute, _Origin, str]]:
+        """`self.images = [...every image...]` in the `__init__` of a Dataset/Sequence class of the file."""
+        out = []
+        for target, value, scope, order, blocks in idx.self_assigns:
+            fn = scope.node
+            if not isinstance(fn, cst.FunctionDef) or fn.name.value != "__init__":
+                continue
+            cls = scope.parent.node if scope.parent is not None and scope.parent.kind == "class" else None
+            if not isinstance(cls, cst.ClassDef) or not _is_dataset_class(idx, cls):
+                continue
+            t = idx.taint(value, scope, order, blocks)
+            origin = t[2]
+            if t[0] != 2 or origin is None or origin.kind != "loader" or origin.acc is None:
+                continue
+            if id(origin.acc) in seen:
+                continue
+            seen.add(id(origin.acc))
+            out.append((target, origin, cls.name.value))
+        return out
 
     @staticmethod
     def _blame(idx: _Index, arg: cst.CSTNode, rec: _CallRec) -> cst.CSTNode:
