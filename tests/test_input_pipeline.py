@@ -1363,3 +1363,37 @@ def test_dataset_that_loads_everything_in_init():
                 return cv2.imread(self.paths[i])
         """
     ) == []
+
+
+def test_array_scaled_in_place_by_a_helper_is_not_cnl101():
+    base = """\
+        import cv2, glob
+        import numpy as np
+        import tensorflow as tf
+        {helper}
+        X = np.array([cv2.imread(p) for p in glob.glob("*.png")], dtype="float32")
+        {call}
+        model = tf.keras.Sequential([tf.keras.layers.Flatten(), tf.keras.layers.Dense(2)])
+        model.fit(X, y)
+        """
+    scaled = base.format(helper="def normalize(a):\n            a /= 255.0", call="normalize(X)")
+    assert [c for c, _, _ in where(scaled)] == ["CNL102"]
+    # a helper that does not scale, or printing, leaves the finding
+    shown = base.format(helper="def show(a):\n            print(a.shape)", call="show(X)\n        print(X)")
+    assert [c for c, _, _ in where(shown)] == ["CNL101", "CNL102"]
+
+
+def test_helper_calls_on_generators_and_models_do_not_hide_findings():
+    assert where(
+        """\
+        from tensorflow.keras.preprocessing.image import ImageDataGenerator
+        from tensorflow.keras import layers, models
+        from tensorflow.keras.utils import plot_model
+        datagen = ImageDataGenerator(horizontal_flip=True)
+        train_gen = datagen.flow_from_directory("train")
+        show_batch(train_gen)
+        model = models.Sequential([layers.Flatten(), layers.Dense(2)])
+        plot_model(model)
+        model.fit(train_gen)
+        """
+    ) == [("CNL101", 4, 11)]

@@ -163,7 +163,7 @@ _HINT_101_ARRAY = "divide the array by 255. (or call preprocess_input for a pret
 _HINT_102 = "stream from disk: image_dataset_from_directory / tf.data / a Dataset with __getitem__ / flow_from_directory"
 
 _PLAIN = frozenset({"assign", "unpack", "for", "with", "walrus", "def", "class", "import", "param"})
-_ACCUMULATE = frozenset({"append", "subassign", "aug"})
+_ACCUMULATE = frozenset({"append", "subassign", "aug", "mutcall"})
 
 Taint = Tuple[int, bool, Optional["_Origin"]]  # (0 none | 1 one image | 2 image set, scaled, origin)
 _NONE: Taint = (0, False, None)
@@ -506,6 +506,13 @@ class _Index:
                     if local:
                         self._bind(scope, _Def(local, "import", None, (), order, scope, blocks, loops))
                 continue
+            elif t is cst.Expr:
+                call = node.value
+                if isinstance(call, cst.Call) and isinstance(call.func, cst.Name):
+                    # `normalize(X)` as a statement may change X in place
+                    for a in call.args:
+                        if isinstance(a.value, cst.Name) and not a.star:
+                            self._bind(scope, _Def(a.value.value, "mutcall", call, (), order, scope, blocks, loops, node=call))
             elif t is cst.Return:
                 if node.value is not None:
                     fs = scope
@@ -683,8 +690,13 @@ class _Index:
                 return False
         return True
 
-    def reaching(self, name: str, scope: _Scope, pos: int, blocks: tuple) -> Optional[Tuple[_Scope, List[_Def]]]:
-        """The bindings of `name` a use at (scope, pos, blocks) can see, or None if unbound here."""
+    def reaching(
+        self, name: str, scope: _Scope, pos: int, blocks: tuple, mutcalls: bool = False
+    ) -> Optional[Tuple[_Scope, List[_Def]]]:
+        """The bindings of `name` a use at (scope, pos, blocks) can see, or None if unbound here.
+
+        `f(name)` statements (possible in-place changes) are left out unless `mutcalls`.
+        """
         s: Optional[_Scope] = scope
         same = True
         first = True
@@ -701,6 +713,8 @@ class _Index:
         if s is None:
             return None
         defs = s.defs[name]
+        if not mutcalls:
+            defs = [d for d in defs if d.kind != "mutcall"]
         if s.kind == "comp":
             return s, list(defs)
         if not same:
@@ -828,7 +842,7 @@ class _Index:
         return _NONE
 
     def name_taint(self, name, scope, pos, blocks, env, depth) -> Taint:
-        r = self.reaching(name, scope, pos, blocks)
+        r = self.reaching(name, scope, pos, blocks, mutcalls=True)
         if r is None:
             return _NONE
         binding_scope, defs = r
@@ -839,8 +853,30 @@ class _Index:
                 if not (isinstance(d.op, cst.MultiplyAssign) and isinstance(d.value, cst.Integer)):
                     scale_after = True
                 continue
+            if d.kind == "mutcall":
+                scale_after = scale_after or self._may_scale_in_place(d.value, d.scope)
+                continue
             out = _join(out, self.def_taint(d, binding_scope, env, depth))
         return _scaled(out) if scale_after else out
+
+    def _may_scale_in_place(self, call: cst.Call, scope: _Scope) -> bool:
+        """`f(X)` as a statement: could f scale X in place? Library calls and builtins: no."""
+        func = call.func
+        if not isinstance(func, cst.Name):
+            return False
+        fn = self.local_function(func.value, scope, _INF, ())
+        if fn is not None:
+            for n in walk(fn.body):
+                if isinstance(n, cst.AugAssign) and isinstance(n.operator, (cst.DivideAssign, cst.SubtractAssign, cst.MultiplyAssign)):
+                    return True
+                if isinstance(n, cst.BinaryOperation) and _is_scale_op(n):
+                    return True
+                if isinstance(n, cst.Call) and (call_tail(n) or "") in _SCALING_CALLS:
+                    return True
+            return False
+        if self.reaching(func.value, scope, _INF, ()) is not None:
+            return False  # imported from a library, or a local value
+        return func.value not in __builtins_names__ and func.value not in ("display", "exec")
 
     def _env_for(self, scope: _Scope, env: tuple) -> dict:
         if env and env[0] == id(scope):
@@ -1370,10 +1406,14 @@ class _Keras101:
         if depth > 20:
             return _UNKNOWN
         if isinstance(expr, cst.Name):
-            r = idx.reaching(expr.value, scope, pos, blocks)
+            r = idx.reaching(expr.value, scope, pos, blocks, mutcalls=True)
             if r is None or not r[1]:
                 return _UNKNOWN
-            defs = r[1]
+            if any(d.kind == "mutcall" and idx._may_scale_in_place(d.value, d.scope) for d in r[1]):
+                return _Pipe("scaled", "other")
+            defs = [d for d in r[1] if d.kind != "mutcall"]
+            if not defs:
+                return _UNKNOWN
             if all(d.kind in ("assign", "walrus") for d in defs):
                 results = [self.pipe(d.value, d.scope, d.order, d.blocks, depth + 1) for d in defs]
                 return self._merge(results)
