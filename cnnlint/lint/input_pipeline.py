@@ -1409,14 +1409,15 @@ class _Keras101:
             r = idx.reaching(expr.value, scope, pos, blocks, mutcalls=True)
             if r is None or not r[1]:
                 return _UNKNOWN
-            if any(d.kind == "mutcall" and idx._may_scale_in_place(d.value, d.scope) for d in r[1]):
-                return _Pipe("scaled", "other")
+            in_place = any(d.kind == "mutcall" and idx._may_scale_in_place(d.value, d.scope) for d in r[1])
             defs = [d for d in r[1] if d.kind != "mutcall"]
             if not defs:
                 return _UNKNOWN
             if all(d.kind in ("assign", "walrus") for d in defs):
-                results = [self.pipe(d.value, d.scope, d.order, d.blocks, depth + 1) for d in defs]
-                return self._merge(results)
+                merged = self._merge([self.pipe(d.value, d.scope, d.order, d.blocks, depth + 1) for d in defs])
+                if in_place and merged.state == "unscaled" and merged.kind == "array":
+                    return _Pipe("scaled", "other")  # `normalize(X)` may have scaled the array in place
+                return merged
             if all(d.kind == "unpack" for d in defs):
                 results = [self._pipe_elem(d.value, d.path, d.scope, d.order, d.blocks, depth + 1) for d in defs]
                 if all(r is not None for r in results):
