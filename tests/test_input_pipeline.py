@@ -1397,3 +1397,38 @@ def test_helper_calls_on_generators_and_models_do_not_hide_findings():
         model.fit(train_gen)
         """
     ) == [("CNL101", 4, 11)]
+
+
+def test_tf_io_read_file_in_a_python_loop():
+    f = only(
+        """\
+        import tensorflow as tf
+        images = []
+        for path in paths:
+            raw = tf.io.read_file(path)
+            img = tf.image.decode_jpeg(raw, channels=3)
+            images.append(tf.image.resize(img, (224, 224)) / 255.0)
+        ds = tf.data.Dataset.from_tensor_slices((tf.stack(images), labels)).batch(32)
+        """
+    )
+    assert (f.code, f.line, f.column) == ("CNL102", 7, 51)
+    assert "read by `tf.io.read_file` in the loop at line 3" in f.message
+
+
+def test_pydataset_loading_in_getitem_is_not_cnl102():
+    assert where(
+        """\
+        import keras
+        import numpy as np
+        class Frames(keras.utils.PyDataset):
+            def __init__(self, paths, **kwargs):
+                super().__init__(**kwargs)
+                self.paths = paths
+            def __len__(self):
+                return len(self.paths) // 16
+            def __getitem__(self, i):
+                batch = [keras.utils.img_to_array(keras.utils.load_img(p)) / 255. for p in self.paths[i * 16:(i + 1) * 16]]
+                return np.stack(batch), np.zeros(16)
+        model.fit(Frames(paths), epochs=2)
+        """
+    ) == []
