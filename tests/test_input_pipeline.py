@@ -1432,3 +1432,59 @@ def test_pydataset_loading_in_getitem_is_not_cnl102():
         model.fit(Frames(paths), epochs=2)
         """
     ) == []
+
+
+def test_kfold_over_an_array_loaded_once_is_still_cnl102():
+    assert where(
+        """\
+        import cv2
+        import numpy as np
+        import tensorflow as tf
+        from sklearn.model_selection import KFold
+        X = np.array([cv2.imread(p) for p in paths]) / 255.0
+        for train_idx, val_idx in KFold(5).split(X):
+            X_tr = X[train_idx]
+            model.fit(X_tr, y[train_idx], epochs=3)
+        """
+    ) == [("CNL102", 8, 15)]
+
+
+def test_cs50_traffic_functions_defined_after_main():
+    fs = found(
+        """\
+        import cv2, os, sys
+        import numpy as np
+        import tensorflow as tf
+        from sklearn.model_selection import train_test_split
+
+        def main():
+            images, labels = load_data(sys.argv[1])
+            labels = tf.keras.utils.to_categorical(labels)
+            x_train, x_test, y_train, y_test = train_test_split(np.array(images), np.array(labels), test_size=0.4)
+            model = get_model()
+            model.fit(x_train, y_train, epochs=10)
+            model.evaluate(x_test, y_test, verbose=2)
+
+        def load_data(data_dir):
+            images, labels = [], []
+            for folder in os.listdir(data_dir):
+                for name in os.listdir(os.path.join(data_dir, folder)):
+                    img = cv2.imread(os.path.join(data_dir, folder, name))
+                    images.append(cv2.resize(img, (30, 30)))
+                    labels.append(int(folder))
+            return (images, labels)
+
+        def get_model():
+            model = tf.keras.models.Sequential()
+            model.add(tf.keras.layers.Conv2D(16, (3, 3), activation="relu", input_shape=(30, 30, 3)))
+            model.add(tf.keras.layers.Flatten())
+            model.add(tf.keras.layers.Dense(43, activation="softmax"))
+            model.compile(optimizer="adam", loss="categorical_crossentropy")
+            return model
+
+        if __name__ == "__main__":
+            main()
+        """
+    )
+    assert [(f.code, f.line, f.column) for f in fs] == [("CNL101", 11, 15), ("CNL102", 11, 15)]
+    assert "in the loop at line 17" in fs[1].message

@@ -400,6 +400,8 @@ class _Index:
         self.fn_scope: Dict[int, _Scope] = {}
         self.comp_scope: Dict[int, _Scope] = {}
         self.loop_parents: Dict[int, tuple] = {}
+        # id(loop or comprehension) -> the scope it runs in
+        self.loop_scope: Dict[int, _Scope] = {}
         # id(comprehension) -> the last walk order inside it (walrus targets bound in it are seen)
         self.comp_end: Dict[int, int] = {}
         self.divisions: List[Tuple[cst.BinaryOperation, _Scope, Optional[cst.ClassDef]]] = []
@@ -551,6 +553,7 @@ class _Index:
                 for name, path, _ in _target_paths(node.target):
                     self._bind(scope, _Def(name, "for", node.iter, path, order, scope, blocks, loops, node=node))
                 self.loop_parents[id(node)] = loops
+                self.loop_scope[id(node)] = scope
                 inner_loops = loops + (node,)
                 if node.orelse is not None:
                     push((node.orelse, scope, blocks + (id(node.orelse),), loops, klass))
@@ -559,6 +562,7 @@ class _Index:
                 continue
             elif t is cst.While:
                 self.loop_parents[id(node)] = loops
+                self.loop_scope[id(node)] = scope
                 if node.orelse is not None:
                     push((node.orelse, scope, blocks + (id(node.orelse),), loops, klass))
                 push((node.body, scope, blocks + (id(node.body),), loops + (node,), klass))
@@ -587,6 +591,7 @@ class _Index:
                 inner = _Scope(node, scope, "comp")
                 self.comp_scope[id(node)] = inner
                 self.loop_parents[id(node)] = loops
+                self.loop_scope[id(node)] = scope
                 inner_loops = loops + (node,)
                 for_in = node.for_in
                 while isinstance(for_in, cst.CompFor):
@@ -2182,6 +2187,8 @@ class NoDataGenerator(Rule):
         if acc is not None:
             if acc is loop or any(lp is loop for lp in idx.loop_parents.get(id(acc), ())):
                 return True
+            if idx.loop_scope.get(id(acc)) is rec.scope:
+                return False  # loaded once before the loop (k-fold, epochs): the whole set is in memory
         for n in walk(arg):
             if isinstance(n, cst.Name):
                 r = idx.reaching(n.value, rec.scope, rec.order, rec.blocks)
