@@ -1488,3 +1488,20 @@ def test_cs50_traffic_functions_defined_after_main():
     )
     assert [(f.code, f.line, f.column) for f in fs] == [("CNL101", 11, 15), ("CNL102", 11, 15)]
     assert "in the loop at line 17" in fs[1].message
+
+
+def test_function_aliases_and_import_aliases():
+    # a preprocess_input alias scales (no CNL101); the images are still all in memory (CNL102)
+    assert where(
+        """\
+        import cv2
+        import numpy as np
+        import tensorflow as tf
+        from skimage.io import imread as read
+        preprocess = tf.keras.applications.vgg16.preprocess_input
+        X = np.array([cv2.resize(read(p), (224, 224)) for p in paths], dtype="float32")
+        X = preprocess(X)
+        model = tf.keras.Sequential([tf.keras.applications.VGG16(include_top=False), tf.keras.layers.Dense(2)])
+        model.fit(X, y)
+        """
+    ) == [("CNL102", 9, 11)]

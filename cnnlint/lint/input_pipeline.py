@@ -141,9 +141,7 @@ _KNOWN_LIBS = {
 }
 _MODEL_UNKNOWN = {"load_model", "model_from_json", "model_from_yaml", "model_from_config", "from_preset", "from_pretrained", "TFSMLayer"}
 
-_TV_NORMALIZING = {"ToTensor", "Normalize", "ConvertImageDtype"}
 _TV_UINT8 = {"PILToTensor", "ToImage", "ToImageTensor"}
-_TV_NESTED = {"Compose", "RandomApply", "RandomChoice", "RandomOrder"}
 _TORCH_SCALING_CALLS = {
     "Normalize", "normalize", "ToTensor", "to_tensor", "ConvertImageDtype", "convert_image_dtype",
     "to_dtype", "ToDtype",
@@ -948,6 +946,18 @@ class _Index:
                 return self._for_taint(arg.value, path[1:], scope, pos, blocks, env, depth)
         return _element(self.taint(it, scope, pos, blocks, env, depth))
 
+    def _function_alias(self, name: str, scope, pos, blocks) -> Optional[str]:
+        """`prep = tf.keras.applications.vgg16.preprocess_input`: the qualified name `prep` stands for."""
+        r = self.reaching(name, scope, pos, blocks)
+        if r is None or len(r[1]) != 1:
+            return None
+        d = r[1][0]
+        if d.kind != "assign" or not isinstance(d.value, (cst.Name, cst.Attribute)):
+            return None
+        if isinstance(d.value, cst.Name) and self.is_local(d.value.value, d.scope):
+            return None
+        return self.qualify(d.value)
+
     def _is_transform_object(self, name: str, scope, pos, blocks) -> bool:
         """`tf = transforms.Compose([...])`: calling `tf(img)` gives the image back as a tensor."""
         r = self.reaching(name, scope, pos, blocks)
@@ -1044,6 +1054,7 @@ class _Index:
     def call_taint(self, node: cst.Call, scope, pos, blocks, env, depth) -> Taint:
         T = self.taint
         func = node.func
+        q: Optional[str] = None
         if isinstance(func, cst.Name) and self.is_local(func.value, scope):
             fn = self.local_function(func.value, scope, pos, blocks)
             if fn is not None:
@@ -1051,8 +1062,11 @@ class _Index:
             if self._is_transform_object(func.value, scope, pos, blocks):
                 arg = positional(node, 0)
                 return T(arg.value, scope, pos, blocks, env, depth) if arg is not None else _NONE
-            return _NONE
-        q = self.qualify(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
+            q = self._function_alias(func.value, scope, pos, blocks)
+            if q is None:
+                return _NONE
+        elif isinstance(func, (cst.Name, cst.Attribute)):
+            q = self.qualify(func)
         if self.is_loader(q):
             return (1, q in _FLOAT_LOADERS, _Origin("loader", node, dotted_name(func) or (q or "imread"), None))
         tail = call_tail(node) or ""
@@ -1087,6 +1101,7 @@ class _Index:
         if q is None:
             return _NONE
         head = q.split(".")[0]
+        tail = q.rsplit(".", 1)[-1]  # the real name behind `import ... as alias`
         if tail in _SCALING_CALLS and tail not in ("scale", "standardize") or (tail in ("scale", "standardize") and head == "sklearn"):
             return _scaled(join_args(True))
         if head == "numpy":
@@ -1555,16 +1570,6 @@ def _keras_subclass(idx: _Index, cls: cst.ClassDef) -> bool:
         if b.rsplit(".", 1)[-1] in ("Model", "Layer") and ("keras" in b.split(".") or "." not in b):
             return True
     return False
-
-
-def find_classes(idx: _Index) -> List[cst.ClassDef]:
-    out = []
-    for scope in [idx.module_scope] + list(idx.fn_scope.values()):
-        for defs in scope.defs.values():
-            for d in defs:
-                if d.kind == "class":
-                    out.append(d.value)
-    return out
 
 
 def _fn_status(idx: _Index, fn: cst.CSTNode, depth: int, scope: Optional[_Scope] = None):
