@@ -1353,3 +1353,27 @@ def test_weird_calls_in_loop():
         """
     )
     assert found == [("CNL201", 2, 5)]
+
+
+def test_call_graph_explosion_is_bounded():
+    names = [f"f{i}" for i in range(12)]
+    defs = "".join(
+        f"def {n}():\n" + "".join(f"    {m}()\n" for m in names if m != n) for n in names
+    )
+    code = defs + "for x, y in loader:\n    f0()\n    criterion(model(x), y).backward()\n    optimizer.step()\n"
+    import time
+
+    start = time.perf_counter()
+    found = run(code, prelude=True)
+    assert time.perf_counter() - start < 5
+    assert found == []  # too much to follow: the rule does not guess
+
+
+def test_long_expression_chain():
+    chain = " + ".join(f"l{i}" for i in range(200))
+    code = f"for x, y in loader:\n    loss = {chain}\n    loss.backward()\n    optimizer.step()\n"
+    assert spots(code) == [("CNL201", 3, 5)]
+    # far deeper than Python's recursion limit: the analysis is iterative
+    chain = " + ".join(f"l{i}" for i in range(1200))
+    code = f"for x, y in loader:\n    optimizer.zero_grad()\n    loss = {chain}\n    loss.backward()\n    optimizer.step()\n"
+    quiet(code)

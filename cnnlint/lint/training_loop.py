@@ -27,11 +27,14 @@ from cnnlint.lint.tree import _FORMATTING, assigned_names, call_tail, child_fiel
 
 LOOPS = (cst.For, cst.While)
 COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+_COMPREHENSION_TYPES = frozenset(COMPREHENSIONS)
 BLOCKS = (cst.IndentedBlock, cst.SimpleStatementSuite)
 # clauses that hold a block but are not statements themselves
 CLAUSES = (cst.Else, cst.Finally, cst.ExceptHandler, cst.ExceptStarHandler, cst.MatchCase)
-# how deep calls into functions defined in the file are followed
+# how deep calls into functions defined in the file are followed, and how many
+# function bodies one loop may pull in before the analysis gives up (quietly)
 MAX_CALL_DEPTH = 4
+MAX_EXPANSIONS = 64
 
 
 # ---------------------------------------------------------------------------
@@ -560,6 +563,7 @@ class LoopScanner:
     def __init__(self, index: FileIndex) -> None:
         self.index = index
         self.events: List[Event] = []
+        self.expansions = 0
 
     def emit(self, kind: int, node: cst.CSTNode, st: _State) -> Event:
         ev = Event(kind, node, st, len(self.events))
@@ -670,31 +674,33 @@ class LoopScanner:
 
     # -- expressions ----------------------------------------------------
 
-    def expr(self, node: cst.CSTNode, st: _State) -> None:
-        if isinstance(node, cst.Lambda):
-            return
-        if isinstance(node, COMPREHENSIONS):
-            inner = st.loop(node)
-            for child in children(node):
-                self.expr(child, inner)
-            return
-        if isinstance(node, cst.IfExp):
-            self.expr(node.test, st)
-            self.expr(node.body, st.branch(node, 0))
-            self.expr(node.orelse, st.branch(node, 1))
-            return
-        if isinstance(node, cst.BooleanOperation):
-            self.expr(node.left, st)
-            self.expr(node.right, st.branch(node, 1))
-            return
-        if isinstance(node, cst.Call):
-            self.expr(node.func, st)
-            for arg in node.args:
-                self.expr(arg.value, st)
-            self.call(node, st)
-            return
-        for child in children(node):
-            self.expr(child, st)
+    def expr(self, root: cst.CSTNode, st: _State) -> None:
+        """Events of an expression, in evaluation order (iterative: chains can be deep)."""
+        stack: List[Tuple[cst.CSTNode, _State, bool]] = [(root, st, False)]
+        while stack:
+            node, s, done = stack.pop()
+            if done:
+                self.call(node, s)  # type: ignore[arg-type]
+                continue
+            tp = type(node)
+            if tp is cst.Lambda:
+                continue
+            if tp in _COMPREHENSION_TYPES:
+                inner = s.loop(node)
+                stack.extend((child, inner, False) for child in reversed(children(node)))
+            elif tp is cst.IfExp:
+                stack.append((node.orelse, s.branch(node, 1), False))
+                stack.append((node.body, s.branch(node, 0), False))
+                stack.append((node.test, s, False))
+            elif tp is cst.BooleanOperation:
+                stack.append((node.right, s.branch(node, 1), False))
+                stack.append((node.left, s, False))
+            elif tp is cst.Call:
+                stack.append((node, s, True))
+                stack.extend((arg.value, s, False) for arg in reversed(node.args))
+                stack.append((node.func, s, False))
+            else:
+                stack.extend((child, s, False) for child in reversed(children(node)))
 
     def call(self, call: cst.Call, st: _State) -> None:
         index = self.index
@@ -704,7 +710,7 @@ class LoopScanner:
             return
         recv = func.value if isinstance(func, cst.Attribute) else None
         if tail in ("backward", "manual_backward"):
-            if not self._expand(call, st, quiet=True):
+            if not self._expand(call, st):
                 self.emit(BACKWARD, call, st)
             return
         if tail == "step" and recv is not None:
@@ -720,10 +726,10 @@ class LoopScanner:
                 ev = self.emit(CLOSURE_STEP if call.args else STEP, call, st)
                 ev.key = key
                 return
-            self._expand(call, st, quiet=True)
+            self._expand(call, st)
             return
         if _is_clear_tail(tail):
-            self._expand(call, st, quiet=True)
+            self._expand(call, st)
             ev = self.emit(CLEAR, call, st)
             if recv is not None:
                 key = _optimizer_key(recv, index)
@@ -740,7 +746,7 @@ class LoopScanner:
             elif tail in ("add_", "sub_"):
                 self.emit(PRODUCE, call, st)
             return
-        if self._expand(call, st, quiet=False):
+        if self._expand(call, st):
             return
         # not defined in this file
         if _unknown_clear_name(tail):
@@ -794,18 +800,18 @@ class LoopScanner:
                             return found
         return []
 
-    def _expand(self, call: cst.Call, st: _State, quiet: bool) -> bool:
+    def _expand(self, call: cst.Call, st: _State) -> bool:
         """Scan the file's functions this call runs; True if it resolved to any."""
         defs = self._resolve(call, st)
         if not defs:
             return False
-        if st.depth >= MAX_CALL_DEPTH:
-            if not quiet:
-                self.emit(OPAQUE_ALL, call, st)
+        if st.depth >= MAX_CALL_DEPTH or self.expansions >= MAX_EXPANSIONS:
+            self.emit(OPAQUE_ALL, call, st)  # cannot see everything: stay quiet
             return True
         for fn in defs:
             if id(fn) in st.stack:
                 continue
+            self.expansions += 1
             self.block(fn.body, st.call(call, fn, self.index.self_class.get(id(fn))))
         return True
 
