@@ -271,6 +271,35 @@ def test_201_self_attribute_callables_are_not_opaque_methods():
     ) == [("CNL201", 13, 13)]
 
 
+def test_201_notebook_clear_output_is_not_a_gradient_clear():
+    assert spots(
+        """\
+        from IPython.display import clear_output
+
+        for epoch in range(10):
+            for x, y in loader:
+                loss = criterion(model(x), y)
+                loss.backward()
+                optimizer.step()
+                history.clear()
+            clear_output(wait=True)
+            plot(history)
+        """
+    ) == [("CNL201", 6, 9)]
+
+
+def test_201_argparse_opt_passed_to_helper_is_not_an_optimizer():
+    assert spots(
+        """\
+        opt = parser.parse_args()
+        for x, y in loader:
+            noise = sample_noise(opt.latent_dim)
+            criterion(model(x, noise), y).backward()
+            optimizer.step()
+        """
+    ) == [("CNL201", 4, 5)]
+
+
 def test_201_notebook_cells():
     found = lint(
         PRELUDE
@@ -706,6 +735,76 @@ def test_201_accelerate_accumulate_loop():
                     optimizer.step()
                     lr_scheduler.step()
                     optimizer.zero_grad()
+        """
+    )
+
+
+def test_201_wgan_generator_updated_every_n_critic():
+    quiet(
+        """\
+        optimizer_G = torch.optim.RMSprop(generator.parameters(), lr=5e-5)
+        optimizer_D = torch.optim.RMSprop(discriminator.parameters(), lr=5e-5)
+        for epoch in range(opt.n_epochs):
+            for i, (imgs, _) in enumerate(dataloader):
+                optimizer_D.zero_grad()
+                loss_D = -torch.mean(discriminator(imgs)) + torch.mean(discriminator(generator(z).detach()))
+                loss_D.backward()
+                optimizer_D.step()
+                for p in discriminator.parameters():
+                    p.data.clamp_(-opt.clip_value, opt.clip_value)
+                if i % opt.n_critic == 0:
+                    optimizer_G.zero_grad()
+                    loss_G = -torch.mean(discriminator(generator(z)))
+                    loss_G.backward()
+                    optimizer_G.step()
+        """
+    )
+
+
+def test_201_timm_style_nested_helpers():
+    quiet(
+        """\
+        def train_one_epoch(model, loader, optimizer, loss_fn, loss_scaler=None, accum_steps=1):
+            optimizer.zero_grad()
+            for batch_idx, (inputs, target) in enumerate(loader):
+                need_update = (batch_idx + 1) % accum_steps == 0
+
+                def _forward():
+                    with torch.autocast("cuda"):
+                        loss = loss_fn(model(inputs), target)
+                    return loss / accum_steps
+
+                def _backward(_loss):
+                    if loss_scaler is not None:
+                        loss_scaler(_loss, optimizer, need_update=need_update)
+                    else:
+                        _loss.backward()
+                        if need_update:
+                            optimizer.step()
+
+                loss = _forward()
+                _backward(loss)
+                if not need_update:
+                    continue
+                optimizer.zero_grad()
+        """
+    )
+
+
+def test_201_hf_no_trainer_accumulation():
+    quiet(
+        """\
+        for epoch in range(args.num_train_epochs):
+            model.train()
+            for step, batch in enumerate(train_dataloader):
+                outputs = model(**batch)
+                loss = outputs.loss / args.gradient_accumulation_steps
+                accelerator.backward(loss)
+                if step % args.gradient_accumulation_steps == 0 or step == len(train_dataloader) - 1:
+                    optimizer.step()
+                    lr_scheduler.step()
+                    optimizer.zero_grad()
+                    progress_bar.update(1)
         """
     )
 

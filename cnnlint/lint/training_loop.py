@@ -127,10 +127,14 @@ def _is_clear_tail(tail: str) -> bool:
     return lower in _CLEAR_TAILS or "zero_grad" in lower or "zerograd" in lower or "clear_grad" in lower
 
 
+# "clear" calls that are about something else: dict/list `.clear()`, notebook output, caches
+_NOT_GRAD_CLEARS = {"clear", "clear_output", "clear_session", "cache_clear", "clear_cache", "clear_figure", "clearscreen"}
+
+
 def _unknown_clear_name(tail: str) -> bool:
     """An unresolvable call that may clear gradients (`reset_grad()`, `clear_state()`)."""
     lower = tail.lower()
-    if lower == "clear":  # dict/list/set .clear()
+    if lower in _NOT_GRAD_CLEARS:
         return False
     return "clear" in lower or "zero_grad" in lower or "zerograd" in lower or "reset_grad" in lower
 
@@ -1022,7 +1026,7 @@ class GradientsNeverCleared(Rule):
             if e.kind == OPAQUE_ALL:
                 return True
             if e.kind == OPAQUE:
-                if e.names & names or any(looks_like_optimizer_name(n) for n in e.names):
+                if e.names & names or any(looks_like_optimizer_name(_last(n)) for n in e.names):
                     return True
             if e.kind == OPAQUE_SELF and key.startswith("self."):
                 return True
