@@ -350,7 +350,7 @@ class FileIndex:
                     self.owner[id(sub)] = stmt
                     stack.append((sub, inner_self, inner_def))
         # source order (the stack visits blocks out of order)
-        self.loops.sort(key=lambda loop: self._order_key(loop))
+        self.loops.sort(key=self._order_key)
 
     def _order_key(self, stmt: cst.CSTNode) -> Tuple[int, ...]:
         path: List[int] = []
@@ -1271,7 +1271,7 @@ class AccumulatorNeverAccumulated(Rule):
         kill_at: Optional[int] = None
         if writes:
             # the first unconditional overwrite that does not read the old value
-            for i, ((unit, straight), uses) in enumerate(zip(units, per_unit)):
+            for i, ((_unit, straight), uses) in enumerate(zip(units, per_unit)):
                 if straight and any(k == WRITE for k, _ in uses) and not any(k == READ for k, _ in uses):
                     kill_at = i
                     break
