@@ -58,7 +58,7 @@ def test_idg_without_rescale_flagged_at_the_constructor():
     assert (f.code, f.line, f.column, f.end_line) == ("CNL101", 4, 17, 4)
     assert f.message == (
         "`ImageDataGenerator(...)` assigned to `train_datagen` has no rescale, preprocessing_function or "
-        "centring/normalisation, and its `flow_from_directory` batches reach `model.fit` as raw 0-255 pixels"
+        "centering/normalization, and its `flow_from_directory` batches reach `model.fit` as raw 0-255 pixels"
     )
     assert f.hint == "add rescale=1./255 (or preprocessing_function=preprocess_input for a pretrained model)"
     assert f.severity.value == "warning"

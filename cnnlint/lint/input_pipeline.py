@@ -2018,7 +2018,7 @@ class MissingNormalization(Rule):
             via = f"its `{p.detail}` batches" if p.detail else "its batches"
             return (
                 p.node,
-                f"{subject} has no rescale, preprocessing_function or centring/normalisation, and {via} "
+                f"{subject} has no rescale, preprocessing_function or centering/normalization, and {via} "
                 f"reach `{fit_name}` as raw 0-255 pixels",
                 _HINT_101_IDG,
                 [],
