@@ -1505,3 +1505,11 @@ def test_function_aliases_and_import_aliases():
         model.fit(X, y)
         """
     ) == [("CNL102", 9, 11)]
+
+
+def test_standalone_keras_preprocessing_package():
+    assert where(
+        "from keras_preprocessing.image import ImageDataGenerator\nfrom keras.models import Sequential\n"
+        "from keras.layers import Dense\ngen = ImageDataGenerator(zoom_range=0.2)\n"
+        "model = Sequential([Dense(2)])\nmodel.fit(gen.flow_from_directory('train'))\n"
+    ) == [("CNL101", 4, 7)]

@@ -1247,7 +1247,7 @@ def _is_idg(idx: _Index, call: cst.CSTNode) -> bool:
         return False
     if q == "ImageDataGenerator":
         return idx.local_class("ImageDataGenerator", idx.module_scope) is None
-    return "keras" in q.split(".") or q.startswith("tensorflow.")
+    return q.startswith(("keras", "tensorflow.", "tf_keras.")) or ".keras." in q
 
 
 def _fit_x(call: cst.Call) -> Optional[cst.CSTNode]:
