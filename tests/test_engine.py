@@ -109,3 +109,26 @@ def test_rule_with_unknown_node_hook_is_rejected():
         class Bad(Rule):  # noqa: F841
             def visit_Callz(self, node):
                 pass
+
+
+def test_iter_statements_and_import_table():
+    from cnnlint.lint.tree import ImportTable, iter_statements
+
+    module = cst.parse_module(
+        "import tensorflow as tf\n"
+        "try:\n    from keras import layers as L\nexcept ImportError:\n    import torch.nn as nn\n"
+        "def f():\n    if x:\n        from torchvision import transforms\n    elif y:\n        import numpy\n    else:\n        pass\n"
+        "x = 1; y = lambda: 2\n"
+        "with a:\n    for i in r:\n        import cv2\n"
+    )
+    kinds = [type(s).__name__ for s in iter_statements(module)]
+    assert kinds == ["Import", "Try", "ImportFrom", "Import", "FunctionDef", "If", "ImportFrom", "If", "Import", "Pass",
+                     "Assign", "Assign", "With", "For", "Import"]
+    table = ImportTable(module)
+    assert table.aliases["tf"] == "tensorflow"
+    assert table.aliases["L"] == "keras.layers"
+    assert table.aliases["nn"] == "torch.nn"
+    assert table.aliases["transforms"] == "torchvision.transforms"
+    assert table.imports_any("cv2") and table.imports_any("torch") and not table.imports_any("jax")
+    expr = cst.parse_expression("tf.keras.layers.Dense")
+    assert table.qualify(expr) == "tensorflow.keras.layers.Dense"

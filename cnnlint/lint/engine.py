@@ -113,22 +113,36 @@ def _dispatch_table(rules: Sequence["Rule"]) -> Tuple[Dict[type, List[Callable]]
 
 def _walk(module: cst.Module, ctx: FileContext, visit: Dict[type, List[Callable]], leave: Dict[type, List[Callable]]) -> None:
     ancestors = ctx.ancestors
-    _LEAVE = object()
+    push_ancestor = ancestors.append
+    visit_get = visit.get
+    leave_get = leave.get
+    _LEAVE = _LeaveMarker
     stack: List[object] = [module]
+    pop = stack.pop
+    push = stack.append
+    extend = stack.extend
     while stack:
-        node = stack.pop()
+        node = pop()
         if node is _LEAVE:
             done = ancestors.pop()
-            for fn in leave.get(type(done), ()):
-                fn(done)
+            fns = leave_get(type(done))
+            if fns:
+                for fn in fns:
+                    fn(done)
             continue
-        for fn in visit.get(type(node), ()):  # type: ignore[arg-type]
-            fn(node)
-        ancestors.append(node)  # type: ignore[arg-type]
-        stack.append(_LEAVE)
-        kids = list(children(node))  # type: ignore[arg-type]
+        fns = visit_get(type(node))
+        if fns:
+            for fn in fns:
+                fn(node)
+        push_ancestor(node)  # type: ignore[arg-type]
+        push(_LEAVE)
+        kids = children(node)  # type: ignore[arg-type]
         kids.reverse()
-        stack.extend(kids)
+        extend(kids)
+
+
+class _LeaveMarker:
+    pass
 
 
 def _resolve(ctx: FileContext, text: str, path: str) -> List[Finding]:

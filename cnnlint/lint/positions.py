@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from contextlib import contextmanager
-from typing import Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Tuple
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -20,13 +19,25 @@ from libcst._nodes.internal import CodegenState
 Range = Tuple[int, int, int, int]  # line, column, end_line, end_column (1-based columns)
 
 
-class _TokenIndexState(CodegenState):
-    __slots__ = ("spans", "_stack")
+class _AllFound(Exception):
+    """Raised to stop code generation once every wanted node has its span."""
 
-    def __init__(self, default_indent: str, default_newline: str) -> None:
+
+class _TokenIndexState(CodegenState):
+    __slots__ = ("spans", "_stack", "wanted")
+
+    def __init__(self, default_indent: str, default_newline: str, wanted: set) -> None:
         super().__init__(default_indent=default_indent, default_newline=default_newline)
         self.spans: Dict[int, Tuple[int, int]] = {}
         self._stack: List[int] = []
+        self.wanted = wanted  # ids still without a span; emptied -> stop early
+
+    def _recorded(self, key: int) -> None:
+        wanted = self.wanted
+        if key in wanted:
+            wanted.discard(key)
+            if not wanted:
+                raise _AllFound
 
     def before_codegen(self, node: cst.CSTNode) -> None:
         self._stack.append(len(self.tokens))
@@ -36,25 +47,44 @@ class _TokenIndexState(CodegenState):
         key = id(node)
         if key not in self.spans:
             self.spans[key] = (start, len(self.tokens))
+            self._recorded(key)
 
-    @contextmanager
     def record_syntactic_position(
         self,
         node: cst.CSTNode,
         *,
         start_node: Optional[cst.CSTNode] = None,
         end_node: Optional[cst.CSTNode] = None,
-    ) -> Iterator[None]:
-        start = len(self.tokens)
-        try:
-            yield
-        finally:
-            end = len(self.tokens)
-            if start_node is not None:
-                start = self.spans[id(start_node)][0]
-            if end_node is not None:
-                end = self.spans[id(end_node)][1]
-            self.spans[id(node)] = (start, end)
+    ) -> "_Record":
+        return _Record(self, node, start_node, end_node)
+
+
+class _Record:
+    """Context manager for one syntactic position (a class: cheaper than @contextmanager)."""
+
+    __slots__ = ("state", "node", "start_node", "end_node", "start")
+
+    def __init__(self, state: _TokenIndexState, node, start_node, end_node) -> None:
+        self.state = state
+        self.node = node
+        self.start_node = start_node
+        self.end_node = end_node
+
+    def __enter__(self) -> None:
+        self.start = len(self.state.tokens)
+
+    def __exit__(self, *exc: object) -> None:
+        spans = self.state.spans
+        start = self.start
+        end = len(self.state.tokens)
+        if self.start_node is not None:
+            start = spans[id(self.start_node)][0]
+        if self.end_node is not None:
+            end = spans[id(self.end_node)][1]
+        key = id(self.node)
+        spans[key] = (start, end)
+        if exc[0] is None:
+            self.state._recorded(key)
 
 
 def node_ranges(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> Dict[int, Range]:
@@ -62,8 +92,11 @@ def node_ranges(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> Dict[int, R
     wanted = {id(n) for n in nodes}
     if not wanted:
         return {}
-    state = _TokenIndexState(module.default_indent, module.default_newline)
-    module._codegen(state)
+    state = _TokenIndexState(module.default_indent, module.default_newline, set(wanted))
+    try:
+        module._codegen(state)
+    except _AllFound:
+        pass
     tokens = state.tokens
     offsets = [0, *itertools.accumulate(map(len, tokens))]
     code = "".join(tokens)

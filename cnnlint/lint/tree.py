@@ -8,7 +8,7 @@ skip the whitespace, comma and bracket nodes no rule looks at.
 from __future__ import annotations
 
 import dataclasses
-from typing import Dict, Iterator, Optional, Tuple, Type, TypeVar
+from typing import Dict, Iterator, List, Optional, Tuple, Type, TypeVar
 
 import libcst as cst
 
@@ -33,20 +33,6 @@ def child_fields(tp: type) -> Tuple[str, ...]:
     return fields
 
 
-def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """Direct child nodes in source order, without formatting nodes."""
-    CST = cst.CSTNode
-    for name in child_fields(type(node)):
-        value = getattr(node, name)
-        if isinstance(value, CST):
-            if not isinstance(value, _FORMATTING):
-                yield value
-        elif type(value) in (tuple, list):
-            for item in value:
-                if isinstance(item, CST) and not isinstance(item, _FORMATTING):
-                    yield item
-
-
 _FORMATTING = (
     cst.BaseParenthesizableWhitespace,
     cst.Comma,
@@ -68,16 +54,52 @@ _FORMATTING = (
 )
 
 
+# node type -> skipped by traversal (formatting, or not a node at all). A dict lookup per
+# type instead of isinstance() against libcst's abstract classes, which is the hot spot.
+_SKIP: Dict[type, bool] = {}
+
+
+def _skipped(tp: type) -> bool:
+    skip = _SKIP.get(tp)
+    if skip is None:
+        skip = _SKIP[tp] = not issubclass(tp, cst.CSTNode) or issubclass(tp, _FORMATTING)
+    return skip
+
+
+def children(node: cst.CSTNode) -> List[cst.CSTNode]:
+    """Direct child nodes in source order, without formatting nodes."""
+    out: List[cst.CSTNode] = []
+    skip = _SKIP
+    for name in child_fields(type(node)):
+        value = getattr(node, name)
+        tv = type(value)
+        if tv is tuple or tv is list:
+            for item in value:
+                s = skip.get(type(item))
+                if s is None:
+                    s = _skipped(type(item))
+                if not s:
+                    out.append(item)
+        elif value is not None:
+            s = skip.get(tv)
+            if s is None:
+                s = _skipped(tv)
+            if not s:
+                out.append(value)
+    return out
+
+
 def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """Every node under `node` (itself included), depth first, in source order."""
     stack = [node]
     pop = stack.pop
+    extend = stack.extend
     while stack:
         current = pop()
         yield current
-        kids = list(children(current))
+        kids = children(current)
         kids.reverse()
-        stack.extend(kids)
+        extend(kids)
 
 
 N = TypeVar("N", bound=cst.CSTNode)
@@ -153,13 +175,60 @@ def string_value(expr: cst.CSTNode) -> Optional[str]:
     return None
 
 
+def _suite_statements(suite: object) -> List[cst.CSTNode]:
+    if isinstance(suite, (cst.IndentedBlock, cst.SimpleStatementSuite)):
+        return list(suite.body)
+    return []
+
+
+def block_statements(node: cst.CSTNode) -> List[cst.CSTNode]:
+    """The statements directly inside a compound statement (bodies, else, except, finally, cases)."""
+    out: List[cst.CSTNode] = []
+    body = getattr(node, "body", None)
+    if isinstance(node, cst.Module):
+        return list(node.body)
+    out.extend(_suite_statements(body))
+    for attr in ("handlers", "cases"):
+        for part in getattr(node, attr, ()) or ():
+            out.extend(_suite_statements(getattr(part, "body", None)))
+    orelse = getattr(node, "orelse", None)
+    while orelse is not None:
+        if isinstance(orelse, cst.If):  # elif chain
+            out.append(orelse)
+            break
+        out.extend(_suite_statements(getattr(orelse, "body", None)))
+        break
+    final = getattr(node, "finalbody", None)
+    if final is not None:
+        out.extend(_suite_statements(final.body))
+    return out
+
+
+def iter_statements(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """Every statement under `node`: compound ones and the small statements of each line.
+
+    Looks only at statement structure, never into expressions, so it is cheap.
+    """
+    stack = block_statements(node)
+    stack.reverse()
+    while stack:
+        stmt = stack.pop()
+        if isinstance(stmt, cst.SimpleStatementLine):
+            yield from stmt.body
+            continue
+        yield stmt
+        inner = block_statements(stmt)
+        inner.reverse()
+        stack.extend(inner)
+
+
 class ImportTable:
     """Local name -> fully qualified name, from every import in the module."""
 
     def __init__(self, module: cst.Module) -> None:
         self.aliases: Dict[str, str] = {}
         self.modules: set = set()
-        for node in walk(module):
+        for node in iter_statements(module):
             if isinstance(node, cst.Import):
                 for alias in node.names:
                     full = dotted_name(alias.name) or ""
