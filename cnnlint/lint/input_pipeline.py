@@ -346,6 +346,7 @@ def _root_name(expr: cst.CSTNode) -> Optional[str]:
 
 
 _COMPS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
+_TRY_NODES = tuple(t for t in (getattr(cst, "Try", None), getattr(cst, "TryStar", None)) if isinstance(t, type))
 
 # node type -> skipped by the walk (formatting, or not a node); type lookups, not ABC isinstance checks
 _SKIP: Dict[type, bool] = {}
@@ -572,7 +573,7 @@ class _Index:
                 push((node.body, scope, blocks + (id(node.body),), loops, klass))
                 push((node.test, scope, blocks, loops, klass))
                 continue
-            elif t in (cst.Try, cst.TryStar):
+            elif t in _TRY_NODES:
                 for part in reversed([node.body, *node.handlers, node.orelse, node.finalbody]):
                     if part is not None:
                         push((part, scope, blocks + (id(part),), loops, klass))
