@@ -132,3 +132,12 @@ def test_iter_statements_and_import_table():
     assert table.imports_any("cv2") and table.imports_any("torch") and not table.imports_any("jax")
     expr = cst.parse_expression("tf.keras.layers.Dense")
     assert table.qualify(expr) == "tensorflow.keras.layers.Dense"
+
+
+def test_positions_for_a_few_nodes_stop_early_and_match():
+    module = cst.parse_module(SAMPLE)
+    nodes = [n for n in walk(module) if isinstance(n, (cst.Call, cst.Lambda))]
+    theirs = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    for node in nodes:
+        p = theirs[node]
+        assert node_ranges(module, [node]) == {id(node): (p.start.line, p.start.column + 1, p.end.line, p.end.column + 1)}

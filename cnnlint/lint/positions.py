@@ -74,6 +74,8 @@ class _Record:
         self.start = len(self.state.tokens)
 
     def __exit__(self, *exc: object) -> None:
+        if exc[0] is not None:
+            return  # stopping early (or failing): record nothing
         spans = self.state.spans
         start = self.start
         end = len(self.state.tokens)
@@ -83,8 +85,7 @@ class _Record:
             end = spans[id(self.end_node)][1]
         key = id(self.node)
         spans[key] = (start, end)
-        if exc[0] is None:
-            self.state._recorded(key)
+        self.state._recorded(key)
 
 
 def node_ranges(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> Dict[int, Range]:

@@ -97,12 +97,12 @@ def lint_targets(
     keys: Dict[int, str] = {}
     per_file: Dict[int, List[dict]] = {}
     for index, target in enumerate(targets):
+        run.files += 1
         data, error = _read(target)
         if error is not None:
             run.findings.append(error)
             continue
         assert data is not None
-        run.files += 1
         key = content_key(target.kind, target.real_path, data, fingerprint)
         keys[index] = key
         hit = cache.get(key) if cache is not None else None
