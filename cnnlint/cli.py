@@ -93,7 +93,7 @@ def run_lint(args: argparse.Namespace, out=None) -> int:
     cache = None
     if not args.no_cache:
         folder = config.cache_dir or os.path.join(config.root, ".cnnlint_cache")
-        cache = LintCache(os.path.join(os.path.abspath(folder), "v1"))
+        cache = LintCache(os.path.abspath(folder))
     run = lint_targets(targets, config.fingerprint(), config.max_file_size, cache)
     findings = sorted((f for f in errors + run.findings if _keep(f, config)), key=Finding.sort_key)
     files = run.files + len({f.path for f in errors})

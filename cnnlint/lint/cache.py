@@ -15,7 +15,7 @@ from typing import Dict, List, Optional, Tuple
 
 from cnnlint import __version__
 
-_FILE = "lint.json"
+_FILE = os.path.join("v1", "lint.json")
 _MAX_ENTRIES = 50_000
 
 
@@ -95,12 +95,13 @@ class LintCache:
                 break
             entries.setdefault(key, entry)
         try:
-            os.makedirs(self.folder, exist_ok=True)
+            target = os.path.join(self.folder, _FILE)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
             _write_markers(self.folder)
-            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".lint-", suffix=".tmp")
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".lint-", suffix=".tmp")
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 json.dump({"version": __version__, "entries": entries}, fh, separators=(",", ":"))
-            os.replace(tmp, os.path.join(self.folder, _FILE))
+            os.replace(tmp, target)
         except OSError:
             pass  # a read-only checkout lints without a cache
 
