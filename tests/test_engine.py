@@ -141,3 +141,34 @@ def test_positions_for_a_few_nodes_stop_early_and_match():
     for node in nodes:
         p = theirs[node]
         assert node_ranges(module, [node]) == {id(node): (p.start.line, p.start.column + 1, p.end.line, p.end.column + 1)}
+
+
+def test_a_rule_that_raises_loses_only_its_own_findings():
+    class Broken(CallCounter):
+        code = "CNL998"
+
+        def visit_Call(self, node):
+            self.report(node, "partial")
+            raise ValueError("boom")
+
+    source = SourceFile(path="t.py", kind="python", text="f(1)\ng(2)\n")
+    result = lint_python(source, [Broken, CallCounter], "t.py")
+    assert [f.code for f in result.findings] == ["CNL999", "CNL999", "CNL999"]
+    assert result.internal_errors == ["t.py: internal error in CNL998 at a Call node: ValueError: boom"]
+
+
+def test_internal_error_exits_2_and_keeps_other_findings(tmp_path, monkeypatch, capsys):
+    from cnnlint.cli import main
+    from cnnlint.lint import training_loop
+
+    def boom(self, node):
+        raise KeyError("x")
+
+    monkeypatch.setattr(training_loop.RULES[0], "finish", boom, raising=False)
+    (tmp_path / "requirements.txt").write_text("torch\n")
+    (tmp_path / "t.py").write_text("for x in y:\n    loss.backward()\n    opt.step()\n")
+    status = main([str(tmp_path), "--no-cache", "-q"])
+    out, err = capsys.readouterr()
+    assert status == 2
+    assert "CNL401" in out
+    assert "internal error in CNL201" in err and "Traceback" not in err

@@ -17,7 +17,10 @@ def lint_text(
     ignore: Sequence[str] = (),
     real_path: Optional[str] = None,
 ) -> List[Finding]:
-    """Findings for `text` as if it were the file `path` (kind chosen by its name)."""
+    """Findings for `text` as if it were the file `path` (kind chosen by its name).
+
+    A rule that raises is an error here (RuntimeError), so tests see rule bugs.
+    """
     from cnnlint.sources.read import read_source
 
     rules = active_rules(select, ignore)
@@ -32,4 +35,6 @@ def lint_text(
         result = lint_python(source, rules, real)
     else:
         result = lint_manifest(source, rules, real)
+    if result.internal_errors:
+        raise RuntimeError("; ".join(result.internal_errors))
     return sorted(result.findings, key=Finding.sort_key)

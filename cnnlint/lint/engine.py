@@ -26,6 +26,8 @@ class FileResult:
     findings: List[Finding] = field(default_factory=list)
     # other files read while linting (path -> content hash or None), for the cache
     related: Dict[str, Optional[str]] = field(default_factory=dict)
+    # one line per rule that raised on this file (its findings are dropped)
+    internal_errors: List[str] = field(default_factory=list)
 
 
 def source_error(path: str, exc: SourceError, what: str = "cannot read") -> Finding:
@@ -96,15 +98,49 @@ def _syntax_error(text: str, exc: "cst.ParserSyntaxError") -> Tuple[int, int, st
     return exc.editor_line, exc.editor_column, message
 
 
-def _dispatch_table(rules: Sequence["Rule"]) -> Tuple[Dict[type, List[Callable]], Dict[type, List[Callable]]]:
+class _Guard:
+    """Calls a rule's hooks; a hook that raises disables that rule for the file and is recorded,
+    so one rule's bug costs its own findings, not the other rules' or the run."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.failed: Dict[int, Tuple[str, str]] = {}  # id(rule) -> (code, message)
+
+    def wrap(self, rule: "Rule", fn: Callable) -> Callable:
+        key = id(rule)
+        failed = self.failed
+
+        def call(*args: object) -> None:
+            if key in failed:
+                return
+            try:
+                fn(*args)
+            except Exception as exc:  # noqa: BLE001 - reported as an internal error
+                where = ""
+                if args and isinstance(args[0], cst.CSTNode):
+                    where = f" at a {type(args[0]).__name__} node"
+                failed[key] = (rule.code, f"{self.path}: internal error in {rule.code}{where}: {type(exc).__name__}: {exc}")
+
+        return call
+
+    @property
+    def errors(self) -> List[str]:
+        return [message for _, message in self.failed.values()]
+
+    @property
+    def failed_codes(self) -> set:
+        return {code for code, _ in self.failed.values()}
+
+
+def _dispatch_table(rules: Sequence["Rule"], guard: _Guard) -> Tuple[Dict[type, List[Callable]], Dict[type, List[Callable]]]:
     visit: Dict[str, List[Callable]] = {}
     leave: Dict[str, List[Callable]] = {}
     for rule in rules:
         for node_name, (v, l) in type(rule).node_hooks.items():
             if v:
-                visit.setdefault(node_name, []).append(getattr(rule, v))
+                visit.setdefault(node_name, []).append(guard.wrap(rule, getattr(rule, v)))
             if l:
-                leave.setdefault(node_name, []).append(getattr(rule, l))
+                leave.setdefault(node_name, []).append(guard.wrap(rule, getattr(rule, l)))
     return (
         {getattr(cst, k): fns for k, fns in visit.items()},
         {getattr(cst, k): fns for k, fns in leave.items()},
@@ -189,25 +225,31 @@ def lint_python(source: SourceFile, rule_classes: Sequence[type], real_path: str
     if module is None:
         return result
     ctx = FileContext(source, module, real_path)
+    guard = _Guard(source.path)
     rules = [cls(ctx) for cls in rule_classes if "python" in cls.inputs]
-    visit, leave = _dispatch_table(rules)
+    visit, leave = _dispatch_table(rules, guard)
     if visit or leave:
         _walk(module, ctx, visit, leave)
-    for command in source.shell:
-        for rule in rules:
-            rule.check_shell(command)
     for rule in rules:
-        rule.finish()
+        check_shell = guard.wrap(rule, rule.check_shell)
+        for command in source.shell:
+            check_shell(command)
+        guard.wrap(rule, rule.finish)()
+    failed = guard.failed_codes
+    ctx.reports = [r for r in ctx.reports if r.code not in failed]
     result.findings.extend(_resolve(ctx, source.text, source.path))
     result.related = ctx.related
+    result.internal_errors = guard.errors
     return result
 
 
 def lint_manifest(manifest: "Manifest", rule_classes: Sequence[type], real_path: str) -> FileResult:
     ctx = FileContext(manifest, None, real_path)  # type: ignore[arg-type]
+    guard = _Guard(manifest.path)
     rules = [cls(ctx) for cls in rule_classes if "manifest" in cls.inputs]
     for rule in rules:
-        rule.check_manifest(manifest)
+        guard.wrap(rule, rule.check_manifest)(manifest)
     result = FileResult(findings=_resolve(ctx, manifest.text, manifest.path))
     result.related = ctx.related
+    result.internal_errors = guard.errors
     return result

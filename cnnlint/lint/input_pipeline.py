@@ -52,9 +52,6 @@ from cnnlint.lint.tree import (
     walk,
 )
 
-# raise analysis errors instead of swallowing them (the tests turn this on)
-STRICT = False
-
 _INF = 1 << 60
 _MAX_DEPTH = 40
 
@@ -1952,10 +1949,7 @@ class MissingNormalization(Rule):
                 found.extend(self._torch(idx))
             self._emit(found)
         except RecursionError:
-            return
-        except Exception:  # noqa: BLE001 - a rule must never crash the run
-            if STRICT:
-                raise
+            return  # absurdly deep code: stay quiet rather than guess
 
     def _emit(self, found) -> None:
         if not found:
@@ -2121,10 +2115,7 @@ class NoDataGenerator(Rule):
                 return
             self._run(idx)
         except RecursionError:
-            return
-        except Exception:  # noqa: BLE001 - a rule must never crash the run
-            if STRICT:
-                raise
+            return  # absurdly deep code: stay quiet rather than guess
 
     def _sinks(self, idx: _Index) -> Iterable[Tuple[_CallRec, List[cst.CSTNode], str]]:
         keras = _keras_file(idx)

@@ -55,7 +55,7 @@ def lint_one(target: Target, data: bytes, max_size: int) -> Tuple[List[dict], Di
         else:
             result = lint_manifest(source, rules, target.real_path)
         own = [dict(f.to_dict(), path="") if f.path == target.path else f.to_dict() for f in result.findings]
-        return own, result.related, None
+        return own, result.related, "\n".join(result.internal_errors) or None
     except RecursionError:
         finding = Finding("CNL001", Severity.ERROR, "cannot parse: too deeply nested", "")
         return [finding.to_dict()], {}, None
@@ -124,11 +124,10 @@ def lint_targets(
         else:
             results = [_work(item) for item in pending]
         for index, findings, related, error in results:
-            if error is not None:
-                run.internal_errors.append(error)
-                continue
             per_file[index] = findings
-            if cache is not None:
+            if error is not None:
+                run.internal_errors.extend(error.splitlines())
+            elif cache is not None:
                 cache.put(keys[index], findings, related)
 
     for index in sorted(per_file):
