@@ -30,7 +30,14 @@ COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 _COMPREHENSION_TYPES = frozenset(COMPREHENSIONS)
 BLOCKS = (cst.IndentedBlock, cst.SimpleStatementSuite)
 # clauses that hold a block but are not statements themselves
-CLAUSES = (cst.Else, cst.Finally, cst.ExceptHandler, cst.ExceptStarHandler, cst.MatchCase)
+# node types that older libcst releases lack are left out rather than failing at import
+def _types(*names: str) -> Tuple[type, ...]:
+    return tuple(t for t in (getattr(cst, n, None) for n in names) if isinstance(t, type))
+
+
+CLAUSES = _types("Else", "Finally", "ExceptHandler", "ExceptStarHandler", "MatchCase")
+TRY_TYPES = _types("Try", "TryStar")
+MATCH_TYPES = _types("Match")
 # how deep calls into functions defined in the file are followed, and how many
 # function bodies one loop may pull in before the analysis gives up (quietly)
 MAX_CALL_DEPTH = 4
@@ -243,7 +250,7 @@ def statement_blocks(stmt: cst.CSTNode) -> Iterator[cst.CSTNode]:
             yield orelse.body
     elif tp is cst.With or tp is cst.FunctionDef or tp is cst.ClassDef:
         yield stmt.body
-    elif tp is cst.Try or tp is cst.TryStar:
+    elif tp in TRY_TYPES:
         yield stmt.body
         for handler in stmt.handlers:
             yield handler.body
@@ -251,7 +258,7 @@ def statement_blocks(stmt: cst.CSTNode) -> Iterator[cst.CSTNode]:
             yield stmt.orelse.body
         if stmt.finalbody is not None:
             yield stmt.finalbody.body
-    elif tp is cst.Match:
+    elif tp in MATCH_TYPES:
         for case in stmt.cases:
             yield case.body
     else:  # a statement kind newer than this code
@@ -618,7 +625,7 @@ class LoopScanner:
             for item in stmt.items:
                 self.expr(item.item, st)
             self.block(stmt.body, st)
-        elif isinstance(stmt, (cst.Try, cst.TryStar)):
+        elif type(stmt) in TRY_TYPES:
             self.block(stmt.body, st)
             for i, handler in enumerate(stmt.handlers):
                 self.block(handler.body, st.branch(stmt, i))
@@ -626,7 +633,7 @@ class LoopScanner:
                 self.block(stmt.orelse.body, st)
             if stmt.finalbody is not None:
                 self.block(stmt.finalbody.body, st)
-        elif isinstance(stmt, cst.Match):
+        elif type(stmt) in MATCH_TYPES:
             self.expr(stmt.subject, st)
             for i, case in enumerate(stmt.cases):
                 self.block(case.body, st.branch(stmt, i))
@@ -1367,7 +1374,7 @@ class AccumulatorNeverAccumulated(Rule):
                     if derives:
                         tracked |= written
             owner = index.owner.get(id(block))
-            if owner is None or type(owner) not in (cst.If, cst.With, cst.Try, cst.TryStar):
+            if owner is None or not (type(owner) in (cst.If, cst.With) or type(owner) in TRY_TYPES):
                 return None
             stmt = owner
         return None
