@@ -41,10 +41,9 @@ from cnnlint.findings import Severity
 from cnnlint.lint.positions import node_ranges
 from cnnlint.lint.rule import Rule
 from cnnlint.lint.tree import (
-    _FORMATTING,
     ImportTable,
     call_tail,
-    child_fields,
+    children,
     dotted_name,
     has_star_kwargs,
     keyword,
@@ -345,34 +344,6 @@ def _root_name(expr: cst.CSTNode) -> Optional[str]:
 _COMPS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
 _TRY_NODES = tuple(t for t in (getattr(cst, "Try", None), getattr(cst, "TryStar", None)) if isinstance(t, type))
 
-# node type -> skipped by the walk (formatting, or not a node); type lookups, not ABC isinstance checks
-_SKIP: Dict[type, bool] = {}
-
-
-def _kids(node: cst.CSTNode) -> List[cst.CSTNode]:
-    """tree.children, as a list, with the formatting test cached per type (the index walk is hot)."""
-    out: List[cst.CSTNode] = []
-    skip = _SKIP
-    for name in child_fields(type(node)):
-        value = getattr(node, name)
-        tv = type(value)
-        if tv is tuple or tv is list:
-            for item in value:
-                ti = type(item)
-                s = skip.get(ti)
-                if s is None:
-                    s = skip[ti] = not issubclass(ti, cst.CSTNode) or issubclass(ti, _FORMATTING)
-                if not s:
-                    out.append(item)
-        elif value is not None:
-            s = skip.get(tv)
-            if s is None:
-                s = skip[tv] = not issubclass(tv, cst.CSTNode) or issubclass(tv, _FORMATTING)
-            if not s:
-                out.append(value)
-    return out
-
-
 class _CompEnd:
     """Walk marker: popped once a comprehension's subtree is done."""
 
@@ -597,11 +568,11 @@ class _Index:
                         )
                     for_in = for_in.inner_for_in
                 push((_CompEnd(node), scope, blocks, loops, klass))
-                kids = _kids(node)
+                kids = children(node)
                 for kid in reversed(kids):
                     push((kid, inner, blocks, inner_loops, klass))
                 continue
-            kids = _kids(node)
+            kids = children(node)
             for kid in reversed(kids):
                 push((kid, scope, blocks, loops, klass))
         for d in self._pending:
