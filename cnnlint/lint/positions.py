@@ -10,6 +10,7 @@ ranges match libcst's PositionProvider (syntactic positions, whitespace excluded
 from __future__ import annotations
 
 import bisect
+import sys
 import itertools
 from typing import Dict, Iterable, List, Optional, Tuple
 
@@ -94,10 +95,18 @@ def node_ranges(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> Dict[int, R
     if not wanted:
         return {}
     state = _TokenIndexState(module.default_indent, module.default_newline, set(wanted))
+    limit = sys.getrecursionlimit()
     try:
+        # code generation recurses once per nesting level; libcst parsed the file, so
+        # allow what its parser allowed (a 1,000-term `a + b + ...` line)
+        sys.setrecursionlimit(max(limit, 20_000))
         module._codegen(state)
     except _AllFound:
         pass
+    except RecursionError:
+        return {}  # findings fall back to the start of the file rather than failing
+    finally:
+        sys.setrecursionlimit(limit)
     tokens = state.tokens
     offsets = [0, *itertools.accumulate(map(len, tokens))]
     code = "".join(tokens)

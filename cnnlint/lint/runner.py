@@ -115,7 +115,7 @@ def lint_targets(
     if pending:
         if jobs > 1 and len(pending) >= 4:
             # load the heavy modules once, before forking, so workers share them
-            from cnnlint.lint import engine, registry  # noqa: F401
+            from cnnlint.lint import engine, registry  # noqa: F401 - imported for the workers
 
             registry.rule_classes()
             pending.sort(key=lambda item: -len(item[2]))

@@ -23,7 +23,7 @@ import libcst as cst
 
 from cnnlint.findings import Severity
 from cnnlint.lint.rule import Rule
-from cnnlint.lint.tree import _FORMATTING, assigned_names, call_tail, child_fields, dotted_name
+from cnnlint.lint.tree import assigned_names, call_tail, children, dotted_name, walk
 
 LOOPS = (cst.For, cst.While)
 COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
@@ -47,45 +47,6 @@ MAX_EXPANSIONS = 64
 # ---------------------------------------------------------------------------
 # traversal
 # ---------------------------------------------------------------------------
-
-# tree.children checks every field value against a tuple of abstract classes,
-# which costs microseconds per check; these versions decide once per node type.
-_CHILD_TYPE: Dict[type, bool] = {}
-
-
-def _is_child_type(tp: type) -> bool:
-    flag = _CHILD_TYPE.get(tp)
-    if flag is None:
-        flag = issubclass(tp, cst.CSTNode) and not issubclass(tp, _FORMATTING)
-        _CHILD_TYPE[tp] = flag
-    return flag
-
-
-def children(node: cst.CSTNode) -> List[cst.CSTNode]:
-    """Direct child nodes in source order, without formatting nodes (as tree.children)."""
-    out: List[cst.CSTNode] = []
-    for name in child_fields(type(node)):
-        value = getattr(node, name)
-        tp = type(value)
-        if tp is tuple or tp is list:
-            for item in value:
-                if _is_child_type(type(item)):
-                    out.append(item)
-        elif _is_child_type(tp):
-            out.append(value)
-    return out
-
-
-def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """Every node under `node` (itself included), depth first, in source order."""
-    stack = [node]
-    pop = stack.pop
-    while stack:
-        current = pop()
-        yield current
-        kids = children(current)
-        kids.reverse()
-        stack.extend(kids)
 
 
 # ---------------------------------------------------------------------------

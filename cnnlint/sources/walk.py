@@ -13,7 +13,7 @@ import fnmatch
 import os
 import stat
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from cnnlint.findings import Finding, Severity
 from cnnlint.sources.read import classify
