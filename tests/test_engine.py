@@ -172,3 +172,11 @@ def test_internal_error_exits_2_and_keeps_other_findings(tmp_path, monkeypatch, 
     assert status == 2
     assert "CNL401" in out
     assert "internal error in CNL201" in err and "Traceback" not in err
+
+
+def test_finding_in_a_file_with_a_very_long_expression_chain():
+    from cnnlint.lint.api import lint_text
+
+    chain = " + ".join(f"a{i}" for i in range(3000))
+    code = f"import torch\nfor x in y:\n    loss = {chain}\n    loss.backward()\n    opt.step()\n"
+    assert [(f.code, f.line, f.column) for f in lint_text(code)] == [("CNL201", 4, 5)]
