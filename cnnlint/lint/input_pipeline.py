@@ -359,10 +359,7 @@ class _Index:
     def __init__(self, ctx) -> None:
         self.ctx = ctx
         self.module: cst.Module = ctx.module
-        # the same table as ctx.imports, filled during this walk instead of a walk of its own
-        self.imports = ImportTable.__new__(ImportTable)
-        self.imports.aliases = {}
-        self.imports.modules = set()
+        self.imports: ImportTable = ctx.imports
         self.calls: List[_CallRec] = []
         self.fn_scope: Dict[int, _Scope] = {}
         self.comp_scope: Dict[int, _Scope] = {}
@@ -465,7 +462,6 @@ class _Index:
                         scope.globals.add(item.name.value)
                 continue
             elif t in (cst.Import, cst.ImportFrom):
-                self._record_import(node)
                 names = node.names if not isinstance(node.names, cst.ImportStar) else ()
                 for alias in names:
                     if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
@@ -584,32 +580,6 @@ class _Index:
         self._sort(self.module_scope)
         for s in list(self.fn_scope.values()) + list(self.comp_scope.values()):
             self._sort(s)
-
-    def _record_import(self, node) -> None:
-        """What ImportTable records for one import statement."""
-        aliases, modules = self.imports.aliases, self.imports.modules
-        if isinstance(node, cst.Import):
-            for alias in node.names:
-                full = dotted_name(alias.name) or ""
-                modules.add(full)
-                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                    aliases[alias.asname.name.value] = full
-                else:
-                    head = full.split(".")[0]
-                    aliases.setdefault(head, head)
-            return
-        if node.relative or node.module is None:
-            return
-        base = dotted_name(node.module) or ""
-        modules.add(base)
-        if isinstance(node.names, cst.ImportStar):
-            return
-        for alias in node.names:
-            name = dotted_name(alias.name) or ""
-            local = name
-            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                local = alias.asname.name.value
-            aliases[local] = f"{base}.{name}"
 
     def _sort(self, scope: _Scope) -> None:
         for defs in scope.defs.values():
