@@ -1510,3 +1510,75 @@ def test_standalone_keras_preprocessing_package():
         "from keras.layers import Dense\ngen = ImageDataGenerator(zoom_range=0.2)\n"
         "model = Sequential([Dense(2)])\nmodel.fit(gen.flow_from_directory('train'))\n"
     ) == [("CNL101", 4, 7)]
+
+
+# --------------------------------------------------------------------------- real-world sweep
+
+
+def test_module_list_filled_and_returned_by_a_function():
+    # `X = []` at module level, appended to inside a function that returns it: the
+    # function's free `X` is read as it is where the function is called
+    fs = found(
+        """\
+        import cv2
+        import numpy as np
+        from tensorflow.keras import layers, models
+
+        X = []
+        def create_training_data():
+            for image in images:
+                X.append(cv2.resize(cv2.imread(image), (90, 90)))
+            return X
+
+        X = create_training_data()
+        X = np.array(X).reshape(-1, 90, 90, 3)
+        model = models.Sequential([layers.Flatten(), layers.Dense(10)])
+        model.fit(X, y, epochs=20)
+        """
+    )
+    assert [(f.code, f.line, f.column) for f in fs] == [("CNL101", 14, 11), ("CNL102", 14, 11)]
+    assert fs[1].message == (
+        "`X` holds every image read by `cv2.imread` in the loop at line 7 and is passed whole to "
+        "`model.fit`: the whole image set sits in memory at once"
+    )
+
+
+def test_module_list_returned_by_a_function_then_normalized():
+    # the same shape of code with keras.utils.normalize: the pixels are scaled, only CNL102 remains
+    assert where(
+        """\
+        import cv2
+        import numpy as np
+        import tensorflow as tf
+
+        X = []
+        def load():
+            for image in images:
+                X.append(cv2.imread(image, cv2.IMREAD_GRAYSCALE))
+            return X
+
+        X = np.array(load())
+        X = tf.keras.utils.normalize(X, axis=1)
+        model = tf.keras.Sequential([tf.keras.layers.Flatten(), tf.keras.layers.Dense(10)])
+        model.fit(X, y)
+        """
+    ) == [("CNL102", 14, 11)]
+
+
+def test_function_returning_a_module_name_bound_only_later_is_not_an_image_set():
+    # at the call, the module-level `images` holds file names; it becomes pixels afterwards
+    assert where(
+        """\
+        import cv2
+        import numpy as np
+        import tensorflow as tf
+
+        images = sorted(glob.glob("data/*.png"))
+        def names():
+            return images
+
+        paths = names()
+        images = np.array([cv2.imread(p) for p in paths]) / 255.0
+        ds = tf.data.Dataset.from_tensor_slices(paths)
+        """
+    ) == []

@@ -633,11 +633,16 @@ class _Index:
         return True
 
     def reaching(
-        self, name: str, scope: _Scope, pos: int, blocks: tuple, mutcalls: bool = False
+        self, name: str, scope: _Scope, pos: int, blocks: tuple, mutcalls: bool = False,
+        outer: Optional[Tuple[int, int, tuple]] = None,
     ) -> Optional[Tuple[_Scope, List[_Def]]]:
         """The bindings of `name` a use at (scope, pos, blocks) can see, or None if unbound here.
 
         `f(name)` statements (possible in-place changes) are left out unless `mutcalls`.
+        A name bound in an enclosing scope is seen as it is at the end of the file, unless
+        `outer` = (id(scope), pos, blocks) says where the function was called from in that
+        scope: then the bindings before that call count (`X = []; def f(): X.append(..);
+        return X` seen from `X = f()`).
         """
         s: Optional[_Scope] = scope
         same = True
@@ -660,7 +665,10 @@ class _Index:
         if s.kind == "comp":
             return s, list(defs)
         if not same:
-            pos, blocks = _INF, ()
+            if outer is not None and outer[0] == id(s):
+                pos, blocks = outer[1], outer[2]
+            else:
+                pos, blocks = _INF, ()
         cands = [d for d in defs if d.order < pos]
         dom = None
         for d in reversed(cands):
@@ -784,7 +792,8 @@ class _Index:
         return _NONE
 
     def name_taint(self, name, scope, pos, blocks, env, depth) -> Taint:
-        r = self.reaching(name, scope, pos, blocks, mutcalls=True)
+        outer = env[2] if len(env) > 2 and env[0] == id(scope) else None
+        r = self.reaching(name, scope, pos, blocks, mutcalls=True, outer=outer)
         if r is None:
             return _NONE
         binding_scope, defs = r
@@ -981,7 +990,8 @@ class _Index:
                 t = self.taint(a.value, scope, pos, blocks, env, depth + 1)
                 if t[0]:
                     bindings[a.keyword.value] = t
-        new_env = (id(inner), tuple(sorted(bindings.items(), key=lambda kv: kv[0]))) if bindings else ()
+        # free names of the function are read as they are where it is called
+        new_env = (id(inner), tuple(sorted(bindings.items(), key=lambda kv: kv[0])), (id(scope), pos, blocks))
         out = _NONE
         for value, order, ret_blocks in inner.returns:
             if path:
