@@ -1582,3 +1582,100 @@ def test_function_returning_a_module_name_bound_only_later_is_not_an_image_set()
         ds = tf.data.Dataset.from_tensor_slices(paths)
         """
     ) == []
+
+
+def test_dataset_that_appends_every_image_to_self_in_init():
+    f = only(
+        """\
+        from PIL import Image
+        import torch
+
+        class Birds(torch.utils.data.Dataset):
+            def __init__(self, listing, transform=None):
+                self.transform = transform
+                self.imgs = []
+                self.labels = []
+                with open(listing) as f:
+                    for line in f:
+                        name, label = line.split(",")
+                        self.imgs.append(Image.open("train/" + name).convert("RGB"))
+                        self.labels.append(int(label))
+
+            def __len__(self):
+                return len(self.imgs)
+
+            def __getitem__(self, idx):
+                return self.transform(self.imgs[idx]), self.labels[idx]
+        """
+    )
+    assert (f.code, f.line, f.column) == ("CNL102", 12, 17)
+    assert f.message == (
+        "`self.imgs` holds every image read by `Image.open` in the loop at line 10: `Birds` loads the whole image "
+        "set when it is created instead of one image per `__getitem__`"
+    )
+
+
+def test_dataset_preloading_in_two_branches_is_reported_once():
+    assert where(
+        """\
+        import cv2
+        from torch.utils.data import Dataset
+
+        class Faces(Dataset):
+            def __init__(self, paths, train):
+                self.images = []
+                if train:
+                    for p in paths:
+                        self.images.append(cv2.imread(p))
+                else:
+                    for p in sorted(paths):
+                        self.images.append(cv2.imread(p, 0))
+
+            def __getitem__(self, i):
+                return self.images[i]
+        """
+    ) == [("CNL102", 9, 17)]
+
+
+def test_optional_preload_cache_with_a_disk_fallback_is_quiet():
+    # `preload=True` fills a cache; `__getitem__` still reads from disk otherwise: the author chose
+    assert where(
+        """\
+        from PIL import Image
+        import torch.utils.data as data
+
+        class Actions(data.Dataset):
+            def __init__(self, paths, preload=False):
+                self.paths = list(paths)
+                self.imgs = []
+                if preload:
+                    for p in self.paths:
+                        self.imgs.append(Image.open(p).convert("RGB"))
+                self.cached = [Image.open(p).convert("RGB") for p in self.paths] if preload else []
+
+            def __getitem__(self, i):
+                if self.imgs:
+                    return self.imgs[i]
+                return Image.open(self.paths[i]).convert("RGB")
+        """
+    ) == []
+
+
+def test_appending_paths_or_labels_to_self_is_not_preloading():
+    assert where(
+        """\
+        import os
+        import cv2
+        from torch.utils.data import Dataset
+
+        class Lazy(Dataset):
+            def __init__(self, root):
+                self.paths, self.sizes = [], []
+                for name in os.listdir(root):
+                    self.paths.append(os.path.join(root, name))
+                    self.sizes.append(cv2.imread(os.path.join(root, name)).shape)
+
+            def __getitem__(self, i):
+                return cv2.imread(self.paths[i])
+        """
+    ) == []

@@ -1828,6 +1828,28 @@ def _trains_torch(idx: _Index) -> bool:
     return False
 
 
+def _init_dataset_class(idx: _Index, scope: _Scope) -> Optional[cst.ClassDef]:
+    """The Dataset/Sequence class whose `__init__` is `scope`, if it is one."""
+    fn = scope.node
+    if not isinstance(fn, cst.FunctionDef) or fn.name.value != "__init__":
+        return None
+    cls = scope.parent.node if scope.parent is not None and scope.parent.kind == "class" else None
+    if not isinstance(cls, cst.ClassDef) or not _is_dataset_class(idx, cls):
+        return None
+    return cls
+
+
+def _getitem_reads_files(idx: _Index, cls: cst.ClassDef) -> bool:
+    """`__getitem__` (or `__data_generation`, Keras' `Sequence` idiom) calls an image loader itself."""
+    body = cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()
+    for stmt in body:
+        if isinstance(stmt, cst.FunctionDef) and stmt.name.value in ("__getitem__", "__data_generation"):
+            for n in walk(stmt.body):
+                if isinstance(n, cst.Call) and isinstance(n.func, (cst.Name, cst.Attribute)) and idx.is_loader(idx.qualify(n.func)):
+                    return True
+    return False
+
+
 def _is_dataset_class(idx: _Index, cls: cst.ClassDef) -> bool:
     for base in cls.bases:
         q = idx.qualify(base.value) or ""
@@ -2186,22 +2208,48 @@ class NoDataGenerator(Rule):
 
     @staticmethod
     def _preloading_datasets(idx: _Index, seen: Set[int]) -> List[Tuple[cst.Attribute, _Origin, str]]:
-        """`self.images = [...every image...]` in the `__init__` of a Dataset/Sequence class of the file."""
+        """Every image of the set read in the `__init__` of a Dataset/Sequence class of the file:
+        `self.images = [...every image...]`, or `self.images.append(<image>)` in a loop.
+
+        Quiet when the class's `__getitem__` reads images from disk itself: the preload is then
+        an optional cache (`if preload: ...`, with a fallback to reading the file).
+        """
         out = []
+        found: List[Tuple[cst.Attribute, _Origin, cst.ClassDef]] = []
         for target, value, scope, order, blocks in idx.self_assigns:
-            fn = scope.node
-            if not isinstance(fn, cst.FunctionDef) or fn.name.value != "__init__":
-                continue
-            cls = scope.parent.node if scope.parent is not None and scope.parent.kind == "class" else None
-            if not isinstance(cls, cst.ClassDef) or not _is_dataset_class(idx, cls):
+            cls = _init_dataset_class(idx, scope)
+            if cls is None:
                 continue
             t = idx.taint(value, scope, order, blocks)
             origin = t[2]
             if t[0] != 2 or origin is None or origin.kind != "loader" or origin.acc is None:
                 continue
-            if id(origin.acc) in seen:
+            found.append((target, origin, cls))
+        for rec in idx.calls:
+            func = rec.node.func
+            if not rec.loops or not isinstance(func, cst.Attribute) or func.attr.value not in ("append", "extend"):
+                continue
+            target = func.value
+            if not (isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == "self"):
+                continue
+            cls = _init_dataset_class(idx, rec.scope)
+            arg = positional(rec.node, 0)
+            if cls is None or arg is None:
+                continue
+            t = idx.taint(arg.value, rec.scope, rec.order, rec.blocks)
+            origin = t[2]
+            want = 1 if func.attr.value == "append" else 2
+            if t[0] != want or origin is None or origin.kind != "loader":
+                continue
+            acc = origin.acc if want == 2 and origin.acc is not None else rec.loops[-1]
+            found.append((target, _Origin(origin.kind, origin.call, origin.name, acc), cls))
+        reported: Set[Tuple[int, str]] = set()  # one finding per attribute of a class
+        for target, origin, cls in found:
+            key = (id(cls), target.attr.value)
+            if id(origin.acc) in seen or key in reported or _getitem_reads_files(idx, cls):
                 continue
             seen.add(id(origin.acc))
+            reported.add(key)
             out.append((target, origin, cls.name.value))
         return out
 
