@@ -1679,3 +1679,46 @@ def test_appending_paths_or_labels_to_self_is_not_preloading():
                 return cv2.imread(self.paths[i])
         """
     ) == []
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        # Sequential with BatchNormalization(input_shape=...) as its first layer
+        "model = Sequential()\nmodel.add(BatchNormalization(input_shape=(64, 64, 3)))\n"
+        "model.add(Conv2D(16, 3, activation='relu'))\nmodel.add(Flatten())\nmodel.add(Dense(2))\n",
+        # the first layer after the Input of a Sequential list
+        "model = Sequential([Input(shape=(64, 64, 3)), BatchNormalization(), Conv2D(16, 3), Flatten(), Dense(2)])\n",
+        # functional: BatchNormalization()(inputs)
+        "inputs = Input(shape=(64, 64, 3))\nx = BatchNormalization()(inputs)\nx = Flatten()(Conv2D(16, 3)(x))\n"
+        "model = Model(inputs, Dense(2)(x))\n",
+    ],
+)
+def test_batch_normalization_on_the_input_counts_as_normalization(model):
+    code = (
+        "from tensorflow.keras.preprocessing.image import ImageDataGenerator\n"
+        "from tensorflow.keras.models import Sequential, Model\n"
+        "from tensorflow.keras.layers import Input, BatchNormalization, Conv2D, Flatten, Dense\n"
+        "gen = ImageDataGenerator(horizontal_flip=True)\n"
+        "train = gen.flow_from_directory('data/train', target_size=(64, 64))\n"
+        + model
+        + "model.compile('adam', 'categorical_crossentropy')\nmodel.fit(train, epochs=5)\n"
+    )
+    assert where(code) == []
+
+
+def test_batch_normalization_deeper_in_the_model_does_not_count():
+    # BatchNormalization after the first convolution normalizes activations, not pixels
+    assert where(
+        """\
+        import tensorflow as tf
+        from tensorflow.keras import layers
+        train_ds = tf.keras.utils.image_dataset_from_directory("data", image_size=(128, 128))
+        x = inputs = tf.keras.Input(shape=(128, 128, 3))
+        x = layers.Conv2D(16, 3)(x)
+        x = layers.BatchNormalization()(x)
+        model = tf.keras.Model(inputs, layers.Dense(3)(layers.GlobalAveragePooling2D()(x)))
+        seq = tf.keras.Sequential([layers.Conv2D(16, 3, input_shape=(128, 128, 3)), layers.BatchNormalization()])
+        model.fit(train_ds, epochs=3)
+        """
+    ) == [("CNL101", 3, 12)]

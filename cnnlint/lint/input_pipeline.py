@@ -1265,6 +1265,11 @@ class _Keras101:
         for rec in idx.calls:
             node = rec.node
             func = node.func
+            if isinstance(func, cst.Call) and (call_tail(func) or "") in _BATCH_NORMS:
+                arg = positional(node, 0)
+                if arg is not None and _is_model_input(idx, arg.value, rec):
+                    scaling = True  # `BatchNormalization()(inputs)`: the first layer standardizes the pixels
+                continue
             if not isinstance(func, (cst.Name, cst.Attribute)):
                 continue
             q = idx.qualify(func) or ""
@@ -1285,6 +1290,10 @@ class _Keras101:
             if tail == "Input" or tail == "InputLayer":
                 input_names.update(idx.call_targets.get(id(node), ()))
             elif tail in ("Rescaling", "Normalization", "per_image_standardization"):
+                scaling = True
+            elif tail in _BATCH_NORMS and (keyword(node, "input_shape") or keyword(node, "batch_input_shape")):
+                scaling = True  # `BatchNormalization(input_shape=...)`: the first layer standardizes the pixels
+            elif tail == "Sequential" and _first_layer_is_batch_norm(idx, node):
                 scaling = True
             elif tail == "Lambda":
                 fn = positional(node, 0) or keyword(node, "function")
@@ -1825,6 +1834,40 @@ def _trains_torch(idx: _Index) -> bool:
         func = rec.node.func
         if isinstance(func, cst.Attribute) and func.attr.value in ("backward", "manual_backward", "fit"):
             return True
+    return False
+
+
+_BATCH_NORMS = ("BatchNormalization", "SyncBatchNormalization", "LayerNormalization")
+
+
+def _is_model_input(idx: _Index, expr: cst.CSTNode, rec: "_CallRec") -> bool:
+    """`expr` is (a name bound here to) `keras.Input(...)` / `InputLayer(...)`."""
+    if isinstance(expr, cst.Call):
+        return (call_tail(expr) or "") in ("Input", "InputLayer")
+    if not isinstance(expr, cst.Name):
+        return False
+    r = idx.reaching(expr.value, rec.scope, rec.order, rec.blocks)
+    if r is None or not r[1]:
+        return False
+    return all(
+        d.kind == "assign" and isinstance(d.value, cst.Call) and (call_tail(d.value) or "") in ("Input", "InputLayer")
+        for d in r[1]
+    )
+
+
+def _first_layer_is_batch_norm(idx: _Index, call: cst.Call) -> bool:
+    """`Sequential([Input(...), BatchNormalization(), ...])`: the first layer after the input normalizes."""
+    arg = positional(call, 0) or keyword(call, "layers")
+    if arg is None or not isinstance(arg.value, (cst.List, cst.Tuple)):
+        return False
+    for el in arg.value.elements:
+        value = el.value
+        if not isinstance(value, cst.Call):
+            return False
+        tail = call_tail(value) or ""
+        if tail in ("Input", "InputLayer"):
+            continue
+        return tail in _BATCH_NORMS
     return False
 
 
