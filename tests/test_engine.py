@@ -180,3 +180,35 @@ def test_finding_in_a_file_with_a_very_long_expression_chain():
     chain = " + ".join(f"a{i}" for i in range(3000))
     code = f"import torch\nfor x in y:\n    loss = {chain}\n    loss.backward()\n    opt.step()\n"
     assert [(f.code, f.line, f.column) for f in lint_text(code)] == [("CNL201", 4, 5)]
+
+
+def test_positions_are_computed_once_per_file(monkeypatch):
+    from cnnlint.lint import context
+
+    calls = []
+    real = context.node_ranges
+
+    def counting(module, nodes):
+        calls.append(len(list(nodes)))
+        return real(module, nodes)
+
+    monkeypatch.setattr(context, "node_ranges", counting)
+    from cnnlint.demo import TRAIN_KERAS
+    from cnnlint.lint.registry import rule_classes
+
+    source = SourceFile(path="t.py", kind="python", text=TRAIN_KERAS)
+    result = lint_python(source, rule_classes(), "t.py")
+    assert sorted(f.code for f in result.findings) == ["CNL101", "CNL102", "CNL202"]
+    assert len(calls) == 2  # CNL101 and CNL102 need lines for their messages; the rest ride along
+
+
+def test_rules_without_a_reason_to_walk_skip_the_walk(monkeypatch):
+    from cnnlint.lint import engine
+    from cnnlint.lint.registry import rule_classes
+
+    walked = []
+    monkeypatch.setattr(engine, "_walk", lambda *a: walked.append(1))
+    lint_python(SourceFile(path="t.py", kind="python", text="import torch\nx = torch.zeros(3)\n"), rule_classes(), "t.py")
+    assert walked == []
+    lint_python(SourceFile(path="t.py", kind="python", text="import os\nos.system('pip install torch')\n"), rule_classes(), "t.py")
+    assert walked == [1]

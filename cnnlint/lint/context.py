@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Tuple
 
 import libcst as cst
 
 from cnnlint.findings import Fix, Severity
+from cnnlint.lint.positions import node_ranges
 from cnnlint.lint.tree import ImportTable, children
 
 if TYPE_CHECKING:
@@ -39,6 +40,23 @@ class FileContext:
         self.ancestors: List[cst.CSTNode] = []
         self._imports: Optional[ImportTable] = None
         self._parents: Optional[Dict[int, cst.CSTNode]] = None
+        self._ranges: Dict[int, Tuple[int, int, int, int]] = {}
+
+    def ranges(self, nodes: Iterable[cst.CSTNode]) -> Dict[int, Tuple[int, int, int, int]]:
+        """Positions (line, column, end_line, end_column) by id(node), computed on demand.
+
+        Positions cost a code-generation pass over the file, so ask once, for every
+        node the rule will report or mention; nodes already reported are placed in
+        the same pass.
+        """
+        wanted = [n for n in nodes if id(n) not in self._ranges]
+        if wanted and self.module is not None:
+            wanted += [
+                r.target for r in self.reports
+                if isinstance(r.target, cst.CSTNode) and id(r.target) not in self._ranges
+            ]
+            self._ranges.update(node_ranges(self.module, wanted))
+        return self._ranges
 
     @property
     def imports(self) -> ImportTable:

@@ -1147,9 +1147,10 @@ class UnpinnedDependency(Rule):
 
     # -- Python code
 
+    def wants_walk(self) -> bool:
+        return self._scan_calls
+
     def visit_Call(self, node: cst.Call) -> None:
-        if not self._scan_calls:
-            return
         if call_tail(node) not in _CALL_TAILS:
             func = node.func
             if not isinstance(func, cst.Name):
@@ -1175,9 +1176,7 @@ class UnpinnedDependency(Rule):
     def finish(self) -> None:
         if not self._in_strings or self.ctx.module is None:
             return
-        from cnnlint.lint.positions import node_ranges
-
-        ranges = node_ranges(self.ctx.module, [item[0] for item in self._in_strings])
+        ranges = self.ctx.ranges([item[0] for item in self._in_strings])
         for node, start, end, severity, message, hint in self._in_strings:
             target: object = node
             span = ranges.get(id(node))

@@ -9,7 +9,6 @@ import libcst as cst
 
 from cnnlint.findings import Finding, Severity
 from cnnlint.lint.context import FileContext, span_of
-from cnnlint.lint.positions import node_ranges
 from cnnlint.lint.suppress import is_suppressed
 from cnnlint.lint.tree import children
 from cnnlint.sources.model import SourceError, SourceFile
@@ -136,6 +135,8 @@ def _dispatch_table(rules: Sequence["Rule"], guard: _Guard) -> Tuple[Dict[type, 
     visit: Dict[str, List[Callable]] = {}
     leave: Dict[str, List[Callable]] = {}
     for rule in rules:
+        if not rule.wants_walk():
+            continue
         for node_name, (v, l) in type(rule).node_hooks.items():
             if v:
                 visit.setdefault(node_name, []).append(guard.wrap(rule, getattr(rule, v)))
@@ -182,8 +183,7 @@ class _LeaveMarker:
 
 
 def _resolve(ctx: FileContext, text: str, path: str) -> List[Finding]:
-    nodes = [r.target for r in ctx.reports if isinstance(r.target, cst.CSTNode)]
-    ranges = node_ranges(ctx.module, nodes) if nodes and ctx.module is not None else {}
+    ranges = ctx.ranges([r.target for r in ctx.reports if isinstance(r.target, cst.CSTNode)])
     source = ctx.source
     if isinstance(source, SourceFile):
         raw_line = source.raw_line

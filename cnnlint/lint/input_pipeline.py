@@ -38,7 +38,6 @@ from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 import libcst as cst
 
 from cnnlint.findings import Severity
-from cnnlint.lint.positions import node_ranges
 from cnnlint.lint.rule import Rule
 from cnnlint.lint.tree import (
     ImportTable,
@@ -1971,7 +1970,7 @@ class MissingNormalization(Rule):
         if not found:
             return
         nodes = [n for _, _, _, extra in found for n in extra if n is not None]
-        ranges = node_ranges(self.ctx.module, nodes) if nodes else {}
+        ranges = self.ctx.ranges(nodes + [node for node, _, _, _ in found])
         seen: Set[int] = set()
         for node, message, hint, extra in found:
             if id(node) in seen:
@@ -2230,7 +2229,7 @@ class NoDataGenerator(Rule):
         if not found and not preloads:
             return
         accs = [o.acc for _, o, _ in found if o.acc is not None] + [o.acc for _, o, _ in preloads if o.acc is not None]
-        ranges = node_ranges(idx.module, accs)
+        ranges = self.ctx.ranges(accs + [at for at, _, _ in found] + [at for at, _, _ in preloads])
         for at, origin, label in found:
             var = at.value if isinstance(at, cst.Name) else _short(idx.module, at)
             where = _accumulation_text(self.ctx, ranges, origin.acc)

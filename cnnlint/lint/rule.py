@@ -63,6 +63,15 @@ class Rule:
     ) -> None:
         self.ctx.add(self, target, message, hint, severity or self.severity, fix)
 
+    def wants_walk(self) -> bool:
+        """Whether this file needs the rule's visit_/leave_ hooks at all.
+
+        A rule whose node hooks can only fire on files that mention some name (a
+        cheap text test on self.ctx.source.text) says so here; when no rule wants
+        the walk, the engine skips it.
+        """
+        return True
+
     # hooks for non-CST input; the engine calls them when the rule declares the input
     def check_shell(self, command: "ShellCommand") -> None:
         """A notebook shell command (`!pip install x`)."""
