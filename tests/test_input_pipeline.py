@@ -1722,3 +1722,33 @@ def test_batch_normalization_deeper_in_the_model_does_not_count():
         model.fit(train_ds, epochs=3)
         """
     ) == [("CNL101", 3, 12)]
+
+
+LOADED_AFTER = """\
+from tensorflow.keras.preprocessing.image import ImageDataGenerator
+from tensorflow.keras.models import Sequential, load_model
+from tensorflow.keras.layers import Conv2D, Flatten, Dense
+gen = ImageDataGenerator()
+train = gen.flow_from_directory("flowers/train", target_size=(224, 224))
+{before}model = Sequential([Conv2D(16, 3, input_shape=(224, 224, 3)), Flatten(), Dense(5, activation="softmax")])
+model.compile("adam", "categorical_crossentropy")
+hist = model.fit_generator(steps_per_epoch=50, generator=train, epochs=10)
+saved = load_model("vgg16_1.h5")
+print(saved.predict(img))
+"""
+
+
+def test_model_loaded_after_training_for_inference_does_not_hide_the_finding():
+    f = only(LOADED_AFTER.format(before=""))
+    assert (f.code, f.line, f.column) == ("CNL101", 4, 7)
+    assert f.message.startswith("`ImageDataGenerator()` assigned to `gen` has no rescale")
+
+
+def test_model_loaded_before_training_or_inside_a_function_keeps_the_rule_quiet():
+    # the loaded model may be part of what is trained (a saved base with its own Rescaling)
+    assert where(LOADED_AFTER.format(before='base = load_model("base.h5")\n')) == []
+    in_function = LOADED_AFTER.format(before="").replace(
+        'saved = load_model("vgg16_1.h5")\nprint(saved.predict(img))\n',
+        'def reload():\n    return load_model("vgg16_1.h5")\n',
+    )
+    assert where(in_function) == []

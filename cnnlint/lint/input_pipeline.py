@@ -1252,6 +1252,8 @@ class _Keras101:
                 arg = keyword(rec.node, "preprocessing_function")
                 if arg is not None:
                     self.idg_norm_values.add(id(arg.value))
+        # (walk order, at module level) of each call that may bring a model from elsewhere
+        self.unknown_calls: List[Tuple[int, bool]] = []
         self.model_unknown, self.model_scaling = self._model_facts()
 
     # ---- file-wide facts about the model
@@ -1278,7 +1280,7 @@ class _Keras101:
             if isinstance(func, cst.Name) and idx.local_class(func.value, rec.scope) is not None:
                 kerasish = False
             if tail in _MODEL_UNKNOWN or q in ("tensorflow_hub.load", "tensorflow.saved_model.load"):
-                unknown = True
+                self.unknown_calls.append((rec.order, rec.scope is idx.module_scope))
             if "applications" in parts and tail[:1].isupper():
                 if _BUILTIN_RESCALING.match(tail):
                     inc = keyword(node, "include_preprocessing")
@@ -1311,6 +1313,15 @@ class _Keras101:
         if "rescale" in idx.attr_assigns or "preprocessing_function" in idx.attr_assigns:
             unknown = True
         return unknown, scaling
+
+    def model_unknown_at(self, rec: "_CallRec") -> bool:
+        """A model from elsewhere may reach this `fit`: a `load_model`/`from_pretrained`/... call that
+        runs before it. At module level (a script, or notebook cells), one that comes after the `fit`
+        (loading the saved model for inference) cannot."""
+        if self.model_unknown:
+            return True
+        at_module = rec.scope is self.idx.module_scope
+        return any(not (at_module and module and order > rec.order) for order, module in self.unknown_calls)
 
     # ---- is the model being trained built in this file?
 
@@ -1993,7 +2004,7 @@ class MissingNormalization(Rule):
             train = k.pipe(x, rec.scope, rec.order, rec.blocks)
             if (
                 train.state == "unscaled"
-                and not k.model_unknown
+                and not k.model_unknown_at(rec)
                 and not k.model_scaling
                 and isinstance(rec.node.func, cst.Attribute)
                 and k.builds_model(rec.node.func.value, rec.scope, rec.order, rec.blocks)
