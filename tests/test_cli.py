@@ -303,3 +303,18 @@ def test_requirements_includes_are_followed(project, capsys):
     assert status == 1
     assert out.startswith("base.txt:2:1: CNL401 [warning] ")
     assert "opencv-python" in out and out.count("\n") == 1
+
+
+def test_gitignored_folder_named_on_the_command_line_is_linted(project, capsys):
+    (project / ".git").mkdir()
+    (project / ".gitignore").write_text("out/\n*.tmp.py\n")
+    out_dir = project / "out"
+    out_dir.mkdir()
+    (out_dir / "t.py").write_text(LOOP)
+    (out_dir / "x.tmp.py").write_text(LOOP)
+    (out_dir / ".gitignore").write_text("skip.py\n")
+    (out_dir / "skip.py").write_text(LOOP)
+    assert run(["-q"], capsys)[1].splitlines() == [l for l in run(["train.py", "-q"], capsys)[1].splitlines()]
+    status, out, _ = run(["out", "-q"], capsys)
+    assert status == 1
+    assert [line.split(":")[0] for line in out.splitlines()] == [os.path.join("out", "t.py"), os.path.join("out", "x.tmp.py")]

@@ -79,10 +79,12 @@ def _os_reason(exc: OSError) -> str:
 
 
 class _GitIgnores:
-    """The .gitignore files that apply to a folder: its own and its parents' up to the repo root."""
+    """The .gitignore files that apply to a folder: its own and its parents' up to the repo root
+    (or up to `floor`, for a folder named on the command line that is itself ignored)."""
 
-    def __init__(self) -> None:
+    def __init__(self, floor: Optional[str] = None) -> None:
         self._specs: Dict[str, Optional[object]] = {}
+        self.floor = floor
 
     def _spec(self, folder: str) -> Optional[object]:
         if folder not in self._specs:
@@ -108,7 +110,7 @@ class _GitIgnores:
                 rel = os.path.relpath(path, folder).replace(os.sep, "/")
                 if spec.match_file(rel + ("/" if is_dir else "")):  # type: ignore[attr-defined]
                     return True
-            if os.path.isdir(os.path.join(folder, ".git")):
+            if folder == self.floor or os.path.isdir(os.path.join(folder, ".git")):
                 break
             parent = os.path.dirname(folder)
             if parent == folder:
@@ -150,7 +152,12 @@ def discover(
             errors.append(unreadable(given, _os_reason(exc)))
             continue
         if stat.S_ISDIR(st.st_mode):
-            _walk_dir(given, st, add_file, errors, excluded, gitignores)
+            ignores = gitignores
+            top = os.path.abspath(given)
+            if ignores is not None and ignores.ignored(top, True):
+                # named on the command line: lint it, with only its own .gitignore files
+                ignores = _GitIgnores(floor=top)
+            _walk_dir(given, st, add_file, errors, excluded, ignores)
         elif excluded(os.path.abspath(given)):
             continue
         else:
