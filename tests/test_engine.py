@@ -212,3 +212,24 @@ def test_rules_without_a_reason_to_walk_skip_the_walk(monkeypatch):
     assert walked == []
     lint_python(SourceFile(path="t.py", kind="python", text="import os\nos.system('pip install torch')\n"), rule_classes(), "t.py")
     assert walked == [1]
+
+
+def test_files_no_rule_applies_to_get_only_a_syntax_check(monkeypatch):
+    from cnnlint.lint import engine
+    from cnnlint.lint.registry import rule_classes
+
+    real_parse = engine._parse
+    parsed = []
+
+    def spy(source, errors):
+        parsed.append(source.path)
+        return real_parse(source, errors)
+
+    monkeypatch.setattr(engine, "_parse", spy)
+    plain = SourceFile(path="util.py", kind="python", text="import os\n\ndef here():\n    return os.getcwd()\n")
+    assert lint_python(plain, rule_classes(), "util.py").findings == []
+    broken = SourceFile(path="bad.py", kind="python", text="def here(:\n    pass\n")
+    assert [f.code for f in lint_python(broken, rule_classes(), "bad.py").findings] == ["CNL001"]
+    trains = SourceFile(path="t.py", kind="python", text="for b in dl:\n    loss.backward()\n    opt.step()\n")
+    assert [f.code for f in lint_python(trains, rule_classes(), "t.py").findings] == ["CNL201"]
+    assert parsed == ["bad.py", "t.py"]

@@ -1145,6 +1145,11 @@ class UnpinnedDependency(Rule):
         # findings inside Python strings, placed on the package once positions are known
         self._in_strings: List[Tuple[cst.CSTNode, int, int, Severity, str, str]] = []
 
+    @classmethod
+    def applies(cls, source: object) -> bool:
+        text = getattr(source, "text", "")
+        return bool(getattr(source, "shell", None)) or "pip" in text or "conda" in text or "mamba" in text
+
     # -- Python code
 
     def wants_walk(self) -> bool:

@@ -1111,8 +1111,8 @@ def _index(ctx) -> Optional[_Index]:
     return idx
 
 
-def _mentions(ctx, keys: Sequence[str]) -> bool:
-    text = getattr(ctx.source, "text", "") or ""
+def _mentions(source, keys: Sequence[str]) -> bool:
+    text = source.text
     return any(k in text for k in keys)
 
 
@@ -1960,9 +1960,13 @@ class MissingNormalization(Rule):
     severity = Severity.WARNING
     summary = "Pixel data reaches training unscaled (no rescale, Rescaling layer, ToTensor or preprocess_input)"
 
+    @classmethod
+    def applies(cls, source) -> bool:
+        return _mentions(source, _KEYS_101)
+
     def finish(self) -> None:
         ctx = self.ctx
-        if ctx.module is None or not _mentions(ctx, _KEYS_101):
+        if ctx.module is None:
             return
         try:
             idx = _index(ctx)
@@ -2131,9 +2135,13 @@ class NoDataGenerator(Rule):
     severity = Severity.WARNING
     summary = "A whole image set is read into memory in a loop and handed to training instead of streamed from disk"
 
+    @classmethod
+    def applies(cls, source) -> bool:
+        return _mentions(source, _KEYS_102)
+
     def finish(self) -> None:
         ctx = self.ctx
-        if ctx.module is None or not _mentions(ctx, _KEYS_102):
+        if ctx.module is None:
             return
         try:
             idx = _index(ctx)

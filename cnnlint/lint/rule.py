@@ -19,7 +19,7 @@ from cnnlint.findings import Fix, Severity
 if TYPE_CHECKING:
     from cnnlint.lint.context import FileContext
     from cnnlint.sources.manifest import Manifest
-    from cnnlint.sources.model import ShellCommand
+    from cnnlint.sources.model import ShellCommand, SourceFile
 
 # where a report points: a node, or an explicit (line, column, end_line, end_column)
 Target = Union[cst.CSTNode, Tuple[int, int, int, int]]
@@ -62,6 +62,15 @@ class Rule:
         fix: Optional[Fix] = None,
     ) -> None:
         self.ctx.add(self, target, message, hint, severity or self.severity, fix)
+
+    @classmethod
+    def applies(cls, source: "SourceFile") -> bool:
+        """Whether the rule can find anything in this file, judged from its text alone.
+
+        A cheap substring test here lets the engine skip the rule, and skip parsing
+        with libcst altogether when no rule applies (a syntax check still runs).
+        """
+        return True
 
     def wants_walk(self) -> bool:
         """Whether this file needs the rule's visit_/leave_ hooks at all.

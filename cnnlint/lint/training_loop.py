@@ -878,11 +878,12 @@ class GradientsNeverCleared(Rule):
     severity = Severity.ERROR
     summary = "Training loop never clears gradients, or clears them between backward() and step()"
 
+    @classmethod
+    def applies(cls, source) -> bool:
+        return "backward" in source.text and "step(" in source.text
+
     def finish(self) -> None:
         ctx = self.ctx
-        text = ctx.source.text if ctx.source is not None else ""
-        if "backward" not in text or "step(" not in text:
-            return
         index = file_index(ctx)
         if index is None:
             return
@@ -1167,11 +1168,13 @@ class AccumulatorNeverAccumulated(Rule):
     severity = Severity.ERROR
     summary = "Gradient/loss accumulator is overwritten in the micro-batch loop instead of summed"
 
+    @classmethod
+    def applies(cls, source) -> bool:
+        text = source.text
+        return "apply_gradients" in text or "backward" in text or ".grad" in text
+
     def finish(self) -> None:
         ctx = self.ctx
-        text = ctx.source.text if ctx.source is not None else ""
-        if "apply_gradients" not in text and "backward" not in text and ".grad" not in text:
-            return
         index = file_index(ctx)
         if index is None or not index.neutral_inits:
             return
