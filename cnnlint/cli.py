@@ -33,11 +33,16 @@ def _lint_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: .)")
     p.add_argument("--select", type=_codes, metavar="CODES", help="comma-separated codes or prefixes, e.g. CNL2,CNL401")
     p.add_argument("--ignore", type=_codes, metavar="CODES", help="codes or prefixes to skip")
-    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    p.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text",
+                   help="output format (default: text; github: workflow annotations; sarif: SARIF 2.1.0)")
     p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE")
     p.add_argument("--config", metavar="FILE", help="settings file (default: nearest pyproject.toml with [tool.cnnlint])")
     p.add_argument("--fail-on", choices=("error", "warning", "info"), help="lowest severity that exits 1 (default: warning)")
     p.add_argument("--no-cache", action="store_true", help="lint every file afresh, without reading or writing the cache")
+    p.add_argument("--fix", action="store_true", help="apply the safe fixes (files are rewritten atomically) and report what is left")
+    p.add_argument("--diff", action="store_true", help="print the safe fixes as a unified diff; write nothing")
+    p.add_argument("--baseline", metavar="FILE", help="report only findings not recorded in this baseline file")
+    p.add_argument("--write-baseline", metavar="FILE", help="record the current findings as accepted, in FILE, and exit 0")
     p.add_argument("-q", "--quiet", action="store_true", help="print findings only: no hints, snippets or summary")
     p.add_argument("--version", action="version", version=f"cnnlint {__version__}")
     return p
@@ -60,6 +65,8 @@ def _apply_flags(config: Config, args: argparse.Namespace) -> None:
             setattr(config, name, values)
     if args.fail_on:
         config.fail_on = Severity.parse(args.fail_on)
+    if args.fix and args.diff:
+        raise ConfigError("--fix and --diff cannot be used together (--diff only shows the fixes)")
 
 
 def _keep(finding: Finding, config: Config) -> bool:
@@ -97,6 +104,20 @@ def run_lint(args: argparse.Namespace, out=None) -> int:
     run = lint_targets(targets, config.fingerprint(), config.max_file_size, cache)
     findings = sorted((f for f in errors + run.findings if _keep(f, config)), key=Finding.sort_key)
     files = run.files + len({f.path for f in errors})
+    if args.write_baseline:
+        from cnnlint.baseline import write_baseline
+
+        count = write_baseline(args.write_baseline, findings)
+        print(f"Wrote {count} finding{'s' if count != 1 else ''} to the baseline {args.write_baseline}.", file=sys.stderr)
+        return EXIT_OK
+    if args.baseline:
+        from cnnlint.baseline import load_baseline
+
+        findings = load_baseline(args.baseline).new_findings(findings)
+    if args.diff:
+        return _diff(findings, out)
+    if args.fix:
+        findings = _fix(findings)
     report = _render(findings, files, args, out)
     _write(report, args.output, out)
     if not findings and not args.quiet and args.format == "text":
@@ -110,11 +131,45 @@ def run_lint(args: argparse.Namespace, out=None) -> int:
     return EXIT_OK
 
 
+def _diff(findings: List[Finding], out) -> int:
+    """--diff: the fixes as a unified diff, nothing written; exit 1 when there is something to fix."""
+    from cnnlint.fix import apply_fixes
+
+    outcome = apply_fixes(findings, write=False)
+    for message in outcome.errors:
+        print(f"cnnlint: {message}", file=sys.stderr)
+    (out or sys.stdout).write("".join(outcome.diffs[path] for path in sorted(outcome.diffs)))
+    return EXIT_FINDINGS if outcome.diffs else EXIT_OK
+
+
+def _fix(findings: List[Finding]) -> List[Finding]:
+    """--fix: apply the findings' fixes; the findings left to report."""
+    from cnnlint.fix import apply_fixes
+
+    outcome = apply_fixes(findings, write=True)
+    for message in outcome.errors:
+        print(f"cnnlint: {message}", file=sys.stderr)
+    if outcome.fixed:
+        files = len({f.path for f in outcome.fixed})
+        n = len(outcome.fixed)
+        print(f"Fixed {n} finding{'s' if n != 1 else ''} in {files} file{'s' if files != 1 else ''}.", file=sys.stderr)
+    fixed = {id(f) for f in outcome.fixed}
+    return [f for f in findings if id(f) not in fixed]
+
+
 def _render(findings: List[Finding], files: int, args: argparse.Namespace, out) -> str:
     if args.format == "json":
         from cnnlint.report.json_format import render_json
 
         return render_json(findings, files)
+    if args.format == "sarif":
+        from cnnlint.report.sarif import render_sarif
+
+        return render_sarif(findings, files)
+    if args.format == "github":
+        from cnnlint.report.github import render_github
+
+        return render_github(findings)
     from cnnlint.report.text import render_text, use_color
 
     stream = out or sys.stdout

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Tuple
 
 import libcst as cst
@@ -198,6 +198,12 @@ def _resolve(ctx: FileContext, text: str, path: str) -> List[Finding]:
             continue
         cell, cell_line = ctx.source.locate(line) if isinstance(ctx.source, SourceFile) else (None, line)
         _, cell_end_line = ctx.source.locate(end_line) if isinstance(ctx.source, SourceFile) else (None, end_line)
+        fix = r.fix
+        if fix is not None and isinstance(source, SourceFile) and source.line_map is not None:
+            # notebook fixes, like findings, are in the cell's own lines
+            _, fix_line = source.locate(fix.line)
+            _, fix_end = source.locate(fix.end_line)
+            fix = replace(fix, line=fix_line, end_line=fix_end)
         finding = Finding(
             code=r.code,
             severity=r.severity,
@@ -209,7 +215,7 @@ def _resolve(ctx: FileContext, text: str, path: str) -> List[Finding]:
             end_column=end_column,
             hint=r.hint,
             cell=cell,
-            fix=r.fix,
+            fix=fix,
         )
         key = (finding.code, finding.line, finding.column, finding.cell, finding.message)
         if key not in seen:
