@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
-from typing import Dict, List, Optional
+from typing import List
 
 from cnnlint.findings import Finding
 from cnnlint.report.summary import summarize
+from cnnlint.sources.lines import SourceLines
 
 _COLORS = {"error": "31", "warning": "33", "info": "36", "bold": "1", "dim": "2", "code": "1;35"}
 
@@ -18,49 +18,6 @@ def use_color(stream) -> bool:
     if os.environ.get("FORCE_COLOR"):
         return True
     return bool(getattr(stream, "isatty", lambda: False)()) and os.environ.get("TERM") != "dumb"
-
-
-class _Lines:
-    """Source lines for snippets, read on demand (cells for notebooks)."""
-
-    def __init__(self) -> None:
-        self._files: Dict[str, Optional[object]] = {}
-
-    def get(self, f: Finding) -> Optional[str]:
-        if f.path not in self._files:
-            self._files[f.path] = self._load(f.path)
-        data = self._files[f.path]
-        if data is None:
-            return None
-        if f.cell is not None:
-            if not isinstance(data, dict):
-                return None
-            lines = data.get(f.cell)
-        else:
-            lines = data if isinstance(data, list) else None
-        if lines is None or not 0 < f.line <= len(lines):
-            return None
-        return lines[f.line - 1]
-
-    @staticmethod
-    def _load(path: str):
-        try:
-            with open(path, "rb") as fh:
-                raw = fh.read(8 * 1024 * 1024)
-            text = raw.decode("utf-8")
-        except (OSError, UnicodeDecodeError):
-            return None
-        if path.endswith(".ipynb"):
-            try:
-                nb = json.loads(text)
-                cells = {}
-                for i, cell in enumerate(nb.get("cells", []), start=1):
-                    src = cell.get("source", "")
-                    cells[i] = ("".join(src) if isinstance(src, list) else src).splitlines()
-                return cells
-            except (ValueError, AttributeError, TypeError):
-                return None
-        return text.splitlines()
 
 
 def render_text(
@@ -75,7 +32,7 @@ def render_text(
         return f"\x1b[{_COLORS[style]}m{text}\x1b[0m" if color else text
 
     out: List[str] = []
-    lines = _Lines()
+    lines = SourceLines()
     for f in findings:
         sev = f.severity.value
         out.append(

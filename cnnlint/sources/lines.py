@@ -1,0 +1,51 @@
+"""The line a finding points at, as the user sees it (for notebooks, in its cell)."""
+
+from __future__ import annotations
+
+import json
+from typing import Dict, Optional
+
+from cnnlint.findings import Finding
+
+
+class SourceLines:
+    """Source lines for snippets, read on demand (cells for notebooks)."""
+
+    def __init__(self) -> None:
+        self._files: Dict[str, Optional[object]] = {}
+
+    def get(self, f: Finding) -> Optional[str]:
+        if f.path not in self._files:
+            self._files[f.path] = self._load(f.path)
+        data = self._files[f.path]
+        if data is None:
+            return None
+        if f.cell is not None:
+            if not isinstance(data, dict):
+                return None
+            lines = data.get(f.cell)
+        else:
+            lines = data if isinstance(data, list) else None
+        if lines is None or not 0 < f.line <= len(lines):
+            return None
+        return lines[f.line - 1]
+
+    @staticmethod
+    def _load(path: str):
+        try:
+            with open(path, "rb") as fh:
+                raw = fh.read(8 * 1024 * 1024)
+            text = raw.decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        if path.endswith(".ipynb"):
+            try:
+                nb = json.loads(text)
+                cells = {}
+                for i, cell in enumerate(nb.get("cells", []), start=1):
+                    src = cell.get("source", "")
+                    cells[i] = ("".join(src) if isinstance(src, list) else src).splitlines()
+                return cells
+            except (ValueError, AttributeError, TypeError):
+                return None
+        return text.splitlines()
