@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import asdict, dataclass, field
-from typing import Any, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 
 class Severity(str, enum.Enum):
@@ -26,9 +26,19 @@ class Severity(str, enum.Enum):
             ) from None
 
 
+# one text edit: (line, column, end_line, end_column, text)
+Edit = Tuple[int, int, int, int, str]
+
+
 @dataclass(frozen=True)
 class Fix:
-    """A text edit: replace [start, end) (1-based line, 1-based column) with text."""
+    """A text edit: replace [start, end) (1-based line, 1-based column) with text.
+
+    Columns count characters. `text` writes line breaks as "\\n" (the file's own
+    line ending is used when the fix is applied). A fix that needs more than one
+    edit (moving a statement) lists the others in `edits`; all of them apply
+    together or not at all, and none may overlap.
+    """
 
     line: int
     column: int
@@ -36,6 +46,19 @@ class Fix:
     end_column: int
     text: str
     description: str = ""
+    edits: Tuple[Edit, ...] = ()
+
+    def all_edits(self) -> List[Edit]:
+        """Every edit of the fix, the main one first."""
+        return [(self.line, self.column, self.end_line, self.end_column, self.text)] + [
+            (int(e[0]), int(e[1]), int(e[2]), int(e[3]), str(e[4])) for e in self.edits
+        ]
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "Fix":
+        d = dict(d)
+        d["edits"] = tuple(tuple(e) for e in d.get("edits") or ())
+        return cls(**d)
 
 
 @dataclass
@@ -70,5 +93,5 @@ class Finding:
         d = dict(d)
         d["severity"] = Severity(d["severity"])
         if d.get("fix"):
-            d["fix"] = Fix(**d["fix"])
+            d["fix"] = Fix.from_dict(d["fix"])
         return cls(**d)

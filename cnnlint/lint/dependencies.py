@@ -34,7 +34,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from cnnlint.findings import Severity
+from cnnlint.findings import Fix, Severity
 from cnnlint.lint.rule import Rule
 from cnnlint.lint.tree import call_tail, keyword, positional, string_value
 from cnnlint.sources.manifest import (
@@ -1127,6 +1127,101 @@ def message_for(verdict: Verdict, tool: str = "", place: str = "", consequence: 
     return f"{name} is installed without a version{by}; {consequence}"
 
 
+# ---------------------------------------------------------------- fixes: pin to the installed version
+
+_REQ_HEAD = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)(?:\s*\[[^\]]*\])?")
+
+
+def fix_version(verdict: Verdict, requirement: str) -> Optional[str]:
+    """The version a fix pins: the one installed here, when it is a release (no dev build)
+    inside every range given (the requirement's own and its constraints'); local labels
+    (`+cu121`) are dropped, since the public index has none."""
+    if verdict.conda or verdict.how or verdict.status == PINNED:
+        return None
+    version = _suggested_version(verdict)
+    if version is None:
+        return None
+    try:
+        parsed = Version(version)
+        req = Requirement(requirement)
+    except (InvalidVersion, InvalidRequirement):
+        return None
+    if parsed.is_devrelease or req.url:
+        return None
+    public = parsed.public
+    for spec in (str(req.specifier), verdict.specifier):
+        try:
+            if spec and not SpecifierSet(spec).contains(public, prereleases=True):
+                return None
+        except InvalidSpecifier:
+            return None
+    return public
+
+
+def pin_edit(written: str, value: str, verdict: Verdict) -> Optional[Tuple[int, int, str]]:
+    """The edit that pins a requirement: (start, end) in `written` (the requirement as it
+    appears in the source, shell quotes included) and the text for it, `==1.2.3`.
+
+    Name, extras and environment markers stay; a range (`>=2.0`) is replaced.
+    """
+    if written == value:
+        base = 0
+    elif len(written) >= 2 and written[0] == written[-1] and written[0] in "'\"" and written[1:-1] == value:
+        base = 1
+    else:
+        return None
+    if "@" in value or "${" in value:
+        return None
+    m = _REQ_HEAD.match(value)
+    if m is None or canonicalize_name(m.group(1)) != verdict.key:
+        return None
+    version = fix_version(verdict, value)
+    if version is None:
+        return None
+    start = m.end()
+    spec = value[start:].split(";", 1)[0]
+    end = start + len(spec.rstrip()) if spec.strip() else start
+    return base + start, base + end, f"=={version}"
+
+
+def word_pin(text: str, problem: Problem) -> Optional[Tuple[int, int, str]]:
+    """pin_edit for an install command's word; offsets from the word's start in `text`.
+
+    An unquoted `torch>=2.0` (a redirect to the shell) is pinned as a whole: `torch==2.3.1`.
+    """
+    verdict = problem.verdict
+    if verdict is None or problem.file:
+        return None
+    word = problem.word
+    cut = word.cut if problem.redirect else ""
+    if cut and text[word.end : word.end + len(cut)] != cut:
+        return None
+    return pin_edit(text[word.start : word.end + len(cut)], word.text + cut, verdict)
+
+
+def _fix_at(line: int, column: int, edit: Tuple[int, int, str], problem: Problem) -> Fix:
+    """The Fix for an edit at offsets from `column` + word start on one line."""
+    start = column + problem.word.start
+    name = problem.verdict.name if problem.verdict is not None else "the package"
+    return Fix(line, start + edit[0], line, start + edit[1], edit[2], description=f"pin `{name}{edit[2]}`")
+
+
+def _manifest_fix(manifest: Manifest, entry: Entry, verdict: Verdict) -> Optional[Fix]:
+    """The pin for a requirements line (or a line of the pip list of environment.yml),
+    when the requirement is written on one line exactly as read."""
+    edit = pin_edit(entry.value, entry.value, verdict)
+    if edit is None:
+        return None
+    start, end, text = edit
+    line, column = entry.position(0)
+    if entry.position(end)[0] != line:
+        return None
+    lines = manifest.text.split("\n")
+    if not 0 < line <= len(lines) or lines[line - 1][column - 1 : column - 1 + end] != entry.value[:end]:
+        return None
+    return Fix(line, column + start, line, column + end, text, description=f"pin `{verdict.name}{text}`")
+
+
 # ---------------------------------------------------------------- the rule
 
 
@@ -1134,6 +1229,7 @@ class UnpinnedDependency(Rule):
     code = "CNL401"
     name = "unpinned-dependency"
     severity = Severity.WARNING
+    autofix = True
     summary = "Package installed or declared without an exact version"
     inputs = frozenset({"python", "manifest"})
 
@@ -1143,7 +1239,7 @@ class UnpinnedDependency(Rule):
         text = getattr(self.ctx.source, "text", "") or ""
         self._scan_calls = "pip" in text or "conda" in text or "mamba" in text
         # findings inside Python strings, placed on the package once positions are known
-        self._in_strings: List[Tuple[cst.CSTNode, int, int, Severity, str, str]] = []
+        self._in_strings: List[Tuple[cst.CSTNode, Problem, Severity, str, str]] = []
 
     @classmethod
     def applies(cls, source: object) -> bool:
@@ -1174,7 +1270,7 @@ class UnpinnedDependency(Rule):
         word = problem.word
         anchor = word.anchor
         if isinstance(anchor, cst.SimpleString) and string_value(anchor) is not None:
-            self._in_strings.append((anchor, word.start, word.end, severity, message, hint))
+            self._in_strings.append((anchor, problem, severity, message, hint))
         elif isinstance(anchor, cst.CSTNode):
             self.report(anchor, message, hint, severity=severity)
 
@@ -1182,14 +1278,19 @@ class UnpinnedDependency(Rule):
         if not self._in_strings or self.ctx.module is None:
             return
         ranges = self.ctx.ranges([item[0] for item in self._in_strings])
-        for node, start, end, severity, message, hint in self._in_strings:
+        for node, problem, severity, message, hint in self._in_strings:
             target: object = node
+            fix = None
+            start, end = problem.word.start, problem.word.end
             span = ranges.get(id(node))
             body = node.value[len(node.prefix) + len(node.quote) : len(node.value) - len(node.quote)]  # type: ignore[attr-defined]
             if span is not None and "\\" not in body and "\n" not in body and body == string_value(node):
                 line, column = span[0], span[1] + len(node.prefix) + len(node.quote)  # type: ignore[attr-defined]
                 target = (line, column + start, line, column + end)
-            self.report(target, message, hint, severity=severity)  # type: ignore[arg-type]
+                edit = word_pin(body, problem)
+                if edit is not None:
+                    fix = _fix_at(line, column, edit, problem)
+            self.report(target, message, hint, severity=severity, fix=fix)  # type: ignore[arg-type]
         self._in_strings = []
 
     # -- notebook shell commands
@@ -1207,7 +1308,20 @@ class UnpinnedDependency(Rule):
                 severity, message, hint = self._describe(problem, install.tool, "notebook")
                 line, column = locate(problem.word.start)
                 end_line, end_column = locate(max(problem.word.start, problem.word.end - 1))
-                self.report((line, column, end_line, end_column + 1), message, hint, severity=severity)
+                fix = self._shell_fix(command, problem, line, column)
+                self.report((line, column, end_line, end_column + 1), message, hint, severity=severity, fix=fix)
+
+    def _shell_fix(self, command: ShellCommand, problem: Problem, line: int, column: int) -> Optional[Fix]:
+        """The pin, when the word lies on one line of the cell as written."""
+        edit = word_pin(command.text, problem)
+        if edit is None:
+            return None
+        raw_line = getattr(self.ctx.source, "raw_line", None)
+        start = problem.word.start
+        written = command.text[start : start + edit[1]]
+        if raw_line is None or raw_line(line)[column - 1 : column - 1 + len(written)] != written:
+            return None  # the word is split by a `\` continuation, or not as written
+        return _fix_at(line, column - start, edit, problem)
 
     def _shell_locator(self, command: ShellCommand) -> Callable[[int], Tuple[int, int]]:
         """Offset in command.text -> (line, column) in the parsed text, across `\\` continuations."""
@@ -1283,7 +1397,10 @@ class UnpinnedDependency(Rule):
                 end = name_at + len(verdict.name)
             else:
                 end = len(value)
-            self.report(entry.span(0, max(1, end)), message, hint_for(verdict), severity=severity)
+            fix = None
+            if entry.kind == REQUIREMENT and not verdict.conda and "--hash" not in manifest.text:
+                fix = _manifest_fix(manifest, entry, verdict)
+            self.report(entry.span(0, max(1, end)), message, hint_for(verdict), severity=severity, fix=fix)
 
     def _manifest_constraints(self, manifest: Manifest) -> Optional[Dict[str, Verdict]]:
         constraints: Dict[str, Verdict] = {}

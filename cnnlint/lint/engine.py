@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Tupl
 
 import libcst as cst
 
-from cnnlint.findings import Finding, Severity
+from cnnlint.findings import Finding, Fix, Severity
 from cnnlint.lint.context import FileContext, span_of
 from cnnlint.lint.suppress import is_suppressed
 from cnnlint.lint.tree import children
@@ -182,6 +182,19 @@ class _LeaveMarker:
     pass
 
 
+def _fix_in_cell(fix: "Fix", source: SourceFile, cell: Optional[int]) -> Optional["Fix"]:
+    """A notebook fix in the cell's own lines, like findings; None when an edit leaves the finding's cell."""
+    edits = []
+    for line, column, end_line, end_column, text in fix.all_edits():
+        start_cell, start = source.locate(line)
+        end_cell, end = source.locate(end_line)
+        if start_cell != cell or end_cell != cell:
+            return None
+        edits.append((start, column, end, end_column, text))
+    (line, column, end_line, end_column, text), rest = edits[0], tuple(edits[1:])
+    return replace(fix, line=line, end_line=end_line, edits=rest)
+
+
 def _resolve(ctx: FileContext, text: str, path: str) -> List[Finding]:
     ranges = ctx.ranges([r.target for r in ctx.reports if isinstance(r.target, cst.CSTNode)])
     source = ctx.source
@@ -200,10 +213,7 @@ def _resolve(ctx: FileContext, text: str, path: str) -> List[Finding]:
         _, cell_end_line = ctx.source.locate(end_line) if isinstance(ctx.source, SourceFile) else (None, end_line)
         fix = r.fix
         if fix is not None and isinstance(source, SourceFile) and source.line_map is not None:
-            # notebook fixes, like findings, are in the cell's own lines
-            _, fix_line = source.locate(fix.line)
-            _, fix_end = source.locate(fix.end_line)
-            fix = replace(fix, line=fix_line, end_line=fix_end)
+            fix = _fix_in_cell(fix, source, cell)
         finding = Finding(
             code=r.code,
             severity=r.severity,

@@ -21,7 +21,7 @@ from typing import Dict, FrozenSet, Iterator, List, Optional, Sequence, Set, Tup
 
 import libcst as cst
 
-from cnnlint.findings import Severity
+from cnnlint.findings import Fix, Severity
 from cnnlint.lint.rule import Rule
 from cnnlint.lint.tree import assigned_names, call_tail, children, dotted_name, walk
 
@@ -876,6 +876,7 @@ class GradientsNeverCleared(Rule):
     code = "CNL201"
     name = "gradients-never-cleared"
     severity = Severity.ERROR
+    autofix = True
     summary = "Training loop never clears gradients, or clears them between backward() and step()"
 
     @classmethod
@@ -888,11 +889,15 @@ class GradientsNeverCleared(Rule):
         if index is None:
             return
         cache: Dict[int, List[Event]] = {}
+        self.found: List[Tuple[cst.CSTNode, str, str, Optional[FixPlan]]] = []
         try:
             for loop in index.loops:
                 self.check_loop(loop, index, cache)
         except RecursionError:
-            return
+            pass
+        fixes = plan_fixes(self.ctx, [plan for _, _, _, plan in self.found if plan is not None])
+        for target, message, hint, plan in self.found:
+            self.report(target, message, hint, fix=fixes.get(id(plan)) if plan is not None else None)
 
     def events(self, loop: cst.CSTNode, index: FileIndex, cache: Dict[int, List[Event]]) -> List[Event]:
         found = cache.get(id(loop))
@@ -923,12 +928,13 @@ class GradientsNeverCleared(Rule):
             if misplaced is not None:
                 clear, back, step = misplaced
                 step_text = short_code(module, step.node)
-                self.report(
+                self.found.append((
                     clear.node,
                     f"`{clear.text}` runs after `{short_code(module, back.node)}` and before `{step_text}` "
                     f"in the same iteration, so it discards the gradients just computed and the step has nothing to apply",
                     f"move `{clear.text}` to the top of the loop body, before the forward pass (or after `{step_text}`)",
-                )
+                    move_plan(self.ctx, clear, events),
+                ))
                 continue
             if self.cleared(events, key, step_matches):
                 continue
@@ -953,7 +959,7 @@ class GradientsNeverCleared(Rule):
                     f"so each `backward()` adds to the gradients of all earlier iterations"
                 )
                 hint = f"call `{opt}.zero_grad()` at the top of the loop body (or right before `{short_code(module, back.node)}`)"
-            self.report(back.at, message, hint)
+            self.found.append((back.at, message, hint, insert_plan(loop, key, key_steps)))
 
     @staticmethod
     def cleared(events: List[Event], key: str, step_matches: Set[str]) -> bool:
@@ -1035,6 +1041,146 @@ class GradientsNeverCleared(Rule):
             if self.cleared(events, key, steps):
                 return True
         return False
+
+
+# ---------------------------------------------------------------------------
+# CNL201: fixes
+# ---------------------------------------------------------------------------
+
+
+class FixPlan:
+    """A fix to build once positions are known: insert a zero_grad() at the top of a
+    loop body (`insert`), or move a misplaced one before the backward statement (`move`)."""
+
+    __slots__ = ("kind", "anchor", "moved", "text")
+
+    def __init__(self, kind: str, anchor: cst.CSTNode, moved: Optional[cst.CSTNode], text: str) -> None:
+        self.kind = kind
+        self.anchor = anchor  # the statement the new or moved line goes before
+        self.moved = moved  # the statement moved (`move`)
+        self.text = text  # the call inserted (`insert`), the call moved (`move`)
+
+
+def _rebinds(block: cst.CSTNode, key: str) -> bool:
+    """Whether the block binds the optimizer's name (or assigns the attribute) itself."""
+    root = key.split(".", 1)[0]
+    if root in names_of(block)[0]:
+        return True
+    for n in walk(block):
+        tp = type(n)
+        if tp is cst.Global or tp is cst.Nonlocal:
+            if any(item.name.value == root for item in n.names):
+                return True  # a statement before it would use the name before its declaration
+            continue
+        if "." not in key:
+            continue
+        if tp is cst.Assign:
+            targets = [t.target for t in n.targets]
+        elif tp is cst.AnnAssign or tp is cst.AugAssign:
+            targets = [n.target]
+        else:
+            continue
+        for target in targets:
+            if any(dotted_name(t) == key for t in walk(target)):
+                return True
+    return False
+
+
+def insert_plan(loop: cst.CSTNode, key: str, key_steps: List[Event]) -> Optional[FixPlan]:
+    """`<optimizer>.zero_grad()` as the first statement of the loop body, when that is safe:
+    the body is an indented block, every step of this optimizer is in the body itself (not
+    in a helper, where the name may differ, nor in a nested loop or comprehension), and the
+    body does not bind the optimizer's name."""
+    if _ambiguous(key):
+        return None
+    body = loop.body
+    if type(body) is not cst.IndentedBlock or not body.body:
+        return None
+    if any(e.site is not None or e.loops for e in key_steps):
+        return None
+    if _rebinds(body, key):
+        return None
+    return FixPlan("insert", body.body[0], None, f"{key}.zero_grad()")
+
+
+def move_plan(ctx, clear: Event, events: List[Event]) -> Optional[FixPlan]:
+    """Move the statement `optimizer.zero_grad()` to just before the statement holding the
+    one backward() that runs before it, when both are statements of one block."""
+    backs = [e for e in events if e.kind == BACKWARD and e.order < clear.order]
+    if len(backs) != 1:
+        return None  # with several backward() calls the right place is not clear
+    expr = ctx.parent(clear.node)
+    line = ctx.parent(expr) if expr is not None else None
+    if type(expr) is not cst.Expr or type(line) is not cst.SimpleStatementLine or len(line.body) != 1:
+        return None
+    block = ctx.parent(line)
+    if type(block) is not cst.IndentedBlock:
+        return None
+    stmt: Optional[cst.CSTNode] = backs[0].at
+    while stmt is not None and ctx.parent(stmt) is not block:
+        stmt = ctx.parent(stmt)
+    if stmt is None:
+        return None
+    order = [id(s) for s in block.body]
+    if order.index(id(stmt)) >= order.index(id(line)):
+        return None
+    return FixPlan("move", stmt, line, clear.text)
+
+
+def _attached_comments(stmt: cst.CSTNode) -> int:
+    """How many comment lines sit right above the statement (they move and insert with it)."""
+    count = 0
+    for empty in reversed(getattr(stmt, "leading_lines", ())):
+        if empty.comment is None:
+            break
+        count += 1
+    return count
+
+
+def plan_fixes(ctx, plans: List[FixPlan]) -> Dict[int, Fix]:
+    """The Fix of each plan (by id), from the positions of the statements involved."""
+    if not plans:
+        return {}
+    nodes = [p.anchor for p in plans] + [p.moved for p in plans if p.moved is not None]
+    ranges = ctx.ranges(nodes)
+    raw_line = _raw_lines(ctx)
+    fixes: Dict[int, Fix] = {}
+    for plan in plans:
+        span = ranges.get(id(plan.anchor))
+        if span is None:
+            continue
+        line, column = span[0], span[1]
+        indent = raw_line(line)[: column - 1]
+        if indent.strip():
+            continue
+        if plan.kind == "insert":
+            at = line - len(plan.anchor.leading_lines)  # type: ignore[attr-defined]
+            fixes[id(plan)] = Fix(
+                at, 1, at, 1, f"{indent}{plan.text}\n",
+                description=f"insert `{plan.text}` at the top of the loop body",
+            )
+            continue
+        moved = ranges.get(id(plan.moved))
+        if moved is None:
+            continue
+        first = moved[0] - _attached_comments(plan.moved)  # type: ignore[arg-type]
+        text = "".join(raw_line(n).rstrip("\r") + "\n" for n in range(first, moved[2] + 1))
+        at = line - _attached_comments(plan.anchor)
+        fixes[id(plan)] = Fix(
+            at, 1, at, 1, text,
+            description=f"move `{plan.text}` before the backward() call",
+            edits=((first, 1, moved[2] + 1, 1, ""),),
+        )
+    return fixes
+
+
+def _raw_lines(ctx):
+    """Line number -> the line as written (a notebook cell's own text, magics included)."""
+    source = ctx.source
+    if getattr(source, "cells", None) is not None:
+        return source.raw_line
+    lines = source.text.split("\n")
+    return lambda n: lines[n - 1] if 0 < n <= len(lines) else ""
 
 
 # ---------------------------------------------------------------------------
