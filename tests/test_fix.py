@@ -431,6 +431,15 @@ class TestPinRequirements:
         found = lint_text(code, "requirements.txt")
         assert [(f.line, f.fix is None) for f in found] == [(1, True), (2, True), (3, False), (4, True), (5, True)]
 
+    def test_marker_for_another_environment_means_no_fix(self, fake_versions):
+        code = (
+            'numpy ; python_version < "3.0"\n'
+            'numpy>=1.20 ; python_version >= "3.0"\n'
+            'torch ; sys_platform == "no-such-platform"\n'
+        )
+        found = lint_text(code, "requirements.txt")
+        assert [(f.line, f.fix and f.fix.text) for f in found] == [(1, None), (2, "==1.26.4"), (3, None)]
+
     def test_hashes_mean_no_fix(self, fake_versions):
         code = "torch>=2 --hash=sha256:0123\nnumpy\n"
         assert [f.fix for f in lint_text(code, "requirements.txt")] == [None, None]
@@ -779,3 +788,28 @@ class TestCommandLine:
         capsys.readouterr()
         assert main(["--diff", "--no-cache", "."]) == 0
         assert capsys.readouterr().out == ""
+
+
+ODD = [
+    "",
+    "import torch\nfor x in y:\n    pass\n",
+    "import torch\nfor x in loader:\n    (loss := model(x).sum()).backward()\n    optimizer.step()\n",
+    "import torch\nfor x in loader:\n    f = lambda: optimizer.zero_grad()\n    model(x).sum().backward()\n    optimizer.step()\n",
+    "import torch\nfor x in loader:\n    match x:\n        case 1:\n            model(x).sum().backward()\n            optimizer.step()\n        case _:\n            pass\n",
+    "import torch\nfor x in loader:\n    def inner():\n        optimizer.zero_grad()\n    model(*x).sum().backward()\n    optimizer.step(**{})\n",
+    "import torch\nwhile (batch := next(it, None)) is not None:\n    model(batch).sum().backward()\n    optimizer.step()\n",
+    "import torch\nfor x in loader:\n    try:\n        model(x).sum().backward()\n    finally:\n        optimizer.zero_grad()\n    optimizer.step()\n",
+    "import torch\nfor x in loader:\n    if x:\n        model(x).sum().backward()\n        optimizer.zero_grad()\n    optimizer.step()\n",
+]
+
+
+@pytest.mark.parametrize("code", ODD)
+def test_odd_code_never_crashes_and_fixes_parse(tmp_path, code):
+    path = tmp_path / "odd.py"
+    path.write_text(code)
+    findings = lint_file(path)
+    outcome = apply_fixes(findings, write=True)
+    assert outcome.errors == []
+    cst.parse_module(path.read_text())
+    if outcome.fixed:
+        assert not [f for f in lint_file(path) if f in outcome.fixed]

@@ -1134,8 +1134,9 @@ _REQ_HEAD = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)(?:\s*\[[^\]]*\])?")
 
 def fix_version(verdict: Verdict, requirement: str) -> Optional[str]:
     """The version a fix pins: the one installed here, when it is a release (no dev build)
-    inside every range given (the requirement's own and its constraints'); local labels
-    (`+cu121`) are dropped, since the public index has none."""
+    inside every range given (the requirement's own and its constraints') and the line's
+    environment marker holds here; local labels (`+cu121`) are dropped, since the public
+    index has none."""
     if verdict.conda or verdict.how or verdict.status == PINNED:
         return None
     version = _suggested_version(verdict)
@@ -1148,6 +1149,13 @@ def fix_version(verdict: Verdict, requirement: str) -> Optional[str]:
         return None
     if parsed.is_devrelease or req.url:
         return None
+    if req.marker is not None:
+        # a line for another platform or Python: what is installed here says nothing about it
+        try:
+            if not req.marker.evaluate():
+                return None
+        except Exception:  # noqa: BLE001 - undefined or odd marker variables
+            return None
     public = parsed.public
     for spec in (str(req.specifier), verdict.specifier):
         try:
