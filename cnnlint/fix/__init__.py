@@ -29,7 +29,7 @@ import stat
 import tempfile
 import tokenize
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Sequence, Tuple
 
 from cnnlint.findings import Finding
 from cnnlint.fix.text import FixError, _split_n, apply_to
