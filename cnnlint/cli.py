@@ -150,6 +150,9 @@ def _fix(findings: List[Finding]) -> List[Finding]:
     for message in outcome.errors:
         print(f"cnnlint: {message}", file=sys.stderr)
     if outcome.fixed:
+        for f in sorted(outcome.fixed, key=Finding.sort_key):
+            what = f.fix.description if f.fix is not None and f.fix.description else "fixed"
+            print(f"{f.location()}: {f.code} fixed: {what}", file=sys.stderr)
         files = len({f.path for f in outcome.fixed})
         n = len(outcome.fixed)
         print(f"Fixed {n} finding{'s' if n != 1 else ''} in {files} file{'s' if files != 1 else ''}.", file=sys.stderr)

@@ -759,7 +759,11 @@ class TestCommandLine:
         status = main(["--fix", "--no-cache", "."])
         out, err = capsys.readouterr()
         assert status == 0 and out == ""
-        assert err == "Fixed 2 findings in 2 files.\nAll checks passed (2 files).\n"
+        assert err == (
+            f"requirements.txt:1:1: CNL401 fixed: pin `pytest=={PYTEST}`\n"
+            "train.py:5:5: CNL201 fixed: insert `optimizer.zero_grad()` at the top of the loop body\n"
+            "Fixed 2 findings in 2 files.\nAll checks passed (2 files).\n"
+        )
         assert (project / "requirements.txt").read_text() == f"pytest=={PYTEST}\n"
         assert "    optimizer.zero_grad()\n" in (project / "train.py").read_text()
 
@@ -768,7 +772,7 @@ class TestCommandLine:
         status = main(["--fix", "--no-cache", "-q", "."])
         out, err = capsys.readouterr()
         assert status == 1
-        assert err == "Fixed 2 findings in 2 files.\n"
+        assert err.endswith("Fixed 2 findings in 2 files.\n") and err.count("fixed: ") == 2
         assert out.startswith("requirements.txt:2:1: CNL401")
 
     def test_diff_prints_and_writes_nothing(self, project, capsys):
