@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import multiprocessing
 import os
 import sys
@@ -69,6 +71,18 @@ def _work(item: Tuple[int, Target, bytes, int]) -> Tuple[int, List[dict], Dict[s
     return index, findings, related, error
 
 
+def _lint_pending(pending: List[Tuple[int, Target, bytes, int]], jobs: int) -> list:
+    if jobs > 1 and len(pending) >= 4:
+        # load the heavy modules once, before forking, so workers share them
+        from cnnlint.lint import engine, registry  # noqa: F401 - imported for the workers
+
+        registry.rule_classes()
+        pending.sort(key=lambda item: -len(item[2]))
+        with _pool(min(jobs, len(pending))) as pool:
+            return list(pool.imap_unordered(_work, pending, chunksize=1))
+    return [_work(item) for item in pending]
+
+
 def _read(target: Target) -> Tuple[Optional[bytes], Optional[Finding]]:
     from cnnlint.sources.walk import unreadable, _os_reason
 
@@ -79,10 +93,30 @@ def _read(target: Target) -> Tuple[Optional[bytes], Optional[Finding]]:
         return None, unreadable(target.path, _os_reason(exc))
 
 
+# libcst builds millions of small objects per file and frees them by reference
+# counting (its trees hold no cycles); with the default thresholds the cyclic
+# collector runs thousands of times for nothing, costing about a fifth of the time.
+_GC_THRESHOLD = (200_000, 50, 1000)
+
+
+@contextlib.contextmanager
+def _fewer_gc_passes():
+    old = gc.get_threshold()
+    gc.set_threshold(*_GC_THRESHOLD)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+
+
+def _worker_init() -> None:
+    gc.set_threshold(*_GC_THRESHOLD)
+
+
 def _pool(jobs: int):
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods and sys.platform != "darwin" else None)
-    return ctx.Pool(processes=jobs)
+    return ctx.Pool(processes=jobs, initializer=_worker_init)
 
 
 def lint_targets(
@@ -113,16 +147,8 @@ def lint_targets(
 
     jobs = jobs or os.cpu_count() or 1
     if pending:
-        if jobs > 1 and len(pending) >= 4:
-            # load the heavy modules once, before forking, so workers share them
-            from cnnlint.lint import engine, registry  # noqa: F401 - imported for the workers
-
-            registry.rule_classes()
-            pending.sort(key=lambda item: -len(item[2]))
-            with _pool(min(jobs, len(pending))) as pool:
-                results = list(pool.imap_unordered(_work, pending, chunksize=1))
-        else:
-            results = [_work(item) for item in pending]
+        with _fewer_gc_passes():
+            results = _lint_pending(pending, jobs)
         for index, findings, related, error in results:
             per_file[index] = findings
             if error is not None:
