@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import List, Optional, Sequence
 
 from cnnlint.findings import Finding
-from cnnlint.lint.engine import lint_manifest, lint_python, source_error
+from cnnlint.lint.engine import lint_source, source_error
 from cnnlint.lint.registry import active_rules
 from cnnlint.sources.model import SourceError
 
@@ -30,11 +30,7 @@ def lint_text(
         return [source_error(path, exc)]
     if source is None:
         return []
-    real = real_path or path
-    if source.kind in ("python", "notebook"):
-        result = lint_python(source, rules, real)
-    else:
-        result = lint_manifest(source, rules, real)
+    result = lint_source(source, rules, real_path or path)
     if result.internal_errors:
         raise RuntimeError("; ".join(result.internal_errors))
     return sorted(result.findings, key=Finding.sort_key)

@@ -36,7 +36,7 @@ def _too_large(target: Target, size: int, limit: int) -> Finding:
 
 def lint_one(target: Target, data: bytes, max_size: int) -> Tuple[List[dict], Dict[str, Optional[str]], Optional[str]]:
     """(finding dicts, related files, internal error) for one file. Runs in workers."""
-    from cnnlint.lint.engine import lint_manifest, lint_python, source_error
+    from cnnlint.lint.engine import lint_source, source_error
     from cnnlint.lint.registry import rule_classes
     from cnnlint.sources.model import SourceError
     from cnnlint.sources.read import read_source
@@ -48,14 +48,11 @@ def lint_one(target: Target, data: bytes, max_size: int) -> Tuple[List[dict], Di
             return [dict(source_error(target.path, exc).to_dict(), path="")], {}, None
         if source is None:
             return [], {}, None
-        rules = rule_classes()
         if target.kind in ("python", "notebook"):
             size = len(source.text.encode("utf-8", "surrogateescape"))
             if size > max_size:
                 return [dict(_too_large(target, size, max_size).to_dict(), path="")], {}, None
-            result = lint_python(source, rules, target.real_path)
-        else:
-            result = lint_manifest(source, rules, target.real_path)
+        result = lint_source(source, rule_classes(), target.real_path)
         own = [dict(f.to_dict(), path="") if f.path == target.path else f.to_dict() for f in result.findings]
         return own, result.related, "\n".join(result.internal_errors) or None
     except RecursionError:
