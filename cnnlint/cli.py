@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 from cnnlint import __version__
 from cnnlint.config import Config, ConfigError, load_config
@@ -118,7 +118,10 @@ def run_lint(args: argparse.Namespace, out=None) -> int:
         return _diff(findings, out)
     if args.fix:
         findings = _fix(findings)
-    report = _render(findings, files, args, out)
+    # later capabilities (dataset scan, probe) add a top-level JSON key and a text section each
+    extras: Dict[str, object] = {}
+    sections: List[str] = []
+    report = _render(findings, files, args, out, extras, sections)
     _write(report, args.output, out)
     if not findings and not args.quiet and args.format == "text":
         print(f"All checks passed ({files} file{'s' if files != 1 else ''}).", file=sys.stderr)
@@ -160,11 +163,18 @@ def _fix(findings: List[Finding]) -> List[Finding]:
     return [f for f in findings if id(f) not in fixed]
 
 
-def _render(findings: List[Finding], files: int, args: argparse.Namespace, out) -> str:
+def _render(
+    findings: List[Finding],
+    files: int,
+    args: argparse.Namespace,
+    out,
+    extras: Optional[Dict[str, object]] = None,
+    sections: Sequence[str] = (),
+) -> str:
     if args.format == "json":
         from cnnlint.report.json_format import render_json
 
-        return render_json(findings, files)
+        return render_json(findings, files, extras)
     if args.format == "sarif":
         from cnnlint.report.sarif import render_sarif
 
@@ -177,7 +187,10 @@ def _render(findings: List[Finding], files: int, args: argparse.Namespace, out) 
 
     stream = out or sys.stdout
     tty = args.output is None and use_color(stream)
-    return render_text(findings, files, color=tty, snippets=tty, quiet=args.quiet)
+    text = render_text(findings, files, color=tty, snippets=tty, quiet=args.quiet)
+    if args.quiet or not sections:
+        return text
+    return "".join(section.rstrip("\n") + "\n\n" for section in sections) + text
 
 
 def _write(report: str, output: Optional[str], out) -> None:

@@ -24,16 +24,25 @@ BUILTIN = [
 
 
 def rule_classes() -> List[type]:
-    from cnnlint.lint import dependencies, input_pipeline, training_loop
+    from cnnlint.lint import dependencies, input_pipeline, model_config, training_loop
 
     classes: List[type] = []
-    for module in (input_pipeline, training_loop, dependencies):
+    for module in (input_pipeline, training_loop, model_config, dependencies):
         classes.extend(module.RULES)
     return sorted(classes, key=lambda c: c.code)
 
 
+def other_infos() -> List[RuleInfo]:
+    """Codes found outside the static rules: the dataset scan, the cross-checks, the probe."""
+    from cnnlint.crosscheck.codes import CODES as crosscheck_codes
+    from cnnlint.dataset.codes import CODES as dataset_codes
+    from cnnlint.probe.codes import CODES as probe_codes
+
+    return [*dataset_codes, *crosscheck_codes, *probe_codes]
+
+
 def catalog() -> List[RuleInfo]:
-    infos = list(BUILTIN)
+    infos = list(BUILTIN) + other_infos()
     for cls in rule_classes():
         infos.append(RuleInfo(cls.code, cls.name, cls.severity, cls.summary, cls.autofix))
     return sorted(infos, key=lambda i: i.code)

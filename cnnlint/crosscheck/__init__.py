@@ -1,0 +1,1 @@
+"""Facts extracted from code held against dataset facts."""

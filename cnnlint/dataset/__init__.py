@@ -1,0 +1,1 @@
+"""The dataset scanner: walk, per-file inspection, aggregates."""
