@@ -1,0 +1,46 @@
+"""What the per-file inspection learns about one file of a dataset.
+
+The contract between the inspection (`cnnlint.dataset.inspect` / `scan`: one
+file at a time, in worker processes, cached) and the aggregation (layout,
+class counts, duplicates, leakage, report), which sees one ImageRecord per
+file as a stream and keeps only per-class counters and one digest per image.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+from cnnlint.findings import Finding
+
+
+@dataclass
+class ImageRecord:
+    path: str  # as shown to the user (display_path)
+    real_path: str  # absolute
+    size: int = 0  # bytes; 0 when unknown
+    mtime_ns: int = 0
+    # by magic bytes: "JPEG", "PNG", "GIF", "BMP", "WEBP", "TIFF", "PPM", ...; None: not an image
+    format: Optional[str] = None
+    mode: Optional[str] = None  # Pillow's mode: "1", "L", "LA", "P", "RGB", "RGBA", "CMYK", "I;16", "I", "F", ...
+    bits: Optional[int] = None  # bits per channel: 1, 8 or 16
+    width: Optional[int] = None
+    height: Optional[int] = None
+    frames: int = 1
+    orientation: Optional[int] = None  # EXIF orientation tag when present (1 = upright)
+    digest: Optional[bytes] = None  # content hash of the file's bytes (16 bytes); None when unread
+    decoded: bool = False  # a full decode succeeded (False under --quick: not attempted)
+    # per-file findings: CNL501-503, CNL511-514, made in the worker
+    findings: List[Finding] = field(default_factory=list)
+
+    @property
+    def is_image(self) -> bool:
+        """A file the aggregates count as an image: its content is an image format."""
+        return self.format is not None
+
+    @property
+    def usable(self) -> bool:
+        """An image with readable header facts and no error-severity finding."""
+        return self.is_image and self.width is not None and not any(
+            f.severity.value == "error" for f in self.findings
+        )
