@@ -79,6 +79,9 @@ class Finding:
         return (self.path, self.cell or 0, self.line, self.column, self.code, self.message)
 
     def location(self) -> str:
+        """`path:line:col`; just `path` for a finding about a whole file or folder (line 0)."""
+        if self.line < 1:
+            return self.path
         if self.cell is not None:
             return f"{self.path}:cell {self.cell}:{self.line}:{self.column}"
         return f"{self.path}:{self.line}:{self.column}"

@@ -55,3 +55,12 @@ def test_use_color(monkeypatch):
     assert use_color(io.StringIO()) is False
     monkeypatch.setenv("NO_COLOR", "1")
     assert use_color(TTY()) is False
+
+
+def test_a_finding_about_a_whole_file_prints_its_path_alone():
+    from cnnlint.findings import Finding, Severity
+    from cnnlint.report.text import render_text
+
+    f = Finding("CNL001", Severity.ERROR, "cannot read: permission denied", "data/cats/x.jpg", line=0, column=0)
+    assert f.location() == "data/cats/x.jpg"
+    assert render_text([f], 1).splitlines()[0] == "data/cats/x.jpg: CNL001 [error] cannot read: permission denied"
