@@ -256,3 +256,14 @@ class TestEvalMode:
             "    def validation_step(self, batch, i):\n        x, y = batch\n        return self.net(x)\n"
         )
         assert found(code) == []
+
+
+def test_cnl203_model_from_a_builder_function():
+    code = (
+        "import torch\nfrom torchvision import models\n"
+        "def build_model(n):\n    model = models.resnet50(weights='DEFAULT')\n    return model\n"
+        "model = build_model(10).to('cuda')\n"
+        "with torch.no_grad():\n    for x, y in val_loader:\n        model(x)\n"
+    )
+    assert found(code) == [("CNL203", 8, 17)]
+    assert found(code.replace("models.resnet50(weights='DEFAULT')", "torch.nn.Linear(4, 2)")) == []

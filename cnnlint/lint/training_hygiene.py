@@ -339,7 +339,31 @@ class _Models:
         cls = self.index.classes.get(tail) if isinstance(expr.func, cst.Name) else None
         if cls is not None and self._is_module(cls, 0):
             return self._holds_mode_layers(cls, depth)
+        fns = self.index.functions.get(tail, []) if isinstance(expr.func, cst.Name) else []
+        if len(fns) == 1:  # a builder of this file: judge what it returns
+            returned = self._returned(fns[0])
+            return bool(returned) and all(self._value(v, depth + 1) for v in returned)
         return False
+
+    @staticmethod
+    def _returned(fn: cst.FunctionDef) -> List[cst.CSTNode]:
+        """The values a builder returns, a returned local name replaced by its assignments."""
+        local: Dict[str, List[cst.CSTNode]] = {}
+        returns: List[cst.CSTNode] = []
+        for node in _flat(fn.body, enter_loops=True):
+            if isinstance(node, cst.Assign):
+                for t in node.targets:
+                    if isinstance(t.target, cst.Name):
+                        local.setdefault(t.target.value, []).append(node.value)
+            elif isinstance(node, cst.Return) and node.value is not None:
+                returns.append(node.value)
+        out: List[cst.CSTNode] = []
+        for value in returns:
+            if isinstance(value, cst.Name) and value.value in local:
+                out.extend(local[value.value])
+            else:
+                out.append(value)
+        return out
 
     def _is_module(self, cls: cst.ClassDef, depth: int) -> bool:
         for base in cls.bases:
