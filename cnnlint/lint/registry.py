@@ -24,10 +24,17 @@ BUILTIN = [
 
 
 def rule_classes() -> List[type]:
-    from cnnlint.lint import dependencies, input_pipeline, model_config, training_loop
+    from cnnlint.lint import (
+        augmentation,
+        dependencies,
+        input_pipeline,
+        model_config,
+        training_hygiene,
+        training_loop,
+    )
 
     classes: List[type] = []
-    for module in (input_pipeline, training_loop, model_config, dependencies):
+    for module in (input_pipeline, augmentation, training_loop, training_hygiene, model_config, dependencies):
         classes.extend(module.RULES)
     return sorted(classes, key=lambda c: c.code)
 
