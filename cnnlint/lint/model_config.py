@@ -27,7 +27,7 @@ from cnnlint.lint.rule import Rule
 from cnnlint.lint.tree import call_tail, children, dotted_name, keyword, positional, string_value
 
 _KERAS_ROOTS = {"keras", "tensorflow", "tf_keras", "tf"}
-_CONTROL = tuple(getattr(cst, n) for n in ("If", "For", "While", "Try", "TryStar", "Match") if hasattr(cst, n))
+_CONTROL = frozenset(getattr(cst, n) for n in ("If", "For", "While", "Try", "TryStar", "Match") if hasattr(cst, n))
 
 # --------------------------------------------------------------------------- the shared index
 
@@ -64,9 +64,8 @@ class _Facts:
         self.imports = ctx.imports
         self.calls: List[_Call] = []
         self.binds: Dict[str, List[_Bind]] = {}
-        self.order: Dict[int, int] = {}
-        self.scopes: Dict[int, Optional[cst.CSTNode]] = {}  # id(node) -> enclosing function
-        self.blocks: Dict[int, Optional[cst.CSTNode]] = {}  # id(node) -> innermost control block
+        # id(node) -> (walk order, enclosing function, innermost control block inside it)
+        self.info: Dict[int, Tuple[int, Optional[cst.CSTNode], Optional[cst.CSTNode]]] = {}
         self.block_parent: Dict[int, Optional[cst.CSTNode]] = {}
         self.classes: List[cst.ClassDef] = []
         self.class_of_scope: Dict[int, cst.ClassDef] = {}
@@ -79,58 +78,60 @@ class _Facts:
 
     def _walk(self) -> None:
         order = 0
-        # (node, scope, conditional, class)
-        # cond: the innermost if/for/while/try around the node inside its function (None: none)
+        info = self.info
+        calls = self.calls
+        qualify = self.imports.qualify
+        control = _CONTROL
+        # (node, scope, block, class); block: the innermost if/for/while/try inside the function
         stack: List[Tuple[cst.CSTNode, Optional[cst.CSTNode], Optional[cst.CSTNode], Optional[cst.ClassDef]]] = [
             (self.module, None, None, None)
         ]
+        pop, push = stack.pop, stack.append
         while stack:
-            node, scope, cond, klass = stack.pop()
+            node, scope, cond, klass = pop()
             order += 1
-            self.order[id(node)] = order
-            self.scopes[id(node)] = scope
-            self.blocks[id(node)] = cond
+            info[id(node)] = (order, scope, cond)
+            tp = type(node)
             inner_scope, inner_cond, inner_class = scope, cond, klass
-            if isinstance(node, cst.FunctionDef):
+            if tp is cst.Call:
+                calls.append(_Call(node, qualify(node.func) or "", call_tail(node) or "", order, scope, cond))
+            elif tp is cst.Assign:
+                for target in node.targets:
+                    self._bind(target.target, node.value, order, scope, cond)
+            elif tp in control:
+                self.block_parent[id(node)] = cond
+                inner_cond = node
+                if tp is cst.For:
+                    self._bind(node.target, None, order, scope, node)
+            elif tp is cst.FunctionDef:
                 inner_scope, inner_cond = node, None
                 if klass is not None:
                     self.class_of_scope[id(node)] = klass
                     inner_class = None
-                names = set()
                 p = node.params
-                for param in [*p.posonly_params, *p.params, *p.kwonly_params]:
-                    names.add(param.name.value)
+                names = {param.name.value for param in (*p.posonly_params, *p.params, *p.kwonly_params)}
                 for star in (p.star_arg, p.star_kwarg):
                     if isinstance(star, cst.Param):
                         names.add(star.name.value)
                 self.params[id(node)] = names
-            elif isinstance(node, cst.Lambda):
+            elif tp is cst.Lambda:
                 inner_scope, inner_cond = node, None
-            elif isinstance(node, cst.ClassDef):
+            elif tp is cst.ClassDef:
                 self.classes.append(node)
                 inner_class = node
-            elif isinstance(node, _CONTROL):
-                self.block_parent[id(node)] = cond
-                inner_cond = node
-            elif isinstance(node, cst.Call):
-                q = self.imports.qualify(node.func) or ""
-                self.calls.append(_Call(node, q, call_tail(node) or "", order, scope, cond))
-            elif isinstance(node, cst.Assign):
-                for target in node.targets:
-                    self._bind(target.target, node.value, order, scope, cond)
-            elif isinstance(node, cst.AnnAssign) and node.value is not None:
-                self._bind(node.target, node.value, order, scope, cond)
-            elif isinstance(node, cst.AugAssign):
+            elif tp is cst.AnnAssign:
+                if node.value is not None:
+                    self._bind(node.target, node.value, order, scope, cond)
+            elif tp is cst.AugAssign:
                 self._bind(node.target, None, order, scope, cond)
-            elif isinstance(node, (cst.For, cst.CompFor)):
+            elif tp is cst.CompFor or tp is cst.NamedExpr:
                 self._bind(node.target, None, order, scope, node)
-            elif isinstance(node, cst.WithItem) and node.asname is not None:
-                self._bind(node.asname.name, None, order, scope, cond)
-            elif isinstance(node, cst.NamedExpr):
-                self._bind(node.target, None, order, scope, node)
+            elif tp is cst.WithItem:
+                if node.asname is not None:
+                    self._bind(node.asname.name, None, order, scope, cond)
             kids = children(node)
-            kids.reverse()
-            stack.extend((k, inner_scope, inner_cond, inner_class) for k in kids)
+            for k in reversed(kids):
+                push((k, inner_scope, inner_cond, inner_class))
 
     def _bind(self, target, value, order, scope, cond, unpack=None) -> None:
         if isinstance(target, (cst.Tuple, cst.List)):
@@ -153,10 +154,13 @@ class _Facts:
         return self.imports.qualify(expr) or ""
 
     def position(self, node: cst.CSTNode) -> int:
-        return self.order.get(id(node), 0)
+        return self.info.get(id(node), (0, None, None))[0]
 
     def scope_of(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
-        return self.scopes.get(id(node))
+        return self.info.get(id(node), (0, None, None))[1]
+
+    def block_of(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+        return self.info.get(id(node), (0, None, None))[2]
 
     def binding(self, key: str, at: cst.CSTNode) -> Optional[_Bind]:
         """The binding of `key` a use at `at` sees: last before it in its scope, else module level."""
@@ -176,14 +180,14 @@ class _Facts:
             local = [b for b in binds if b.scope is scope]
             if local:
                 before = [b for b in local if b.order < pos]
-                return self._seen(before[-1], self.blocks.get(id(at))) if before else None
+                return self._seen(before[-1], self.block_of(at)) if before else None
         module_binds = [b for b in binds if b.scope is None]
         if scope is None:
             module_binds = [b for b in module_binds if b.order < pos]
         elif module_binds:
             # a function sees the module's final binding when it runs; only trust a single one
             return self._seen(module_binds[0], None) if len(module_binds) == 1 else None
-        return self._seen(module_binds[-1], self.blocks.get(id(at))) if module_binds else None
+        return self._seen(module_binds[-1], self.block_of(at)) if module_binds else None
 
     def _seen(self, b: _Bind, use_block: Optional[cst.CSTNode]) -> _Bind:
         """The binding, marked conditional unless its block also encloses the use."""
