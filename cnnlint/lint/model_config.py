@@ -57,6 +57,15 @@ class _Call:
     block: Optional[cst.CSTNode]
 
 
+class _Done:
+    """Stack marker: the walk has finished an assignment's value."""
+
+    __slots__ = ("binds",)
+
+    def __init__(self, binds: List[_Bind]) -> None:
+        self.binds = binds
+
+
 class _Facts:
     def __init__(self, ctx) -> None:
         self.ctx = ctx
@@ -68,6 +77,7 @@ class _Facts:
         self.info: Dict[int, Tuple[int, Optional[cst.CSTNode], Optional[cst.CSTNode]]] = {}
         self.block_parent: Dict[int, Optional[cst.CSTNode]] = {}
         self.classes: List[cst.ClassDef] = []
+        self._added: List[_Bind] = []
         self.class_of_scope: Dict[int, cst.ClassDef] = {}
         self.params: Dict[int, set] = {}  # id(function) -> parameter names
         self.keras = self.imports.imports_any("tensorflow", "keras", "tf_keras")
@@ -90,14 +100,21 @@ class _Facts:
         while stack:
             node, scope, cond, klass = pop()
             order += 1
+            if type(node) is _Done:
+                # the assignment's value has been walked: its bindings take effect from here
+                for b in node.binds:
+                    b.order = order
+                continue
             info[id(node)] = (order, scope, cond)
             tp = type(node)
             inner_scope, inner_cond, inner_class = scope, cond, klass
             if tp is cst.Call:
                 calls.append(_Call(node, qualify(node.func) or "", call_tail(node) or "", order, scope, cond))
             elif tp is cst.Assign:
+                first = len(self._added)
                 for target in node.targets:
                     self._bind(target.target, node.value, order, scope, cond)
+                push((_Done(self._added[first:]), scope, cond, klass))
             elif tp in control:
                 self.block_parent[id(node)] = cond
                 inner_cond = node
@@ -119,11 +136,10 @@ class _Facts:
             elif tp is cst.ClassDef:
                 self.classes.append(node)
                 inner_class = node
-            elif tp is cst.AnnAssign:
-                if node.value is not None:
-                    self._bind(node.target, node.value, order, scope, cond)
-            elif tp is cst.AugAssign:
-                self._bind(node.target, None, order, scope, cond)
+            elif tp is cst.AnnAssign or tp is cst.AugAssign:
+                first = len(self._added)
+                self._bind(node.target, node.value if tp is cst.AnnAssign else None, order, scope, cond)
+                push((_Done(self._added[first:]), scope, cond, klass))
             elif tp is cst.CompFor or tp is cst.NamedExpr:
                 self._bind(node.target, None, order, scope, node)
             elif tp is cst.WithItem:
@@ -146,7 +162,9 @@ class _Facts:
         key = dotted_name(target) if isinstance(target, (cst.Name, cst.Attribute)) else None
         if key is None:
             return
-        self.binds.setdefault(key, []).append(_Bind(order, scope, value, cond, unpack, target))
+        b = _Bind(order, scope, value, cond, unpack, target)
+        self.binds.setdefault(key, []).append(b)
+        self._added.append(b)
 
     # ---- queries
 
@@ -296,8 +314,6 @@ def _bool(expr: Optional[cst.CSTNode]) -> Optional[bool]:
 
 
 def _fmt(v: float) -> str:
-    if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e4):
-        return f"{v:g}"
     return f"{v:g}"
 
 
@@ -873,6 +889,19 @@ _CLASS_COUNT_NAMES = re.compile(r"^(num_classes|n_classes|nb_classes|number_of_c
 _PASSTHROUGH = {"prefetch", "cache", "shuffle", "repeat", "batch", "take", "skip", "with_options", "unbatch"}
 
 
+def _keeps_labels(call: cst.Call) -> bool:
+    """`ds.map(lambda x, y: (f(x), y))`: the labels pass through unchanged."""
+    arg = positional(call, 0)
+    fn = arg.value if arg is not None else None
+    if not isinstance(fn, cst.Lambda) or len(fn.params.params) != 2:
+        return False
+    body = fn.body
+    if not isinstance(body, cst.Tuple) or len(body.elements) != 2:
+        return False
+    label = body.elements[1].value
+    return isinstance(label, cst.Name) and label.value == fn.params.params[1].name.value
+
+
 @dataclass
 class _Labels:
     encoding: str  # int | onehot | binary
@@ -969,7 +998,9 @@ class LossLabelMismatch(Rule):
             if not isinstance(expr, cst.Call):
                 return None
             tail = call_tail(expr) or ""
-            if tail in _PASSTHROUGH and isinstance(expr.func, cst.Attribute):
+            if isinstance(expr.func, cst.Attribute) and (
+                tail in _PASSTHROUGH or (tail == "map" and _keeps_labels(expr))
+            ):
                 expr = expr.func.value
                 continue
             if tail in ("flow_from_directory", "flow_from_dataframe"):
@@ -1373,7 +1404,8 @@ class LearningRateOutOfRange(Rule):
     @classmethod
     def applies(cls, source) -> bool:
         text = source.text
-        return "lr" in text or "learning_rate" in text
+        return "optim" in text and ("lr" in text or "learning_rate" in text or "Adam" in text or "SGD" in text
+                                    or "RMSprop" in text or "Nadam" in text or "Lion" in text)
 
     def finish(self) -> None:
         facts = _facts(self.ctx)
@@ -1423,7 +1455,7 @@ class LearningRateOutOfRange(Rule):
 
     def _judge(self, facts: _Facts, opt: _Opt, lr: float, node: cst.CSTNode, what: str) -> None:
         src = _source(facts, node)
-        shown = src if src == _fmt(lr) or isinstance(node, (cst.Integer, cst.Float)) else f"{src} = {_fmt(lr)}"
+        shown = src if isinstance(node, (cst.Integer, cst.Float)) else f"`{src}` = {_fmt(lr)}"
         high = _HIGH.get(opt.family)
         if high is not None and lr >= high:
             self.report(
