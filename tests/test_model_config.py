@@ -1026,3 +1026,86 @@ def test_304_negatives(name):
 ])
 def test_odd_code_does_not_crash(code):
     assert [f.code for f in run(code) if f.code == "CNL001"] == []
+
+
+# ============================================================================ notebooks and frameworks
+
+
+def test_301_kaggle_notebook_torch_cells():
+    code = TORCH + textwrap.dedent("""\
+        class CNN(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.features = nn.Sequential(nn.Conv2d(3, 16, 3), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+                self.classifier = nn.Sequential(nn.Linear(16, 4), nn.Softmax(dim=1))
+
+            def forward(self, x):
+                return self.classifier(self.features(x))
+        # %%
+        model = CNN()
+        criterion = nn.CrossEntropyLoss()
+        optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
+        # %%
+        for epoch in range(10):
+            for images, labels in train_loader:
+                optimizer.zero_grad()
+                loss = criterion(model(images), labels)
+                loss.backward()
+                optimizer.step()
+    """)
+    found = run(code, "kaggle.ipynb")
+    assert [(f.code, f.cell, f.line) for f in found] == [("CNL301", 1, 8)]
+    assert "`nn.Softmax(dim=1)` before `nn.CrossEntropyLoss()`" in found[0].message
+
+
+def test_301_parameter_fallback_needs_a_single_model():
+    quiet(TORCH + textwrap.dedent("""\
+        class Net(nn.Module):
+            def forward(self, x):
+                return F.softmax(x, dim=1)
+
+        probe = Net()
+        baseline = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
+
+        def train(model, loader, criterion):
+            for x, y in loader:
+                loss = criterion(model(x), y)
+
+        train(baseline, loader, nn.CrossEntropyLoss())
+    """))
+
+
+def test_301_lightning_logits_negative():
+    quiet(TORCH + textwrap.dedent("""\
+        import pytorch_lightning as pl
+        import torchvision
+
+        class LitModel(pl.LightningModule):
+            def __init__(self, num_classes):
+                super().__init__()
+                self.model = torchvision.models.resnet18(num_classes=num_classes)
+                self.loss_fn = nn.CrossEntropyLoss()
+
+            def forward(self, x):
+                return self.model(x)
+
+            def training_step(self, batch, batch_idx):
+                x, y = batch
+                logits = self(x)
+                loss = self.loss_fn(logits, y)
+                preds = torch.softmax(logits, dim=1)
+                return loss
+
+            def configure_optimizers(self):
+                return torch.optim.Adam(self.parameters(), lr=1e-3)
+    """))
+
+
+def test_304_keras_legacy_lr_keyword_in_notebook():
+    code = KERAS + textwrap.dedent("""\
+        INIT_LR = 1e-3
+        # %%
+        opt = keras.optimizers.SGD(lr=5, momentum=0.9)
+    """)
+    found = run(code, "nb.ipynb")
+    assert [(f.code, f.cell, f.line, f.column) for f in found] == [("CNL304", 2, 1, 31)]

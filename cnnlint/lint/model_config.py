@@ -837,13 +837,14 @@ class ActivationLossMismatch(Rule):
                     return _TORCH_LOSS[lname], value
         return None, None
 
-    @staticmethod
-    def _only_loss(facts: _Facts) -> Optional[cst.Call]:
-        losses = [
-            c.node for c in facts.calls
-            if _torch_name(facts, c.node.func) in _TORCH_LOSS and c.tail[0].isupper()
-        ]
-        return losses[0] if len(losses) == 1 else None
+    def _only_loss(self, facts: _Facts) -> Optional[cst.Call]:
+        if not hasattr(self, "_the_loss"):
+            losses = [
+                c.node for c in facts.calls
+                if c.tail in _TORCH_LOSS and c.tail[0].isupper() and _torch_name(facts, c.node.func) == c.tail
+            ]
+            self._the_loss = losses[0] if len(losses) == 1 else None
+        return self._the_loss
 
     def _prediction(self, facts: _Facts, models: _TorchModels, expr: cst.CSTNode) -> Optional[_TOut]:
         if isinstance(expr, cst.Name):
@@ -869,18 +870,23 @@ class ActivationLossMismatch(Rule):
             return None
         return models.module_output(model)
 
-    @staticmethod
-    def _only_model(facts: _Facts, models: _TorchModels) -> Optional[cst.Call]:
+    def _only_model(self, facts: _Facts, models: _TorchModels) -> Optional[cst.Call]:
         """The one model this file builds, when a loop receives it as a parameter."""
+        if hasattr(self, "_the_model"):
+            return self._the_model
+        inside = {id(m) for cls in models.module_classes.values() for m in cls.body.body}
         built = [
             c.node for c in facts.calls
             if isinstance(c.node.func, cst.Name) and c.node.func.value in models.module_classes
         ]
         others = [
             c for c in facts.calls
-            if c.qname.startswith(("torchvision.models", "timm.", "transformers.")) or c.tail in ("from_pretrained", "load")
+            if c.qname.startswith(("torchvision.models", "timm.", "transformers.", "segmentation_models"))
+            or c.tail in ("from_pretrained", "load", "load_state_dict_from_url", "create_model")
+            or (c.tail == "Sequential" and id(c.scope) not in inside)
         ]
-        return built[0] if len(built) == 1 and not others else None
+        self._the_model = built[0] if len(built) == 1 and not others else None
+        return self._the_model
 
 
 # --------------------------------------------------------------------------- CNL302
