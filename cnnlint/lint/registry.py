@@ -24,10 +24,10 @@ BUILTIN = [
 
 
 def rule_classes() -> List[type]:
-    from cnnlint.lint import dependencies, input_pipeline, model_config, training_loop
+    from cnnlint.lint import dependencies, input_pipeline, model_config, removed_api, training_loop
 
     classes: List[type] = []
-    for module in (input_pipeline, training_loop, model_config, dependencies):
+    for module in (input_pipeline, training_loop, model_config, dependencies, removed_api):
         classes.extend(module.RULES)
     return sorted(classes, key=lambda c: c.code)
 
