@@ -601,6 +601,12 @@ _RECORDED_BY = {
 # an exact pin of these fixes torch's version too (each release requires one torch release)
 _PINS_TORCH = ("torchvision", "torchaudio")
 _PIP_NAME = {"tensorflow": "tensorflow", "keras": "keras", "torch": "torch"}
+# where the installed version is looked up, for the hint
+_DISTRIBUTIONS = {
+    "tensorflow": ("tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensorflow-macos"),
+    "keras": ("keras",),
+    "torch": ("torch",),
+}
 
 
 def _import_guarded(ancestors: List[cst.CSTNode]) -> bool:
@@ -666,8 +672,10 @@ class FrameworkVersionNotRecorded(Rule):
             listed = [p for f in families for p in pins.pins.get(f, [])]
             if any(p.own for p in listed):
                 continue  # `!pip install torch` in this notebook: CNL401 reports it
+            if framework == "keras" and "tensorflow" in self._first:
+                continue  # one finding: pinning TensorFlow also bounds the Keras it installs
             name = _PIP_NAME[framework]
-            version = installed_version(name)
+            version = next(filter(None, (installed_version(n) for n in _DISTRIBUTIONS[framework])), None)
             pin_text = f"{name}=={version}" if version else f"{name}==X.Y.Z"
             if listed:
                 first = listed[0]
