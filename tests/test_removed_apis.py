@@ -156,11 +156,14 @@ def test_torchvision_snippets_fail_as_the_rule_says():
     assert results["resize"][0] == "ok"
 
 
-@pytest.mark.parametrize("name", sorted(TF_SNIPPETS) + sorted(TV_SNIPPETS))
+# the method snippets (`m.fit_generator` on a built model) are checked in their call forms below
+_LINTED = [n for n in sorted(TF_SNIPPETS) + sorted(TV_SNIPPETS)
+           if "Sequential" not in (TF_SNIPPETS.get(n) or TV_SNIPPETS[n])[0] and n != "fit_workers"]
+
+
+@pytest.mark.parametrize("name", _LINTED)
 def test_every_snippet_is_flagged(name):
     code = (TF_SNIPPETS.get(name) or TV_SNIPPETS[name])[0]
-    if "Sequential" in code or name == "fit_workers":
-        pytest.skip("method snippets use attribute access; the call forms are tested below")
     assert {c for c, _, _ in found(code)} == {"CNL402"}, name
 
 
