@@ -18,7 +18,7 @@ for x, y in loader:
 def project(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "train.py").write_text(LOOP)
-    (tmp_path / "requirements.txt").write_text("numpy==1.26.4\nopencv-python\n")
+    (tmp_path / "requirements.txt").write_text("numpy==1.26.4\ntorch==2.3.1\nopencv-python\n")
     return tmp_path
 
 

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from cnnlint.lint.pages import examples, header_fields, notebook_from_cells
+from cnnlint.lint.pages import examples, header_fields, notebook_from_cells, write_project
 from cnnlint.lint.registry import catalog
 from conftest import ROOT, lint_text
 
@@ -45,11 +45,16 @@ def _cases():
 
 
 @pytest.mark.parametrize("code,example", list(_cases()))
-def test_page_example(code, example):
+def test_page_example(code, example, tmp_path):
     text = example.code
     if example.language == "notebook":
         text = notebook_from_cells(text)
-    found = lint_text(text, example.path)
+    if example.language == "project":
+        target = write_project(text, str(tmp_path))
+        with open(target, encoding="utf-8") as fh:
+            found = lint_text(fh.read(), target)
+    else:
+        found = lint_text(text, example.path)
     if example.kind == "bad":
         assert found, f"{code} bad example at line {example.line} raised nothing"
         assert {f.code for f in found} == {code}, [f"{f.code} {f.message}" for f in found]

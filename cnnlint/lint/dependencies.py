@@ -684,8 +684,20 @@ def _sub_word(word: Word, offset: int, text: str) -> Word:
     return Word(text, word.start + offset, word.end, word.dynamic, word.cut, word.anchor)
 
 
-def analyze_install(install: Install, read: Reader) -> List[Problem]:
-    """Problems of one install command: unpinned packages, and -r files with unpinned packages."""
+@dataclass
+class InstallArgs:
+    """What an install command's arguments name, before any judgement."""
+
+    packages: List[Tuple[Word, bool]]  # (word, editable)
+    req_files: List[Word]
+    constraint_files: List[Word]
+    unknown_constraints: bool  # a constraints file we cannot see (`-c $FILE`)
+    no_index: bool  # packages come only from --find-links folders (Kaggle offline installs)
+    upgrade: bool
+
+
+def install_args(install: Install) -> InstallArgs:
+    """The packages, -r files and -c files of an install command."""
     conda = install.family == "conda"
     long_table, short_table = (CONDA_LONG, CONDA_SHORT) if conda else (PIP_LONG, PIP_SHORT)
     upgrade = False
@@ -759,7 +771,15 @@ def analyze_install(install: Install, read: Reader) -> List[Problem]:
                     break
             continue
         packages.append((word, False))
+    return InstallArgs(packages, req_files, constraint_files, unknown_constraints, no_index, upgrade)
 
+
+def analyze_install(install: Install, read: Reader) -> List[Problem]:
+    """Problems of one install command: unpinned packages, and -r files with unpinned packages."""
+    conda = install.family == "conda"
+    parts = install_args(install)
+    packages, req_files, constraint_files = parts.packages, parts.req_files, parts.constraint_files
+    unknown_constraints, no_index, upgrade = parts.unknown_constraints, parts.no_index, parts.upgrade
     constraints: Optional[Dict[str, Verdict]] = {}
     for word in constraint_files:
         found = load_constraints(read, word.text)
@@ -1452,3 +1472,9 @@ class UnpinnedDependency(Rule):
 
 
 RULES = [UnpinnedDependency]
+
+
+def file_requirements(read: Reader, path: str) -> Optional[List[Verdict]]:
+    """Every requirement a requirements file declares, following its -r and -c files;
+    None when it (or a file it names) cannot be read."""
+    return _collect(read, path, {}, 0, set())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 _FENCE = re.compile(r"^```(?P<info>[^\n`]*)\n(?P<body>.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 _FIELD = re.compile(r"^- \*\*(?P<key>[A-Za-z ]+)\*\*:\s*(?P<value>.+?)\s*$", re.MULTILINE)
@@ -16,6 +16,9 @@ EXAMPLE_PATHS = {
     "notebook": "example.ipynb",
     "requirements": "requirements.txt",
     "yaml": "environment.yml",
+    # a small project: `--- path` lines start each file (`--- .git/` makes a folder);
+    # the last file is the one linted
+    "project": "",
 }
 
 
@@ -28,6 +31,8 @@ class Example:
 
     @property
     def path(self) -> str:
+        if self.language == "project":
+            return project_files(self.code)[-1][0]
         return EXAMPLE_PATHS[self.language]
 
 
@@ -88,3 +93,32 @@ def notebook_from_cells(code: str) -> str:
         "nbformat_minor": 5,
     }
     return json.dumps(nb, indent=1)
+
+
+def project_files(code: str) -> List[Tuple[str, Optional[str]]]:
+    """(path, text) of each file of a `project` example; text None for a folder (`name/`)."""
+    files: List[Tuple[str, Optional[str]]] = []
+    current: Optional[List[str]] = None
+    for line in code.splitlines(keepends=True):
+        if line.startswith("--- "):
+            name = line[4:].strip()
+            current = None if name.endswith("/") else []
+            files.append((name, current))  # type: ignore[arg-type]
+        elif current is not None:
+            current.append(line)
+    return [(name, "".join(lines) if lines is not None else None) for name, lines in files]  # type: ignore[misc]
+
+
+def write_project(code: str, folder: str) -> str:
+    """Write a `project` example under `folder`; the path of the file to lint."""
+    target = folder
+    for name, text in project_files(code):
+        path = os.path.join(folder, name)
+        if text is None:
+            os.makedirs(path, exist_ok=True)
+            continue
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        target = path
+    return target

@@ -29,12 +29,14 @@ def rule_classes() -> List[type]:
         dependencies,
         input_pipeline,
         model_config,
+        removed_api,
         training_hygiene,
         training_loop,
     )
 
     classes: List[type] = []
-    for module in (input_pipeline, augmentation, training_loop, training_hygiene, model_config, dependencies):
+    modules = (input_pipeline, augmentation, training_loop, training_hygiene, model_config, dependencies, removed_api)
+    for module in modules:
         classes.extend(module.RULES)
     return sorted(classes, key=lambda c: c.code)
 
