@@ -485,3 +485,17 @@ def test_cnl403_notebook_pins_itself(tmp_path):
     results = lint_text(bare, str(tmp_path / "nb.ipynb"), select=SEL)
     assert [(f.code, f.cell, f.line) for f in results] == [("CNL403", 2, 1)]
     assert results[0].hint.startswith("install the version you tested with in the first cell: `%pip install tensorflow==")
+
+
+def test_cnl403_a_lone_notebook_is_its_own_project(tmp_path):
+    from cnnlint.lint.pages import notebook_from_cells
+
+    nb = notebook_from_cells("import tensorflow as tf\n# %%\nprint(tf.__version__)\n")
+    results = _project(tmp_path, {}, script="flowers.ipynb", code=nb)
+    assert results == [(
+        "CNL403", 1,
+        "`tensorflow` is imported, and this notebook installs no version of it and nothing beside it records "
+        "one: the run depends on whatever version the runtime has that day",
+    )]
+    pinned = notebook_from_cells("%pip install tensorflow==2.15.1\n# %%\nimport tensorflow as tf\n")
+    assert _project(tmp_path, {}, script="pinned.ipynb", code=pinned) == []

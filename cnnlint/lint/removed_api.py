@@ -658,9 +658,11 @@ class FrameworkVersionNotRecorded(Rule):
         if not self._first:
             return
         pins = _pins_for(self)
-        if not pins.found or pins.unknown_all:
-            return
         notebook = _is_notebook(self)
+        # a notebook is its own project (Colab: the runtime's version is whatever it is that day);
+        # a lone script with no project around it has nowhere to record a version
+        if (not pins.found and not notebook) or pins.unknown_all:
+            return
         for framework, node in sorted(self._first.items(), key=lambda item: _FRAMEWORKS.index(item[0])):
             families = _RECORDED_BY[framework]
             if any(pins.first_versioned(f) or pins.is_unknown(f) for f in families):
@@ -684,9 +686,14 @@ class FrameworkVersionNotRecorded(Rule):
                     "the run depends on whatever version the runtime has that day"
                 )
             else:
+                where = (
+                    "this notebook installs no version of it and nothing beside it records one"
+                    if notebook and not pins.found
+                    else "nothing in the project records its version "
+                    "(requirements, environment.yml, pyproject.toml, setup.py)"
+                )
                 message = (
-                    f"`{framework}` is imported, and nothing in the project records its version "
-                    "(requirements, environment.yml, pyproject.toml, setup.py): the run depends on whatever "
+                    f"`{framework}` is imported, and {where}: the run depends on whatever "
                     "version the runtime has that day"
                 )
             if notebook:
