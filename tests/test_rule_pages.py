@@ -66,3 +66,21 @@ def test_page_example(code, example, tmp_path):
 def test_page_has_bad_and_good_examples(code):
     kinds = {ex.kind for ex in examples(_read(code))}
     assert kinds == {"bad", "good"}
+
+
+def test_no_static_rule_fires_on_any_pages_good_example(tmp_path):
+    """One sweep: every good example of every page, linted with all the CNL1xx/CNL2xx/CNL3xx rules at once."""
+    offenders = []
+    for code in PAGES:
+        if code == "CNL001":
+            continue
+        for n, ex in enumerate(ex for ex in examples(_read(code)) if ex.kind == "good"):
+            text = notebook_from_cells(ex.code) if ex.language == "notebook" else ex.code
+            if ex.language == "project":
+                target = write_project(text, str(tmp_path / f"{code}-{n}"))
+                with open(target, encoding="utf-8") as fh:
+                    found = lint_text(fh.read(), target, select=("CNL1", "CNL2", "CNL3"))
+            else:
+                found = lint_text(text, ex.path, select=("CNL1", "CNL2", "CNL3"))
+            offenders += [f"{code} good example at line {ex.line}: {f.code} {f.message}" for f in found]
+    assert offenders == []
