@@ -113,14 +113,24 @@ class State:
                 total = measure.torch_gpu_total(torch)
                 if total:
                     r["gpu_total"] = total
-        try:
-            import resource
-
-            r["rss_peak_self"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-        except Exception:
-            pass
+        hwm = peak_rss_self()
+        if hwm:
+            r["vm_hwm"] = hwm
         self.readings.append(r)
         return r
+
+
+def peak_rss_self() -> Optional[int]:
+    """This process's peak resident memory since exec (Linux VmHWM). getrusage's ru_maxrss would not do:
+    the kernel carries the parent's size over fork and exec into it."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 def describe(exc: BaseException, state: State) -> Dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -70,18 +71,19 @@ def run_child(script: str, batch_size: Optional[int], options: Options) -> Child
         if options.allow_network:
             cmd.append("--allow-network")
         started = time.monotonic()
+        parent_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         with open(log_path, "wb") as log:
             proc = subprocess.Popen(cmd, cwd=os.path.dirname(script), stdin=subprocess.DEVNULL, stdout=log,
                                     stderr=subprocess.STDOUT, env=_env(), start_new_session=True)
         status, rusage, timed_out = _wait(proc, options.timeout)
         seconds = time.monotonic() - started
-        run = ChildRun(batch_size, "no-report", returncode=_exit_code(status), seconds=seconds,
-                       rss_peak=rusage.ru_maxrss * 1024 if rusage is not None and rusage.ru_maxrss > 0 else None)
+        run = ChildRun(batch_size, "no-report", returncode=_exit_code(status), seconds=seconds)
         try:
             with open(report, encoding="utf-8") as fh:
                 run.report = json.load(fh)
         except (OSError, ValueError):
             run.report = {}
+        run.rss_peak = _peak_rss(run.report, rusage, parent_peak)
         run.log_tail = _tail(log_path)
     reported = run.report.get("status")
     if timed_out:
@@ -95,6 +97,16 @@ def run_child(script: str, batch_size: Optional[int], options: Options) -> Child
     else:
         run.status = "no-report"
     return run
+
+
+def _peak_rss(report: Dict[str, Any], rusage: Any, parent_peak: int) -> Optional[int]:
+    """The child's peak resident memory: os.wait4's figure, unless it is only the size the kernel carried
+    over from this process at fork/exec (then the child's own VmHWM at its reading, when it reported one)."""
+    waited = rusage.ru_maxrss * 1024 if rusage is not None and rusage.ru_maxrss > 0 else None
+    own = max((int(r.get("vm_hwm") or 0) for r in report.get("readings") or []), default=0) or None
+    if waited is not None and waited > parent_peak * 1.02:
+        return max(waited, own or 0)
+    return own
 
 
 def _exit_code(status: int) -> int:
@@ -382,13 +394,21 @@ def _batch_of(run: ChildRun) -> str:
 
 # ------------------------------------------------------------------ text section
 
+_STATUS_TEXT = {
+    "crashed": "the script raised an exception (CNL701)",
+    "timeout": "timed out before a training step (CNL703)",
+    "finished": "the script finished without a training step (CNL703)",
+    "killed": "killed by SIGKILL, most likely the out-of-memory killer",
+    "no-report": "the child exited without a report",
+}
+
 def render_section(result: ProbeResult) -> str:
     out = [f"Probe of {result.path} ({result.seconds:.1f} s):"]
     for run in result.runs:
         r = run.reading
         label = f"  batch size {(r or {}).get('batch_size') or run.batch_size or 'as in the script'}: "
         if run.status != "reading" or r is None:
-            out.append(label + "no reading")
+            out.append(label + f"no reading: {_STATUS_TEXT.get(run.status, run.status)}")
             continue
         parts = []
         if r.get("gpu_peak"):
