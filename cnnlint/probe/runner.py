@@ -298,12 +298,14 @@ def probe(script: str, options: Options, display: Optional[str] = None,
     # CNL702: the script's own batch size does not fit the target
     if first.status == "reading" and reading and target and (gpu or options.gpu_memory):
         peak = _figure(first, measure)
-        if peak is not None and peak + (context if gpu else ASSUMED_CUDA_CONTEXT) > target:
+        ctx = context if gpu else ASSUMED_CUDA_CONTEXT
+        if peak is not None and peak + ctx > target:
             where = "measured" if gpu else "estimated from host memory"
+            ctx_words = f"{human(ctx)} of CUDA context" if gpu else f"an assumed {human(ctx)} of CUDA context"
             fits = f"; the largest batch size that fits is {largest}" if largest else ""
             findings.append(_finding(
                 "CNL702", Severity.ERROR,
-                f"batch size {reading.get('batch_size')} needs {human(peak)} plus the CUDA context ({where}), "
+                f"batch size {reading.get('batch_size')} needs {human(peak)} ({where}) plus {ctx_words}, "
                 f"more than the {label} target{fits}",
                 display, reading.get("line"), reading.get("cell"),
                 f"lower the batch size to {largest}" if largest else "lower the batch size or the input size"))
