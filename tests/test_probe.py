@@ -275,3 +275,45 @@ def test_harness_runs_as_its_own_module():
     import cnnlint.probe.harness as harness
 
     assert harness.count_fit_sites("model.fit(x)\nhead.fit(x)\nclf.predict(x)\n") == 2
+
+
+def test_every_fit_is_probed_and_saving_between_them_is_a_noop(tmp_path):
+    need("tensorflow")
+    script = copy_fixture("two_fits.py", tmp_path)
+    before = tree(tmp_path)
+    run = run_child(script, None, Options(timeout=120))
+    assert run.status == "reading"
+    assert [(r["kind"], r["line"], r["batch_size"]) for r in run.report["readings"]] == [
+        ("keras-fit", 12, 8), ("keras-fit", 16, 8)]
+    assert "keras.Model.save" in run.report["saves_suppressed"]
+    assert tree(tmp_path) == before  # neither saved model nor done.txt
+
+
+def test_allow_network_lifts_the_refusal(tmp_path):
+    script = copy_fixture("download.py", tmp_path)
+    run = run_child(script, None, Options(timeout=60, allow_network=True))
+    assert run.report.get("network_refused") == []
+    assert "refused a network connection" not in json.dumps(run.report)
+
+
+def test_interrupting_cnnlint_kills_the_child(tmp_path, monkeypatch):
+    import time as time_module
+
+    from cnnlint.probe import runner
+
+    script = tmp_path / "spin.py"
+    script.write_text("import os, time\nopen('pid', 'w').write(str(os.getpid()))\nwhile True:\n    time.sleep(0.01)\n")
+    real_sleep = time_module.sleep
+
+    def sleep(seconds):
+        real_sleep(seconds)
+        if (tmp_path / "pid").exists() and (tmp_path / "pid").read_text():
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner.time, "sleep", sleep)
+    with pytest.raises(KeyboardInterrupt):
+        run_child(str(script), None, Options(timeout=60))
+    monkeypatch.undo()
+    pid = int((tmp_path / "pid").read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)

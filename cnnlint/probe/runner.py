@@ -75,7 +75,16 @@ def run_child(script: str, batch_size: Optional[int], options: Options) -> Child
         with open(log_path, "wb") as log:
             proc = subprocess.Popen(cmd, cwd=os.path.dirname(script), stdin=subprocess.DEVNULL, stdout=log,
                                     stderr=subprocess.STDOUT, env=_env(), start_new_session=True)
-        status, rusage, timed_out = _wait(proc, options.timeout)
+        try:
+            status, rusage, timed_out = _wait(proc, options.timeout)
+        except BaseException:  # Ctrl-C in cnnlint: the child is in its own session and would run on
+            _kill_group(proc.pid)
+            try:
+                os.waitpid(proc.pid, 0)
+            except ChildProcessError:
+                pass
+            proc.returncode = -signal.SIGKILL
+            raise
         seconds = time.monotonic() - started
         run = ChildRun(batch_size, "no-report", returncode=_exit_code(status), seconds=seconds)
         try:
