@@ -367,13 +367,12 @@ class Patcher:
         self.tape_reading(final=count >= 2)
 
     def tape_reading(self, final: bool) -> None:
+        """A first (provisional) reading after the first step, the final one after the second."""
         state = self.state
-        script, used = state.tf_batch or (None, None)
-        site = state.user_site()
-        if state.readings and state.readings[-1]["kind"] == "train-step" and not final:
-            return
         if not final and state.readings:
             return
+        script, used = state.tf_batch or (None, None)
+        site = state.user_site()
         state.reading("train-step", site, used, script)
         self.after_reading(site, final=final)
 

@@ -48,7 +48,7 @@ class ChildRun:
         readings = self.report.get("readings") or []
         if not readings:
             return None
-        return max(readings, key=lambda r: (r.get("gpu_peak") or 0, r.get("tf_host_peak") or 0))
+        return max(readings, key=lambda r: (r.get("gpu_peak") or 0, r.get("vm_hwm") or 0))
 
 
 def _env() -> Dict[str, str]:
