@@ -56,6 +56,14 @@ def _env() -> Dict[str, str]:
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env["PYTHONUNBUFFERED"] = "1"
     env.pop("PRE_COMMIT", None)
+    # `python -m cnnlint.probe.harness` must find this cnnlint also when it runs from a source checkout;
+    # appended, so it never shadows the script's own modules
+    import cnnlint
+
+    home = os.path.dirname(os.path.dirname(os.path.abspath(cnnlint.__file__)))
+    parts = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if home not in parts:
+        env["PYTHONPATH"] = os.pathsep.join(parts + [home])
     return env
 
 
