@@ -200,3 +200,15 @@ def test_is_loopback(host, expected):
 def test_count_fit_sites():
     assert count_fit_sites("model.fit(x)\nmodel.fit_generator(g)\nscaler.fit_transform(x)\n") == 2
     assert count_fit_sites("def (:\n") == 0
+
+
+def test_need_fails_in_ci_and_skips_outside(monkeypatch):
+    from probe_helpers import need
+
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="no_such_framework_xyz is required in CI"):
+        need("no_such_framework_xyz")
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception):
+        need("no_such_framework_xyz")
+    need("json")  # installed: nothing happens
