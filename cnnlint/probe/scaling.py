@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 GIB = 1024 ** 3
 MIB = 1024 ** 2
@@ -73,7 +73,3 @@ def largest_batch(line: Line, target: float, context: float = 0.0, margin: float
         return 0
     n = int(budget // line.per_sample)
     return n - n % 8 if n >= 8 else n
-
-
-def series(readings: List[dict], key: str) -> List[Tuple[int, float]]:
-    return [(r["batch_size"], float(r[key])) for r in readings if r.get(key) and r.get("batch_size")]
