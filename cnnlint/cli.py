@@ -23,6 +23,25 @@ def _codes(text: str) -> List[str]:
     return [c.strip().upper() for c in text.split(",") if c.strip()]
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be more than 0 seconds")
+    return value
+
+
+def _size(text: str) -> int:
+    from cnnlint.probe.scaling import parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _lint_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="cnnlint",
@@ -43,6 +62,16 @@ def _lint_parser() -> argparse.ArgumentParser:
     p.add_argument("--diff", action="store_true", help="print the safe fixes as a unified diff; write nothing")
     p.add_argument("--baseline", metavar="FILE", help="report only findings not recorded in this baseline file")
     p.add_argument("--write-baseline", metavar="FILE", help="record the current findings as accepted, in FILE, and exit 0")
+    probe = p.add_argument_group("runtime probe (executes the script)")
+    probe.add_argument("--probe", action="store_true",
+                       help="dry-run the scripts and notebooks named on the command line to their first training "
+                       "steps in a child process; report crashes, peak memory and the batch size that fits")
+    probe.add_argument("--probe-timeout", type=_seconds, default=300.0, metavar="SECONDS",
+                       help="wall-clock limit of each probe run (default: 300)")
+    probe.add_argument("--gpu-memory", type=_size, metavar="SIZE",
+                       help="target GPU memory for the batch-size estimate, e.g. 15GiB (default: the detected GPU)")
+    probe.add_argument("--allow-network", action="store_true",
+                       help="let the probed script open network connections (refused by default)")
     p.add_argument("-q", "--quiet", action="store_true", help="print findings only: no hints, snippets or summary")
     p.add_argument("--version", action="version", version=f"cnnlint {__version__}")
     return p
@@ -102,7 +131,10 @@ def run_lint(args: argparse.Namespace, out=None) -> int:
         folder = config.cache_dir or os.path.join(config.root, ".cnnlint_cache")
         cache = LintCache(os.path.abspath(folder))
     run = lint_targets(targets, config.fingerprint(), config.max_file_size, cache)
-    findings = sorted((f for f in errors + run.findings if _keep(f, config)), key=Finding.sort_key)
+    extras: Dict[str, object] = {}
+    sections: List[str] = []
+    probed = _probe(args, paths, extras, sections) if getattr(args, "probe", False) else []
+    findings = sorted((f for f in errors + run.findings + probed if _keep(f, config)), key=Finding.sort_key)
     files = run.files + len({f.path for f in errors})
     if args.write_baseline:
         from cnnlint.baseline import write_baseline
@@ -119,8 +151,6 @@ def run_lint(args: argparse.Namespace, out=None) -> int:
     if args.fix:
         findings = _fix(findings)
     # later capabilities (dataset scan, probe) add a top-level JSON key and a text section each
-    extras: Dict[str, object] = {}
-    sections: List[str] = []
     report = _render(findings, files, args, out, extras, sections)
     _write(report, args.output, out)
     if not findings and not args.quiet and args.format == "text":
@@ -132,6 +162,35 @@ def run_lint(args: argparse.Namespace, out=None) -> int:
     if any(f.severity.rank >= config.fail_on.rank for f in findings):
         return EXIT_FINDINGS
     return EXIT_OK
+
+
+def _probe(args: argparse.Namespace, paths: Sequence[str], extras: Dict[str, object], sections: List[str]) -> List[Finding]:
+    """--probe: dry-run each script or notebook named on the command line (never the files of a walked folder)."""
+    from cnnlint.probe.runner import Options, probe, render_section
+    from cnnlint.sources.read import classify
+    from cnnlint.sources.walk import display_path
+
+    if os.environ.get("PRE_COMMIT"):
+        raise ConfigError("--probe does not run in the pre-commit hook (it executes the script); "
+                          "run `cnnlint --probe SCRIPT` by hand")
+    if os.name != "posix":
+        raise ConfigError("--probe needs Linux or macOS (it runs the script under os.wait4 with a process group)")
+    scripts = [p for p in paths if os.path.isfile(p) and classify(p) in ("python", "notebook")]
+    if not scripts:
+        raise ConfigError("--probe needs a script or notebook named on the command line (folders are not probed)")
+    options = Options(timeout=args.probe_timeout, gpu_memory=args.gpu_memory, allow_network=args.allow_network)
+    findings: List[Finding] = []
+    results = []
+    for script in scripts:
+        shown = display_path(script)
+        print(f"cnnlint: --probe executes {shown} in a child process, in its folder: the code before training "
+              "(and its first training steps) runs for real", file=sys.stderr)
+        result = probe(script, options, display=shown)
+        findings.extend(result.findings)
+        results.append(result.to_json())
+        sections.append(render_section(result))
+    extras["probe"] = results
+    return findings
 
 
 def _diff(findings: List[Finding], out) -> int:

@@ -38,7 +38,8 @@ def test_page_header_matches_rule(code):
 
 def _cases():
     for code in PAGES:
-        if code == "CNL001":
+        # CNL5xx-7xx come from the dataset scan, the cross-checks and the probe: not lint examples
+        if code == "CNL001" or code[3] in "567":
             continue
         for ex in examples(_read(code)):
             yield pytest.param(code, ex, id=f"{code}-{ex.kind}-line{ex.line}")
