@@ -13,7 +13,7 @@ import fnmatch
 import os
 import stat
 from dataclasses import dataclass
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from cnnlint.findings import Finding, Severity
 from cnnlint.sources.read import classify
@@ -119,6 +119,18 @@ class _GitIgnores:
         return False
 
 
+def excluder(exclude: Sequence[str], root: str) -> Callable[[str], bool]:
+    """Whether an absolute path matches one of the configuration's `exclude` patterns."""
+
+    def excluded(path: str) -> bool:
+        if not exclude:
+            return False
+        rel = os.path.relpath(path, root)
+        return any(glob_matches(rel, p) for p in exclude)
+
+    return excluded
+
+
 def discover(
     paths: Sequence[str],
     exclude: Sequence[str] = (),
@@ -131,12 +143,7 @@ def discover(
     errors: List[Finding] = []
     seen_files = set()
     gitignores = _GitIgnores() if respect_gitignore else None
-
-    def excluded(path: str) -> bool:
-        if not exclude:
-            return False
-        rel = os.path.relpath(path, root)
-        return any(glob_matches(rel, p) for p in exclude)
+    excluded = excluder(exclude, root)
 
     def add_file(path: str, kind: str) -> None:
         real = os.path.abspath(path)
