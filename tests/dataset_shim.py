@@ -50,6 +50,9 @@ def inspect_file(path, real, options):
         rec.orientation = im.getexif().get(0x0112)
         im.load()
         rec.decoded = True
+    except Image.DecompressionBombError:
+        rec.findings.append(_f("CNL513", Severity.ERROR, "bomb", path))
+        return rec
     except Exception as exc:
         rec.findings.append(_f("CNL501", Severity.ERROR, f"corrupt: {exc}", path))
         return rec
