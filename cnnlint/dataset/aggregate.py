@@ -108,7 +108,7 @@ class Aggregate:
         if w and h:
             if min(w, h) < t.min_image_size:
                 self.small.add(rec.path, key, (w, h))
-            elif max(w, h) / min(w, h) > t.max_aspect_ratio:
+            if max(w, h) / min(w, h) > t.max_aspect_ratio:
                 self.elongated.add(rec.path, key, (w, h))
         if rec.digest is not None:
             seen = self.first.get(rec.digest)
@@ -133,7 +133,7 @@ class Aggregate:
         out += self._size_findings()
         out += self._class_findings()
         out += self._duplicate_findings()
-        return out
+        return sorted(out, key=Finding.sort_key)
 
     def _where(self, ex: _Examples) -> str:
         parts = []

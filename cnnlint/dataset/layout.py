@@ -167,15 +167,15 @@ def _class_folder_ok(s: _Summary) -> bool:
     return s.total_code == 0 and s.total_images * 2 >= s.total_images + s.total_others
 
 
-def _classes_ok(s: _Summary, lenient: bool) -> bool:
+def _classes_ok(s: _Summary, lenient: bool, in_split: bool = False) -> bool:
     if s.code or not s.children:
         return False
     with_images = [c for c in s.children.values() if c.total_images]
-    if len(with_images) < (1 if lenient else 2):
+    if not with_images or len(s.children if lenient else with_images) < (1 if in_split else 2):
         return False
     if not all(_class_folder_ok(c) for c in s.children.values()):
         return False
-    if s.images * 10 > s.total_images:  # mostly loose images beside a few folders: not classes
+    if s.images * 2 > s.total_images:  # mostly loose images beside a few folders: not classes
         return False
     return lenient or s.total_images >= MIN_WALKED_CLASSES
 
@@ -197,7 +197,7 @@ def _split_folders(s: _Summary) -> List[Tuple[_Summary, bool]]:
         child = s.children[name]
         if name.lower() not in SPLITS:
             continue
-        if _classes_ok(child, lenient=True):
+        if _classes_ok(child, lenient=True, in_split=True):
             found.append((child, False))
         elif _flat_ok(child, lenient=True):
             found.append((child, True))

@@ -95,6 +95,8 @@ def scan_datasets(
             agg.add(record)
         findings = walk_findings + agg.finish()
         results.append(DatasetResult(ds, agg, time.perf_counter() - start, findings))
+    if cache is not None:
+        cache.close()
     return results
 
 
