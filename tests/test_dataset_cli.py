@@ -184,3 +184,26 @@ def test_forced_data_folder(tmp_path, monkeypatch, capsys):
     assert doc["summary"]["files"] == 3  # --data alone lints no code
     status, doc = _json(["--data", "nowhere"], capsys)
     assert status == 1 and [(f["code"], f["path"], f["line"]) for f in doc["findings"]] == [("CNL001", "nowhere", 0)]
+
+
+def test_imagenet_style_set_is_quiet(tmp_path, monkeypatch, capsys):
+    """Varied-size RGB JPEGs with one grayscale picture among 120: nothing worth a finding."""
+    monkeypatch.chdir(tmp_path)
+    for ci, name in enumerate(("n01440764", "n01443537", "n01484850")):
+        for i in range(40):
+            size = (120 + (i * 37 + ci * 11) % 280, 100 + (i * 53 + ci * 7) % 200)
+            mode = "L" if (ci, i) == (1, 17) else "RGB"
+            write_image(str(tmp_path / "imagenet" / "train" / name / f"{name}_{i}.JPEG"), "jpeg",
+                        size=size, mode=mode, seed=ci * 100 + i)
+    status, doc = _json(["imagenet"], capsys)
+    assert doc["findings"] == [] and status == 0
+    assert doc["datasets"][0]["modes"] == {"RGB": 119, "L": 1}
+
+
+def test_quick_skips_the_full_decode(faulty, capsys):
+    _, full = _json(["--select", "CNL501", "data"], capsys)
+    _, quick = _json(["--quick", "--select", "CNL501", "data"], capsys)
+    full_paths = {f["path"] for f in full["findings"]}
+    quick_paths = {f["path"] for f in quick["findings"]}
+    assert "data/train/cats/garbage.jpg" in full_paths - quick_paths  # only a decode sees mid-stream damage
+    assert "data/train/cats/truncated.jpg" in quick_paths  # no end marker: the quick check sees it
