@@ -436,6 +436,8 @@ def _extension_check(rec: ImageRecord, name: str, ext: str, expected: Optional[s
         return
     stem = os.path.splitext(name)[0]
     real_ext = _PREFERRED_EXT.get(fmt, "")
+    if EXTENSIONS.get(os.path.splitext(stem)[1].lower()) == fmt:  # photo.jpg.bak
+        stem, real_ext = os.path.splitext(stem)
     if expected is not None:
         _finding(rec, "CNL502", Severity.WARNING, f"{_fmt_name(fmt)} content with a {ext} extension",
                  f"rename it to {stem}{real_ext}, or re-save it as {_fmt_name(expected)}")
