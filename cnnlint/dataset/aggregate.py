@@ -232,13 +232,15 @@ class Aggregate:
                 continue
             keys = [k for k, (s, _) in enumerate(ds.keys) if s == si]
             where = f" in {split.name}/" if split.name else ""
+            unseen = sum(1 for k in keys if not self.counts[k])
+            never = "one never seen" if unseen == 1 else f"{unseen} never seen"
             for k in keys:
                 n, name = self.counts[k], ds.class_name(k)
                 if n == 0:
                     out.append(Finding(
                         "CNL507", Severity.ERROR,
                         f"class folder '{name}'{where} has no images: Keras still counts it as a class "
-                        f"({len(keys)} classes, one never seen) and torchvision's ImageFolder raises FileNotFoundError",
+                        f"({len(keys)} classes, {never}) and torchvision's ImageFolder raises FileNotFoundError",
                         ds.class_path(k), 0, 0, hint="add its images or delete the folder"))
                 elif n < t.min_class_size and split.role in ("train", None):
                     out.append(Finding(
