@@ -404,3 +404,12 @@ def test_only_own_codes(tmp_path):
     for name, kind, kw, *_ in FAULTS:
         rec = check(make(tmp_path, "own_" + name.lstrip("._") if not name.startswith("._") else name, kind, **kw))
         assert set(codes(rec)) <= OWN
+
+
+def test_damaged_exif_is_not_a_corrupt_image(tmp_path):
+    from fixtures.images import make_image
+
+    path = os.path.join(str(tmp_path), "exif.jpg")
+    make_image().save(path, "JPEG", exif=b"Exif\x00\x00II*\x00\xff\xff\xff\x7f" + b"\x01" * 20)
+    rec = check(path)
+    assert (codes(rec), rec.orientation, rec.decoded) == ([], None, True)

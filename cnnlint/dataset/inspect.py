@@ -399,10 +399,7 @@ def _inspect(rec: ImageRecord, data: bytes, big, options) -> ImageRecord:
         if error is None and not options.quick:
             rec.decoded = True
             if fmt == "PNG" and rec.orientation is None and "exif" in im.info:
-                try:
-                    rec.orientation = _orientation(im)
-                except Exception:
-                    pass
+                rec.orientation = _orientation(im)
         try:
             im.close()
         except Exception:
@@ -477,7 +474,10 @@ def _frames(im, fmt: str) -> int:
 
 
 def _orientation(im) -> Optional[int]:
-    value = im.getexif().get(0x0112)
+    try:
+        value = im.getexif().get(0x0112)
+    except Exception:  # damaged EXIF: the decoders that matter ignore it anyway
+        return None
     if isinstance(value, int):
         return value
     try:
