@@ -205,3 +205,30 @@ def test_records_are_small_and_picklable(tmp_path, quick):
     files = build(str(tmp_path), n=2)
     for rec in scan_files(files, ScanOptions(quick=quick)):
         assert len(pickle.dumps(rec)) < 2000
+
+
+def test_a_worker_killed_by_a_file_does_not_hang_the_scan(tmp_path, monkeypatch):
+    """A decoder crash kills a worker: its file is found and reported, every other file still scanned."""
+    import signal
+
+    import cnnlint.dataset.scan as scan
+
+    real_inspect = scan.inspect_file
+
+    def crashing(path, real, options):
+        if os.path.basename(path) == "5.jpg":
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real_inspect(path, real, options)
+
+    monkeypatch.setattr(scan, "inspect_file", crashing)
+    monkeypatch.setattr(scan, "POLL", 0.1)
+    files = build(str(tmp_path), n=SMALL + 40)
+    records = list(scan_files(iter(files), ScanOptions(jobs=2)))
+    assert sorted(r.path for r in records) == sorted(p for p, _ in files)
+    flagged = {os.path.basename(r.path): [(f.code, f.message) for f in r.findings] for r in records if r.findings}
+    assert flagged == {
+        "5.jpg": [("CNL501", "the image decoder crashed on it: the process reading it died "
+                             "(signal SIGKILL, out of memory?)")],
+        "trunc.jpg": [("CNL501", flagged["trunc.jpg"][0][1])],
+        "crc.png": [("CNL501", flagged["crc.png"][0][1])],
+    }

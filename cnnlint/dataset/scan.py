@@ -15,7 +15,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from itertools import chain, islice
-from typing import Iterable, Iterator, List, Optional, TextIO, Tuple
+from typing import Dict, Iterable, Iterator, List, Optional, TextIO, Tuple
 
 from cnnlint.dataset.cache import ScanCache, options_key
 from cnnlint.dataset.inspect import DEFAULT_MAX_PIXELS, inspect_file
@@ -23,6 +23,7 @@ from cnnlint.dataset.record import ImageRecord
 from cnnlint.findings import Finding, Severity
 
 SMALL = 64  # fewer files than this: no worker processes
+POLL = 1.0  # seconds between checks that every worker is still alive
 WINDOW = 2048  # files read from the input, looked up in the cache and handed out at a time
 
 
@@ -46,7 +47,7 @@ def scan_files(
     it = iter(files)
     head = list(islice(it, SMALL))
     jobs = _jobs(options.jobs)
-    pool = None
+    workers: Optional[_Workers] = None
     finished = False
     try:
         if len(head) < SMALL or jobs <= 1:
@@ -56,29 +57,22 @@ def scan_files(
                     rec = _inspect_one(path, real, options)
                     yield _done(rec, cache, key, bar)
         else:
-            pending: deque = deque()
+            workers = _Workers(jobs, options)
             for window in _windows(chain(head, it), WINDOW):
                 todo = yield from _cached(window, cache, key, bar)
                 if not todo:
                     continue
-                if pool is None:
-                    pool = _pool(jobs, options)
-                chunk = max(1, min(64, len(todo) // (jobs * 8)))
-                pending.append(pool.imap_unordered(_work, todo, chunk))
-                if len(pending) >= 2:  # keep the workers busy while the older window drains
-                    for rec in pending.popleft():
+                workers.submit(todo)
+                if len(workers.pending) >= 2:  # keep the workers busy while the older window drains
+                    for rec in workers.drain_one():
                         yield _done(rec, cache, key, bar)
-            while pending:
-                for rec in pending.popleft():
+            while workers.pending:
+                for rec in workers.drain_one():
                     yield _done(rec, cache, key, bar)
         finished = True
     finally:
-        if pool is not None:
-            if finished:
-                pool.close()
-            else:
-                pool.terminate()
-            pool.join()
+        if workers is not None:
+            workers.close(terminate=not finished)
         if cache is not None:
             cache.flush()
         if bar is not None:
@@ -162,6 +156,11 @@ def _work(item: Tuple[str, str]) -> ImageRecord:
     return _inspect_one(item[0], item[1], _OPTIONS)
 
 
+def _work_chunk(items: List[Tuple[str, str]]) -> List[ImageRecord]:
+    assert _OPTIONS is not None
+    return [_inspect_one(path, real, _OPTIONS) for path, real in items]
+
+
 def _inspect_one(path: str, real: str, options: ScanOptions) -> ImageRecord:
     try:
         return inspect_file(path, real, options)
@@ -172,6 +171,114 @@ def _inspect_one(path: str, real: str, options: ScanOptions) -> ImageRecord:
             path, 0, 0, hint="please report this to cnnlint with the file, if you can share it",
         ))
         return rec
+
+
+class _Workers:
+    """A pool of inspection processes with at most a few windows of work in flight.
+
+    A worker that dies (a decoder crash, the out-of-memory killer) loses the files it held, and
+    multiprocessing.Pool would wait for them for ever. So results are awaited with a timeout; when
+    a worker is gone, the pool is dropped and every file not yet answered is inspected again one
+    at a time in a fresh process, which finds the file that kills it.
+    """
+
+    def __init__(self, jobs: int, options: ScanOptions) -> None:
+        self.jobs, self.options = jobs, options
+        self.pool = None
+        self.procs: list = []
+        self.pending: deque = deque()  # (result iterator, {item: count not yet answered})
+
+    def submit(self, todo: List[Tuple[str, str]]) -> None:
+        if self.pool is None:
+            self.pool = _pool(self.jobs, self.options)
+            self.procs = list(self.pool._pool)  # type: ignore[attr-defined]
+        chunk = max(1, min(64, len(todo) // (self.jobs * 8)))
+        remaining: Dict[Tuple[str, str], int] = {}
+        for item in todo:
+            remaining[item] = remaining.get(item, 0) + 1
+        chunks = [todo[i:i + chunk] for i in range(0, len(todo), chunk)]
+        # chunksize 1 over pre-cut chunks: the pool's own iterator, whose next() takes a timeout
+        self.pending.append((self.pool.imap_unordered(_work_chunk, chunks, 1), remaining))
+
+    def drain_one(self) -> Iterator[ImageRecord]:
+        results, remaining = self.pending[0]
+        while True:
+            try:
+                batch = results.next(timeout=POLL)
+            except StopIteration:
+                break
+            except multiprocessing.TimeoutError:
+                if any(p.exitcode is not None for p in self.procs):
+                    yield from self._recover()
+                    return
+                continue
+            for rec in batch:
+                item = (rec.path, rec.real_path)
+                left = remaining.get(item, 0) - 1
+                if left > 0:
+                    remaining[item] = left
+                else:
+                    remaining.pop(item, None)
+                yield rec
+        self.pending.popleft()
+
+    def _recover(self) -> Iterator[ImageRecord]:
+        items = [item for _, remaining in self.pending for item, n in remaining.items() for _ in range(n)]
+        self.pending.clear()
+        self.close(terminate=True)
+        yield from _isolated(items, self.options)
+
+    def close(self, terminate: bool = False) -> None:
+        pool, self.pool = self.pool, None
+        if pool is None:
+            return
+        if terminate:
+            pool.terminate()
+        else:
+            pool.close()
+        pool.join()
+
+
+def _isolated(items: List[Tuple[str, str]], options: ScanOptions) -> Iterator[ImageRecord]:
+    """Inspect items one at a time in a one-worker pool; a file whose inspection kills the worker
+    gets a CNL501 and a fresh worker takes the next one."""
+    pool = _pool(1, options)
+    try:
+        for path, real in items:
+            proc = pool._pool[0]  # type: ignore[attr-defined]
+            result = pool.apply_async(_work, ((path, real),))
+            while True:
+                try:
+                    rec = result.get(timeout=POLL)
+                    break
+                except multiprocessing.TimeoutError:
+                    if proc.exitcode is not None:
+                        rec = _crashed(path, real, proc.exitcode)
+                        pool.terminate()
+                        pool.join()
+                        pool = _pool(1, options)
+                        break
+            yield rec
+    finally:
+        pool.terminate()
+        pool.join()
+
+
+def _crashed(path: str, real: str, exitcode: int) -> ImageRecord:
+    how = f"exit status {exitcode}"
+    if exitcode < 0:
+        try:
+            how = f"signal {signal.Signals(-exitcode).name}"
+        except ValueError:
+            how = f"signal {-exitcode}"
+        if exitcode == -signal.SIGKILL:
+            how += ", out of memory?"
+    rec = ImageRecord(path=path, real_path=real)
+    rec.findings.append(Finding(
+        "CNL501", Severity.ERROR, f"the image decoder crashed on it: the process reading it died ({how})",
+        path, 0, 0, hint="re-export it or delete it; a training loader using the same decoder may crash too",
+    ))
+    return rec
 
 
 def _pool(jobs: int, options: ScanOptions):
