@@ -45,11 +45,16 @@ def _size(text: str) -> int:
 def _lint_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="cnnlint",
-        description="Pre-flight checks for CNN training code: scripts, notebooks, requirements.",
+        description="Pre-flight checks for CNN training code and image datasets: scripts, notebooks, "
+        "requirements, image folders.",
         epilog="Other commands: `cnnlint rules`, `cnnlint explain CODE`, `cnnlint demo [DIR]`. "
         "Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage or internal error.",
     )
     p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: .)")
+    p.add_argument("--data", action="append", default=[], metavar="DIR",
+                   help="scan DIR as an image dataset even if it does not look like one (repeatable)")
+    p.add_argument("--quick", action="store_true",
+                   help="dataset scan: check headers, PNG CRCs and JPEG end markers only, no full decode")
     p.add_argument("--select", type=_codes, metavar="CODES", help="comma-separated codes or prefixes, e.g. CNL2,CNL401")
     p.add_argument("--ignore", type=_codes, metavar="CODES", help="codes or prefixes to skip")
     p.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text",
@@ -57,7 +62,8 @@ def _lint_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE")
     p.add_argument("--config", metavar="FILE", help="settings file (default: nearest pyproject.toml with [tool.cnnlint])")
     p.add_argument("--fail-on", choices=("error", "warning", "info"), help="lowest severity that exits 1 (default: warning)")
-    p.add_argument("--no-cache", action="store_true", help="lint every file afresh, without reading or writing the cache")
+    p.add_argument("--no-cache", action="store_true",
+                   help="lint and scan every file afresh, without reading or writing the cache")
     p.add_argument("--fix", action="store_true", help="apply the safe fixes (files are rewritten atomically) and report what is left")
     p.add_argument("--diff", action="store_true", help="print the safe fixes as a unified diff; write nothing")
     p.add_argument("--baseline", metavar="FILE", help="report only findings not recorded in this baseline file")
@@ -116,13 +122,27 @@ def _keep(finding: Finding, config: Config) -> bool:
     return True
 
 
+def _wants_datasets(config: Config) -> bool:
+    from cnnlint.dataset.codes import CODES
+    from cnnlint.lint.registry import is_enabled
+
+    return any(is_enabled(info.code, config.select, config.ignore) for info in CODES)
+
+
+def _progress(args: argparse.Namespace) -> bool:
+    """A progress bar on a terminal only: never in pipes, files or CI logs."""
+    tty = getattr(sys.stderr, "isatty", lambda: False)()
+    return bool(tty and not args.quiet and not os.environ.get("CI") and os.environ.get("TERM") != "dumb")
+
+
 def run_lint(args: argparse.Namespace, out=None) -> int:
     from cnnlint.lint.cache import LintCache
     from cnnlint.lint.runner import lint_targets
-    from cnnlint.sources.walk import discover, with_included
+    from cnnlint.sources.walk import discover, excluder, with_included
 
-    paths = args.paths or ["."]
-    config = load_config(paths, args.config)
+    forced = list(getattr(args, "data", None) or [])
+    paths = args.paths or ([] if forced else ["."])
+    config = load_config(paths or forced, args.config)
     _apply_flags(config, args)
     targets, errors = discover(paths, config.exclude, config.root, config.respect_gitignore)
     targets = with_included(targets)
@@ -134,8 +154,24 @@ def run_lint(args: argparse.Namespace, out=None) -> int:
     extras: Dict[str, object] = {}
     sections: List[str] = []
     probed = _probe(args, paths, extras, sections) if getattr(args, "probe", False) else []
-    findings = sorted((f for f in errors + run.findings + probed if _keep(f, config)), key=Finding.sort_key)
-    files = run.files + len({f.path for f in errors})
+    datasets: list = []
+    if _wants_datasets(config):
+        from cnnlint.dataset.run import forced_errors, in_any, scan_datasets
+
+        datasets = scan_datasets(
+            paths, forced, config, quick=getattr(args, "quick", False), use_cache=not args.no_cache,
+            progress=_progress(args), excluded=excluder(config.exclude, config.root),
+        )
+        # inside a dataset, an unreadable path is the scan's CNL514, not the code walk's CNL001
+        errors = [e for e in errors if not in_any(datasets, e.path)] + forced_errors(forced)
+    dataset_findings = [f for r in datasets for f in r.findings]
+    findings = sorted(
+        (f for f in errors + run.findings + dataset_findings + probed if _keep(f, config)), key=Finding.sort_key
+    )
+    code_files = run.files + len({f.path for f in errors})
+    files = code_files + sum(r.images for r in datasets)
+    # folders and stray files have findings too: "in 3 of N files" never has 3 > N
+    files = max(files, len({f.path for f in findings}))
     if args.write_baseline:
         from cnnlint.baseline import write_baseline
 
@@ -150,11 +186,16 @@ def run_lint(args: argparse.Namespace, out=None) -> int:
         return _diff(findings, out)
     if args.fix:
         findings = _fix(findings)
-    # later capabilities (dataset scan, probe) add a top-level JSON key and a text section each
+    # each capability (dataset scan, probe) adds a top-level JSON key and a text section
+    if datasets:
+        from cnnlint.dataset.report import render_section, terminal_width, to_json
+
+        extras["datasets"] = to_json(datasets, findings)
+        sections.insert(0, render_section(datasets, findings, terminal_width(out or sys.stdout)))
     report = _render(findings, files, args, out, extras, sections)
     _write(report, args.output, out)
     if not findings and not args.quiet and args.format == "text":
-        print(f"All checks passed ({files} file{'s' if files != 1 else ''}).", file=sys.stderr)
+        print(f"All checks passed ({_counted(code_files, datasets)}).", file=sys.stderr)
     for message in run.internal_errors:
         print(f"cnnlint: {message}", file=sys.stderr)
     if run.internal_errors:
@@ -191,6 +232,19 @@ def _probe(args: argparse.Namespace, paths: Sequence[str], extras: Dict[str, obj
         sections.append(render_section(result))
     extras["probe"] = results
     return findings
+
+
+def _counted(code_files: int, datasets: Sequence[object]) -> str:
+    """`3 files`, `3 files, 1 dataset of 240 images`, `1 dataset of 240 images`."""
+    from cnnlint.dataset.report import describe
+
+    parts = []
+    if code_files or not datasets:
+        parts.append(f"{code_files} file{'s' if code_files != 1 else ''}")
+    described = describe(datasets)  # type: ignore[arg-type]
+    if described:
+        parts.append(described)
+    return ", ".join(parts)
 
 
 def _diff(findings: List[Finding], out) -> int:

@@ -29,6 +29,12 @@ class Config:
     respect_gitignore: bool = True
     cache_dir: Optional[str] = None
     max_file_size: int = 1024 * 1024
+    # the dataset scan
+    min_image_size: int = 32
+    max_aspect_ratio: float = 4.0
+    imbalance_ratio: float = 10.0
+    min_class_size: int = 10
+    max_image_pixels: Optional[int] = None  # None: the scanner's default (Pillow's bomb limit)
     # the folder patterns are relative to (the config file's folder, or the cwd)
     root: str = field(default_factory=os.getcwd)
     path: Optional[str] = None  # the file the settings came from
@@ -47,7 +53,15 @@ _KEYS = {
     "respect-gitignore": "bool",
     "cache-dir": "string",
     "max-file-size": "int",
+    "min-image-size": "int",
+    "max-aspect-ratio": "ratio",
+    "imbalance-ratio": "ratio",
+    "min-class-size": "int",
+    "max-image-pixels": "int",
 }
+
+_UNITS = {"max-file-size": "bytes", "min-image-size": "pixels", "min-class-size": "images",
+          "max-image-pixels": "pixels"}
 
 
 def find_config(start: str) -> Optional[str]:
@@ -157,8 +171,12 @@ def apply_table(config: Config, table: dict, where: str) -> None:
             config.cache_dir = value
         elif kind == "int":
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ConfigError(f"{where}: {key} must be a positive integer (bytes)")
-            config.max_file_size = value
+                raise ConfigError(f"{where}: {key} must be a positive integer ({_UNITS[key]})")
+            setattr(config, key.replace("-", "_"), value)
+        elif kind == "ratio":
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 1:
+                raise ConfigError(f"{where}: {key} must be a number greater than 1 (e.g. 4 for 4:1)")
+            setattr(config, key.replace("-", "_"), float(value))
 
 
 def load_config(paths: Sequence[str], config_file: Optional[str] = None) -> Config:

@@ -1,4 +1,4 @@
-"""`cnnlint demo`: a small training project with one of each founding defect."""
+"""`cnnlint demo`: a small training project with one of each founding defect, and a flawed image folder."""
 
 from __future__ import annotations
 
@@ -131,6 +131,42 @@ FILES = {
 }
 
 
+def _picture(seed: int, size: int = 64):
+    """A small deterministic picture: a colour gradient with noise (distinct bytes per seed)."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    ramp = np.linspace(0, 1, size, dtype=np.float32)
+    base = rng.uniform(40, 200, 3).astype(np.float32)
+    pixels = base + 50 * ramp[None, :, None] * rng.uniform(-1, 1, 3) + rng.normal(0, 8, (size, size, 3))
+    return Image.fromarray(np.clip(pixels, 0, 255).astype("uint8"), "RGB")
+
+
+def _encoded(seed: int, fmt: str = "JPEG") -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    _picture(seed).save(buf, fmt, **({"quality": 85} if fmt == "JPEG" else {}))
+    return buf.getvalue()
+
+
+def _images() -> Dict[str, bytes]:
+    """data/: train/ and val/ with cats and dogs, and four planted faults."""
+    files: Dict[str, bytes] = {}
+    for ci, name in enumerate(("cats", "dogs")):
+        for i in range(10):
+            files[f"data/train/{name}/{name[:-1]}_{i:02d}.jpg"] = _encoded(100 * ci + i)
+        for i in range(3):
+            files[f"data/val/{name}/{name[:-1]}_{10 + i:02d}.jpg"] = _encoded(100 * ci + 50 + i)
+    whole = _encoded(7)
+    files["data/train/cats/cat_10.jpg"] = whole[: len(whole) // 2]  # a copy that stopped half-way
+    files["data/train/dogs/dog_10.jpg"] = _encoded(110, "PNG")  # PNG content, .jpg name
+    files["data/val/dogs/dog_13.jpg"] = _encoded(103)  # the same picture as train/dogs/dog_03.jpg
+    files["data/train/.DS_Store"] = b"\x00\x00\x00\x01Bud1" + b"\x00" * 2040
+    return files
+
+
 def write_demo(folder: Optional[str] = None) -> str:
     """Write the demo project into `folder` (created; default a new temp folder) and return it."""
     if folder is None:
@@ -139,4 +175,9 @@ def write_demo(folder: Optional[str] = None) -> str:
     for name, make in FILES.items():
         with open(os.path.join(folder, name), "w", encoding="utf-8") as fh:
             fh.write(make())
+    for rel, data in _images().items():
+        path = os.path.join(folder, *rel.split("/"))
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as fh:
+            fh.write(data)
     return folder

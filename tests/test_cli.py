@@ -270,7 +270,23 @@ class TestSubcommands:
         assert status == 0
         for code in ("CNL101", "CNL102", "CNL201", "CNL202", "CNL401"):
             assert f" {code} [" in out, code
-        assert sorted(os.listdir(tmp_path / "demo")) == ["flowers.ipynb", "requirements.txt", "train_keras.py", "train_torch.py"]
+        assert sorted(os.listdir(tmp_path / "demo")) == ["data", "flowers.ipynb", "requirements.txt", "train_keras.py", "train_torch.py"]
+
+    def test_demo_scans_its_image_folder(self, tmp_path, capsys):
+        status, out, _ = run(["demo", str(tmp_path / "demo")], capsys)
+        assert status == 0
+        from cnnlint.sources.walk import display_path
+
+        data = display_path(str(tmp_path / "demo" / "data"))
+        assert f"Dataset {data}/: splits train/, val/; 2 classes; 29 images" in out
+        found = sorted(line.split(" [")[0] for line in out.splitlines() if " CNL5" in line and " [" in line)
+        assert found == [
+            f"{data}/train/.DS_Store: CNL510",
+            f"{data}/train/cats/cat_10.jpg: CNL501",
+            f"{data}/train/dogs/dog_10.jpg: CNL502",
+            f"{data}/val/dogs/dog_13.jpg: CNL509",
+        ]
+        assert "findings: CNL501 x1, CNL502 x1, CNL509 x1, CNL510 x1" in out
 
 
 def test_python_dash_m_and_console_script(tmp_path):

@@ -4,13 +4,16 @@ import os
 
 import pytest
 
-from cnnlint.lint.pages import examples, header_fields, notebook_from_cells, write_project
+from cnnlint.lint.pages import _FENCE, examples, header_fields, notebook_from_cells, write_project
 from cnnlint.lint.registry import catalog
 from conftest import ROOT, lint_text
 
 RULES_DIR = os.path.join(ROOT, "rules")
 CATALOG = {info.code: info for info in catalog()}
 PAGES = sorted(f[:-3] for f in os.listdir(RULES_DIR) if f.endswith(".md") and f.startswith("CNL"))
+# dataset (5), code-versus-data (6) and probe (7) pages show folder trees and output, not lintable code
+NOT_STATIC = ("CNL5", "CNL6", "CNL7")
+STATIC_PAGES = [c for c in PAGES if c != "CNL001" and not c.startswith(NOT_STATIC)]
 
 
 def _read(code):
@@ -37,10 +40,7 @@ def test_page_header_matches_rule(code):
 
 
 def _cases():
-    for code in PAGES:
-        # CNL5xx-7xx come from the dataset scan, the cross-checks and the probe: not lint examples
-        if code == "CNL001" or code[3] in "567":
-            continue
+    for code in STATIC_PAGES:
         for ex in examples(_read(code)):
             yield pytest.param(code, ex, id=f"{code}-{ex.kind}-line{ex.line}")
 
@@ -63,7 +63,7 @@ def test_page_example(code, example, tmp_path):
         assert found == [], [f"{f.code} {f.message}" for f in found]
 
 
-@pytest.mark.parametrize("code", [c for c in PAGES if c != "CNL001"])
+@pytest.mark.parametrize("code", STATIC_PAGES)
 def test_page_has_bad_and_good_examples(code):
     kinds = {ex.kind for ex in examples(_read(code))}
     assert kinds == {"bad", "good"}
@@ -72,9 +72,7 @@ def test_page_has_bad_and_good_examples(code):
 def test_no_static_rule_fires_on_any_pages_good_example(tmp_path):
     """One sweep: every good example of every page, linted with all the CNL1xx/CNL2xx/CNL3xx rules at once."""
     offenders = []
-    for code in PAGES:
-        if code == "CNL001":
-            continue
+    for code in STATIC_PAGES:
         for n, ex in enumerate(ex for ex in examples(_read(code)) if ex.kind == "good"):
             text = notebook_from_cells(ex.code) if ex.language == "notebook" else ex.code
             if ex.language == "project":
@@ -85,3 +83,24 @@ def test_no_static_rule_fires_on_any_pages_good_example(tmp_path):
                 found = lint_text(text, ex.path, select=("CNL1", "CNL2", "CNL3"))
             offenders += [f"{code} good example at line {ex.line}: {f.code} {f.message}" for f in found]
     assert offenders == []
+
+
+@pytest.mark.parametrize("code", [c for c in PAGES if c.startswith(NOT_STATIC)])
+def test_non_static_page_has_bad_and_good_examples(code):
+    """Dataset, cross-check and probe pages: fenced `text bad` / `text good` blocks (a folder tree, the output)."""
+    kinds = []
+    for m in _FENCE.finditer(_read(code)):
+        info = m.group("info").split()
+        if len(info) == 2 and info[1] in ("bad", "good"):
+            assert m.group("body").strip(), f"{code}: empty {info[1]} example"
+            kinds.append(info[1])
+    assert set(kinds) == {"bad", "good"}
+    assert f"{code} [" in _read(code), "the page shows the finding as cnnlint prints it"
+
+
+def test_every_dataset_code_is_planted_in_the_fixture(tmp_path):
+    """Each CNL5xx code has a planted fault in fixtures/datasets.py (test_dataset_cli asserts the scan reports it)."""
+    from fixtures.datasets import build_faulty
+
+    planted = {code for code, _ in build_faulty(str(tmp_path), special=hasattr(os, "mkfifo"))}
+    assert planted == {c for c in CATALOG if c.startswith("CNL5")}

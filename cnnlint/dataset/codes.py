@@ -4,6 +4,24 @@ from __future__ import annotations
 
 from typing import List
 
+from cnnlint.findings import Severity
 from cnnlint.lint.registry import RuleInfo
 
-CODES: List[RuleInfo] = []
+E, W = Severity.ERROR, Severity.WARNING
+
+CODES: List[RuleInfo] = [
+    RuleInfo("CNL501", "corrupt-image", E, "Image file that a full decode rejects (truncated, garbage, empty)"),
+    RuleInfo("CNL502", "extension-mismatch", W, "File extension does not match the image format inside"),
+    RuleInfo("CNL503", "unsupported-by-loader", W, "Image format that Keras or TensorFlow loaders skip or reject"),
+    RuleInfo("CNL504", "mode-outlier", W, "Images whose channels or bit depth differ from the rest of the set"),
+    RuleInfo("CNL505", "size-outlier", W, "Image far too small or with an extreme aspect ratio"),
+    RuleInfo("CNL506", "class-imbalance", W, "Largest class many times the size of the smallest in a split"),
+    RuleInfo("CNL507", "empty-or-tiny-class", E, "Class folder with no images, or too few to learn from"),
+    RuleInfo("CNL508", "duplicate-image", W, "Same image twice in a class, or under two labels"),
+    RuleInfo("CNL509", "train-test-leakage", E, "Same image in the training split and a validation/test split"),
+    RuleInfo("CNL510", "stray-file", W, "Non-image file or hidden folder inside the dataset tree"),
+    RuleInfo("CNL511", "animated-image", W, "Animated image: decoders return several frames"),
+    RuleInfo("CNL512", "exif-orientation", W, "EXIF orientation that TensorFlow ignores: the model sees it rotated"),
+    RuleInfo("CNL513", "decompression-bomb", E, "Image over the pixel limit, refused without decoding"),
+    RuleInfo("CNL514", "unreadable-path", E, "Dataset path that cannot be read (permissions, broken link, loop, FIFO)"),
+]

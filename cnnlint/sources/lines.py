@@ -15,6 +15,8 @@ class SourceLines:
         self._files: Dict[str, Optional[object]] = {}
 
     def get(self, f: Finding) -> Optional[str]:
+        if f.line < 1:  # a finding about a whole file or folder (an image, a FIFO): nothing to read
+            return None
         if f.path not in self._files:
             self._files[f.path] = self._load(f.path)
         data = self._files[f.path]

@@ -13,7 +13,7 @@ import fnmatch
 import os
 import stat
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from cnnlint.findings import Finding, Severity
 from cnnlint.sources.read import classify
@@ -119,6 +119,18 @@ class _GitIgnores:
         return False
 
 
+def excluder(exclude: Sequence[str], root: str) -> Callable[[str], bool]:
+    """Whether an absolute path matches one of the configuration's `exclude` patterns."""
+
+    def excluded(path: str) -> bool:
+        if not exclude:
+            return False
+        rel = os.path.relpath(path, root)
+        return any(glob_matches(rel, p) for p in exclude)
+
+    return excluded
+
+
 def discover(
     paths: Sequence[str],
     exclude: Sequence[str] = (),
@@ -131,12 +143,7 @@ def discover(
     errors: List[Finding] = []
     seen_files = set()
     gitignores = _GitIgnores() if respect_gitignore else None
-
-    def excluded(path: str) -> bool:
-        if not exclude:
-            return False
-        rel = os.path.relpath(path, root)
-        return any(glob_matches(rel, p) for p in exclude)
+    excluded = excluder(exclude, root)
 
     def add_file(path: str, kind: str) -> None:
         real = os.path.abspath(path)
@@ -171,51 +178,97 @@ def discover(
     return targets, errors
 
 
-def _walk_dir(top, top_stat, add_file, errors, excluded, gitignores) -> None:
+@dataclass
+class TreeEntry:
+    name: str
+    path: str
+    stat: os.stat_result
+    is_link: bool
+    loop: bool = False  # a folder that links back to one of its parents
+
+
+@dataclass
+class TreeFolder:
+    """One folder of `walk_tree`: its entries, sorted by name. Prune `dirs` (in place) to skip
+    sub-folders; those left with `loop` set are not entered (report them)."""
+
+    path: str
+    files: List[TreeEntry]
+    dirs: List[TreeEntry]
+    errors: List[Tuple[str, OSError, bool]]  # (path, error, is_link) of entries that cannot be stat'ed
+    error: Optional[OSError] = None  # the folder itself cannot be listed
+
+
+def walk_tree(top: str, top_stat: os.stat_result) -> Iterator[TreeFolder]:
+    """Every folder under `top`, depth first, symbolic links followed, each folder once, loops flagged."""
     visited = {(top_stat.st_dev, top_stat.st_ino)}
     stack: List[Tuple[str, frozenset]] = [(os.path.abspath(top), frozenset(visited))]
     while stack:
         folder, ancestors = stack.pop()
+        node = TreeFolder(folder, [], [], [])
         try:
             with os.scandir(folder) as it:
                 entries = sorted(it, key=lambda e: e.name)
         except OSError as exc:
-            errors.append(unreadable(folder, _os_reason(exc)))
+            node.error = exc
+            yield node
             continue
-        subdirs = []
         for entry in entries:
-            path = entry.path
+            is_link = False
             try:
                 is_link = entry.is_symlink()
-                st = os.stat(path) if is_link else entry.stat(follow_symlinks=False)
+                st = os.stat(entry.path) if is_link else entry.stat(follow_symlinks=False)
             except OSError as exc:
-                if classify(path) is not None or not is_link or exc.errno == errno.ELOOP:
-                    errors.append(unreadable(path, _os_reason(exc)))
+                node.errors.append((entry.path, exc, is_link))
                 continue
             if stat.S_ISDIR(st.st_mode):
-                if entry.name in SKIP_DIRS or entry.name.endswith(".egg-info") or _is_venv(path):
-                    continue
-                if excluded(path) or (gitignores and gitignores.ignored(path, True)):
-                    continue
                 key = (st.st_dev, st.st_ino)
                 if key in ancestors:
-                    errors.append(unreadable(path, "symbolic link loop (links back to a parent folder)"))
-                    continue
-                if key in visited:
-                    continue  # reached twice through links: lint once
-                visited.add(key)
-                subdirs.append((path, ancestors | {key}))
+                    node.dirs.append(TreeEntry(entry.name, entry.path, st, is_link, loop=True))
+                elif key not in visited:  # reached twice through links: once is enough
+                    node.dirs.append(TreeEntry(entry.name, entry.path, st, is_link))
+            else:
+                node.files.append(TreeEntry(entry.name, entry.path, st, is_link))
+        yield node
+        subdirs = []
+        for d in node.dirs:
+            key = (d.stat.st_dev, d.stat.st_ino)
+            if d.loop or key in visited:
                 continue
-            kind = classify(path)
+            visited.add(key)
+            subdirs.append((d.path, ancestors | {key}))
+        stack.extend(reversed(subdirs))
+
+
+LOOP_REASON = "symbolic link loop (links back to a parent folder)"
+
+
+def _walk_dir(top, top_stat, add_file, errors, excluded, gitignores) -> None:
+    for node in walk_tree(top, top_stat):
+        if node.error is not None:
+            errors.append(unreadable(node.path, _os_reason(node.error)))
+            continue
+        for path, exc, is_link in node.errors:
+            if classify(path) is not None or not is_link or exc.errno == errno.ELOOP:
+                errors.append(unreadable(path, _os_reason(exc)))
+        node.dirs[:] = [
+            d for d in node.dirs
+            if not (d.name in SKIP_DIRS or d.name.endswith(".egg-info") or _is_venv(d.path)
+                    or excluded(d.path) or (gitignores and gitignores.ignored(d.path, True)))
+        ]
+        for d in node.dirs:
+            if d.loop:
+                errors.append(unreadable(d.path, LOOP_REASON))
+        for f in node.files:
+            kind = classify(f.path)
             if kind is None:
                 continue
-            if excluded(path) or (gitignores and gitignores.ignored(path, False)):
+            if excluded(f.path) or (gitignores and gitignores.ignored(f.path, False)):
                 continue
-            if not stat.S_ISREG(st.st_mode):
-                errors.append(unreadable(path, "not a regular file"))
+            if not stat.S_ISREG(f.stat.st_mode):
+                errors.append(unreadable(f.path, "not a regular file"))
                 continue
-            add_file(path, kind)
-        stack.extend(reversed(subdirs))
+            add_file(f.path, kind)
 
 
 def with_included(targets: List[Target]) -> List[Target]:

@@ -1,0 +1,176 @@
+"""Per-file scan results, cached by (real path, size, mtime) in an SQLite file.
+
+Beside the lint cache: `<cache folder>/v1/dataset.sqlite`, with the same
+.gitignore / CACHEDIR.TAG markers. A row is used only while the file's size and
+modification time, cnnlint's code stamp and the options that change results
+(--quick, the pixel limit) are the same. Lookups and writes go in batches, so
+memory stays flat whatever the number of files. A cache that cannot be read or
+written is dropped and the scan goes on without it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+from cnnlint.dataset.record import ImageRecord
+from cnnlint.findings import Finding, Severity
+from cnnlint.lint.cache import _write_markers, code_stamp
+
+_FILE = os.path.join("v1", "dataset.sqlite")
+_BATCH = 500  # host parameters per lookup, rows per write
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS files (
+    real_path TEXT NOT NULL,
+    options TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    stamp TEXT NOT NULL,
+    format TEXT, mode TEXT, bits INTEGER, width INTEGER, height INTEGER,
+    frames INTEGER NOT NULL, orientation INTEGER, digest BLOB, decoded INTEGER NOT NULL,
+    findings TEXT,
+    PRIMARY KEY (real_path, options)
+) WITHOUT ROWID
+"""
+_COLUMNS = "real_path, size, mtime_ns, format, mode, bits, width, height, frames, orientation, digest, decoded, findings"
+
+
+class ScanCache:
+    """Open with the cache folder (the one the lint cache uses); `flush()` when the scan ends."""
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+        self.path = os.path.join(folder, _FILE)
+        self.hits = 0
+        self.misses = 0
+        self._db: Optional[sqlite3.Connection] = None
+        self._pending: List[tuple] = []
+        self._stamp = code_stamp()
+        self._opened = False
+
+    # ---- connection -------------------------------------------------------------------------
+    def _connect(self) -> Optional[sqlite3.Connection]:
+        if self._opened:
+            return self._db
+        self._opened = True
+        for attempt in range(2):
+            try:
+                os.makedirs(os.path.dirname(self.path), exist_ok=True)
+                _write_markers(self.folder)
+                db = sqlite3.connect(self.path, timeout=5.0, isolation_level=None)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=OFF")
+                db.execute(_SCHEMA)
+                self._db = db
+                return db
+            except sqlite3.DatabaseError:
+                # not a database (a damaged file): start afresh once
+                if attempt == 0 and os.path.isfile(self.path):
+                    try:
+                        os.remove(self.path)
+                        continue
+                    except OSError:
+                        pass
+                break
+            except (sqlite3.Error, OSError):
+                break
+        self._db = None
+        return None
+
+    def _drop(self) -> None:
+        db, self._db = self._db, None
+        self._pending = []
+        if db is not None:
+            try:
+                db.close()
+            except sqlite3.Error:
+                pass
+
+    # ---- reads ------------------------------------------------------------------------------
+    def lookup(self, entries: Sequence[Tuple[str, str, int, int]], options: str
+               ) -> Dict[str, ImageRecord]:
+        """Cached records for (display path, real path, size, mtime_ns) entries, keyed by real path.
+
+        Only rows whose size and mtime match are returned; the caller scans the rest.
+        """
+        db = self._connect()
+        found: Dict[str, ImageRecord] = {}
+        if db is None or not entries:
+            self.misses += len(entries)
+            return found
+        wanted = {real: (path, size, mtime) for path, real, size, mtime in entries}
+        reals = list(wanted)
+        try:
+            for start in range(0, len(reals), _BATCH):
+                chunk = reals[start:start + _BATCH]
+                marks = ",".join("?" * len(chunk))
+                rows = db.execute(
+                    f"SELECT {_COLUMNS} FROM files WHERE options = ? AND stamp = ? AND real_path IN ({marks})",
+                    [options, self._stamp, *chunk],
+                )
+                for row in rows:
+                    path, size, mtime = wanted[row[0]]
+                    if row[1] != size or row[2] != mtime:
+                        continue
+                    found[row[0]] = _record(path, row)
+        except (sqlite3.Error, ValueError, TypeError, KeyError):
+            self._drop()
+            found = {}
+        self.hits += len(found)
+        self.misses += len(entries) - len(found)
+        return found
+
+    # ---- writes -----------------------------------------------------------------------------
+    def put(self, rec: ImageRecord, options: str) -> None:
+        if self._db is None and self._opened:
+            return
+        if rec.size == 0 and rec.mtime_ns == 0:
+            return  # never read (unreadable path): ask again next time
+        self._pending.append((
+            rec.real_path, options, rec.size, rec.mtime_ns, self._stamp,
+            rec.format, rec.mode, rec.bits, rec.width, rec.height, rec.frames, rec.orientation,
+            rec.digest, 1 if rec.decoded else 0, _findings_text(rec.findings),
+        ))
+        if len(self._pending) >= _BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        db = self._connect()
+        rows, self._pending = self._pending, []
+        if db is None:
+            return
+        try:
+            db.execute("BEGIN")
+            db.executemany(f"INSERT OR REPLACE INTO files VALUES ({','.join('?' * 15)})", rows)
+            db.execute("COMMIT")
+        except sqlite3.Error:
+            self._drop()
+
+    def close(self) -> None:
+        self.flush()
+        self._drop()
+
+
+def options_key(quick: bool, max_pixels: int) -> str:
+    return f"quick={int(bool(quick))};max_pixels={int(max_pixels)}"
+
+
+def _findings_text(findings: Iterable[Finding]) -> Optional[str]:
+    items = [[f.code, f.severity.value, f.message, f.hint] for f in findings]
+    return json.dumps(items, separators=(",", ":")) if items else None
+
+
+def _record(path: str, row: tuple) -> ImageRecord:
+    (real, size, mtime, fmt, mode, bits, width, height, frames, orientation, digest, decoded,
+     findings) = row
+    rec = ImageRecord(path=path, real_path=real, size=size, mtime_ns=mtime, format=fmt, mode=mode,
+                      bits=bits, width=width, height=height, frames=frames, orientation=orientation,
+                      digest=bytes(digest) if digest is not None else None, decoded=bool(decoded))
+    if findings:
+        rec.findings = [Finding(code, Severity(sev), message, path, 0, 0, hint=hint)
+                        for code, sev, message, hint in json.loads(findings)]
+    return rec

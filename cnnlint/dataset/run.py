@@ -1,0 +1,107 @@
+"""The dataset scan for one command line: find the datasets, scan their files, aggregate."""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from dataclasses import dataclass, field
+from typing import Callable, List, Optional, Sequence
+
+from cnnlint.config import Config
+from cnnlint.dataset.aggregate import Aggregate, Thresholds
+from cnnlint.dataset.layout import Dataset, find_datasets, iter_files
+from cnnlint.findings import Finding
+
+
+@dataclass
+class DatasetResult:
+    dataset: Dataset
+    aggregate: Aggregate
+    seconds: float
+    findings: List[Finding] = field(default_factory=list)
+
+    @property
+    def images(self) -> int:
+        return self.aggregate.files
+
+
+def thresholds(config: Config) -> Thresholds:
+    return Thresholds(
+        min_image_size=config.min_image_size,
+        max_aspect_ratio=config.max_aspect_ratio,
+        imbalance_ratio=config.imbalance_ratio,
+        min_class_size=config.min_class_size,
+    )
+
+
+def _options(config: Config, quick: bool):
+    from cnnlint.dataset.scan import ScanOptions
+
+    kwargs = {"quick": quick}
+    if config.max_image_pixels is not None:
+        kwargs["max_pixels"] = config.max_image_pixels
+    return ScanOptions(**kwargs)
+
+
+def _cache(config: Config):
+    from cnnlint.dataset.cache import ScanCache
+
+    folder = config.cache_dir or os.path.join(config.root, ".cnnlint_cache")
+    return ScanCache(os.path.abspath(folder))
+
+
+def forced_errors(forced: Sequence[str]) -> List[Finding]:
+    """--data folders that are not there: one CNL001 each."""
+    from cnnlint.sources.walk import _os_reason, unreadable
+
+    out = []
+    for path in forced:
+        try:
+            st = os.stat(path)
+        except OSError as exc:
+            out.append(unreadable(path, _os_reason(exc)))
+            continue
+        if not stat.S_ISDIR(st.st_mode):
+            out.append(unreadable(path, "not a folder (--data takes the folder that holds the images)"))
+    for f in out:
+        f.line = f.column = 0
+    return out
+
+
+def scan_datasets(
+    paths: Sequence[str],
+    forced: Sequence[str],
+    config: Config,
+    *,
+    quick: bool = False,
+    use_cache: bool = True,
+    progress: bool = False,
+    excluded: Callable[[str], bool] = lambda path: False,
+) -> List[DatasetResult]:
+    datasets = find_datasets(paths, forced, excluded)
+    if not datasets:
+        return []
+    from cnnlint.dataset.scan import scan_files
+
+    options = _options(config, quick)
+    cache = _cache(config) if use_cache else None
+    results = []
+    for ds in datasets:
+        start = time.perf_counter()
+        walk_findings: List[Finding] = []
+        agg = Aggregate(ds, thresholds(config))
+        for record in scan_files(iter_files(ds, walk_findings, excluded), options, cache, progress):
+            agg.add(record)
+        findings = walk_findings + agg.finish()
+        results.append(DatasetResult(ds, agg, time.perf_counter() - start, findings))
+    if cache is not None:
+        cache.close()
+    return results
+
+
+def in_any(results: Sequence[DatasetResult], path: str) -> Optional[DatasetResult]:
+    for r in results:
+        if r.dataset.contains(path):
+            return r
+    return None

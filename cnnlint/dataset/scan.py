@@ -1,0 +1,342 @@
+"""Inspect a stream of files on every core, with the cache in front: records out, as they come.
+
+Memory does not grow with the number of files: the input is read in windows,
+the cache is asked per window, and at most two windows of work are in flight.
+Small inputs run in this process (a pool costs more than it saves).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sys
+import time
+from collections import deque
+from dataclasses import dataclass
+from itertools import chain, islice
+from typing import Dict, Iterable, Iterator, List, Optional, TextIO, Tuple
+
+from cnnlint.dataset.cache import ScanCache, options_key
+from cnnlint.dataset.inspect import DEFAULT_MAX_PIXELS, inspect_file
+from cnnlint.dataset.record import ImageRecord
+from cnnlint.findings import Finding, Severity
+
+SMALL = 64  # fewer files than this: no worker processes
+POLL = 1.0  # seconds between checks that every worker is still alive
+WINDOW = 2048  # files read from the input, looked up in the cache and handed out at a time
+
+
+@dataclass
+class ScanOptions:
+    quick: bool = False  # header, PNG CRC and JPEG end-marker checks only: no full decode
+    max_pixels: int = DEFAULT_MAX_PIXELS  # larger images are refused without decoding (CNL513)
+    jobs: Optional[int] = None  # worker processes; None or 0: one per available core
+
+
+def scan_files(
+    files: Iterable[Tuple[str, str]],
+    options: ScanOptions,
+    cache: Optional[ScanCache] = None,
+    progress: bool = False,
+) -> Iterator[ImageRecord]:
+    """One ImageRecord per (display path, real path), in no particular order."""
+    total = len(files) if hasattr(files, "__len__") else None  # type: ignore[arg-type]
+    bar = Progress(total) if progress and Progress.wanted(sys.stderr) else None
+    key = options_key(options.quick, options.max_pixels)
+    it = iter(files)
+    head = list(islice(it, SMALL))
+    jobs = _jobs(options.jobs)
+    workers: Optional[_Workers] = None
+    finished = False
+    try:
+        if len(head) < SMALL or jobs <= 1:
+            for window in _windows(chain(head, it), WINDOW):
+                todo = yield from _cached(window, cache, key, bar)
+                for path, real in todo:
+                    rec = _inspect_one(path, real, options)
+                    yield _done(rec, cache, key, bar)
+        else:
+            workers = _Workers(jobs, options)
+            for window in _windows(chain(head, it), WINDOW):
+                todo = yield from _cached(window, cache, key, bar)
+                if not todo:
+                    continue
+                workers.submit(todo)
+                if len(workers.pending) >= 2:  # keep the workers busy while the older window drains
+                    for rec in workers.drain_one():
+                        yield _done(rec, cache, key, bar)
+            while workers.pending:
+                for rec in workers.drain_one():
+                    yield _done(rec, cache, key, bar)
+        finished = True
+    finally:
+        if workers is not None:
+            workers.close(terminate=not finished)
+        if cache is not None:
+            cache.flush()
+        if bar is not None:
+            bar.close()
+
+
+def _windows(items: Iterator[Tuple[str, str]], size: int) -> Iterator[List[Tuple[str, str]]]:
+    while True:
+        window = list(islice(items, size))
+        if not window:
+            return
+        yield window
+
+
+def _cached(window, cache: Optional[ScanCache], key: str, bar):
+    """Yields the cache hits of a window; returns the (display, real) pairs still to inspect."""
+    if cache is None:
+        return window
+    entries = []
+    todo = []
+    for path, real in window:
+        try:
+            st = os.stat(real)
+        except OSError:
+            todo.append((path, real))  # the inspection reports why
+            continue
+        entries.append((path, real, st.st_size, st.st_mtime_ns))
+    hits = cache.lookup(entries, key)
+    for path, real, _, _ in entries:
+        rec = hits.get(real)
+        if rec is None:
+            todo.append((path, real))
+        else:
+            if rec.path != path:  # the same file reached by two paths (links)
+                rec = _retarget(rec, path)
+            if bar is not None:
+                bar.tick()
+            yield rec
+    return todo
+
+
+def _retarget(rec: ImageRecord, path: str) -> ImageRecord:
+    from dataclasses import replace
+
+    return replace(rec, path=path, findings=[replace(f, path=path) for f in rec.findings])
+
+
+def _done(rec: ImageRecord, cache: Optional[ScanCache], key: str, bar) -> ImageRecord:
+    if cache is not None:
+        cache.put(rec, key)
+    if bar is not None:
+        bar.tick()
+    return rec
+
+
+def _jobs(jobs: Optional[int]) -> int:
+    if jobs:
+        return max(1, int(jobs))
+    try:
+        return max(1, len(os.sched_getaffinity(0)))  # type: ignore[attr-defined]
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+# ---- worker processes ------------------------------------------------------------------------
+
+_OPTIONS: Optional[ScanOptions] = None
+
+
+def _init(options: ScanOptions) -> None:
+    global _OPTIONS
+    _OPTIONS = options
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    except (ValueError, OSError):
+        pass
+
+
+def _work(item: Tuple[str, str]) -> ImageRecord:
+    assert _OPTIONS is not None
+    return _inspect_one(item[0], item[1], _OPTIONS)
+
+
+def _work_chunk(items: List[Tuple[str, str]]) -> List[ImageRecord]:
+    assert _OPTIONS is not None
+    return [_inspect_one(path, real, _OPTIONS) for path, real in items]
+
+
+def _inspect_one(path: str, real: str, options: ScanOptions) -> ImageRecord:
+    try:
+        return inspect_file(path, real, options)
+    except Exception as exc:  # a bug of ours must not stop the scan of the other files
+        rec = ImageRecord(path=path, real_path=real)
+        rec.findings.append(Finding(
+            "CNL514", Severity.ERROR, f"cannot inspect: internal error {type(exc).__name__}: {exc}",
+            path, 0, 0, hint="please report this to cnnlint with the file, if you can share it",
+        ))
+        return rec
+
+
+class _Workers:
+    """A pool of inspection processes with at most a few windows of work in flight.
+
+    A worker that dies (a decoder crash, the out-of-memory killer) loses the files it held, and
+    multiprocessing.Pool would wait for them for ever. So results are awaited with a timeout; when
+    a worker is gone, the pool is dropped and every file not yet answered is inspected again one
+    at a time in a fresh process, which finds the file that kills it.
+    """
+
+    def __init__(self, jobs: int, options: ScanOptions) -> None:
+        self.jobs, self.options = jobs, options
+        self.pool = None
+        self.procs: list = []
+        self.pending: deque = deque()  # (result iterator, {item: count not yet answered})
+
+    def submit(self, todo: List[Tuple[str, str]]) -> None:
+        if self.pool is None:
+            self.pool = _pool(self.jobs, self.options)
+            self.procs = list(self.pool._pool)  # type: ignore[attr-defined]
+        chunk = max(1, min(64, len(todo) // (self.jobs * 8)))
+        remaining: Dict[Tuple[str, str], int] = {}
+        for item in todo:
+            remaining[item] = remaining.get(item, 0) + 1
+        chunks = [todo[i:i + chunk] for i in range(0, len(todo), chunk)]
+        # chunksize 1 over pre-cut chunks: the pool's own iterator, whose next() takes a timeout
+        self.pending.append((self.pool.imap_unordered(_work_chunk, chunks, 1), remaining))
+
+    def drain_one(self) -> Iterator[ImageRecord]:
+        results, remaining = self.pending[0]
+        while True:
+            try:
+                batch = results.next(timeout=POLL)
+            except StopIteration:
+                break
+            except multiprocessing.TimeoutError:
+                if any(p.exitcode is not None for p in self.procs):
+                    yield from self._recover()
+                    return
+                continue
+            for rec in batch:
+                item = (rec.path, rec.real_path)
+                left = remaining.get(item, 0) - 1
+                if left > 0:
+                    remaining[item] = left
+                else:
+                    remaining.pop(item, None)
+                yield rec
+        self.pending.popleft()
+
+    def _recover(self) -> Iterator[ImageRecord]:
+        items = [item for _, remaining in self.pending for item, n in remaining.items() for _ in range(n)]
+        self.pending.clear()
+        self.close(terminate=True)
+        yield from _isolated(items, self.options)
+
+    def close(self, terminate: bool = False) -> None:
+        pool, self.pool = self.pool, None
+        if pool is None:
+            return
+        if terminate:
+            pool.terminate()
+        else:
+            pool.close()
+        pool.join()
+
+
+def _isolated(items: List[Tuple[str, str]], options: ScanOptions) -> Iterator[ImageRecord]:
+    """Inspect items one at a time in a one-worker pool; a file whose inspection kills the worker
+    gets a CNL501 and a fresh worker takes the next one."""
+    pool = _pool(1, options)
+    try:
+        for path, real in items:
+            proc = pool._pool[0]  # type: ignore[attr-defined]
+            result = pool.apply_async(_work, ((path, real),))
+            while True:
+                try:
+                    rec = result.get(timeout=POLL)
+                    break
+                except multiprocessing.TimeoutError:
+                    if proc.exitcode is not None:
+                        rec = _crashed(path, real, proc.exitcode)
+                        pool.terminate()
+                        pool.join()
+                        pool = _pool(1, options)
+                        break
+            yield rec
+    finally:
+        pool.terminate()
+        pool.join()
+
+
+def _crashed(path: str, real: str, exitcode: int) -> ImageRecord:
+    how = f"exit status {exitcode}"
+    if exitcode < 0:
+        try:
+            how = f"signal {signal.Signals(-exitcode).name}"
+        except ValueError:
+            how = f"signal {-exitcode}"
+        if exitcode == -signal.SIGKILL:
+            how += ", out of memory?"
+    rec = ImageRecord(path=path, real_path=real)
+    rec.findings.append(Finding(
+        "CNL501", Severity.ERROR, f"the image decoder crashed on it: the process reading it died ({how})",
+        path, 0, 0, hint="re-export it or delete it; a training loader using the same decoder may crash too",
+    ))
+    return rec
+
+
+def _pool(jobs: int, options: ScanOptions):
+    method = "fork" if sys.platform.startswith("linux") else None
+    ctx = multiprocessing.get_context(method)
+    return ctx.Pool(jobs, initializer=_init, initargs=(options,))
+
+
+# ---- progress ----------------------------------------------------------------------------------
+
+class Progress:
+    """`\\r`-updated count on a terminal, at most ten times a second."""
+
+    INTERVAL = 0.1
+
+    @staticmethod
+    def wanted(stream: TextIO) -> bool:
+        if os.environ.get("CI"):
+            return False
+        try:
+            return stream.isatty()
+        except (AttributeError, ValueError):
+            return False
+
+    def __init__(self, total: Optional[int], stream: Optional[TextIO] = None) -> None:
+        self.total = total
+        self.stream = stream if stream is not None else sys.stderr
+        self.count = 0
+        self.start = time.monotonic()
+        self.last = 0.0
+        self.width = 0
+
+    def tick(self) -> None:
+        self.count += 1
+        now = time.monotonic()
+        if now - self.last >= self.INTERVAL:
+            self.last = now
+            self._draw(now)
+
+    def _draw(self, now: float) -> None:
+        rate = self.count / max(now - self.start, 1e-6)
+        if self.total:
+            done = min(self.count, self.total)
+            text = f"scanning images: {done:,}/{self.total:,} ({100 * done // self.total}%), {rate:,.0f}/s"
+        else:
+            text = f"scanning images: {self.count:,}, {rate:,.0f}/s"
+        pad = max(0, self.width - len(text))
+        self.width = len(text)
+        try:
+            self.stream.write("\r" + text + " " * pad)
+            self.stream.flush()
+        except (OSError, ValueError):
+            pass
+
+    def close(self) -> None:
+        if self.width:
+            try:
+                self.stream.write("\r" + " " * self.width + "\r")
+                self.stream.flush()
+            except (OSError, ValueError):
+                pass
