@@ -356,7 +356,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parsed = _result_line(cv)
         if parsed:
             cv["wall"] = parsed[0]
-            row(f"cleanvision find_issues (clean copy)", cv, n_cv)
+            row("cleanvision find_issues (clean copy)", cv, n_cv)
         else:
             row("cleanvision find_issues (clean copy)", cv, n_cv, "FAILED: " + _last_error(cv["err"]))
             cv = None
