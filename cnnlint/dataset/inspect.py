@@ -520,8 +520,9 @@ def _animated_message(fmt: str, frames: int) -> str:
         return (f"animated GIF ({frames} frames): tf.io.decode_image returns a 4-D tensor for it, so batching "
                 f"fails; Keras and PIL-based loaders train on the first frame only")
     if fmt == "WEBP":
-        return (f"animated WebP ({frames} frames): tf.io.decode_image (TensorFlow 2.21) crashes the process on "
-                f"animated WebP; PIL-based loaders train on the first frame only")
+        return (f"animated WebP ({frames} frames): tf.io.decode_image with its default expand_animations=True "
+                f"crashed the process on animated WebP in TensorFlow 2.21; PIL-based loaders train on the "
+                f"first frame only")
     if fmt == "TIFF":
         return f"multi-page TIFF ({frames} pages): the training loaders read the first page only"
     return f"animated {_fmt_name(fmt)} ({frames} frames): the training loaders read the first frame only"
