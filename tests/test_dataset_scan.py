@@ -232,3 +232,22 @@ def test_a_worker_killed_by_a_file_does_not_hang_the_scan(tmp_path, monkeypatch)
         "trunc.jpg": [("CNL501", flagged["trunc.jpg"][0][1])],
         "crc.png": [("CNL501", flagged["crc.png"][0][1])],
     }
+
+
+def test_a_warm_rescan_with_few_changes_starts_no_pool(tmp_path, monkeypatch):
+    import cnnlint.dataset.scan as scan
+
+    files = build(str(tmp_path / "d"), n=SMALL + 40)
+    folder = str(tmp_path / "cache")
+    list(scan_files(files, ScanOptions(jobs=2), ScanCache(folder)))
+    victim = files[1][0]
+    st = os.stat(victim)
+    os.utime(victim, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+
+    def no_pool(*_):
+        raise AssertionError("a pool for one changed file")
+
+    monkeypatch.setattr(scan, "_pool", no_pool)
+    cache = ScanCache(folder)
+    assert len(list(scan_files(files, ScanOptions(jobs=2), cache))) == len(files)
+    assert (cache.hits, cache.misses) == (len(files) - 1, 1)

@@ -60,7 +60,10 @@ def scan_files(
             workers = _Workers(jobs, options)
             for window in _windows(chain(head, it), WINDOW):
                 todo = yield from _cached(window, cache, key, bar)
-                if not todo:
+                if workers.pool is None and len(todo) < SMALL:
+                    # a few changed files in a cached set: not worth starting processes
+                    for path, real in todo:
+                        yield _done(_inspect_one(path, real, options), cache, key, bar)
                     continue
                 workers.submit(todo)
                 if len(workers.pending) >= 2:  # keep the workers busy while the older window drains
