@@ -122,8 +122,14 @@ class Aggregate:
         if len(self.sizes) > SIZE_KEYS:  # keep the common ones: drop the singletons
             for k in [k for k, c in self.sizes.items() if c == 1]:
                 del self.sizes[k]
-        self.min_wh = (w, h) if self.min_wh is None else (min(self.min_wh[0], w), min(self.min_wh[1], h))
-        self.max_wh = (w, h) if self.max_wh is None else (max(self.max_wh[0], w), max(self.max_wh[1], h))
+        lo, hi = self.min_wh, self.max_wh
+        if lo is None or hi is None:
+            self.min_wh = self.max_wh = (w, h)
+            return
+        if w < lo[0] or h < lo[1]:
+            self.min_wh = (min(lo[0], w), min(lo[1], h))
+        if w > hi[0] or h > hi[1]:
+            self.max_wh = (max(hi[0], w), max(hi[1], h))
 
     # ---- findings --------------------------------------------------------------------------
 

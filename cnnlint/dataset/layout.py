@@ -122,10 +122,15 @@ class Dataset:
         for i, s in enumerate(self.splits):
             self.keys.extend([(i, -1)] if s.flat else [(i, j) for j in range(len(s.classes))])
         self._key_index = {k: n for n, k in enumerate(self.keys)}
+        self._root_prefix = self.real_path.rstrip(os.sep) + os.sep
 
     def key_of(self, real_path: str) -> Optional[int]:
         """The class (index into `keys`) a file under the dataset belongs to, by its path."""
-        rel = os.path.relpath(real_path, self.real_path)
+        root = self._root_prefix
+        if real_path.startswith(root):  # the common case, without relpath's normalisation
+            rel = real_path[len(root):]
+        else:
+            rel = os.path.relpath(real_path, self.real_path)
         parts = rel.split(os.sep)
         if self.layout == "splits":
             si = self._split_index.get(parts[0])
@@ -382,16 +387,18 @@ def iter_files(
             elif role != "flat":
                 keep.append(d)
         node.dirs[:] = keep
+        shown = display_path(node.path)  # once per folder: its files are shown under it
+        prefix = "" if shown == os.curdir else shown + os.sep
         for path, exc, _is_link in node.errors:
             if is_image_name(path):
-                yield display_path(path), path  # the inspection reports it (CNL514)
+                yield prefix + os.path.basename(path), path  # the inspection reports it (CNL514)
             else:
                 findings.append(path_finding(path, _os_reason(exc)))
         for f in node.files:
             if excluded(f.path):
                 continue
             if is_image_name(f.name) and role != "split":
-                yield display_path(f.path), f.path
+                yield prefix + f.name, f.path
             else:
                 group.names.append(f.name)
         findings.extend(_stray_findings(group, split.classes))

@@ -21,6 +21,8 @@ def classify(path: str) -> Optional[str]:
         return "python"
     if name.endswith(".ipynb"):
         return "notebook"
+    if not name.endswith((".txt", ".in", ".pip", ".yml", ".yaml")):
+        return None  # the rest need one of these extensions: images and data files stop here
     if any(fnmatch.fnmatch(name, p) for p in _REQUIREMENTS_PATTERNS):
         return "requirements"
     parent = os.path.basename(os.path.dirname(os.path.abspath(path))).lower()

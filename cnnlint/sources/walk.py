@@ -182,7 +182,7 @@ def discover(
 class TreeEntry:
     name: str
     path: str
-    stat: os.stat_result
+    stat: Optional[os.stat_result]  # None for a file that is not a link: stat it when needed
     is_link: bool
     loop: bool = False  # a folder that links back to one of its parents
 
@@ -217,11 +217,17 @@ def walk_tree(top: str, top_stat: os.stat_result) -> Iterator[TreeFolder]:
             is_link = False
             try:
                 is_link = entry.is_symlink()
-                st = os.stat(entry.path) if is_link else entry.stat(follow_symlinks=False)
+                if is_link:
+                    st: Optional[os.stat_result] = os.stat(entry.path)
+                    is_dir = stat.S_ISDIR(st.st_mode)  # type: ignore[union-attr]
+                else:  # the folder listing's file type: no system call per file
+                    is_dir = entry.is_dir(follow_symlinks=False)
+                    st = entry.stat(follow_symlinks=False) if is_dir else None
             except OSError as exc:
                 node.errors.append((entry.path, exc, is_link))
                 continue
-            if stat.S_ISDIR(st.st_mode):
+            if is_dir:
+                assert st is not None
                 key = (st.st_dev, st.st_ino)
                 if key in ancestors:
                     node.dirs.append(TreeEntry(entry.name, entry.path, st, is_link, loop=True))
@@ -265,7 +271,12 @@ def _walk_dir(top, top_stat, add_file, errors, excluded, gitignores) -> None:
                 continue
             if excluded(f.path) or (gitignores and gitignores.ignored(f.path, False)):
                 continue
-            if not stat.S_ISREG(f.stat.st_mode):
+            try:
+                mode = (f.stat or os.lstat(f.path)).st_mode
+            except OSError as exc:
+                errors.append(unreadable(f.path, _os_reason(exc)))
+                continue
+            if not stat.S_ISREG(mode):
                 errors.append(unreadable(f.path, "not a regular file"))
                 continue
             add_file(f.path, kind)
