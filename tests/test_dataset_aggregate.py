@@ -210,3 +210,31 @@ class TestDuplicates:
         bad = [Finding("CNL501", Severity.ERROR, "empty file", "x", 0, 0)]
         odd = {"a/0001.jpg": {"content": "", "findings": bad}, "b/0001.jpg": {"content": "", "findings": bad}}
         assert [f.code for f in _run(ds, _fill(root, spec, **odd))[1]] == ["CNL501", "CNL501"]
+
+
+class TestRepeatedPerFileFindings:
+    MSG = "Keras image_dataset_from_directory and Keras flow_from_directory silently skip .webp files"
+
+    def _webp(self, root, rel):
+        f = Finding("CNL503", Severity.WARNING, self.MSG, os.path.relpath(os.path.join(root, rel)), 0, 0, hint="convert")
+        return {"findings": [f]}
+
+    def test_up_to_ten_files_are_reported_one_by_one(self, tmp_path):
+        root = str(tmp_path)
+        spec = {"a": 12, "b": 12}
+        ds = _tree(root, spec)
+        odd = {f"a/{i:04d}.jpg": self._webp(root, f"a/{i:04d}.jpg") for i in range(3)}
+        _, findings = _run(ds, _fill(root, spec, **odd))
+        assert _codes(findings, root) == [("CNL503", "a/0000.jpg"), ("CNL503", "a/0001.jpg"), ("CNL503", "a/0002.jpg")]
+        assert {f.message for f in findings} == {self.MSG}
+
+    def test_more_share_one_finding_at_their_folder(self, tmp_path):
+        root = str(tmp_path)
+        spec = {"a": 12, "b": 12}
+        ds = _tree(root, spec)
+        odd = {f"a/{i:04d}.jpg": self._webp(root, f"a/{i:04d}.jpg") for i in range(12)}
+        _, findings = _run(ds, _fill(root, spec, **odd))
+        assert _codes(findings, root) == [("CNL503", "a")]
+        (f,) = findings
+        assert f.message == f"12 files: {self.MSG}; in a/ 12 (e.g. 0000.jpg, 0001.jpg, 0002.jpg)"
+        assert f.severity is Severity.WARNING and f.hint == "convert"

@@ -16,6 +16,8 @@ from cnnlint.dataset.layout import ROLE_ORDER, Dataset
 from cnnlint.dataset.record import ImageRecord
 from cnnlint.findings import Finding, Severity
 
+# per-file findings of the inspection that whole sets can share: grouped past PER_FILE files
+GROUPED = frozenset({"CNL502", "CNL503", "CNL511", "CNL512"})
 PER_FILE = 10  # up to this many offenders: one finding per file; more: one finding for the group
 MINOR_SHARE = 0.01  # a channel mode under this share of the set is normal noise (ImageNet has some)
 SIZE_KEYS = 4096  # distinct (width, height) pairs kept for "most common sizes"
@@ -83,10 +85,19 @@ class Aggregate:
         self.first: Dict[bytes, Tuple[int, str]] = {}
         self.dups: Dict[bytes, List[Tuple[int, str]]] = {}
         self.findings: List[Finding] = []
+        # per-file findings that many files share (a set of WebP files, of phone photos): grouped
+        self.repeated: Dict[Tuple[str, str], _Examples] = {}
 
     def add(self, rec: ImageRecord) -> None:
-        self.findings.extend(rec.findings)
         key = self.dataset.key_of(rec.real_path)
+        for f in rec.findings:
+            if f.code in GROUPED and key is not None:
+                group = self.repeated.get((f.code, f.message))
+                if group is None:
+                    group = self.repeated[(f.code, f.message)] = _Examples(limit=PER_FILE)
+                group.add(rec.path, key, (f,))
+            else:
+                self.findings.append(f)
         if key is None:
             return
         self.files += 1
@@ -135,6 +146,7 @@ class Aggregate:
 
     def finish(self) -> List[Finding]:
         out = list(self.findings)
+        out += self._repeated_findings()
         out += self._mode_findings()
         out += self._size_findings()
         out += self._class_findings()
@@ -161,6 +173,18 @@ class Aggregate:
 
     def _examples(self, ex: _Examples, n: int = 3) -> str:
         return ", ".join(os.path.basename(p) for p, _ in ex.items[:n])
+
+    def _repeated_findings(self) -> List[Finding]:
+        """The same per-file finding on up to PER_FILE files: each; on more: one for their folder."""
+        out: List[Finding] = []
+        for (code, message), ex in sorted(self.repeated.items()):
+            if ex.count <= PER_FILE:
+                out += [info[0] for _, info in ex.items]
+                continue
+            first = ex.items[0][1][0]
+            msg = f"{ex.count:,} files: {message}; in {self._where(ex)} (e.g. {self._examples(ex)})"
+            out.append(Finding(code, first.severity, msg, self._group_path(ex), 0, 0, hint=first.hint))
+        return out
 
     def _mode_findings(self) -> List[Finding]:
         total = sum(self.modes.values())
