@@ -334,13 +334,14 @@ def cmd_rules(argv: Sequence[str]) -> int:
                 "3": "model, loss and optimizer", "4": "environment and dependencies",
                 "5": "dataset", "6": "code versus data", "7": "runtime probe"}
     current = None
+    width = max(len(info.name) for info in infos)
     for info in infos:
         family = info.code[3]
         if family != current:
             current = family
             print(f"{'' if info is infos[0] else chr(10)}CNL{family}xx {families.get(family, '')}")
         fix = "fix" if info.autofix else "   "
-        print(f"  {info.code}  {info.severity.value:<7}  {fix}  {info.name:<32} {info.summary}")
+        print(f"  {info.code}  {info.severity.value:<7}  {fix}  {info.name:<{width}} {info.summary}")
     return EXIT_OK
 
 
