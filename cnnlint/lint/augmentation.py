@@ -33,6 +33,7 @@ from cnnlint.lint.tree import (
     children,
     dotted_name,
     has_star_kwargs,
+    is_falsy_literal,
     keyword,
     positional,
     string_value,
@@ -82,20 +83,6 @@ TORCH_RANDOM = {
 KERAS_RANDOM = {"RandAugment", "AugMix", "MixUp", "CutMix"}
 _FLOWS = ("flow", "flow_from_directory", "flow_from_dataframe")
 _EVAL_SINKS = ("evaluate", "evaluate_generator", "predict", "predict_generator")
-
-
-def _inactive(expr: cst.CSTNode) -> bool:
-    """A literal that switches an ImageDataGenerator augmentation off (0, 0.0, False, None)."""
-    if isinstance(expr, cst.Name):
-        return expr.value in ("False", "None")
-    if isinstance(expr, cst.Integer):
-        return expr.value.replace("_", "").lstrip("0") == ""
-    if isinstance(expr, cst.Float):
-        try:
-            return float(expr.value) == 0.0
-        except ValueError:
-            return False
-    return False
 
 
 def _chain_root(expr: cst.CSTNode) -> Optional[str]:
@@ -252,6 +239,19 @@ class AugmentedValidation(Rule):
             return f"{func}(...)"
         return text if len(text) <= limit else text[: limit - 3] + "..."
 
+    def _source_evidence(self, call: cst.Call, arg: Optional[cst.Arg], params: FrozenSet[str]) -> Optional[str]:
+        """Why `call` reads validation/test data: the folder it reads, or the name it makes; "" when the
+        folder is a training one (no finding), None when nothing says."""
+        kind = self.path_kind(arg.value if arg is not None else None, params)
+        if kind == "train":
+            return ""
+        if kind == "val" and arg is not None:
+            return f"it reads `{self._code(arg.value)}`"
+        names = self.f.targets.get(id(call), [])
+        if names and all(word_kind(n.split(".")[-1]) == "val" for n in names):
+            return f"it makes `{names[0]}`"
+        return None
+
     def path_kind(self, expr: Optional[cst.CSTNode], params: FrozenSet[str], depth: int = 0) -> Optional[str]:
         """"val"/"train" when a path expression names a validation/test or training folder."""
         if expr is None or depth > 4:
@@ -296,7 +296,7 @@ class AugmentedValidation(Rule):
             if not isinstance(value, cst.Call) or call_tail(value) != "ImageDataGenerator":
                 return None
             kw = [a for a in value.args if a.keyword is not None and a.keyword.value in IDG_AUGMENT_KWARGS]
-            kw = [a for a in kw if not _inactive(a.value)]
+            kw = [a for a in kw if not is_falsy_literal(a.value)]
             if not kw:
                 return None
             for a in kw:
@@ -327,16 +327,8 @@ class AugmentedValidation(Rule):
                 arg = keyword(call, "directory") or keyword(call, "dataframe") or positional(call, 0)
             else:
                 arg = keyword(call, "x") or positional(call, 0)
-            kind = self.path_kind(arg.value if arg is not None else None, params)
-            if kind == "train":
-                return
-            if kind == "val":
-                evidence = f"it reads `{self._code(arg.value)}`"
-            else:
-                names = self.f.targets.get(id(call), [])
-                if names and all(word_kind(n.split(".")[-1]) == "val" for n in names):
-                    evidence = f"it makes `{names[0]}`"
-        if evidence is None:
+            evidence = self._source_evidence(call, arg, params)
+        if not evidence:
             return
         gen_text = self._code(gen)
         self._add(
@@ -403,7 +395,7 @@ class AugmentedValidation(Rule):
             if not isinstance(node, cst.Call):
                 continue
             training = keyword(node, "training")
-            if training is not None and _inactive(training.value):
+            if training is not None and is_falsy_literal(training.value):
                 continue
             name = dotted_name(node.func) or ""
             q = self.ctx.imports.qualify(node.func) or name
@@ -540,16 +532,8 @@ class AugmentedValidation(Rule):
             evidence = f'split="{value}"'
         else:
             root = keyword(call, "root") or positional(call, 0)
-            kind = self.path_kind(root.value if root is not None else None, params)
-            if kind == "train":
-                return
-            if kind == "val":
-                evidence = f"it reads `{self._code(root.value)}`"
-            else:
-                names = self.f.targets.get(id(call), [])
-                if names and all(word_kind(n.split(".")[-1]) == "val" for n in names):
-                    evidence = f"it makes `{names[0]}`"
-        if evidence is None:
+            evidence = self._source_evidence(call, root, params)
+        if not evidence:
             return
         names = list(dict.fromkeys(randoms))
         self._add(

@@ -45,6 +45,7 @@ from cnnlint.lint.tree import (
     children,
     dotted_name,
     has_star_kwargs,
+    is_falsy_literal,
     keyword,
     positional,
     walk,
@@ -215,17 +216,6 @@ def _promote(t: Taint, acc: cst.CSTNode) -> Taint:
 
 def _is_true(expr: Optional[cst.CSTNode]) -> bool:
     return isinstance(expr, cst.Name) and expr.value == "True"
-
-
-def _is_false_or_none(expr: Optional[cst.CSTNode]) -> bool:
-    if isinstance(expr, cst.Name) and expr.value in ("False", "None"):
-        return True
-    if isinstance(expr, (cst.Integer, cst.Float)):
-        try:
-            return float(expr.value) == 0.0
-        except ValueError:
-            return False
-    return False
 
 
 def _number(expr: cst.CSTNode) -> Optional[float]:
@@ -1284,7 +1274,7 @@ class _Keras101:
             if "applications" in parts and tail[:1].isupper():
                 if _BUILTIN_RESCALING.match(tail):
                     inc = keyword(node, "include_preprocessing")
-                    if inc is None or not _is_false_or_none(inc.value):
+                    if inc is None or not is_falsy_literal(inc.value):
                         scaling = True
             if not kerasish:
                 continue
@@ -1383,7 +1373,7 @@ class _Keras101:
         if has_star_kwargs(call) or any(a.keyword is None for a in call.args):
             return None
         for arg in call.args:
-            if arg.keyword is not None and arg.keyword.value in _IDG_NORMALIZING and not _is_false_or_none(arg.value):
+            if arg.keyword is not None and arg.keyword.value in _IDG_NORMALIZING and not is_falsy_literal(arg.value):
                 return True
         return False
 
@@ -1718,7 +1708,7 @@ class _Torch101:
                     return "unknown", ""
                 if _is_true(scale_v):
                     state = "scaled"
-                elif scale_v is not None and not _is_false_or_none(scale_v):
+                elif scale_v is not None and not is_falsy_literal(scale_v):
                     return "unknown", ""
                 elif state == "uint8":
                     state = "float_raw"

@@ -267,3 +267,15 @@ class ImportTable:
         return any(
             m == p or m.startswith(p + ".") for m in self.modules for p in prefixes
         )
+
+
+def is_falsy_literal(expr: Optional[cst.CSTNode]) -> bool:
+    """A literal that switches an option off: False, None, 0, 0.0."""
+    if isinstance(expr, cst.Name):
+        return expr.value in ("False", "None")
+    if isinstance(expr, (cst.Integer, cst.Float)):
+        try:
+            return float(expr.value.replace("_", "")) == 0.0
+        except ValueError:
+            return False
+    return False
