@@ -179,55 +179,60 @@ def _inspect_one(path: str, real: str, options: ScanOptions) -> ImageRecord:
 class _Workers:
     """A pool of inspection processes with at most a few windows of work in flight.
 
-    A worker that dies (a decoder crash, the out-of-memory killer) loses the files it held, and
-    multiprocessing.Pool would wait for them for ever. So results are awaited with a timeout; when
-    a worker is gone, the pool is dropped and every file not yet answered is inspected again one
-    at a time in a fresh process, which finds the file that kills it.
+    Chunks are handed to the pool a few at a time (each worker busy, one or two waiting), so the
+    pool's task pipe never fills: with a full pipe, Pool.terminate() can block for ever on
+    Python 3.9. A worker that dies (a decoder crash, the out-of-memory killer) loses the files it
+    held, and the pool would wait for them for ever; so results are awaited with a timeout, and
+    when a worker is gone the pool is dropped and every file not yet answered is inspected again
+    one at a time in a fresh process, which finds the file that kills it.
     """
 
     def __init__(self, jobs: int, options: ScanOptions) -> None:
         self.jobs, self.options = jobs, options
         self.pool = None
         self.procs: list = []
-        self.pending: deque = deque()  # (result iterator, {item: count not yet answered})
+        self.pending: deque = deque()  # windows: deques of chunks, not yet answered
+        self.queued: deque = deque()  # (window, chunk) not yet handed to the pool
+        self.running: deque = deque()  # (window, chunk, AsyncResult) handed to the pool
 
     def submit(self, todo: List[Tuple[str, str]]) -> None:
         if self.pool is None:
             self.pool = _pool(self.jobs, self.options)
             self.procs = list(self.pool._pool)  # type: ignore[attr-defined]
-        chunk = max(1, min(64, len(todo) // (self.jobs * 8)))
-        remaining: Dict[Tuple[str, str], int] = {}
-        for item in todo:
-            remaining[item] = remaining.get(item, 0) + 1
-        chunks = [todo[i:i + chunk] for i in range(0, len(todo), chunk)]
-        # chunksize 1 over pre-cut chunks: the pool's own iterator, whose next() takes a timeout
-        self.pending.append((self.pool.imap_unordered(_work_chunk, chunks, 1), remaining))
+        size = max(1, min(64, len(todo) // (self.jobs * 8)))
+        window: deque = deque(todo[i:i + size] for i in range(0, len(todo), size))
+        self.pending.append(window)
+        self.queued.extend((window, chunk) for chunk in window)
+        self._feed()
+
+    def _feed(self) -> None:
+        while self.queued and len(self.running) < self.jobs + 2:
+            window, chunk = self.queued.popleft()
+            self.running.append((window, chunk, self.pool.apply_async(_work_chunk, (chunk,))))  # type: ignore
 
     def drain_one(self) -> Iterator[ImageRecord]:
-        results, remaining = self.pending[0]
-        while True:
+        """The records of the oldest window (and of whatever else finishes on the way)."""
+        oldest = self.pending[0]
+        while oldest:
+            window, chunk, result = self.running[0]
             try:
-                batch = results.next(timeout=POLL)
-            except StopIteration:
-                break
+                batch = result.get(timeout=POLL)
             except multiprocessing.TimeoutError:
                 if any(p.exitcode is not None for p in self.procs):
                     yield from self._recover()
                     return
                 continue
-            for rec in batch:
-                item = (rec.path, rec.real_path)
-                left = remaining.get(item, 0) - 1
-                if left > 0:
-                    remaining[item] = left
-                else:
-                    remaining.pop(item, None)
-                yield rec
+            self.running.popleft()
+            window.remove(chunk)
+            self._feed()
+            yield from batch
         self.pending.popleft()
 
     def _recover(self) -> Iterator[ImageRecord]:
-        items = [item for _, remaining in self.pending for item, n in remaining.items() for _ in range(n)]
+        items = [item for window in self.pending for chunk in window for item in chunk]
         self.pending.clear()
+        self.queued.clear()
+        self.running.clear()
         self.close(terminate=True)
         yield from _isolated(items, self.options)
 
