@@ -366,14 +366,37 @@ def test_permission_denied(tmp_path, monkeypatch):
     assert "chmod a+r" in rec.findings[0].hint
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
 def test_permission_denied_for_real(tmp_path):
-    path = make(tmp_path, "locked.jpg")
-    os.chmod(path, 0)
+    """A file with mode 000. Root reads it whatever its mode, so as root the check runs in a forked
+    child that has given up root (everything it needs is imported before the fork)."""
+    import shutil
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="cnnlint-perm-")  # under /tmp: other users can reach it
     try:
-        assert codes(check(path)) == ["CNL514"]
+        os.chmod(folder, 0o755)
+        assert codes(check(make(folder, "readable.jpg"))) == []  # loads every module the check uses
+        path = make(folder, "locked.jpg")
+        os.chmod(path, 0)
+        if os.geteuid() != 0:
+            assert codes(check(path)) == ["CNL514"]
+            return
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: drop root, check, report the codes, leave
+            try:
+                os.setgid(65534)
+                os.setuid(65534)
+                os.write(write_end, ",".join(codes(check(path))).encode())
+            finally:
+                os._exit(0)
+        os.close(write_end)
+        _, status = os.waitpid(pid, 0)
+        with os.fdopen(read_end, "rb") as fh:
+            assert fh.read().decode() == "CNL514"
+        assert status == 0
     finally:
-        os.chmod(path, 0o644)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_a_folder_of_hostile_entries_scans_through(tmp_path, monkeypatch):
