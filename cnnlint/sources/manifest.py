@@ -109,13 +109,8 @@ def decode_manifest(data: bytes, what: str = "requirements file") -> str:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise SourceError(
-            f"cannot decode byte 0x{data[exc.start]:02x} (a {what} must be UTF-8); "
-            "re-save the file as UTF-8",
-            line,
-            column,
+        raise SourceError.undecodable(
+            data, exc, f"cannot be decoded (a {what} must be UTF-8); re-save the file as UTF-8"
         ) from None
     if text.startswith("\ufeff"):
         text = text[1:]

@@ -18,6 +18,13 @@ class SourceError(Exception):
         self.column = column
         self.cell = cell
 
+    @classmethod
+    def undecodable(cls, data: bytes, exc: UnicodeDecodeError, why: str) -> "SourceError":
+        """`byte 0xNN ...` at the line and column of the first byte that does not decode."""
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        return cls(f"byte 0x{data[exc.start]:02x} {why}", line, column)
+
 
 @dataclass(frozen=True)
 class ShellCommand:

@@ -30,14 +30,9 @@ def decode_python(data: bytes) -> str:
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         where = "UTF-8 (the file has no coding line)" if encoding == "utf-8" else encoding
-        raise SourceError(
-            f"byte 0x{data[exc.start]:02x} is not valid {where}; "
-            "add a PEP 263 coding line or re-save the file as UTF-8",
-            line,
-            column,
+        raise SourceError.undecodable(
+            data, exc, f"is not valid {where}; add a PEP 263 coding line or re-save the file as UTF-8"
         ) from None
     if text.startswith("\ufeff"):
         text = text[1:]
