@@ -208,8 +208,18 @@ class TestDuplicates:
         spec = {"a": 12, "b": 12}
         ds = _tree(root, spec)
         bad = [Finding("CNL501", Severity.ERROR, "empty file", "x", 0, 0)]
-        odd = {"a/0001.jpg": {"content": "", "findings": bad}, "b/0001.jpg": {"content": "", "findings": bad}}
+        odd = {"a/0001.jpg": {"content": "X", "findings": bad}, "b/0001.jpg": {"content": "X", "findings": bad}}
         assert [f.code for f in _run(ds, _fill(root, spec, **odd))[1]] == ["CNL501", "CNL501"]
+
+    def test_a_warning_on_the_file_does_not_hide_leakage(self, tmp_path):
+        root = str(tmp_path)
+        spec = {"train/a": 12, "train/b": 12, "val/a": 3, "val/b": 3}
+        ds = _tree(root, spec)
+        rotated = [Finding("CNL512", Severity.WARNING, "EXIF orientation 6", "x", 0, 0)]
+        odd = {"train/a/0001.jpg": {"content": "X", "findings": rotated},
+               "val/a/0001.jpg": {"content": "X", "findings": rotated}}
+        codes = sorted(f.code for f in _run(ds, _fill(root, spec, **odd))[1])
+        assert codes == ["CNL509", "CNL512", "CNL512"]
 
 
 class TestRepeatedPerFileFindings:

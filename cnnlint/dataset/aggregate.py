@@ -109,8 +109,14 @@ class Aggregate:
         self.modes[label] += 1
         w, h = rec.width or 0, rec.height or 0
         self._size(w, h)
+        if rec.digest is not None:  # a warning (EXIF orientation, WebP) does not hide a duplicate
+            seen = self.first.get(rec.digest)
+            if seen is None:
+                self.first[rec.digest] = (key, rec.path)
+            else:
+                self.dups.setdefault(rec.digest, []).append((key, rec.path))
         if rec.findings:
-            return  # counted in the mix, but a file already flagged gets no second finding
+            return  # counted in the mix, but a file already flagged gets no mode or size finding
         ex = self.mode_examples.get(label)
         if ex is None:
             ex = self.mode_examples[label] = _Examples(limit=PER_FILE)
@@ -121,12 +127,6 @@ class Aggregate:
                 self.small.add(rec.path, key, (w, h))
             if max(w, h) / min(w, h) > t.max_aspect_ratio:
                 self.elongated.add(rec.path, key, (w, h))
-        if rec.digest is not None:
-            seen = self.first.get(rec.digest)
-            if seen is None:
-                self.first[rec.digest] = (key, rec.path)
-            else:
-                self.dups.setdefault(rec.digest, []).append((key, rec.path))
 
     def _size(self, w: int, h: int) -> None:
         self.sizes[(w, h)] += 1
