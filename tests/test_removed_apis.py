@@ -499,3 +499,16 @@ def test_cnl403_a_lone_notebook_is_its_own_project(tmp_path):
     )]
     pinned = notebook_from_cells("%pip install tensorflow==2.15.1\n# %%\nimport tensorflow as tf\n")
     assert _project(tmp_path, {}, script="pinned.ipynb", code=pinned) == []
+
+
+def test_cnl403_cached_result_notices_a_new_pin_file(tmp_path, capsys, monkeypatch):
+    from cnnlint.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "train.py").write_text("import torch\n")
+    assert main(["train.py", "--select", "CNL403", "--fail-on", "info", "-q"]) == 1
+    assert "CNL403" in capsys.readouterr().out
+    (tmp_path / "requirements.txt").write_text("torch==2.3.1\n")  # a new file: the folder listing changes
+    assert main(["train.py", "--select", "CNL403", "--fail-on", "info", "-q"]) == 0
+    assert "CNL403" not in capsys.readouterr().out

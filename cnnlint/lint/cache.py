@@ -46,8 +46,15 @@ def content_key(kind: str, real_path: str, data: bytes, fingerprint: str) -> str
     return h.hexdigest()
 
 
+def listing_hash(names: List[str]) -> str:
+    return hashlib.blake2b("\0".join(sorted(names)).encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
+
+
 def file_hash(path: str) -> Optional[str]:
+    """A related file's content hash; for a folder, the hash of its listing (a new file changes it)."""
     try:
+        if os.path.isdir(path):
+            return listing_hash(os.listdir(path))
         with open(path, "rb") as fh:
             data = fh.read(4 * 1024 * 1024)
     except OSError:
@@ -60,6 +67,7 @@ class LintCache:
         self.folder = folder
         self.entries: Dict[str, dict] = {}
         self.used: Dict[str, dict] = {}
+        self._hashes: Dict[str, Optional[str]] = {}
         self._dirty = False
         try:
             with open(os.path.join(folder, _FILE), encoding="utf-8") as fh:
@@ -75,7 +83,9 @@ class LintCache:
             return None
         related = entry.get("related") or {}
         for path, digest in related.items():
-            if file_hash(path) != digest:
+            if path not in self._hashes:  # many files share a related file (a project's folders)
+                self._hashes[path] = file_hash(path)
+            if self._hashes[path] != digest:
                 return None
         self.used[key] = entry
         return entry["findings"], related

@@ -105,6 +105,20 @@ class FileContext:
         self.related[full] = hashlib.blake2b(data, digest_size=16).hexdigest()
         return data
 
+    def list_related(self, folder: str) -> List[str]:
+        """The names in a folder this file's result depends on (the project's manifests, say);
+        the cache keys the result on the listing, so a file added there is noticed."""
+        from cnnlint.lint.cache import listing_hash
+
+        full = os.path.normpath(os.path.join(os.path.dirname(self.real_path), folder))
+        try:
+            names = sorted(os.listdir(full))
+        except OSError:
+            self.related[full] = None
+            return []
+        self.related[full] = listing_hash(names)
+        return names
+
 
 def span_of(target: "Target", ranges: Dict[int, Tuple[int, int, int, int]]) -> Tuple[int, int, int, int]:
     if isinstance(target, tuple):

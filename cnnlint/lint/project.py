@@ -435,12 +435,15 @@ def _folder_files(folder: str) -> List[str]:
     return sorted(names)
 
 
-def project_pins(real_path: str, read: Reader, own: Optional[ProjectPins] = None) -> ProjectPins:
+def project_pins(
+    real_path: str, read: Reader, own: Optional[ProjectPins] = None, listdir: Callable[[str], List[str]] = None
+) -> ProjectPins:
     """The pins of the project the file at `real_path` belongs to (its own first)."""
     pins = own if own is not None else ProjectPins()
+    listdir = listdir or _folder_files
     folder = os.path.dirname(os.path.abspath(real_path))
     for _ in range(_MAX_LEVELS):
-        names = _folder_files(folder)
+        names = listdir(folder)
         is_root = any(marker in names for marker in _ROOT_MARKERS)
         for name in names:
             path = os.path.join(folder, name)
@@ -472,7 +475,7 @@ def project_pins(real_path: str, read: Reader, own: Optional[ProjectPins] = None
             pins.found = True
             sub = os.path.join(folder, "requirements")
             if os.path.isdir(sub):
-                for name in _folder_files(sub):
+                for name in listdir(sub):
                     if name.endswith((".txt", ".in")):
                         _requirements(pins, os.path.join(sub, name), read)
             break

@@ -162,7 +162,7 @@ def _pins_for(rule: Rule) -> ProjectPins:
         pins.unknown.add("tensorflow")  # `%tensorflow_version 1.x`: the author chose TF1 on old Colab
     real = ctx.real_path
     if real and os.path.isfile(real):
-        pins = project_pins(real, ctx.read_related, pins)
+        pins = project_pins(real, ctx.read_related, pins, ctx.list_related)
     ctx._cnnlint_pins = pins  # type: ignore[attr-defined]
     return pins
 
