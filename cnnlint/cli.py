@@ -72,7 +72,7 @@ def _lint_parser() -> argparse.ArgumentParser:
     probe.add_argument("--probe", action="store_true",
                        help="dry-run the scripts and notebooks named on the command line to their first training "
                        "steps in a child process; report crashes, peak memory and the batch size that fits")
-    probe.add_argument("--probe-timeout", type=_seconds, default=300.0, metavar="SECONDS",
+    probe.add_argument("--probe-timeout", type=_seconds, default=None, metavar="SECONDS",
                        help="wall-clock limit of each probe run (default: 300)")
     probe.add_argument("--gpu-memory", type=_size, metavar="SIZE",
                        help="target GPU memory for the batch-size estimate, e.g. 15GiB (default: the detected GPU)")
@@ -122,11 +122,39 @@ def _keep(finding: Finding, config: Config) -> bool:
     return True
 
 
-def _wants_datasets(config: Config) -> bool:
-    from cnnlint.dataset.codes import CODES
+def _wants(config: Config, codes: Sequence[object]) -> bool:
+    """Whether any of a capability's codes is selected: a scan or a probe whose findings would all
+    be dropped is not run."""
     from cnnlint.lint.registry import is_enabled
 
-    return any(is_enabled(info.code, config.select, config.ignore) for info in CODES)
+    return any(is_enabled(info.code, config.select, config.ignore) for info in codes)  # type: ignore[attr-defined]
+
+
+def _wants_datasets(config: Config) -> bool:
+    from cnnlint.dataset.codes import CODES
+
+    return _wants(config, CODES)
+
+
+def _probe_scripts(args: argparse.Namespace, paths: Sequence[str], config: Config) -> List[str]:
+    """The scripts and notebooks --probe runs, checked before any linting; [] without --probe."""
+    if not getattr(args, "probe", False):
+        return []
+    from cnnlint.probe.codes import CODES
+    from cnnlint.sources.read import classify
+
+    if os.environ.get("PRE_COMMIT"):
+        raise ConfigError("--probe does not run in the pre-commit hook (it executes the script); "
+                          "run `cnnlint --probe SCRIPT` by hand")
+    if not sys.platform.startswith("linux"):
+        raise ConfigError("--probe needs Linux (it reads the child's peak memory from /proc and runs it "
+                          "in its own process group)")
+    if args.diff:
+        raise ConfigError("--probe and --diff cannot be used together (--diff only shows the fixes)")
+    scripts = [p for p in paths if os.path.isfile(p) and classify(p) in ("python", "notebook")]
+    if not scripts:
+        raise ConfigError("--probe needs a script or notebook named on the command line (folders are not probed)")
+    return scripts if _wants(config, CODES) else []
 
 
 def _progress(args: argparse.Namespace) -> bool:
@@ -144,6 +172,7 @@ def run_lint(args: argparse.Namespace, out=None) -> int:
     paths = args.paths or ([] if forced else ["."])
     config = load_config(paths or forced, args.config)
     _apply_flags(config, args)
+    probe_scripts = _probe_scripts(args, paths, config)
     targets, errors = discover(paths, config.exclude, config.root, config.respect_gitignore)
     targets = with_included(targets)
     cache = None
@@ -153,7 +182,7 @@ def run_lint(args: argparse.Namespace, out=None) -> int:
     run = lint_targets(targets, config.fingerprint(), config.max_file_size, cache)
     extras: Dict[str, object] = {}
     sections: List[str] = []
-    probed = _probe(args, paths, extras, sections) if getattr(args, "probe", False) else []
+    probed = _probe(args, probe_scripts, extras, sections) if probe_scripts else []
     datasets: list = []
     if _wants_datasets(config):
         from cnnlint.dataset.run import forced_errors, in_any, scan_datasets
@@ -205,21 +234,14 @@ def run_lint(args: argparse.Namespace, out=None) -> int:
     return EXIT_OK
 
 
-def _probe(args: argparse.Namespace, paths: Sequence[str], extras: Dict[str, object], sections: List[str]) -> List[Finding]:
+def _probe(args: argparse.Namespace, scripts: Sequence[str], extras: Dict[str, object], sections: List[str]) -> List[Finding]:
     """--probe: dry-run each script or notebook named on the command line (never the files of a walked folder)."""
     from cnnlint.probe.runner import Options, probe, render_section
-    from cnnlint.sources.read import classify
     from cnnlint.sources.walk import display_path
 
-    if os.environ.get("PRE_COMMIT"):
-        raise ConfigError("--probe does not run in the pre-commit hook (it executes the script); "
-                          "run `cnnlint --probe SCRIPT` by hand")
-    if os.name != "posix":
-        raise ConfigError("--probe needs Linux or macOS (it runs the script under os.wait4 with a process group)")
-    scripts = [p for p in paths if os.path.isfile(p) and classify(p) in ("python", "notebook")]
-    if not scripts:
-        raise ConfigError("--probe needs a script or notebook named on the command line (folders are not probed)")
-    options = Options(timeout=args.probe_timeout, gpu_memory=args.gpu_memory, allow_network=args.allow_network)
+    options = Options(gpu_memory=args.gpu_memory, allow_network=args.allow_network)
+    if args.probe_timeout is not None:
+        options.timeout = args.probe_timeout
     findings: List[Finding] = []
     results = []
     for script in scripts:

@@ -242,6 +242,24 @@ def test_probe_refused_under_pre_commit(tmp_path, capsys, monkeypatch):
     assert not (tmp_path / "executed.txt").exists()
 
 
+def test_probe_skipped_when_its_codes_are_not_selected(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("PRE_COMMIT", raising=False)
+    script = tmp_path / "train.py"
+    script.write_text("open('executed.txt', 'w').write('x')\n")
+    assert main([str(script), "--probe", "--no-cache", "--ignore", "CNL7"]) == 0
+    assert not (tmp_path / "executed.txt").exists()
+    assert "--probe executes" not in capsys.readouterr().err
+
+
+def test_probe_refusal_comes_before_linting(tmp_path, capsys, monkeypatch):
+    import cnnlint.lint.runner
+
+    monkeypatch.setenv("PRE_COMMIT", "1")
+    monkeypatch.setattr(cnnlint.lint.runner, "lint_targets", lambda *a, **k: pytest.fail("linted first"))
+    (tmp_path / "train.py").write_text("x = 1\n")
+    assert main([str(tmp_path / "train.py"), "--probe", "--no-cache"]) == 2
+
+
 def test_folders_are_not_probed(tmp_path, capsys):
     (tmp_path / "train.py").write_text("open('executed.txt', 'w').write('x')\n")
     assert main([str(tmp_path), "--probe", "--no-cache"]) == 2

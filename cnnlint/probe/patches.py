@@ -310,8 +310,6 @@ class Patcher:
             measure.tf_reset(tf)
 
     def patch_tensorflow(self, tf: Any) -> None:
-        from cnnlint.probe import measure
-
         state = self.state
         patcher = self
         dataset = tf.data.Dataset

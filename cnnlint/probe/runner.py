@@ -28,7 +28,6 @@ class Options:
     timeout: float = DEFAULT_TIMEOUT
     gpu_memory: Optional[int] = None  # bytes; None: the detected device's total
     allow_network: bool = False
-    margin: float = scaling.DEFAULT_MARGIN
     python: str = sys.executable
 
 
@@ -309,9 +308,9 @@ def probe(script: str, options: Options, display: Optional[str] = None,
     largest = t4 = None
     if line is not None:
         if target:
-            largest = scaling.largest_batch(line, target, context if gpu else ASSUMED_CUDA_CONTEXT, options.margin)
+            largest = scaling.largest_batch(line, target, context if gpu else ASSUMED_CUDA_CONTEXT, scaling.DEFAULT_MARGIN)
         if not gpu:
-            t4 = scaling.largest_batch(line, T4_BYTES, ASSUMED_CUDA_CONTEXT, options.margin)
+            t4 = scaling.largest_batch(line, T4_BYTES, ASSUMED_CUDA_CONTEXT, scaling.DEFAULT_MARGIN)
     # CNL702: the script's own batch size does not fit the target
     if first.status == "reading" and reading and target and (gpu or options.gpu_memory):
         peak = _figure(first, measure)
