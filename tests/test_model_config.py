@@ -957,7 +957,7 @@ LR_NEGATIVES = {
     "adagrad_0_1": (TORCH, "optimizer = torch.optim.Adagrad(model.parameters(), lr=0.1)\n"),
     "keras_adadelta_1": (KERAS, "opt = keras.optimizers.Adadelta(learning_rate=1.0)\n"),
     "lbfgs_default_like": (TORCH, "optimizer = torch.optim.LBFGS(model.parameters(), lr=1)\n"),
-    "string_optimizer": (KERAS, 'model.compile(optimizer="sgd", loss="mse")\n'),
+    "string_optimizer": (KERAS, 'opt = "SGD"\nmodel.compile(optimizer=opt, loss="mse")\n'),
     "cosine_eta_min_zero": (TORCH, """
         optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
         scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=100, eta_min=0)
@@ -967,8 +967,8 @@ LR_NEGATIVES = {
         warmup = torch.optim.lr_scheduler.LinearLR(optimizer, start_factor=1e-8, total_iters=500)
     """),
     "reduce_on_plateau_min_lr": (KERAS, """
+        opt = keras.optimizers.Adam(learning_rate=1e-3)
         reduce = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.2, min_lr=1e-7)
-        torch_reduce = None
     """),
     "torch_reduce_on_plateau_min_lr": (TORCH, """
         optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -1019,7 +1019,8 @@ def test_304_negatives(name):
 
 @pytest.mark.parametrize("code", [
     KERAS + "model = keras.Sequential([])\nmodel.compile(loss='categorical_crossentropy')\n",
-    KERAS + "model = keras.Sequential()\nmodel.add()\nmodel.compile()\n",
+    KERAS + "model = keras.Sequential()\nmodel.add()\nmodel.compile(optimizer=keras.optimizers.Adam(), "
+            "loss=keras.losses.CategoricalCrossentropy())\n",
     KERAS + "keras.layers.Dense()\nkeras.optimizers.Adam(learning_rate=1/0)\n",
     TORCH + "nn.Sequential()\ncriterion = nn.CrossEntropyLoss()\ncriterion()\n",
     TORCH + "class N(nn.Module):\n    def forward(self):\n        return\nN()\nnn.CrossEntropyLoss()(N()(1), 2)\n",

@@ -320,9 +320,9 @@ def test_torchvision_renames_and_pretrained():
         "import tensorflow as tf\nfrom sklearn.linear_model import LogisticRegression\np = clf.predict_proba(X)\n",
         "import tensorflow as tf\ndef fit_generator(model, gen):\n    pass\nfit_generator(m, g)\nself.fit_generator(g)\n",
         "import tensorflow as tf\nimport mylib\nmylib.fit_generator(gen)\n",
-        "model.fit_generator(gen)\ny = model.predict_classes(x)\n",  # no Keras imported
+        "import torchvision\nmodel.fit_generator(gen)\ny = model.predict_classes(x)\n",  # no Keras imported
         # timm takes pretrained=; torchvision's weights= is right
-        "import timm\nm = timm.create_model('resnet50', pretrained=True)\n",
+        "import timm\nimport torchvision\nm = timm.create_model('resnet50', pretrained=True)\n",
         "from torchvision import models\nm = models.resnet50(weights=models.ResNet50_Weights.DEFAULT)\n",
         # a transform named Scale of the file's own
         "class Scale:\n    pass\nt = Scale(2)\nimport torchvision\n",

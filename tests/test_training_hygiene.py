@@ -76,7 +76,7 @@ class TestLossAccumulated:
         "    total += float(loss)\n",
         "    total += loss.cpu().numpy()\n",
         "    total += loss.data\n",
-        "    metric.update(loss)\n",
+        "    metric.update(loss)\n    steps += 1\n",
         "    with torch.no_grad():\n        total += loss\n",
         # rebound to a number after backward
         "    loss = loss.item()\n    total += loss\n",
@@ -116,11 +116,12 @@ class TestLossAccumulated:
         assert found(code) == []
 
     def test_validation_loss_without_backward(self):
-        code = HEAD + "with torch.no_grad():\n    for x, y in val_loader:\n        val_loss += criterion(model(x), y)\n"
+        code = HEAD + TRAIN + "with torch.no_grad():\n    for x, y in val_loader:\n        val_loss += criterion(model(x), y)\n"
         assert found(code, select=("CNL204",)) == []
 
     def test_keras_history_float(self):
-        code = "history = model.fit(x, y)\ntotal = 0\nfor loss in history.history['loss']:\n    total += loss\n"
+        # a file that trains with backward() elsewhere: these `loss` values are floats from a history
+        code = HEAD + TRAIN + "total = 0\nfor loss in history['loss']:\n    total += loss\n"
         assert found(code) == []
 
     def test_fix(self, tmp_path):
