@@ -158,9 +158,9 @@ def _probe_scripts(args: argparse.Namespace, paths: Sequence[str], config: Confi
 
 
 def _progress(args: argparse.Namespace) -> bool:
-    """A progress bar on a terminal only: never in pipes, files or CI logs."""
-    tty = getattr(sys.stderr, "isatty", lambda: False)()
-    return bool(tty and not args.quiet and not os.environ.get("CI") and os.environ.get("TERM") != "dumb")
+    from cnnlint.dataset.scan import Progress
+
+    return not args.quiet and Progress.wanted(sys.stderr)
 
 
 def run_lint(args: argparse.Namespace, out=None) -> int:
@@ -177,8 +177,7 @@ def run_lint(args: argparse.Namespace, out=None) -> int:
     targets = with_included(targets)
     cache = None
     if not args.no_cache:
-        folder = config.cache_dir or os.path.join(config.root, ".cnnlint_cache")
-        cache = LintCache(os.path.abspath(folder))
+        cache = LintCache(config.cache_folder())
     run = lint_targets(targets, config.fingerprint(), config.max_file_size, cache)
     extras: Dict[str, object] = {}
     sections: List[str] = []

@@ -39,6 +39,10 @@ class Config:
     root: str = field(default_factory=os.getcwd)
     path: Optional[str] = None  # the file the settings came from
 
+    def cache_folder(self) -> str:
+        """Where the lint and dataset caches live: `cache-dir`, or .cnnlint_cache beside the config."""
+        return os.path.abspath(self.cache_dir or os.path.join(self.root, ".cnnlint_cache"))
+
     def fingerprint(self) -> str:
         """What, besides a file's content, changes its lint result (for the cache)."""
         return f"max_file_size={self.max_file_size}"

@@ -168,6 +168,9 @@ def test_progress_only_on_a_terminal_outside_ci(monkeypatch):
     assert Progress.wanted(io.StringIO()) is False
     monkeypatch.setenv("CI", "true")
     assert Progress.wanted(FakeTTY()) is False
+    monkeypatch.delenv("CI")
+    monkeypatch.setenv("TERM", "dumb")
+    assert Progress.wanted(FakeTTY()) is False
 
 
 def test_progress_draws_with_carriage_returns_and_clears():
@@ -183,10 +186,14 @@ def test_progress_draws_with_carriage_returns_and_clears():
 
 
 def test_no_progress_in_a_pipe(tmp_path, capsys, monkeypatch):
+    """The command line decides (Progress.wanted): stderr captured here is not a terminal."""
+    from cnnlint.cli import main
+
     monkeypatch.delenv("CI", raising=False)
-    files = build(str(tmp_path), n=4)
-    list(scan_files(files, ScanOptions(), None, progress=True))
-    assert capsys.readouterr().err == ""
+    build(str(tmp_path), n=4)
+    main([str(tmp_path), "--data", str(tmp_path), "--no-cache"])
+    out, err = capsys.readouterr()
+    assert "\r" not in out + err and "scanning images" not in err
 
 
 def test_progress_throttled(monkeypatch):

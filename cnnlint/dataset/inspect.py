@@ -26,7 +26,7 @@ from PIL import Image
 
 from cnnlint.dataset.record import ImageRecord
 from cnnlint.findings import Finding, Severity
-from cnnlint.sources.walk import _os_reason
+from cnnlint.sources.walk import os_reason
 
 if TYPE_CHECKING:  # pragma: no cover
     from cnnlint.dataset.scan import ScanOptions
@@ -147,7 +147,7 @@ def _not_regular(mode: int) -> str:
 
 
 def _unreadable(rec: ImageRecord, real_path: str, exc: OSError) -> ImageRecord:
-    reason = _os_reason(exc)
+    reason = os_reason(exc)
     if exc.errno == errno.ENOENT:
         try:
             if stat.S_ISLNK(os.lstat(real_path).st_mode):

@@ -17,7 +17,7 @@ from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from cnnlint.findings import Finding, Severity
 from cnnlint.sources.walk import (
-    LOOP_REASON, SKIP_DIRS, _is_venv, _os_reason, display_path, walk_tree,
+    LOOP_REASON, SKIP_DIRS, _is_venv, display_path, os_reason, unreadable, walk_tree,
 )
 
 IMAGE_EXTENSIONS = frozenset({
@@ -288,15 +288,8 @@ def _walk_for_datasets(top: _Summary) -> List[Dataset]:
 # ---- the files of a dataset ----------------------------------------------------------------
 
 def path_finding(path: str, reason: str) -> Finding:
-    return Finding(
-        code="CNL514",
-        severity=Severity.ERROR,
-        message=f"cannot read: {reason}",
-        path=display_path(path),
-        line=0,
-        column=0,
-        hint="fix the permissions or the link, or remove it; the rest of the dataset was still scanned",
-    )
+    return unreadable(path, reason, code="CNL514", line=0,
+                      hint="fix the permissions or the link, or remove it; the rest of the dataset was still scanned")
 
 
 @dataclass
@@ -355,14 +348,14 @@ def iter_files(
     try:
         top_stat = os.stat(ds.real_path)
     except OSError as exc:
-        findings.append(path_finding(ds.real_path, _os_reason(exc)))
+        findings.append(path_finding(ds.real_path, os_reason(exc)))
         return
     split_by_name = {s.name: s for s in ds.splits}
     for node in walk_tree(ds.real_path, top_stat):
         rel = os.path.relpath(node.path, ds.real_path)
         parts = [] if rel == os.curdir else rel.split(os.sep)
         if node.error is not None:
-            findings.append(path_finding(node.path, _os_reason(node.error)))
+            findings.append(path_finding(node.path, os_reason(node.error)))
             continue
         if ds.layout == "splits":
             if not parts:  # the root: only the split folders matter
@@ -393,7 +386,7 @@ def iter_files(
             if is_image_name(path):
                 yield prefix + os.path.basename(path), path  # the inspection reports it (CNL514)
             else:
-                findings.append(path_finding(path, _os_reason(exc)))
+                findings.append(path_finding(path, os_reason(exc)))
         for f in node.files:
             if excluded(f.path):
                 continue

@@ -7,7 +7,7 @@ import shutil
 from collections import Counter
 from typing import Dict, List, Optional, Sequence
 
-from cnnlint.dataset.aggregate import MODE_NAMES
+from cnnlint.dataset.aggregate import MODE_NAMES, _plural
 from cnnlint.dataset.layout import Split
 from cnnlint.dataset.run import DatasetResult
 from cnnlint.findings import Finding
@@ -25,10 +25,6 @@ def finding_counts(result: DatasetResult, findings: Sequence[Finding]) -> Dict[s
     """Counts by code of the (kept) findings that lie in this dataset."""
     counts = Counter(f.code for f in findings if result.dataset.contains(f.path))
     return dict(sorted(counts.items()))
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else ('es' if word.endswith('s') else 's')}"
 
 
 def _split_counts(result: DatasetResult, si: int) -> List[tuple]:

@@ -47,25 +47,22 @@ def _options(config: Config, quick: bool):
 def _cache(config: Config):
     from cnnlint.dataset.cache import ScanCache
 
-    folder = config.cache_dir or os.path.join(config.root, ".cnnlint_cache")
-    return ScanCache(os.path.abspath(folder))
+    return ScanCache(config.cache_folder())
 
 
 def forced_errors(forced: Sequence[str]) -> List[Finding]:
     """--data folders that are not there: one CNL001 each."""
-    from cnnlint.sources.walk import _os_reason, unreadable
+    from cnnlint.sources.walk import os_reason, unreadable
 
     out = []
     for path in forced:
         try:
             st = os.stat(path)
         except OSError as exc:
-            out.append(unreadable(path, _os_reason(exc)))
+            out.append(unreadable(path, os_reason(exc), line=0))
             continue
         if not stat.S_ISDIR(st.st_mode):
-            out.append(unreadable(path, "not a folder (--data takes the folder that holds the images)"))
-    for f in out:
-        f.line = f.column = 0
+            out.append(unreadable(path, "not a folder (--data takes the folder that holds the images)", line=0))
     return out
 
 

@@ -42,7 +42,7 @@ def scan_files(
 ) -> Iterator[ImageRecord]:
     """One ImageRecord per (display path, real path), in no particular order."""
     total = len(files) if hasattr(files, "__len__") else None  # type: ignore[arg-type]
-    bar = Progress(total) if progress and Progress.wanted(sys.stderr) else None
+    bar = Progress(total) if progress else None
     key = options_key(options.quick, options.max_pixels)
     it = iter(files)
     head = list(islice(it, SMALL))
@@ -304,7 +304,8 @@ class Progress:
 
     @staticmethod
     def wanted(stream: TextIO) -> bool:
-        if os.environ.get("CI"):
+        """On a terminal only: never in pipes, files or CI logs."""
+        if os.environ.get("CI") or os.environ.get("TERM") == "dumb":
             return False
         try:
             return stream.isatty()

@@ -81,13 +81,13 @@ def _lint_pending(pending: List[Tuple[int, Target, bytes, int]], jobs: int) -> l
 
 
 def _read(target: Target) -> Tuple[Optional[bytes], Optional[Finding]]:
-    from cnnlint.sources.walk import unreadable, _os_reason
+    from cnnlint.sources.walk import unreadable, os_reason
 
     try:
         with open(target.real_path, "rb") as fh:
             return fh.read(_READ_LIMIT), None
     except OSError as exc:
-        return None, unreadable(target.path, _os_reason(exc))
+        return None, unreadable(target.path, os_reason(exc))
 
 
 # libcst builds millions of small objects per file and frees them by reference

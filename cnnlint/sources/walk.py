@@ -58,17 +58,27 @@ def _is_venv(path: str) -> bool:
     )
 
 
-def unreadable(path: str, reason: str) -> Finding:
+def unreadable(
+    path: str,
+    reason: str,
+    *,
+    code: str = "CNL001",
+    hint: str = "fix the path or exclude it; the other files were still linted",
+    line: int = 1,
+) -> Finding:
+    """`cannot read: <reason>` for a path (line 0: a finding about the whole file or folder)."""
     return Finding(
-        code="CNL001",
+        code=code,
         severity=Severity.ERROR,
         message=f"cannot read: {reason}",
         path=display_path(path),
-        hint="fix the path or exclude it; the other files were still linted",
+        line=line,
+        column=line,
+        hint=hint,
     )
 
 
-def _os_reason(exc: OSError) -> str:
+def os_reason(exc: OSError) -> str:
     if exc.errno == errno.ELOOP:
         return "symbolic link loop"
     if exc.errno == errno.ENOENT:
@@ -156,7 +166,7 @@ def discover(
         try:
             st = os.stat(given)
         except OSError as exc:
-            errors.append(unreadable(given, _os_reason(exc)))
+            errors.append(unreadable(given, os_reason(exc)))
             continue
         if stat.S_ISDIR(st.st_mode):
             ignores = gitignores
@@ -252,11 +262,11 @@ LOOP_REASON = "symbolic link loop (links back to a parent folder)"
 def _walk_dir(top, top_stat, add_file, errors, excluded, gitignores) -> None:
     for node in walk_tree(top, top_stat):
         if node.error is not None:
-            errors.append(unreadable(node.path, _os_reason(node.error)))
+            errors.append(unreadable(node.path, os_reason(node.error)))
             continue
         for path, exc, is_link in node.errors:
             if classify(path) is not None or not is_link or exc.errno == errno.ELOOP:
-                errors.append(unreadable(path, _os_reason(exc)))
+                errors.append(unreadable(path, os_reason(exc)))
         node.dirs[:] = [
             d for d in node.dirs
             if not (d.name in SKIP_DIRS or d.name.endswith(".egg-info") or _is_venv(d.path)
@@ -274,7 +284,7 @@ def _walk_dir(top, top_stat, add_file, errors, excluded, gitignores) -> None:
             try:
                 mode = (f.stat or os.lstat(f.path)).st_mode
             except OSError as exc:
-                errors.append(unreadable(f.path, _os_reason(exc)))
+                errors.append(unreadable(f.path, os_reason(exc)))
                 continue
             if not stat.S_ISREG(mode):
                 errors.append(unreadable(f.path, "not a regular file"))
