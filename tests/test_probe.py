@@ -5,7 +5,6 @@ Each fixture is probed once (module-scoped) and the result shared by the asserts
 
 import json
 import os
-import sys
 
 import pytest
 

@@ -15,7 +15,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from itertools import chain, islice
-from typing import Dict, Iterable, Iterator, List, Optional, TextIO, Tuple
+from typing import Iterable, Iterator, List, Optional, TextIO, Tuple
 
 from cnnlint.dataset.cache import ScanCache, options_key
 from cnnlint.dataset.inspect import DEFAULT_MAX_PIXELS, inspect_file

@@ -22,7 +22,7 @@ test-time augmentation are left alone.
 from __future__ import annotations
 
 import re
-from typing import Dict, FrozenSet, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Dict, FrozenSet, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -36,6 +36,7 @@ from cnnlint.lint.tree import (
     is_falsy_literal,
     keyword,
     positional,
+    short_code,
     string_value,
     walk,
 )
@@ -228,16 +229,7 @@ class AugmentedValidation(Rule):
     # -- shared ---------------------------------------------------------
 
     def _code(self, node: cst.CSTNode, limit: int = 40) -> str:
-        try:
-            text = " ".join(self.f.module.code_for_node(node).split())
-        except Exception:  # noqa: BLE001
-            return "..."
-        if len(text) > limit and isinstance(node, cst.Call):
-            func = dotted_name(node.func)
-            if func is None and isinstance(node.func, cst.Attribute):
-                func = "..." + node.func.attr.value
-            return f"{func}(...)"
-        return text if len(text) <= limit else text[: limit - 3] + "..."
+        return short_code(self.f.module, node, limit)
 
     def _source_evidence(self, call: cst.Call, arg: Optional[cst.Arg], params: FrozenSet[str]) -> Optional[str]:
         """Why `call` reads validation/test data: the folder it reads, or the name it makes; "" when the

@@ -24,7 +24,7 @@ import libcst as cst
 
 from cnnlint.findings import Severity
 from cnnlint.lint.rule import Rule
-from cnnlint.lint.tree import call_tail, children, dotted_name, keyword, positional, string_value
+from cnnlint.lint.tree import call_tail, children, dotted_name, keyword, positional, short_code, string_value
 
 _KERAS_ROOTS = {"keras", "tensorflow", "tf_keras", "tf"}
 _CONTROL = frozenset(getattr(cst, n) for n in ("If", "For", "While", "Try", "TryStar", "Match") if hasattr(cst, n))
@@ -318,14 +318,7 @@ def _fmt(v: float) -> str:
 
 
 def _label(call: cst.Call, module: cst.Module, limit: int = 60) -> str:
-    try:
-        text = module.code_for_node(call)
-    except Exception:  # noqa: BLE001
-        return (dotted_name(call.func) or "call") + "(...)"
-    text = " ".join(text.split())
-    if len(text) > limit:
-        text = (dotted_name(call.func) or "call") + "(...)"
-    return text
+    return short_code(module, call, limit)
 
 
 def _strip_device(expr: cst.CSTNode) -> cst.CSTNode:
@@ -1361,10 +1354,7 @@ def _module_of(name: str) -> str:
 
 
 def _source(facts: _Facts, node: cst.CSTNode) -> str:
-    try:
-        return " ".join(facts.module.code_for_node(node).split())
-    except Exception:  # noqa: BLE001
-        return "..."
+    return short_code(facts.module, node, limit=1 << 30)
 
 
 # --------------------------------------------------------------------------- CNL304

@@ -22,20 +22,17 @@ from packaging.version import Version
 from cnnlint.findings import Fix, Severity
 from cnnlint.lint.dependencies import installed_version
 from cnnlint.lint.project import (
-    CURRENT,
-    Pin,
     ProjectPins,
     RunVersion,
     at_least,
     display,
     keras_major_for_tf,
     project_pins,
-    resolve,
     run_version,
     shell_pins,
 )
 from cnnlint.lint.rule import Rule
-from cnnlint.lint.tree import assigned_names, call_tail, dotted_name, iter_statements, keyword, positional
+from cnnlint.lint.tree import assigned_names, call_tail, dotted_name, iter_statements, keyword
 
 # ---------------------------------------------------------------- the tables
 

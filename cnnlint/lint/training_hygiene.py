@@ -11,15 +11,16 @@ that is accumulated.
 from __future__ import annotations
 
 import re
-from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
 from cnnlint.findings import Fix, Severity
 from cnnlint.lint.augmentation import word_kind
 from cnnlint.lint.rule import Rule
-from cnnlint.lint.training_loop import FileIndex, block_statements, file_index, short_code, statement_blocks
-from cnnlint.lint.tree import call_tail, children, dotted_name, keyword, positional, string_value, walk
+from cnnlint.lint.training_loop import FileIndex, block_statements, file_index, statement_blocks
+from cnnlint.lint.tree import short_code
+from cnnlint.lint.tree import call_tail, children, dotted_name, positional, string_value, walk
 
 _NESTED_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 _LOOPS = (cst.For, cst.While)

@@ -23,7 +23,7 @@ import libcst as cst
 
 from cnnlint.findings import Fix, Severity
 from cnnlint.lint.rule import Rule
-from cnnlint.lint.tree import assigned_names, call_tail, children, dotted_name, walk
+from cnnlint.lint.tree import assigned_names, call_tail, children, dotted_name, short_code, walk
 
 LOOPS = (cst.For, cst.While)
 COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
@@ -446,23 +446,6 @@ def file_index(ctx) -> Optional[FileIndex]:
     index = FileIndex(ctx.module)
     ctx._cnl2_index = index
     return index
-
-
-def short_code(module: cst.Module, node: cst.CSTNode, limit: int = 48) -> str:
-    """The node's code on one line, calls with long arguments shortened to `f(...)`."""
-    try:
-        text = " ".join(module.code_for_node(node).split())
-    except Exception:  # noqa: BLE001 - codegen of odd nodes
-        return "..."
-    if len(text) <= limit:
-        return text
-    if isinstance(node, cst.Call):
-        func = dotted_name(node.func)
-        if func is None and isinstance(node.func, cst.Attribute):
-            func = "..." + "." + node.func.attr.value
-        if func is not None:
-            return f"{func}(...)"
-    return text[: limit - 3] + "..."
 
 
 # ---------------------------------------------------------------------------

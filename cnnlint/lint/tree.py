@@ -279,3 +279,20 @@ def is_falsy_literal(expr: Optional[cst.CSTNode]) -> bool:
         except ValueError:
             return False
     return False
+
+
+def short_code(module: cst.Module, node: cst.CSTNode, limit: int = 48) -> str:
+    """The node's code on one line, calls with long arguments shortened to `f(...)`."""
+    try:
+        text = " ".join(module.code_for_node(node).split())
+    except Exception:  # noqa: BLE001 - codegen of odd nodes
+        return "..."
+    if len(text) <= limit:
+        return text
+    if isinstance(node, cst.Call):
+        func = dotted_name(node.func)
+        if func is None and isinstance(node.func, cst.Attribute):
+            func = "..." + "." + node.func.attr.value
+        if func is not None:
+            return f"{func}(...)"
+    return text[: limit - 3] + "..."
