@@ -18,13 +18,13 @@ from __future__ import annotations
 import re
 import weakref
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 
 import libcst as cst
 
 from cnnlint.findings import Severity
 from cnnlint.lint.rule import Rule
-from cnnlint.lint.tree import call_tail, children, dotted_name, keyword, positional, short_code, string_value
+from cnnlint.lint.tree import call_tail, children, dotted_name, keyword, positional, short_code, string_value, walk
 
 _KERAS_ROOTS = {"keras", "tensorflow", "tf_keras", "tf"}
 _CONTROL = frozenset(getattr(cst, n) for n in ("If", "For", "While", "Try", "TryStar", "Match") if hasattr(cst, n))
@@ -682,14 +682,9 @@ class _TorchModels:
         return None
 
 
-def _walk_no_nested(fn: cst.FunctionDef):
-    stack: List[cst.CSTNode] = list(children(fn.body))
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            continue
-        stack.extend(children(node))
+def _walk_no_nested(fn: cst.FunctionDef) -> Iterator[cst.CSTNode]:
+    for child in children(fn.body):
+        yield from walk(child, stop=(cst.FunctionDef, cst.ClassDef, cst.Lambda))
 
 
 # --------------------------------------------------------------------------- CNL301

@@ -19,8 +19,7 @@ from cnnlint.findings import Fix, Severity
 from cnnlint.lint.augmentation import word_kind
 from cnnlint.lint.rule import Rule
 from cnnlint.lint.training_loop import FileIndex, block_statements, file_index, statement_blocks
-from cnnlint.lint.tree import short_code
-from cnnlint.lint.tree import call_tail, children, dotted_name, positional, string_value, walk
+from cnnlint.lint.tree import call_tail, dotted_name, positional, short_code, string_value, walk
 
 _NESTED_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 _LOOPS = (cst.For, cst.While)
@@ -28,13 +27,7 @@ _LOOPS = (cst.For, cst.While)
 
 def _expr_nodes(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """Every node under `node`, not entering nested functions, classes or lambdas."""
-    stack = [node]
-    while stack:
-        cur = stack.pop()
-        yield cur
-        for child in reversed(children(cur)):
-            if not isinstance(child, _NESTED_SCOPES):
-                stack.append(child)
+    return (n for n in walk(node, _NESTED_SCOPES) if n is node or not isinstance(n, _NESTED_SCOPES))
 
 
 def _flat(block: cst.CSTNode, enter_loops: bool = False) -> Iterator[cst.CSTNode]:

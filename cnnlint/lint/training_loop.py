@@ -1501,13 +1501,9 @@ def _single_pass(loop: cst.CSTNode) -> bool:
 
 def _loop_own_nodes(loop: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """Nodes of the loop body outside nested loops and defs (to find its own `break`)."""
-    stack = list(children(loop.body))
-    while stack:
-        cur = stack.pop()
-        yield cur
-        if isinstance(cur, LOOPS + (cst.FunctionDef, cst.ClassDef, cst.Lambda) + COMPREHENSIONS):
-            continue
-        stack.extend(children(cur))
+    stop = LOOPS + (cst.FunctionDef, cst.ClassDef, cst.Lambda) + COMPREHENSIONS
+    for child in children(loop.body):
+        yield from walk(child, stop)
 
 
 def _update_use(unit: cst.CSTNode, tracked: Set[str], module: cst.Module) -> Optional[str]:

@@ -89,14 +89,17 @@ def children(node: cst.CSTNode) -> List[cst.CSTNode]:
     return out
 
 
-def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """Every node under `node` (itself included), depth first, in source order."""
+def walk(node: cst.CSTNode, stop: Tuple[type, ...] = ()) -> Iterator[cst.CSTNode]:
+    """Every node under `node` (itself included), depth first, in source order; nodes of a `stop`
+    type are yielded but not entered (nested functions, say)."""
     stack = [node]
     pop = stack.pop
     extend = stack.extend
     while stack:
         current = pop()
         yield current
+        if stop and isinstance(current, stop):
+            continue
         kids = children(current)
         kids.reverse()
         extend(kids)
