@@ -29,6 +29,7 @@ import libcst as cst
 from cnnlint.findings import Severity
 from cnnlint.lint.rule import Rule
 from cnnlint.lint.tree import (
+    all_params,
     call_tail,
     children,
     dotted_name,
@@ -95,15 +96,7 @@ def _chain_root(expr: cst.CSTNode) -> Optional[str]:
 
 def _params(fn: cst.CSTNode) -> Set[str]:
     params = getattr(fn, "params", None)
-    out: Set[str] = set()
-    if not isinstance(params, cst.Parameters):
-        return out
-    for p in (*params.posonly_params, *params.params, *params.kwonly_params):
-        out.add(p.name.value)
-    for star in (params.star_arg, params.star_kwarg):
-        if isinstance(star, cst.Param):
-            out.add(star.name.value)
-    return out
+    return {p.name.value for p in all_params(params)} if isinstance(params, cst.Parameters) else set()
 
 
 class _File:

@@ -40,6 +40,7 @@ import libcst as cst
 from cnnlint.findings import Severity
 from cnnlint.lint.rule import Rule
 from cnnlint.lint.tree import (
+    all_params,
     ImportTable,
     call_tail,
     children,
@@ -575,11 +576,7 @@ class _Index:
             defs.sort(key=lambda d: d.order)
 
     def _bind_params(self, params: cst.Parameters, scope: _Scope, order: int) -> None:
-        every = list(params.posonly_params) + list(params.params) + list(params.kwonly_params)
-        for extra in (params.star_arg, params.star_kwarg):
-            if isinstance(extra, cst.Param):
-                every.append(extra)
-        for p in every:
+        for p in all_params(params):
             scope.defs.setdefault(p.name.value, []).append(_Def(p.name.value, "param", p, (), order, scope, (), ()))
 
     def _bind_target(self, target, value, order, scope, blocks, loops, node) -> None:

@@ -24,7 +24,7 @@ import libcst as cst
 
 from cnnlint.findings import Severity
 from cnnlint.lint.rule import Rule
-from cnnlint.lint.tree import call_tail, children, dotted_name, keyword, positional, short_code, string_value, walk
+from cnnlint.lint.tree import all_params, call_tail, children, dotted_name, keyword, positional, short_code, string_value, walk
 
 _KERAS_ROOTS = {"keras", "tensorflow", "tf_keras", "tf"}
 _CONTROL = frozenset(getattr(cst, n) for n in ("If", "For", "While", "Try", "TryStar", "Match") if hasattr(cst, n))
@@ -125,12 +125,7 @@ class _Facts:
                 if klass is not None:
                     self.class_of_scope[id(node)] = klass
                     inner_class = None
-                p = node.params
-                names = {param.name.value for param in (*p.posonly_params, *p.params, *p.kwonly_params)}
-                for star in (p.star_arg, p.star_kwarg):
-                    if isinstance(star, cst.Param):
-                        names.add(star.name.value)
-                self.params[id(node)] = names
+                self.params[id(node)] = {param.name.value for param in all_params(node.params)}
             elif tp is cst.Lambda:
                 inner_scope, inner_cond = node, None
             elif tp is cst.ClassDef:

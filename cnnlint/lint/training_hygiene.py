@@ -19,7 +19,7 @@ from cnnlint.findings import Fix, Severity
 from cnnlint.lint.augmentation import word_kind
 from cnnlint.lint.rule import Rule
 from cnnlint.lint.training_loop import FileIndex, block_statements, file_index, statement_blocks
-from cnnlint.lint.tree import call_tail, dotted_name, positional, short_code, string_value, walk
+from cnnlint.lint.tree import all_params, call_tail, dotted_name, positional, short_code, string_value, walk
 
 _NESTED_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 _LOOPS = (cst.For, cst.While)
@@ -586,8 +586,7 @@ class EvaluationInTrainingMode(Rule):
 
 
 def _param_names(fn: cst.FunctionDef) -> Set[str]:
-    p = fn.params
-    return {x.name.value for x in (*p.posonly_params, *p.params, *p.kwonly_params)}
+    return {p.name.value for p in all_params(fn.params)}
 
 
 def _rename(expr: cst.CSTNode, env: Dict[str, str]) -> cst.CSTNode:

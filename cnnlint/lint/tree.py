@@ -299,3 +299,10 @@ def short_code(module: cst.Module, node: cst.CSTNode, limit: int = 48) -> str:
         if func is not None:
             return f"{func}(...)"
     return text[: limit - 3] + "..."
+
+
+def all_params(params: cst.Parameters) -> List[cst.Param]:
+    """Every parameter of a def or lambda: positional-only, regular, keyword-only, *args, **kwargs."""
+    out = [*params.posonly_params, *params.params, *params.kwonly_params]
+    out += [star for star in (params.star_arg, params.star_kwarg) if isinstance(star, cst.Param)]
+    return out
