@@ -71,6 +71,14 @@ def test_tf_gpu_reading_and_reset():
     assert calls == [("reset", "GPU:0"), ("info", "GPU:0")]
 
 
+def test_tf_cpu_peak_is_read_above_the_allocation_at_reset():
+    tf, calls = _fake_tf([], {"current": 100 * MiB, "peak": 350 * MiB})
+    baseline = measure.tf_reset(tf)
+    assert baseline == 100 * MiB
+    assert measure.tf_reading(tf, baseline) == {"device": "cpu", "tf_host_peak": 250 * MiB}
+    assert calls[0] == ("reset", "CPU:0")
+
+
 def test_tf_zero_is_not_a_measurement():
     tf, _ = _fake_tf([], {"current": 0, "peak": 0})
     assert measure.tf_reading(tf) == {"device": "cpu", "tf_host_peak": None}

@@ -7,7 +7,7 @@ import importlib.machinery
 import ipaddress
 import sys
 import types
-from typing import Any, Callable, List, Optional
+from typing import Any, List, Optional
 
 _LOOPBACK_NAMES = {"", "localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
 
@@ -33,17 +33,15 @@ def is_loopback(host: Any) -> bool:
 class NetworkGuard:
     """Patches socket.connect/connect_ex/getaddrinfo/create_connection; remembers the URL being fetched."""
 
-    def __init__(self, on_refuse: Callable[[str], None]) -> None:
+    def __init__(self) -> None:
         self.current_url: Optional[str] = None
         self.refused: List[str] = []
-        self._on_refuse = on_refuse
 
     def _refuse(self, host: Any, port: Any) -> NetworkRefused:
         target = f"{host}:{port}" if port not in (None, 0, "") else str(host)
         what = self.current_url or target
         if what not in self.refused:
             self.refused.append(what)
-        self._on_refuse(what)
         where = f"{self.current_url} ({target})" if self.current_url else target
         return NetworkRefused(
             f"cnnlint --probe refused a network connection to {where}; pass --allow-network to allow downloads"

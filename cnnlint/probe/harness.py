@@ -265,7 +265,7 @@ def main(argv: Optional[List[str]] = None) -> None:
 
     sys.meta_path.insert(0, ColabStubFinder())
     if not args.allow_network:
-        state.network = NetworkGuard(lambda what: None)
+        state.network = NetworkGuard()
         state.network.install()
     patches.install(state)
     sys.argv = [args.script]

@@ -25,12 +25,16 @@ def tf_gpus(tf: Any) -> list:
         return []
 
 
-def tf_reset(tf: Any) -> None:
-    device = "GPU:0" if tf_gpus(tf) else "CPU:0"
+def tf_reset(tf: Any) -> int:
+    """Start a new peak; the host allocator's current bytes then (the baseline a CPU peak is read
+    above: the weights and data already loaded), 0 on a GPU."""
+    gpus = tf_gpus(tf)
+    device = "GPU:0" if gpus else "CPU:0"
     try:
         tf.config.experimental.reset_memory_stats(device)
     except Exception:
         pass
+    return 0 if gpus else tf_current(tf, device)
 
 
 def tf_current(tf: Any, device: str) -> int:

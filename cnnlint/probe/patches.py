@@ -307,7 +307,7 @@ class Patcher:
         if tf is not None and hasattr(tf, "config"):
             from cnnlint.probe import measure
 
-            measure.tf_reset(tf)
+            self.state.tf_baseline = measure.tf_reset(tf)
 
     def patch_tensorflow(self, tf: Any) -> None:
         state = self.state
