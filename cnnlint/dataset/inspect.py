@@ -274,7 +274,7 @@ def jpeg_end_error(data: bytes) -> Optional[str]:
     return "truncated JPEG: no end-of-image marker (FFD9) after the image data (the file stops early)"
 
 
-def _loader_problems(ext: str, fmt: str, mode: str, bits: int) -> Tuple[List[str], bool]:
+def _loader_problems(ext: str, fmt: str, mode: str) -> Tuple[List[str], bool]:
     """What the common training loaders do with this file: (problems, crashes)."""
     problems: List[str] = []
     crashes = False
@@ -410,7 +410,7 @@ def _inspect(rec: ImageRecord, data: bytes, big, options) -> ImageRecord:
         _finding(rec, "CNL501", Severity.ERROR, error, _FIX_CORRUPT)
         return rec
 
-    problems, crashes = _loader_problems(ext, fmt, mode, rec.bits)
+    problems, crashes = _loader_problems(ext, fmt, mode)
     if problems:
         _finding(rec, "CNL503", Severity.ERROR if crashes else Severity.WARNING,
                  "; ".join(problems),
