@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import os
+from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
@@ -78,6 +79,10 @@ class Aggregate:
         self.modes: Counter = Counter()
         self.mode_examples: Dict[str, _Examples] = {}
         self.sizes: Counter = Counter()
+        # every usable image's width and height (2 bytes each), for the cross-check's size questions
+        self.widths = array("H")
+        self.heights = array("H")
+        self.colour = Counter()  # RGB images by content: True colour, False grey stored as RGB
         self.min_wh: Optional[Tuple[int, int]] = None
         self.max_wh: Optional[Tuple[int, int]] = None
         self.small = _Examples()
@@ -109,6 +114,10 @@ class Aggregate:
         self.modes[label] += 1
         w, h = rec.width or 0, rec.height or 0
         self._size(w, h)
+        self.widths.append(min(w, 65535))
+        self.heights.append(min(h, 65535))
+        if rec.colour is not None:
+            self.colour[rec.colour] += 1
         if rec.digest is not None:  # a warning (EXIF orientation, WebP) does not hide a duplicate
             seen = self.first.get(rec.digest)
             if seen is None:

@@ -30,11 +30,12 @@ CREATE TABLE IF NOT EXISTS files (
     stamp TEXT NOT NULL,
     format TEXT, mode TEXT, bits INTEGER, width INTEGER, height INTEGER,
     frames INTEGER NOT NULL, orientation INTEGER, digest BLOB, decoded INTEGER NOT NULL,
-    findings TEXT,
+    findings TEXT, colour INTEGER,
     PRIMARY KEY (real_path, options)
 ) WITHOUT ROWID
 """
-_COLUMNS = "real_path, size, mtime_ns, format, mode, bits, width, height, frames, orientation, digest, decoded, findings"
+_COLUMNS = ("real_path, size, mtime_ns, format, mode, bits, width, height, frames, orientation, digest, decoded, "
+            "findings, colour")
 
 
 class ScanCache:
@@ -63,6 +64,10 @@ class ScanCache:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=OFF")
                 db.execute(_SCHEMA)
+                columns = {row[1] for row in db.execute("PRAGMA table_info(files)")}
+                if "colour" not in columns:  # written by an older cnnlint: start the table afresh
+                    db.execute("DROP TABLE files")
+                    db.execute(_SCHEMA)
                 self._db = db
                 return db
             except sqlite3.DatabaseError:
@@ -132,6 +137,7 @@ class ScanCache:
             rec.real_path, options, rec.size, rec.mtime_ns, self._stamp,
             rec.format, rec.mode, rec.bits, rec.width, rec.height, rec.frames, rec.orientation,
             rec.digest, 1 if rec.decoded else 0, _findings_text(rec.findings),
+            None if rec.colour is None else int(rec.colour),
         ))
         if len(self._pending) >= _BATCH:
             self.flush()
@@ -145,7 +151,7 @@ class ScanCache:
             return
         try:
             db.execute("BEGIN")
-            db.executemany(f"INSERT OR REPLACE INTO files VALUES ({','.join('?' * 15)})", rows)
+            db.executemany(f"INSERT OR REPLACE INTO files VALUES ({','.join('?' * 16)})", rows)
             db.execute("COMMIT")
         except sqlite3.Error:
             self._drop()
@@ -166,10 +172,11 @@ def _findings_text(findings: Iterable[Finding]) -> Optional[str]:
 
 def _record(path: str, row: tuple) -> ImageRecord:
     (real, size, mtime, fmt, mode, bits, width, height, frames, orientation, digest, decoded,
-     findings) = row
+     findings, colour) = row
     rec = ImageRecord(path=path, real_path=real, size=size, mtime_ns=mtime, format=fmt, mode=mode,
                       bits=bits, width=width, height=height, frames=frames, orientation=orientation,
-                      digest=bytes(digest) if digest is not None else None, decoded=bool(decoded))
+                      digest=bytes(digest) if digest is not None else None, decoded=bool(decoded),
+                      colour=None if colour is None else bool(colour))
     if findings:
         rec.findings = [Finding(code, Severity(sev), message, path, 0, 0, hint=hint)
                         for code, sev, message, hint in json.loads(findings)]

@@ -399,6 +399,8 @@ def _inspect(rec: ImageRecord, data: bytes, big, options) -> ImageRecord:
             error = _decoder_error(fmt, exc)
         if error is None and not options.quick:
             rec.decoded = True
+            if mode == "RGB":
+                rec.colour = _has_colour(im)
             if fmt == "PNG" and rec.orientation is None and "exif" in im.info:
                 rec.orientation = _orientation(im)
         try:
@@ -513,6 +515,26 @@ def _decode(im, fmt: str, data: Optional[bytes], source) -> Optional[str]:
             im.seek(index)
             im.load()
     return None
+
+
+_COLOUR_SIDE = 64  # pixels per side looked at: enough to tell a colour picture from a grey one
+_COLOUR_SPREAD = 3.0  # mean |R-G| + |G-B| above this: colour (JPEG chroma noise on grey stays near 0)
+
+
+def _has_colour(im) -> Optional[bool]:
+    """Whether a decoded RGB image holds colour, from a small nearest-neighbour sample of it."""
+    import numpy as np
+
+    try:
+        small = im if im.size[0] * im.size[1] <= _COLOUR_SIDE * _COLOUR_SIDE else im.resize(
+            (_COLOUR_SIDE, _COLOUR_SIDE), Image.NEAREST)
+        a = np.asarray(small, dtype=np.int16)
+    except Exception:  # noqa: BLE001 - a colour guess is never worth an error
+        return None
+    if a.ndim != 3 or a.shape[2] < 3:
+        return None
+    spread = float(np.abs(a[..., 0] - a[..., 1]).mean() + np.abs(a[..., 1] - a[..., 2]).mean())
+    return spread > _COLOUR_SPREAD
 
 
 def _animated_message(fmt: str, frames: int) -> str:

@@ -30,6 +30,8 @@ class ImageRecord:
     orientation: Optional[int] = None  # EXIF orientation tag when present (1 = upright)
     digest: Optional[bytes] = None  # content hash of the file's bytes (16 bytes); None when unread
     decoded: bool = False  # a full decode succeeded (False under --quick: not attempted)
+    # an RGB image whose pixels have colour (False: R = G = B, a grey picture stored as RGB); None: not known
+    colour: Optional[bool] = None
     # per-file findings: CNL501-503, CNL511-514, made in the worker
     findings: List[Finding] = field(default_factory=list)
 

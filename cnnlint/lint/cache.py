@@ -77,7 +77,7 @@ class LintCache:
         except (OSError, ValueError, AttributeError):
             pass
 
-    def get(self, key: str) -> Optional[Tuple[List[dict], Dict[str, Optional[str]]]]:
+    def get(self, key: str) -> Optional[Tuple[List[dict], Dict[str, Optional[str]], Optional[dict]]]:
         entry = self.entries.get(key)
         if entry is None:
             return None
@@ -88,10 +88,12 @@ class LintCache:
             if self._hashes[path] != digest:
                 return None
         self.used[key] = entry
-        return entry["findings"], related
+        return entry["findings"], related, entry.get("facts")
 
-    def put(self, key: str, findings: List[dict], related: Dict[str, Optional[str]]) -> None:
-        entry = {"findings": findings, "related": related}
+    def put(self, key: str, findings: List[dict], related: Dict[str, Optional[str]], facts: Optional[dict] = None) -> None:
+        entry: dict = {"findings": findings, "related": related}
+        if facts is not None:
+            entry["facts"] = facts
         self.used[key] = entry
         self.entries[key] = entry
         self._dirty = True

@@ -36,6 +36,8 @@ class FileContext:
         self.reports: List[PendingReport] = []
         # files read while linting this one (path -> content hash), for the cache
         self.related: Dict[str, Optional[str]] = {}
+        # image sets CNL102 found read whole into memory: (reported node, reader call, accumulator)
+        self.in_memory: List[Tuple[cst.CSTNode, cst.CSTNode, Optional[cst.CSTNode]]] = []
         # the nodes enclosing the node being visited, outermost first (during the walk)
         self.ancestors: List[cst.CSTNode] = []
         self._imports: Optional[ImportTable] = None

@@ -27,6 +27,8 @@ class FileResult:
     related: Dict[str, Optional[str]] = field(default_factory=dict)
     # one line per rule that raised on this file (its findings are dropped)
     internal_errors: List[str] = field(default_factory=list)
+    # what the script says about its data (cnnlint.crosscheck.facts.ScriptFacts as a dict), or None
+    facts: Optional[dict] = None
 
 
 def source_error(path: str, exc: SourceError, what: str = "cannot read") -> Finding:
@@ -243,8 +245,11 @@ def _resolve(ctx: FileContext, text: str, path: str) -> List[Finding]:
 
 
 def lint_python(source: SourceFile, rule_classes: Sequence[type], real_path: str) -> FileResult:
+    from cnnlint.crosscheck import extract
+
     rule_classes = [cls for cls in rule_classes if "python" in cls.inputs and cls.applies(source)]
-    if not rule_classes and _cpython_syntax_error(source.text) == (True, None):
+    wants_facts = extract.applies(source.text)
+    if not rule_classes and not wants_facts and _cpython_syntax_error(source.text) == (True, None):
         return FileResult()  # nothing to look for, and the syntax is fine
     errors: List[Finding] = []
     module = _parse(source, errors)
@@ -267,6 +272,13 @@ def lint_python(source: SourceFile, rule_classes: Sequence[type], real_path: str
     result.findings.extend(_resolve(ctx, source.text, source.path))
     result.related = ctx.related
     result.internal_errors = guard.errors
+    if wants_facts:
+        try:
+            result.facts = extract.facts_dict(ctx)
+        except RecursionError:
+            pass  # absurdly deep code: no facts rather than a guess
+        except Exception as exc:  # noqa: BLE001 - an extraction bug costs the cross-check, not the lint
+            result.internal_errors.append(f"{source.path}: internal error in the cross-check facts: {type(exc).__name__}: {exc}")
     return result
 
 

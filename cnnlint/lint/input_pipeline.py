@@ -2234,6 +2234,8 @@ class NoDataGenerator(Rule):
         preloads = self._preloading_datasets(idx, seen)
         if not found and not preloads:
             return
+        # for the cross-check's memory estimate (CNL607): where, and the reader call
+        self.ctx.in_memory.extend((at, origin.call, origin.acc) for at, origin, _ in found + preloads)
         accs = [o.acc for _, o, _ in found if o.acc is not None] + [o.acc for _, o, _ in preloads if o.acc is not None]
         ranges = self.ctx.ranges(accs + [at for at, _, _ in found] + [at for at, _, _ in preloads])
         for at, origin, label in found:

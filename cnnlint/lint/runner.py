@@ -22,6 +22,8 @@ class LintRun:
     findings: List[Finding] = field(default_factory=list)
     files: int = 0
     internal_errors: List[str] = field(default_factory=list)
+    # the scripts' pipeline facts for the cross-check: (target, ScriptFacts dict)
+    facts: List[Tuple[Target, dict]] = field(default_factory=list)
 
 
 def _too_large(target: Target, size: int, limit: int) -> Finding:
@@ -34,8 +36,11 @@ def _too_large(target: Target, size: int, limit: int) -> Finding:
     )
 
 
-def lint_one(target: Target, data: bytes, max_size: int) -> Tuple[List[dict], Dict[str, Optional[str]], Optional[str]]:
-    """(finding dicts, related files, internal error) for one file. Runs in workers."""
+Result = Tuple[List[dict], Dict[str, Optional[str]], Optional[str], Optional[dict]]
+
+
+def lint_one(target: Target, data: bytes, max_size: int) -> Result:
+    """(finding dicts, related files, internal error, pipeline facts) for one file. Runs in workers."""
     from cnnlint.lint.engine import lint_source, source_error
     from cnnlint.lint.registry import rule_classes
     from cnnlint.sources.model import SourceError
@@ -45,27 +50,28 @@ def lint_one(target: Target, data: bytes, max_size: int) -> Tuple[List[dict], Di
         try:
             source = read_source(target.path, data, target.kind)
         except SourceError as exc:
-            return [dict(source_error(target.path, exc).to_dict(), path="")], {}, None
+            return [dict(source_error(target.path, exc).to_dict(), path="")], {}, None, None
         if source is None:
-            return [], {}, None
+            return [], {}, None, None
         if target.kind in ("python", "notebook"):
             size = len(source.text.encode("utf-8", "surrogateescape"))
             if size > max_size:
-                return [dict(_too_large(target, size, max_size).to_dict(), path="")], {}, None
+                return [dict(_too_large(target, size, max_size).to_dict(), path="")], {}, None, None
         result = lint_source(source, rule_classes(), target.real_path)
         own = [dict(f.to_dict(), path="") if f.path == target.path else f.to_dict() for f in result.findings]
-        return own, result.related, "\n".join(result.internal_errors) or None
+        facts = getattr(result, "facts", None)
+        return own, result.related, "\n".join(result.internal_errors) or None, facts
     except RecursionError:
         finding = Finding("CNL001", Severity.ERROR, "cannot parse: too deeply nested", "")
-        return [finding.to_dict()], {}, None
+        return [finding.to_dict()], {}, None, None
     except Exception as exc:  # noqa: BLE001 - a rule bug must not stop the run
-        return [], {}, f"{target.path}: internal error: {type(exc).__name__}: {exc}"
+        return [], {}, f"{target.path}: internal error: {type(exc).__name__}: {exc}", None
 
 
-def _work(item: Tuple[int, Target, bytes, int]) -> Tuple[int, List[dict], Dict[str, Optional[str]], Optional[str]]:
+def _work(item: Tuple[int, Target, bytes, int]) -> Tuple[int, List[dict], Dict[str, Optional[str]], Optional[str], Optional[dict]]:
     index, target, data, max_size = item
-    findings, related, error = lint_one(target, data, max_size)
-    return index, findings, related, error
+    findings, related, error, facts = lint_one(target, data, max_size)
+    return index, findings, related, error, facts
 
 
 def _lint_pending(pending: List[Tuple[int, Target, bytes, int]], jobs: int) -> list:
@@ -127,6 +133,7 @@ def lint_targets(
     pending: List[Tuple[int, Target, bytes, int]] = []
     keys: Dict[int, str] = {}
     per_file: Dict[int, List[dict]] = {}
+    facts: Dict[int, dict] = {}
     for index, target in enumerate(targets):
         run.files += 1
         data, error = _read(target)
@@ -139,6 +146,8 @@ def lint_targets(
         hit = cache.get(key) if cache is not None else None
         if hit is not None:
             per_file[index] = hit[0]
+            if hit[2] is not None:
+                facts[index] = hit[2]
         else:
             pending.append((index, target, data, max_size))
 
@@ -146,12 +155,14 @@ def lint_targets(
     if pending:
         with _fewer_gc_passes():
             results = _lint_pending(pending, jobs)
-        for index, findings, related, error in results:
+        for index, findings, related, error, file_facts in results:
             per_file[index] = findings
+            if file_facts is not None:
+                facts[index] = file_facts
             if error is not None:
                 run.internal_errors.extend(error.splitlines())
             elif cache is not None:
-                cache.put(keys[index], findings, related)
+                cache.put(keys[index], findings, related, file_facts)
 
     for index in sorted(per_file):
         target = targets[index]
@@ -160,6 +171,7 @@ def lint_targets(
             if not finding.path:
                 finding.path = target.path
             run.findings.append(finding)
+    run.facts = [(targets[index], facts[index]) for index in sorted(facts)]
     if cache is not None:
         cache.save()
     return run
