@@ -193,8 +193,13 @@ def run_lint(args: argparse.Namespace, out=None) -> int:
         # inside a dataset, an unreadable path is the scan's CNL514, not the code walk's CNL001
         errors = [e for e in errors if not in_any(datasets, e.path)] + forced_errors(forced)
     dataset_findings = [f for r in datasets for f in r.findings]
+    crossed = _crosscheck(run, datasets, paths, config, extras)
+    lint_findings = run.findings
+    if crossed.superseded:  # a CNL302 that a CNL604 restates with the dataset's facts
+        lint_findings = [f for f in lint_findings if (f.path, f.line, f.cell, f.code) not in crossed.superseded]
     findings = sorted(
-        (f for f in errors + run.findings + dataset_findings + probed if _keep(f, config)), key=Finding.sort_key
+        (f for f in errors + lint_findings + dataset_findings + crossed.findings + probed if _keep(f, config)),
+        key=Finding.sort_key,
     )
     code_files = run.files + len({f.path for f in errors})
     files = code_files + sum(r.images for r in datasets)
@@ -231,6 +236,24 @@ def run_lint(args: argparse.Namespace, out=None) -> int:
     if any(f.severity.rank >= config.fail_on.rank for f in findings):
         return EXIT_FINDINGS
     return EXIT_OK
+
+
+def _crosscheck(run, datasets: list, paths: Sequence[str], config: Config, extras: Dict[str, object]):
+    """Code against data (CNL6xx): each script's pipeline facts against the datasets of this run."""
+    from cnnlint.crosscheck.check import Outcome, Script, crosscheck
+    from cnnlint.crosscheck.codes import CODES
+    from cnnlint.crosscheck.facts import ScriptFacts
+
+    if not _wants(config, CODES):
+        return Outcome()
+    named = {os.path.realpath(p) for p in paths if os.path.isfile(p)}
+    scripts = [
+        Script(target.path, target.real_path, ScriptFacts.from_dict(facts), os.path.realpath(target.real_path) in named)
+        for target, facts in run.facts
+    ]
+    outcome = crosscheck(scripts, datasets, config.runtime_memory, pre_commit=bool(os.environ.get("PRE_COMMIT")))
+    extras["crosscheck"] = outcome.records
+    return outcome
 
 
 def _probe(args: argparse.Namespace, scripts: Sequence[str], extras: Dict[str, object], sections: List[str]) -> List[Finding]:

@@ -35,6 +35,8 @@ class Config:
     imbalance_ratio: float = 10.0
     min_class_size: int = 10
     max_image_pixels: Optional[int] = None  # None: the scanner's default (Pillow's bomb limit)
+    # the cross-check: the host memory an image set held in memory must fit (a Colab runtime's)
+    runtime_memory: int = 12 * 1024**3
     # the folder patterns are relative to (the config file's folder, or the cwd)
     root: str = field(default_factory=os.getcwd)
     path: Optional[str] = None  # the file the settings came from
@@ -62,6 +64,7 @@ _KEYS = {
     "imbalance-ratio": "ratio",
     "min-class-size": "int",
     "max-image-pixels": "int",
+    "runtime-memory": "size",
 }
 
 _UNITS = {"max-file-size": "bytes", "min-image-size": "pixels", "min-class-size": "images",
@@ -177,6 +180,15 @@ def apply_table(config: Config, table: dict, where: str) -> None:
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ConfigError(f"{where}: {key} must be a positive integer ({_UNITS[key]})")
             setattr(config, key.replace("-", "_"), value)
+        elif kind == "size":
+            from cnnlint.probe.scaling import parse_size
+
+            try:
+                config.runtime_memory = parse_size(str(value)) if not isinstance(value, bool) else 0
+            except ValueError as exc:
+                raise ConfigError(f"{where}: {key}: {exc}") from None
+            if config.runtime_memory <= 0:
+                raise ConfigError(f"{where}: {key} must be a size such as \"12GiB\"")
         elif kind == "ratio":
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 1:
                 raise ConfigError(f"{where}: {key} must be a number greater than 1 (e.g. 4 for 4:1)")

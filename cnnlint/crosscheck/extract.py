@@ -382,16 +382,16 @@ class _Extractor:
         loader = self._loader(node, api, root, None)
         loader.class_mode = self.fact(node, "int", default=True)
         if transform is not None:
-            size = self._compose_size(transform.value)
-            if size is not None:
-                loader.target_size = self.fact(transform.value, size)
+            found = self._compose_size(transform.value)
+            if found is not None:
+                loader.target_size = self.fact(found[1], found[0])
         custom_loader = keyword(node, "loader")
         if api == "ImageFolder" and custom_loader is None:
             loader.color_mode = self.fact(node, "rgb", default=True)  # pil_loader converts to RGB
         self.out.loaders.append(loader)
 
-    def _compose_size(self, expr: cst.CSTNode, depth: int = 0) -> Optional[List[int]]:
-        """The final spatial size a torchvision Compose produces: its last Resize/crop with a size."""
+    def _compose_size(self, expr: cst.CSTNode, depth: int = 0) -> Optional[Tuple[List[int], cst.CSTNode]]:
+        """The final spatial size a torchvision Compose produces, and the Resize/crop that sets it."""
         if depth > 6:
             return None
         if isinstance(expr, cst.Name):
@@ -412,7 +412,7 @@ class _Extractor:
         arg = positional(expr, 0) or keyword(expr, "transforms")
         if arg is None or not isinstance(arg.value, (cst.List, cst.Tuple)):
             return None
-        size: Optional[List[int]] = None
+        size: Optional[Tuple[List[int], cst.CSTNode]] = None
         for el in arg.value.elements:
             t = el.value
             if not isinstance(t, cst.Call):
@@ -425,7 +425,7 @@ class _Extractor:
                     return None
                 # Resize(256) sets the shorter side only: the size is then known only after a crop
                 shorter_only = name in ("Resize", "Scale") and not isinstance(self.value(s.value), list)
-                size = None if shorter_only else got
+                size = None if shorter_only else (got, t)
         return size
 
     def _listing(self, node: cst.Call, q: str, tail: str) -> None:

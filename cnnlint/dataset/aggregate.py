@@ -82,6 +82,7 @@ class Aggregate:
         # every usable image's width and height (2 bytes each), for the cross-check's size questions
         self.widths = array("H")
         self.heights = array("H")
+        self.image_keys = array("I")  # each one's class key (an index into dataset.keys)
         self.colour = Counter()  # RGB images by content: True colour, False grey stored as RGB
         self.min_wh: Optional[Tuple[int, int]] = None
         self.max_wh: Optional[Tuple[int, int]] = None
@@ -116,6 +117,7 @@ class Aggregate:
         self._size(w, h)
         self.widths.append(min(w, 65535))
         self.heights.append(min(h, 65535))
+        self.image_keys.append(key)
         if rec.colour is not None:
             self.colour[rec.colour] += 1
         if rec.digest is not None:  # a warning (EXIF orientation, WebP) does not hide a duplicate
