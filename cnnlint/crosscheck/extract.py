@@ -681,7 +681,8 @@ class _Extractor:
             size = self._loop_size(loop, call) if loop is not None else None
             channels = self._loop_channels(loop, call) if loop is not None else 3
             path, exact = self._loop_path(loop) if loop is not None else (None, False)
-            value = {"size": size, "channels": channels, "bytes": self._bytes(), "reader": dotted_name(call.func) or "",
+            reader = dotted_name(call.func if isinstance(call, cst.Call) else call) or ""
+            value = {"size": size, "channels": channels, "bytes": self._bytes(), "reader": reader,
                      "path": path, "exact": exact}
             self.out.in_memory.append(self.fact(at, value))
 
@@ -695,7 +696,7 @@ class _Extractor:
             parent = self.ctx.parent(parent)
         return found
 
-    def _loop_size(self, loop: cst.CSTNode, reader: cst.Call) -> Optional[List[int]]:
+    def _loop_size(self, loop: cst.CSTNode, reader: cst.CSTNode) -> Optional[List[int]]:
         for n in [reader] + list(walk(loop)):
             if not isinstance(n, cst.Call):
                 continue
@@ -720,7 +721,9 @@ class _Extractor:
                 return [wh[1], wh[0]] if wh else None
         return None
 
-    def _loop_channels(self, loop: cst.CSTNode, reader: cst.Call) -> int:
+    def _loop_channels(self, loop: cst.CSTNode, reader: cst.CSTNode) -> int:
+        if not isinstance(reader, cst.Call):
+            return 3
         q = self.f.q(reader.func)
         if q == "cv2.imread":
             flag = keyword(reader, "flags") or positional(reader, 1)

@@ -269,16 +269,17 @@ def lint_python(source: SourceFile, rule_classes: Sequence[type], real_path: str
         guard.wrap(rule, rule.finish)()
     failed = guard.failed_codes
     ctx.reports = [r for r in ctx.reports if r.code not in failed]
-    result.findings.extend(_resolve(ctx, source.text, source.path))
-    result.related = ctx.related
-    result.internal_errors = guard.errors
-    if wants_facts:
+    fact_errors: List[str] = []
+    if wants_facts:  # before _resolve: the facts' positions come in the same pass as the findings'
         try:
             result.facts = extract.facts_dict(ctx)
         except RecursionError:
             pass  # absurdly deep code: no facts rather than a guess
         except Exception as exc:  # noqa: BLE001 - an extraction bug costs the cross-check, not the lint
-            result.internal_errors.append(f"{source.path}: internal error in the cross-check facts: {type(exc).__name__}: {exc}")
+            fact_errors.append(f"{source.path}: internal error in the cross-check facts: {type(exc).__name__}: {exc}")
+    result.findings.extend(_resolve(ctx, source.text, source.path))
+    result.related = ctx.related
+    result.internal_errors = guard.errors + fact_errors
     return result
 
 
