@@ -8,6 +8,7 @@ cannot be tied to, is never judged.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
@@ -211,7 +212,7 @@ class _Checker:
 
     def shapes(self) -> None:
         shapes = {tuple(s.value) for s in self.f.input_shapes}
-        keras_loaders = [ld for ld in self.f.loaders if ld.keras]
+        keras_loaders = [ld for ld in self.f.loaders if ld.keras and ld.feeds]
         if len(shapes) != 1 or not keras_loaders:
             return
         shape_fact = self.f.input_shapes[0]
@@ -442,11 +443,12 @@ class _Checker:
     def missing(self) -> None:
         if not self.missing_paths or self.f.creates_data:
             return
+        reported: Set[str] = set()
         for loader in self.f.loaders:
             path = loader.call.value
-            if not path or not loader.exact or self.match(loader) is not None:
+            if not path or not loader.exact or path in reported or self.match(loader) is not None:
                 continue
-            if os.path.isabs(path) or path.startswith("~") or any(ch in path for ch in "{}$%*?[") or "://" in path:
+            if _elsewhere(path):
                 continue
             folder = os.path.dirname(self.s.real_path)
             places = [os.path.join(folder, path), os.path.join(self.cwd, path)]
@@ -454,6 +456,7 @@ class _Checker:
                 continue
             where = "beside the script" if os.path.realpath(folder) == os.path.realpath(self.cwd) else \
                 "beside the script or in the current folder"
+            reported.add(path)
             self.report("CNL606", Severity.WARNING, loader.call,
                         f'`{loader.api}` reads "{path}", which does not exist {where}, and no dataset given '
                         f"to cnnlint matches it",
@@ -537,6 +540,21 @@ class _Checker:
                         f"(median {mh}x{mw}): upscaled more than 2x, they add pixels and compute but no detail",
                         f"use a size near the images' own (about ({mh}, {mw})), or collect larger images")
             self.note("target size", t, against, "differs", "CNL608")
+
+
+_WINDOWS_ABS = re.compile(r"^([A-Za-z]:)?[\\/]")
+
+
+def _elsewhere(path: str) -> bool:
+    """A path that names another machine's folder, or one made at run time: not checked here.
+
+    Absolute paths (`/content/drive/...`, `C:\\Users\\...`), home folders, Kaggle's `../input/...`,
+    URLs and paths with placeholders.
+    """
+    return bool(
+        os.path.isabs(path) or _WINDOWS_ABS.match(path) or path.startswith("~") or "://" in path
+        or any(ch in path for ch in "{}$%*?[") or path.replace("\\", "/").startswith(("../input", "input/"))
+    )
 
 
 def _split_mask(m: Match) -> Optional[np.ndarray]:

@@ -242,10 +242,9 @@ class _Extractor:
             m = _WEIGHTING_TEXT.search(text)
             if m is not None:
                 out.weighting.append(self._text_fact(m.start(), m.group(0)))
-        out.creates_data = bool(_CREATES_DATA.search(text)) or any(
-            c.command.split()[:1] in (["wget"], ["curl"], ["unzip"], ["tar"], ["kaggle"], ["gdown"], ["git"], ["cp"], ["mv"], ["mkdir"])
-            for c in getattr(self.ctx.source, "shell", ()) if hasattr(c, "command")
-        )
+        shell = "\n".join(c.text for c in getattr(self.ctx.source, "shell", ()))
+        out.creates_data = bool(_CREATES_DATA.search(text) or _CREATES_DATA.search(shell)
+                                or re.search(r"(^|\n)\s*(cp|mv|kaggle|tar|7z|rsync|gsutil|aws)\s", shell))
         out.pretrained = bool(_PRETRAINED.search(text))
         self._place_all()
         return out
@@ -361,7 +360,24 @@ class _Extractor:
         if role is None:
             role = _role_of_name(self._assigned_to(node))
         loader.role = role
+        loader.feeds = self._feeds(node)
         return loader
+
+    def _feeds(self, node: cst.CSTNode) -> bool:
+        """Whether the loader's result is used for its images: passed on or iterated, not only
+        asked for `.class_indices` / `.class_names` / `.samples`."""
+        name = self._assigned_to(node)
+        if not name or "." in name:
+            return True
+        for n in walk(self.module):
+            if isinstance(n, cst.Name) and n.value == name and n is not node:
+                parent = self.ctx.parent(n)
+                if isinstance(parent, cst.Attribute) and parent.value is n:
+                    continue
+                if isinstance(parent, cst.AssignTarget) or (isinstance(parent, (cst.Assign, cst.AugAssign)) and getattr(parent, "target", None) is n):
+                    continue
+                return True
+        return False
 
     def _assigned_to(self, node: cst.CSTNode) -> Optional[str]:
         parent = self.ctx.parent(node)

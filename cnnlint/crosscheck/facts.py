@@ -41,6 +41,7 @@ class Loader:
     batch_size: Optional[Fact] = None
     keras: bool = False  # a Keras/TensorFlow loader (its target size is fed to a Keras model)
     reads_files: bool = True  # listdir/glob: the loop around it reads image files
+    feeds: bool = True  # its batches are used (not only `.class_indices` and the like)
 
     @classmethod
     def from_dict(cls, d: Dict[str, Any]) -> "Loader":
