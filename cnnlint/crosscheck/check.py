@@ -416,7 +416,7 @@ class _Checker:
             fact = self.f.training[0]
             against = self.against(m, "class imbalance (CNL506)", finding.message if finding else None)
             if finding is None:
-                self.note("class weighting", fact, against, "agrees (balanced)")
+                self.note("training step", fact, against, "agrees (balanced)")
                 continue
             if self.f.weighting:
                 self.note("class weighting", self.f.weighting[0], against, "agrees (weighted)")
@@ -427,7 +427,7 @@ class _Checker:
                         f"weighted sampler or weighted loss: the model learns to favour the large classes",
                         "pass a WeightedRandomSampler to the DataLoader, or CrossEntropyLoss(weight=...)" if torch
                         else "pass class_weight= to fit (e.g. from sklearn's compute_class_weight('balanced', ...))")
-            self.note("class weighting", fact, against, "differs", "CNL605")
+            self.note("training step", fact, against, "differs (no class weighting)", "CNL605")
 
     @staticmethod
     def _imbalance_finding(m: Match) -> Optional[Finding]:

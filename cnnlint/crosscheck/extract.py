@@ -20,6 +20,7 @@ from cnnlint.dataset.layout import IMAGE_EXTENSIONS, SPLITS
 from cnnlint.lint.model_config import (
     _KERAS_ROOTS,
     _compiled_models,
+    _KerasModels,
     _facts,
     _Facts,
     _keras_name,
@@ -589,14 +590,15 @@ class _Extractor:
         f = self.f
         if not f.keras:
             return
+        seen: set = set()
         for comp in _compiled_models(f):
-            out = comp.out
-            if out is None or out.units is None:
-                continue
-            node = out.dense if out.dense is not None else out.layer
-            self.out.outputs.append(self.fact(node, {"units": out.units, "activation": out.kind}))
             if comp.loss is not None:
                 self.out.losses.append(self.fact(comp.loss.node, comp.loss.kind, text=comp.loss.text))
+            self._output(comp.out, seen)
+        compiled = {comp.model.value for comp in _compiled_models(f)}
+        models = _KerasModels(f)
+        for var, at in self._trained_models(compiled).items():
+            self._output(models.output(cst.Name(var), at), seen)
         for c in f.calls:
             name = _keras_name(f, c.node.func)
             if name is None:
@@ -631,6 +633,38 @@ class _Extractor:
                 shape, at = self.value(arg.value), arg.value
             if isinstance(shape, list) and len(shape) == 3:
                 self.out.input_shapes.append(self.fact(at, _shape(shape)))
+
+    def _output(self, out, seen: set) -> None:
+        if out is None or out.units is None:
+            return
+        node = out.dense if out.dense is not None else out.layer
+        if id(node) in seen:
+            return
+        seen.add(id(node))
+        self.out.outputs.append(self.fact(node, {"units": out.units, "activation": out.kind}))
+
+    def _trained_models(self, compiled: set) -> Dict[str, cst.CSTNode]:
+        """Keras models of the file that are never compiled but trained by hand (a GradientTape
+        loop): name -> its last use, where its layers are all added."""
+        f = self.f
+        if not any(t.value == "apply_gradients" for t in self.out.training):
+            return {}
+        names = {}
+        for c in f.calls:
+            if _keras_name(f, c.node.func) in ("Sequential", "Model", "Functional"):
+                var = self._assigned_to(c.node)
+                if var and "." not in var and var not in compiled:
+                    names[var] = None
+        last: Dict[str, cst.CSTNode] = {}
+        for c in f.calls:
+            func = c.node.func
+            head = func if isinstance(func, cst.Name) else func.value if isinstance(func, cst.Attribute) else None
+            if isinstance(head, cst.Name) and head.value in names:
+                last[head.value] = c.node
+            for a in c.node.args:
+                if isinstance(a.value, cst.Attribute) and isinstance(a.value.value, cst.Name) and a.value.value.value in names:
+                    last[a.value.value.value] = c.node
+        return last
 
     def _torch_heads(self) -> None:
         f = self.f

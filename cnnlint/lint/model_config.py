@@ -472,9 +472,17 @@ class _KerasModels:
             if b is None or b.conditional or b.unpack is not None or b.value is None:
                 return None
             node = b.value
-        if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Call)):
+        if not isinstance(node, cst.Call):
             return None
-        out = _keras_layer(f, node.func)
+        layer = node.func
+        if isinstance(layer, cst.Name):  # `prediction_layer = Dense(1)` ... `prediction_layer(x)`
+            lb = f.binding(layer.value, node)
+            if lb is None or lb.conditional or lb.unpack is not None or not isinstance(lb.value, cst.Call):
+                return None
+            layer = lb.value
+        if not isinstance(layer, cst.Call):
+            return None
+        out = _keras_layer(f, layer)
         if out is None:
             return None
         first = positional(node, 0)
