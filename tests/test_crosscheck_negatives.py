@@ -16,7 +16,8 @@ from __future__ import annotations
 import json
 import os
 import textwrap
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+import zlib
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pytest
@@ -28,7 +29,7 @@ from fixtures.images import write_image
 # ---- helpers ---------------------------------------------------------------------------------
 
 
-def build(root, spec: Dict[str, int], size=(64, 64), kind="jpeg", mode="RGB") -> None:
+def build(root, spec: dict[str, int], size=(64, 64), kind="jpeg", mode="RGB") -> None:
     """spec: {"data/train/cats": 8, ...}: that many images in each folder (relative to root).
 
     File names carry the whole folder path, so every file gets its own seed and content
@@ -41,12 +42,12 @@ def build(root, spec: Dict[str, int], size=(64, 64), kind="jpeg", mode="RGB") ->
                         size=size, mode=mode)
 
 
-def build_grey_rgb(root, spec: Dict[str, int], size=(64, 64)) -> None:
+def build_grey_rgb(root, spec: dict[str, int], size=(64, 64)) -> None:
     """Grey pictures stored as RGB JPEGs (R = G = B), as in many chest X-ray sets."""
     for folder, count in spec.items():
         stem = folder.replace("/", "_")
         for i in range(count):
-            rng = np.random.default_rng(hash((folder, i)) & 0xFFFF)
+            rng = np.random.default_rng(zlib.crc32(f"{folder}/{i}".encode()))
             ys = np.linspace(0, 1, size[1])[:, None]
             xs = np.linspace(0, 1, size[0])[None, :]
             grey = 128 + 60 * np.sin(5 * xs + rng.uniform(0, 6)) * np.cos(3 * ys + rng.uniform(0, 6))
@@ -57,13 +58,13 @@ def build_grey_rgb(root, spec: Dict[str, int], size=(64, 64)) -> None:
 
 
 def splits(base: str, classes: Sequence[str], train: int = 8, val: int = 3,
-           val_classes: Optional[Sequence[str]] = None) -> Dict[str, int]:
+           val_classes: Sequence[str] | None = None) -> dict[str, int]:
     spec = {f"{base}/train/{c}": train for c in classes}
     spec.update({f"{base}/val/{c}": val for c in (classes if val_classes is None else val_classes)})
     return spec
 
 
-def flat(base: str, classes: Sequence[str], n: int = 8) -> Dict[str, int]:
+def flat(base: str, classes: Sequence[str], n: int = 8) -> dict[str, int]:
     return {f"{base}/{c}": n for c in classes}
 
 
@@ -77,7 +78,7 @@ def notebook(cells: Iterable[str]) -> str:
 
 
 def run(tmp_path, monkeypatch, code: str, data: Sequence[str] = ("data",), name: str = "train.py",
-        args: Optional[Sequence[str]] = None) -> Tuple[List[dict], dict]:
+        args: Sequence[str] | None = None) -> tuple[list[dict], dict]:
     """Write `code` as `name` in tmp_path, run the CLI there; (the CNL6xx findings, the whole report)."""
     script = tmp_path / name
     script.parent.mkdir(parents=True, exist_ok=True)
@@ -93,11 +94,11 @@ def run(tmp_path, monkeypatch, code: str, data: Sequence[str] = ("data",), name:
     return [f for f in report["findings"] if f["code"].startswith("CNL6")], report
 
 
-def codes(found: List[dict]) -> Set[str]:
+def codes(found: list[dict]) -> set[str]:
     return {f["code"] for f in found}
 
 
-def where(found: List[dict]) -> Set[Tuple[str, int]]:
+def where(found: list[dict]) -> set[tuple[str, int]]:
     return {(f["code"], f["line"]) for f in found}
 
 
@@ -106,15 +107,10 @@ def quiet(tmp_path, monkeypatch, code: str, **kw) -> dict:
     assert found == [], [(f["code"], f["line"], f["message"]) for f in found]
     # not vacuous: the script's pipeline facts were extracted and held against something
     assert report.get("crosscheck"), "no pipeline facts extracted"
-    if os.environ.get("XDEBUG"):
-        for r in report["crosscheck"]:
-            for e in r["facts"]:
-                print("   ", e["line"], e["fact"], json.dumps(e["value"])[:60], "->", e["result"],
-                      (e["held_against"] or {}).get("matched_by", ""))
     return report
 
 
-def crosscheck_results(report: dict) -> List[str]:
+def crosscheck_results(report: dict) -> list[str]:
     return [e["result"] for r in report.get("crosscheck", []) for e in r["facts"]]
 
 
@@ -343,23 +339,47 @@ def test_classes_list_selects_two_of_three(tmp_path, monkeypatch):
     """)
 
 
-def test_val_split_with_fewer_classes(tmp_path, monkeypatch):
-    """val/ lacks a class (common with small sets): the model follows train/, which has 3."""
+def test_val_split_with_fewer_classes_given_train_class_names(tmp_path, monkeypatch):
+    """val/ lacks a class (common with small sets); val takes train's class list so indices agree.
+    The model follows train/ (3 classes), not val/ (2 folders)."""
     build(tmp_path, splits("data", THREE, val_classes=("cats", "dogs")))
+    quiet(tmp_path, monkeypatch, """
+        from tensorflow import keras
+
+        train_ds = keras.utils.image_dataset_from_directory("data/train", image_size=(64, 64),
+                                                            label_mode="categorical")
+        valid_ds = keras.utils.image_dataset_from_directory("data/val", image_size=(64, 64),
+                                                            label_mode="categorical",
+                                                            class_names=train_ds.class_names)
+        model = keras.Sequential([
+            keras.Input(shape=(64, 64, 3)),
+            keras.layers.Rescaling(1 / 255.0),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(3, activation="softmax"),
+        ])
+        model.compile(optimizer="adam", loss="categorical_crossentropy")
+        model.fit(train_ds, validation_data=valid_ds, epochs=1)
+    """)
+
+
+def test_test_split_with_fewer_classes_role_from_path(tmp_path, monkeypatch):
+    """A test/ folder holding 2 of the 3 classes, evaluated only: the 3-unit head follows train/."""
+    build(tmp_path, {**{f"data/train/{c}": 8 for c in THREE}, **{f"data/test/{c}": 3 for c in ("cats", "dogs")}})
     quiet(tmp_path, monkeypatch, """
         from tensorflow import keras
         from tensorflow.keras.preprocessing.image import ImageDataGenerator
 
         gen = ImageDataGenerator(rescale=1 / 255.0)
         train_generator = gen.flow_from_directory("data/train", target_size=(64, 64), batch_size=8)
-        validation_generator = gen.flow_from_directory("data/val", target_size=(64, 64), batch_size=8)
+        test_generator = gen.flow_from_directory("data/test", target_size=(64, 64), shuffle=False)
         model = keras.Sequential([
             keras.Input(shape=(64, 64, 3)),
             keras.layers.GlobalAveragePooling2D(),
             keras.layers.Dense(3, activation="softmax"),
         ])
         model.compile(optimizer="adam", loss="categorical_crossentropy")
-        model.fit(train_generator, validation_data=validation_generator, epochs=1)
+        model.fit(train_generator, epochs=1)
+        model.evaluate(test_generator)
     """)
 
 
@@ -468,6 +488,111 @@ def test_existing_other_folder_is_not_the_given_dataset(tmp_path, monkeypatch):
         model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
         model.fit(train, epochs=1)
     """)
+
+
+def test_torch_module_default_num_classes_overridden(tmp_path, monkeypatch):
+    """`def __init__(self, num_classes=10)` built as Net(num_classes=len(train.classes)): not 10."""
+    build(tmp_path, splits("data", THREE))
+    quiet(tmp_path, monkeypatch, """
+        import torch
+        from torch import nn
+        from torchvision import datasets, transforms
+
+        train = datasets.ImageFolder("data/train", transforms.Compose([transforms.Resize((64, 64)),
+                                                                       transforms.ToTensor()]))
+
+
+        class Net(nn.Module):
+            def __init__(self, num_classes=10):
+                super().__init__()
+                self.features = nn.Sequential(nn.Conv2d(3, 8, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+                self.fc = nn.Linear(8, num_classes)
+
+            def forward(self, x):
+                return self.fc(self.features(x))
+
+
+        model = Net(num_classes=len(train.classes))
+        optimizer = torch.optim.Adam(model.parameters())
+        for x, y in torch.utils.data.DataLoader(train, batch_size=8):
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+    """)
+
+
+def test_keras_builder_default_num_classes_overridden(tmp_path, monkeypatch):
+    build(tmp_path, splits("data", THREE))
+    quiet(tmp_path, monkeypatch, """
+        from tensorflow import keras
+
+
+        def build_model(num_classes=10):
+            inputs = keras.Input(shape=(64, 64, 3))
+            x = keras.layers.Rescaling(1 / 255.0)(inputs)
+            x = keras.layers.GlobalAveragePooling2D()(x)
+            outputs = keras.layers.Dense(num_classes, activation="softmax")(x)
+            return keras.Model(inputs, outputs)
+
+
+        train = keras.utils.image_dataset_from_directory("data/train", image_size=(64, 64))
+        model = build_model(len(train.class_names))
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        model.fit(train, epochs=1)
+    """)
+
+
+def test_sequential_add_style(tmp_path, monkeypatch):
+    build(tmp_path, splits("data", THREE))
+    report = quiet(tmp_path, monkeypatch, """
+        from tensorflow.keras.layers import Conv2D, Dense, Dropout, Flatten, MaxPooling2D
+        from tensorflow.keras.models import Sequential
+        from tensorflow.keras.preprocessing.image import ImageDataGenerator
+
+        train = ImageDataGenerator(rescale=1.0 / 255).flow_from_directory(
+            "data/train", target_size=(64, 64), class_mode="categorical")
+        model = Sequential()
+        model.add(Conv2D(8, (3, 3), input_shape=(64, 64, 3), activation="relu"))
+        model.add(MaxPooling2D())
+        model.add(Flatten())
+        model.add(Dense(64, activation="relu"))
+        model.add(Dropout(0.5))
+        model.add(Dense(3, activation="softmax"))
+        model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
+        model.fit(train, epochs=1)
+    """)
+    assert crosscheck_results(report).count("agrees") >= 4  # units, size, channels, loss all held
+
+
+def test_given_dataset_is_the_train_split_itself(tmp_path, monkeypatch):
+    """`cnnlint train.py data/train`: val/ exists but was not given; neither is judged wrongly."""
+    build(tmp_path, splits("data", THREE, val_classes=("cats", "dogs")))
+    quiet(tmp_path, monkeypatch, """
+        from tensorflow import keras
+
+        train = keras.utils.image_dataset_from_directory("data/train", image_size=(64, 64))
+        val = keras.utils.image_dataset_from_directory("data/val", image_size=(64, 64),
+                                                       class_names=["birds", "cats", "dogs"])
+        model = keras.Sequential([keras.Input(shape=(64, 64, 3)), keras.layers.Rescaling(1 / 255.0),
+                                  keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(3)])
+        model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        model.fit(train, validation_data=val, epochs=1)
+    """, data=("data/train/",))
+
+
+def test_script_in_subfolder_reads_parent_relative_path(tmp_path, monkeypatch):
+    """scripts/train.py reads ../data/train (relative to itself), linted from the repository root."""
+    build(tmp_path, splits("data", THREE))
+    report = quiet(tmp_path, monkeypatch, """
+        from tensorflow import keras
+
+        train = keras.utils.image_dataset_from_directory("../data/train", image_size=(64, 64))
+        model = keras.Sequential([keras.Input(shape=(64, 64, 3)), keras.layers.Rescaling(1 / 255.0),
+                                  keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(3)])
+        model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        model.fit(train, epochs=1)
+    """, name="scripts/train.py", args=["scripts/train.py", "data"])
+    assert "matched" in crosscheck_results(report)
 
 
 # ---- NEGATIVES: sizes and channels (CNL602, CNL603, CNL608) -------------------------------------
@@ -665,18 +790,27 @@ def _mixed_modes(root):
 
 
 def test_pil_convert_rgb_in_torch_dataset_on_mixed_modes(tmp_path, monkeypatch):
+    """RGB, L and RGBA files read through Image.open(...).convert("RGB") (and the `with` form)."""
     _mixed_modes(tmp_path)
-    quiet(tmp_path, monkeypatch, """
+    report = quiet(tmp_path, monkeypatch, """
         import glob
+        import os
         import torch
         from PIL import Image
         from torch.utils.data import DataLoader, Dataset
         from torchvision import transforms
 
 
+        def load_rgb(path):
+            with Image.open(path) as im:
+                im = im.convert("RGB")
+                return im
+
+
         class Pets(Dataset):
             def __init__(self, root):
-                self.files = sorted(glob.glob(root + "/*/*"))
+                self.files = sorted(glob.glob(os.path.join(root, "*", "*.jpg"))
+                                    + glob.glob(os.path.join(root, "*", "*.png")))
                 self.tf = transforms.Compose([transforms.Resize((64, 64)), transforms.ToTensor()])
 
             def __len__(self):
@@ -684,14 +818,8 @@ def test_pil_convert_rgb_in_torch_dataset_on_mixed_modes(tmp_path, monkeypatch):
 
             def __getitem__(self, i):
                 path = self.files[i]
-                img = Image.open(path).convert("RGB")
+                img = Image.open(path).convert("RGB") if i % 2 else load_rgb(path)
                 return self.tf(img), int("dogs" in path)
-
-
-        def load_rgb(path):
-            with Image.open(path) as im:
-                im = im.convert("RGB")
-                return im
 
 
         loader = DataLoader(Pets("data/train"), batch_size=8, shuffle=True)
@@ -702,14 +830,31 @@ def test_pil_convert_rgb_in_torch_dataset_on_mixed_modes(tmp_path, monkeypatch):
             torch.nn.functional.cross_entropy(model(x), y).backward()
             optimizer.step()
     """)
+    assert "matched" in crosscheck_results(report)  # the glob was tied to data/
+
+
+def test_read_image_mode_rgb_on_mixed_modes(tmp_path, monkeypatch):
+    _mixed_modes(tmp_path)
+    report = quiet(tmp_path, monkeypatch, """
+        import glob
+        import torch
+        from torchvision.io import ImageReadMode, read_image
+        from torchvision.transforms.functional import resize
+
+        X = torch.stack([resize(read_image(p, mode=ImageReadMode.RGB), [64, 64])
+                         for p in glob.glob("data/train/*/*.png")])
+    """)
+    assert "matched" in crosscheck_results(report)
 
 
 def test_decode_jpeg_channels_3_on_mixed_modes(tmp_path, monkeypatch):
     _mixed_modes(tmp_path)
     quiet(tmp_path, monkeypatch, """
+        import glob
         import tensorflow as tf
 
-        files = tf.data.Dataset.list_files("data/train/*/*")
+        paths = glob.glob("data/train/*/*.jpg") + glob.glob("data/train/*/*.png")
+        files = tf.data.Dataset.from_tensor_slices(paths)
 
         def load(path):
             raw = tf.io.read_file(path)
@@ -791,6 +936,42 @@ def test_small_in_memory_set_fits(tmp_path, monkeypatch):
                                   keras.layers.Dense(3, activation="softmax")])
         model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
         model.fit(x_train, y_train, epochs=1)
+    """)
+
+
+def test_non_square_sizes_height_first(tmp_path, monkeypatch):
+    """160x48 (w x h) images, loaded as (48, 160) = (height, width) by Keras and torchvision."""
+    build(tmp_path, splits("data", THREE), size=(160, 48))
+    quiet(tmp_path, monkeypatch, """
+        import torch
+        from tensorflow import keras
+        from torchvision import datasets, transforms
+
+        img_height, img_width = 48, 160
+        train = keras.utils.image_dataset_from_directory("data/train", image_size=(img_height, img_width))
+        model = keras.Sequential([keras.Input(shape=(img_height, img_width, 3)), keras.layers.Rescaling(1 / 255.0),
+                                  keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(3, activation="softmax")])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        model.fit(train, epochs=1)
+
+        strips = datasets.ImageFolder("data/train", transforms.Compose([transforms.Resize((48, 160)),
+                                                                        transforms.ToTensor()]))
+    """)
+
+
+def test_random_crop_layer_after_loading(tmp_path, monkeypatch):
+    build(tmp_path, splits("data", THREE))
+    quiet(tmp_path, monkeypatch, """
+        from tensorflow import keras
+        from tensorflow.keras import layers
+
+        train = keras.utils.image_dataset_from_directory("data/train", image_size=(72, 72))
+        crop = layers.RandomCrop(64, 64)
+        train = train.map(lambda x, y: (crop(x), y))
+        model = keras.Sequential([keras.Input(shape=(64, 64, 3)), layers.Rescaling(1 / 255.0),
+                                  layers.GlobalAveragePooling2D(), layers.Dense(3)])
+        model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        model.fit(train, epochs=1)
     """)
 
 
@@ -906,6 +1087,20 @@ def test_only_the_val_split_is_imbalanced(tmp_path, monkeypatch):
     """)
 
 
+def test_imbalanced_with_focal_loss(tmp_path, monkeypatch):
+    build(tmp_path, IMBALANCED, size=(40, 40))
+    quiet(tmp_path, monkeypatch, """
+        from tensorflow import keras
+
+        train = keras.utils.image_dataset_from_directory("data/train", image_size=(64, 64), label_mode="binary")
+        model = keras.Sequential([keras.Input(shape=(64, 64, 3)), keras.layers.Rescaling(1 / 255.0),
+                                  keras.layers.Flatten(), keras.layers.Dense(1, activation="sigmoid")])
+        model.compile(optimizer="adam",
+                      loss=keras.losses.BinaryFocalCrossentropy(apply_class_balancing=True))
+        model.fit(train, epochs=1)
+    """)
+
+
 # ---- NEGATIVES: missing paths (CNL606) -----------------------------------------------------------
 
 # appended to the cases' scripts, which are written indented by 8 and dedented together
@@ -996,6 +1191,53 @@ def test_script_in_subfolder_reads_path_relative_to_cwd(tmp_path, monkeypatch):
 
         train = keras.utils.image_dataset_from_directory("data/train", image_size=(64, 64))
     """ + _FLOWERS_MODEL, name="scripts/train.py", args=["scripts/train.py"])
+
+
+def test_windows_home_env_and_cwd_paths(tmp_path, monkeypatch):
+    quiet(tmp_path, monkeypatch, r"""
+        import os
+        from tensorflow import keras
+
+        a = keras.utils.image_dataset_from_directory(r"C:\Users\me\datasets\flowers\train", image_size=(64, 64))
+        b = keras.utils.image_dataset_from_directory("~/datasets/flowers/val", image_size=(64, 64))
+        c = keras.utils.image_dataset_from_directory(os.environ.get("DATA_DIR", "flowers/test"),
+                                                     image_size=(64, 64))
+        d = keras.utils.image_dataset_from_directory(os.path.join(os.getcwd(), "flowers", "extra"),
+                                                     image_size=(64, 64))
+    """, args=["train.py"])
+
+
+def test_kagglehub_download(tmp_path, monkeypatch):
+    quiet(tmp_path, monkeypatch, """
+        import kagglehub
+        from tensorflow import keras
+
+        kagglehub.dataset_download("alxmamaev/flowers-recognition")
+        train = keras.utils.image_dataset_from_directory("flowers/train", image_size=(64, 64))
+    """, args=["train.py"])
+
+
+def test_notebook_kaggle_cli_download(tmp_path, monkeypatch):
+    nb = notebook([
+        "!kaggle datasets download -d alxmamaev/flowers-recognition\n!unzip -q flowers-recognition.zip",
+        """
+        from tensorflow import keras
+        train = keras.utils.image_dataset_from_directory("flowers", image_size=(64, 64))
+        """,
+    ])
+    quiet(tmp_path, monkeypatch, nb, name="kaggle.ipynb", args=["kaggle.ipynb"])
+
+
+def test_notebook_drive_mount_then_cd(tmp_path, monkeypatch):
+    nb = notebook([
+        "from google.colab import drive\ndrive.mount('/content/drive')",
+        "%cd /content/drive/MyDrive/flowers_project",
+        """
+        from tensorflow import keras
+        train = keras.utils.image_dataset_from_directory("data/train", image_size=(64, 64))
+        """,
+    ])
+    quiet(tmp_path, monkeypatch, nb, name="colab.ipynb", args=["colab.ipynb"])
 
 
 # ---- NEGATIVES: notebooks ------------------------------------------------------------------------
@@ -1176,7 +1418,8 @@ def test_positive_colab_path_matched_by_name(tmp_path, monkeypatch):
         train = keras.utils.image_dataset_from_directory("/content/drive/MyDrive/flowers/train",
                                                          image_size=(64, 64))
     """ + _FLOWERS_MODEL, data=("flowers",))
-    assert where(found) == {("CNL601", 8)}
+    assert where(found) == {("CNL601", 9)}  # the Dense(5) on the model's second line
+    assert "flowers/train/ has 3 class folders" in found[0]["message"]
 
 
 def test_positive_upscaled_thumbnails_from_scratch(tmp_path, monkeypatch):
@@ -1218,3 +1461,323 @@ def test_positive_in_a_notebook_cell(tmp_path, monkeypatch):
     ])
     found, _ = run(tmp_path, monkeypatch, nb, name="train.ipynb")
     assert [(f["code"], f["cell"], f["line"]) for f in found] == [("CNL601", 2, 5)]
+
+
+def test_positive_grayscale_loader_into_rgb_model_on_grey_xrays(tmp_path, monkeypatch):
+    """X-rays read grey (right for the files: no CNL603) into a (224, 224, 3)-style input: CNL602."""
+    build_grey_rgb(tmp_path, splits("chest_xray", ("NORMAL", "PNEUMONIA")))
+    found, _ = run(tmp_path, monkeypatch, """
+        from tensorflow import keras
+
+        train = keras.utils.image_dataset_from_directory(
+            "chest_xray/train", image_size=(64, 64), color_mode="grayscale", label_mode="binary")
+        model = keras.Sequential([
+            keras.Input(shape=(64, 64, 3)),
+            keras.layers.Rescaling(1 / 255.0),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ])
+        model.compile(optimizer="adam", loss="binary_crossentropy")
+        model.fit(train, epochs=1)
+    """, data=("chest_xray",))
+    assert where(found) == {("CNL602", 4)}
+    assert "3 channels" in found[0]["message"]
+
+
+def test_positive_unforced_readers_on_mixed_modes(tmp_path, monkeypatch):
+    _mixed_modes(tmp_path)
+    found, _ = run(tmp_path, monkeypatch, """
+        import glob
+        import tensorflow as tf
+        import torch
+        from torchvision.io import read_image
+
+        paths = glob.glob("data/train/*/*.jpg") + glob.glob("data/train/*/*.png")
+
+
+        def load(path):
+            image = tf.io.decode_png(tf.io.read_file(path))
+            return tf.image.resize(image, (64, 64)) / 255.0
+
+
+        train = tf.data.Dataset.from_tensor_slices(paths).map(load).batch(8)
+        X = torch.stack([read_image(p) for p in glob.glob("data/train/*/*.png")])
+    """)
+    assert where(found) == {("CNL603", 10), ("CNL603", 15)}
+    assert all("mixes them" in f["message"] for f in found)
+
+
+def test_positive_float64_images_over_runtime_memory(tmp_path, monkeypatch):
+    build(tmp_path, splits("data", THREE))
+    (tmp_path / "pyproject.toml").write_text('[tool.cnnlint]\nruntime-memory = "64MiB"\n')
+    found, _ = run(tmp_path, monkeypatch, """
+        import os
+        import numpy as np
+        from PIL import Image
+        from tensorflow import keras
+
+        images, labels = [], []
+        for label, name in enumerate(sorted(os.listdir("data/train"))):
+            folder = os.path.join("data/train", name)
+            for file in os.listdir(folder):
+                img = Image.open(os.path.join(folder, file)).convert("RGB").resize((512, 512))
+                images.append(np.asarray(img))
+                labels.append(label)
+        x_train = np.array(images) / 255.0
+        y_train = np.array(labels)
+        model = keras.models.load_model("base.keras")
+        model.fit(x_train, y_train, epochs=1)
+    """)
+    # 24 images x 512 x 512 x 3 x 8 bytes = 144 MiB
+    assert codes(found) == {"CNL607"}
+    assert "24 images" in found[0]["message"] and "float64" in found[0]["message"]
+
+
+# ---- KNOWN FALSE POSITIVES (correct code that gets a CNL6xx finding) ----------------------------
+# Each is a correct or unjudgeable script; strict xfail: the test starts passing when the bug is fixed.
+
+
+@pytest.mark.xfail(strict=True, reason="CNL601: a repo walk (`cnnlint .`) finds an unrelated demo image folder and "
+                   "the 'only dataset' fallback ties a script's missing, exact path to it")
+def test_fp_walked_demo_folder_is_not_the_scripts_data(tmp_path, monkeypatch):
+    """The real data (dataset/train, 10 classes) is gitignored and absent; examples/pets is a demo."""
+    build(tmp_path, flat("examples/pets", ("cats", "dogs"), n=8))
+    quiet(tmp_path, monkeypatch, """
+        from tensorflow import keras
+
+        train = keras.utils.image_dataset_from_directory("dataset/train", image_size=(64, 64))
+        model = keras.Sequential([keras.Input(shape=(64, 64, 3)), keras.layers.Rescaling(1 / 255.0),
+                                  keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(10)])
+        model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        model.fit(train, epochs=1)
+    """, name="src/train.py", args=["."])
+
+
+@pytest.mark.xfail(strict=True, reason="CNL606: a relative path after os.chdir() to another machine's folder")
+def test_fp_os_chdir_then_relative_path(tmp_path, monkeypatch):
+    quiet(tmp_path, monkeypatch, """
+        import os
+        from tensorflow import keras
+
+        os.chdir("/content/drive/MyDrive/project")
+        train = keras.utils.image_dataset_from_directory("data/train", image_size=(64, 64))
+    """, args=["train.py"])
+
+
+@pytest.mark.xfail(strict=True, reason="CNL606: a relative path after a notebook %cd to another machine's folder")
+def test_fp_notebook_cd_magic_then_relative_path(tmp_path, monkeypatch):
+    nb = notebook([
+        "%cd /content/project",
+        """
+        from tensorflow import keras
+        train = keras.utils.image_dataset_from_directory("data/train", image_size=(64, 64))
+        """,
+    ])
+    quiet(tmp_path, monkeypatch, nb, name="train.ipynb", args=["train.ipynb"])
+
+
+@pytest.mark.xfail(strict=True, reason="CNL604: labels one-hot encoded in .map(tf.one_hot) before the cce loss")
+def test_fp_one_hot_in_map_with_categorical_loss(tmp_path, monkeypatch):
+    build(tmp_path, splits("data", THREE))
+    quiet(tmp_path, monkeypatch, """
+        import tensorflow as tf
+
+        train = tf.keras.utils.image_dataset_from_directory("data/train", image_size=(64, 64))
+        train = train.map(lambda x, y: (x, tf.one_hot(y, 3)))
+        model = tf.keras.Sequential([tf.keras.Input(shape=(64, 64, 3)), tf.keras.layers.Rescaling(1 / 255.0),
+                                     tf.keras.layers.GlobalAveragePooling2D(),
+                                     tf.keras.layers.Dense(3, activation="softmax")])
+        model.compile(optimizer="adam", loss="categorical_crossentropy")
+        model.fit(train, epochs=1)
+    """)
+
+
+@pytest.mark.xfail(strict=True, reason="CNL601 + CNL604: labels remapped to one-vs-rest 0/1 in .map before "
+                   "a 1-unit sigmoid head and binary_crossentropy")
+def test_fp_labels_remapped_to_binary_in_map(tmp_path, monkeypatch):
+    build(tmp_path, splits("data", THREE))
+    quiet(tmp_path, monkeypatch, """
+        import tensorflow as tf
+
+        train = tf.keras.utils.image_dataset_from_directory("data/train", image_size=(64, 64))
+        train = train.map(lambda x, y: (x, tf.cast(y == 2, tf.float32)))  # is it a dog?
+        model = tf.keras.Sequential([tf.keras.Input(shape=(64, 64, 3)), tf.keras.layers.Rescaling(1 / 255.0),
+                                     tf.keras.layers.GlobalAveragePooling2D(),
+                                     tf.keras.layers.Dense(1, activation="sigmoid")])
+        model.compile(optimizer="adam", loss="binary_crossentropy")
+        model.fit(train, epochs=1)
+    """)
+
+
+@pytest.mark.xfail(strict=True, reason="CNL601: ImageFolder(target_transform=...) remaps the labels to one-vs-rest")
+def test_fp_imagefolder_target_transform_one_vs_rest(tmp_path, monkeypatch):
+    build(tmp_path, splits("data", THREE))
+    quiet(tmp_path, monkeypatch, """
+        import torch
+        from torch import nn
+        from torchvision import datasets, models, transforms
+
+        train = datasets.ImageFolder("data/train", transforms.Compose([transforms.Resize((64, 64)),
+                                                                       transforms.ToTensor()]),
+                                     target_transform=lambda y: float(y == 0))
+        model = models.resnet18()
+        model.fc = nn.Linear(model.fc.in_features, 1)
+        criterion = nn.BCEWithLogitsLoss()
+        optimizer = torch.optim.Adam(model.parameters())
+        for x, y in torch.utils.data.DataLoader(train, batch_size=8):
+            optimizer.zero_grad()
+            criterion(model(x).squeeze(1), y.float()).backward()
+            optimizer.step()
+    """)
+
+
+@pytest.mark.xfail(strict=True, reason="CNL601: a metric-learning embedding (Dense(128) + TripletSemiHardLoss) "
+                   "is not a class head")
+def test_fp_triplet_embedding_head(tmp_path, monkeypatch):
+    build(tmp_path, splits("data", THREE))
+    quiet(tmp_path, monkeypatch, """
+        import tensorflow as tf
+        import tensorflow_addons as tfa
+
+        train = tf.keras.utils.image_dataset_from_directory("data/train", image_size=(64, 64))
+        model = tf.keras.Sequential([
+            tf.keras.Input(shape=(64, 64, 3)),
+            tf.keras.layers.Rescaling(1 / 255.0),
+            tf.keras.layers.GlobalAveragePooling2D(),
+            tf.keras.layers.Dense(128),
+        ])
+        model.compile(optimizer="adam", loss=tfa.losses.TripletSemiHardLoss())
+        model.fit(train, epochs=1)
+    """)
+
+
+@pytest.mark.xfail(strict=True, reason="CNL605: F.cross_entropy(..., weight=w) is a weighted loss")
+def test_fp_functional_cross_entropy_weight(tmp_path, monkeypatch):
+    build(tmp_path, IMBALANCED, size=(40, 40))
+    quiet(tmp_path, monkeypatch, """
+        import torch
+        import torch.nn.functional as F
+        from torch import nn
+        from torchvision import datasets, transforms
+
+        train = datasets.ImageFolder("data/train", transforms.Compose([transforms.Resize((64, 64)),
+                                                                       transforms.ToTensor()]))
+        counts = torch.bincount(torch.tensor(train.targets)).float()
+        w = counts.sum() / counts
+        model = nn.Sequential(nn.Flatten(), nn.Linear(64 * 64 * 3, 2))
+        optimizer = torch.optim.Adam(model.parameters())
+        for x, y in torch.utils.data.DataLoader(train, batch_size=8, shuffle=True):
+            optimizer.zero_grad()
+            F.cross_entropy(model(x), y, weight=w).backward()
+            optimizer.step()
+    """)
+
+
+@pytest.mark.xfail(strict=True, reason="CNL605: sklearn PCA(...).fit on extracted features trains no classifier")
+def test_fp_pca_fit_is_not_training(tmp_path, monkeypatch):
+    build(tmp_path, IMBALANCED, size=(40, 40))
+    quiet(tmp_path, monkeypatch, """
+        from sklearn.decomposition import PCA
+        from tensorflow import keras
+
+        ds = keras.utils.image_dataset_from_directory("data/train", image_size=(64, 64), shuffle=False)
+        model = keras.models.load_model("model.keras")
+        feats = model.predict(ds)
+        pca = PCA(n_components=2)
+        pca.fit(feats)
+    """)
+
+
+@pytest.mark.xfail(strict=True, reason="CNL608: KerasHub from_preset('..._imagenet') loads pretrained weights")
+def test_fp_keras_hub_from_preset_is_pretrained(tmp_path, monkeypatch):
+    build(tmp_path, splits("data", THREE), size=(40, 40))
+    quiet(tmp_path, monkeypatch, """
+        import keras_hub
+        from tensorflow import keras
+
+        train = keras.utils.image_dataset_from_directory("data/train", image_size=(224, 224))
+        model = keras_hub.models.ImageClassifier.from_preset("resnet_50_imagenet", num_classes=3)
+        model.fit(train, epochs=1)
+    """)
+
+
+@pytest.mark.xfail(strict=True, reason="CNL603: Image.open(p).size only reads the header; nothing is batched")
+def test_fp_image_open_for_sizes_only(tmp_path, monkeypatch):
+    _mixed_modes(tmp_path)
+    quiet(tmp_path, monkeypatch, """
+        import glob
+        import pandas as pd
+        from PIL import Image
+
+        sizes = [Image.open(p).size for p in glob.glob("data/train/*/*.png")]
+        print(pd.Series(sizes).value_counts())
+    """)
+
+
+@pytest.mark.xfail(strict=True, reason="CNL603: an Image.open(p).verify() clean-up loop batches nothing")
+def test_fp_image_open_verify_cleanup(tmp_path, monkeypatch):
+    _mixed_modes(tmp_path)
+    quiet(tmp_path, monkeypatch, """
+        import glob
+        import os
+        from PIL import Image
+
+        for p in glob.glob("data/train/*/*.png"):
+            try:
+                img = Image.open(p)
+                img.verify()
+            except Exception:
+                os.remove(p)
+    """)
+
+
+# ---- KNOWN FALSE NEGATIVES (cases the rule pages say are reported) -------------------------------
+
+
+@pytest.mark.xfail(strict=True, reason="CNL603 missed: decode_image(..., expand_animations=False) without channels= "
+                   "(the rule page's own bad example) counts as handling channels")
+def test_fn_decode_image_expand_animations_without_channels(tmp_path, monkeypatch):
+    _mixed_modes(tmp_path)
+    found, _ = run(tmp_path, monkeypatch, """
+        import glob
+        import tensorflow as tf
+
+
+        def load(path, label):
+            image = tf.io.decode_image(tf.io.read_file(path), expand_animations=False)
+            return tf.image.resize(image, (224, 224)) / 255.0, label
+
+
+        paths = glob.glob("data/train/*/*.jpg") + glob.glob("data/train/*/*.png")
+        train = tf.data.Dataset.from_tensor_slices((paths, [0] * len(paths))).map(load).batch(8)
+    """)
+    assert where(found) == {("CNL603", 6)}
+
+
+@pytest.mark.xfail(strict=True, reason="CNL603 missed: torchvision transforms.Grayscale() on colour photos "
+                   "(listed on the rule page) is not extracted")
+def test_fn_torchvision_grayscale_on_colour(tmp_path, monkeypatch):
+    build(tmp_path, splits("data", ("ripe", "unripe")))
+    found, _ = run(tmp_path, monkeypatch, """
+        from torchvision import datasets, transforms
+
+        tf = transforms.Compose([transforms.Grayscale(), transforms.Resize((64, 64)), transforms.ToTensor()])
+        train = datasets.ImageFolder("data/train", tf)
+    """)
+    assert codes(found) == {"CNL603"}
+
+
+@pytest.mark.xfail(strict=True, reason="CNL602 missed: keras.Input(shape=(*IMG_SIZE, 3)) is left unknown")
+def test_fn_starred_input_shape(tmp_path, monkeypatch):
+    build(tmp_path, splits("data", THREE), size=(128, 128))
+    found, _ = run(tmp_path, monkeypatch, """
+        from tensorflow import keras
+
+        IMG_SIZE = (128, 128)
+        train = keras.utils.image_dataset_from_directory("data/train")
+        model = keras.Sequential([keras.Input(shape=(*IMG_SIZE, 3)), keras.layers.Rescaling(1 / 255.0),
+                                  keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(3)])
+        model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        model.fit(train, epochs=1)
+    """)
+    assert where(found) == {("CNL602", 4)}
