@@ -251,9 +251,30 @@ def _crosscheck(run, datasets: list, paths: Sequence[str], config: Config, extra
         Script(target.path, target.real_path, ScriptFacts.from_dict(facts), os.path.realpath(target.real_path) in named)
         for target, facts in run.facts
     ]
-    outcome = crosscheck(scripts, datasets, config.runtime_memory, pre_commit=bool(os.environ.get("PRE_COMMIT")))
+    given = _given_datasets(datasets, paths, [t for t, _ in run.facts])
+    outcome = crosscheck(scripts, datasets, config.runtime_memory, pre_commit=bool(os.environ.get("PRE_COMMIT")),
+                         given=given)
     extras["crosscheck"] = outcome.records
     return outcome
+
+
+def _given_datasets(datasets: list, paths: Sequence[str], scripts: Sequence[object]) -> list:
+    """The datasets the command line gives as data: --data folders, folders named, and datasets inside
+    a named folder that holds no script (`cnnlint train.py data/`, not `cnnlint .`)."""
+    script_reals = [os.path.realpath(t.real_path) for t in scripts]  # type: ignore[attr-defined]
+    data_dirs = []
+    for p in paths:
+        if os.path.isdir(p):
+            real = os.path.realpath(p)
+            prefix = real.rstrip(os.sep) + os.sep
+            if not any(s.startswith(prefix) for s in script_reals):
+                data_dirs.append(prefix)
+    given = []
+    for r in datasets:
+        real = os.path.realpath(r.dataset.real_path).rstrip(os.sep) + os.sep
+        if r.dataset.forced or any(real.startswith(d) for d in data_dirs):
+            given.append(r)
+    return given
 
 
 def _probe(args: argparse.Namespace, scripts: Sequence[str], extras: Dict[str, object], sections: List[str]) -> List[Finding]:

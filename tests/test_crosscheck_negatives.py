@@ -1533,12 +1533,9 @@ def test_positive_float64_images_over_runtime_memory(tmp_path, monkeypatch):
     assert "24 images" in found[0]["message"] and "float64" in found[0]["message"]
 
 
-# ---- KNOWN FALSE POSITIVES (correct code that gets a CNL6xx finding) ----------------------------
-# Each is a correct or unjudgeable script; strict xfail: the test starts passing when the bug is fixed.
+# ---- false positives and misses found by review, fixed ----------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="CNL601: a repo walk (`cnnlint .`) finds an unrelated demo image folder and "
-                   "the 'only dataset' fallback ties a script's missing, exact path to it")
 def test_fp_walked_demo_folder_is_not_the_scripts_data(tmp_path, monkeypatch):
     """The real data (dataset/train, 10 classes) is gitignored and absent; examples/pets is a demo."""
     build(tmp_path, flat("examples/pets", ("cats", "dogs"), n=8))
@@ -1553,7 +1550,6 @@ def test_fp_walked_demo_folder_is_not_the_scripts_data(tmp_path, monkeypatch):
     """, name="src/train.py", args=["."])
 
 
-@pytest.mark.xfail(strict=True, reason="CNL606: a relative path after os.chdir() to another machine's folder")
 def test_fp_os_chdir_then_relative_path(tmp_path, monkeypatch):
     quiet(tmp_path, monkeypatch, """
         import os
@@ -1564,7 +1560,6 @@ def test_fp_os_chdir_then_relative_path(tmp_path, monkeypatch):
     """, args=["train.py"])
 
 
-@pytest.mark.xfail(strict=True, reason="CNL606: a relative path after a notebook %cd to another machine's folder")
 def test_fp_notebook_cd_magic_then_relative_path(tmp_path, monkeypatch):
     nb = notebook([
         "%cd /content/project",
@@ -1576,7 +1571,6 @@ def test_fp_notebook_cd_magic_then_relative_path(tmp_path, monkeypatch):
     quiet(tmp_path, monkeypatch, nb, name="train.ipynb", args=["train.ipynb"])
 
 
-@pytest.mark.xfail(strict=True, reason="CNL604: labels one-hot encoded in .map(tf.one_hot) before the cce loss")
 def test_fp_one_hot_in_map_with_categorical_loss(tmp_path, monkeypatch):
     build(tmp_path, splits("data", THREE))
     quiet(tmp_path, monkeypatch, """
@@ -1592,8 +1586,6 @@ def test_fp_one_hot_in_map_with_categorical_loss(tmp_path, monkeypatch):
     """)
 
 
-@pytest.mark.xfail(strict=True, reason="CNL601 + CNL604: labels remapped to one-vs-rest 0/1 in .map before "
-                   "a 1-unit sigmoid head and binary_crossentropy")
 def test_fp_labels_remapped_to_binary_in_map(tmp_path, monkeypatch):
     build(tmp_path, splits("data", THREE))
     quiet(tmp_path, monkeypatch, """
@@ -1609,7 +1601,6 @@ def test_fp_labels_remapped_to_binary_in_map(tmp_path, monkeypatch):
     """)
 
 
-@pytest.mark.xfail(strict=True, reason="CNL601: ImageFolder(target_transform=...) remaps the labels to one-vs-rest")
 def test_fp_imagefolder_target_transform_one_vs_rest(tmp_path, monkeypatch):
     build(tmp_path, splits("data", THREE))
     quiet(tmp_path, monkeypatch, """
@@ -1631,8 +1622,6 @@ def test_fp_imagefolder_target_transform_one_vs_rest(tmp_path, monkeypatch):
     """)
 
 
-@pytest.mark.xfail(strict=True, reason="CNL601: a metric-learning embedding (Dense(128) + TripletSemiHardLoss) "
-                   "is not a class head")
 def test_fp_triplet_embedding_head(tmp_path, monkeypatch):
     build(tmp_path, splits("data", THREE))
     quiet(tmp_path, monkeypatch, """
@@ -1651,7 +1640,6 @@ def test_fp_triplet_embedding_head(tmp_path, monkeypatch):
     """)
 
 
-@pytest.mark.xfail(strict=True, reason="CNL605: F.cross_entropy(..., weight=w) is a weighted loss")
 def test_fp_functional_cross_entropy_weight(tmp_path, monkeypatch):
     build(tmp_path, IMBALANCED, size=(40, 40))
     quiet(tmp_path, monkeypatch, """
@@ -1673,7 +1661,6 @@ def test_fp_functional_cross_entropy_weight(tmp_path, monkeypatch):
     """)
 
 
-@pytest.mark.xfail(strict=True, reason="CNL605: sklearn PCA(...).fit on extracted features trains no classifier")
 def test_fp_pca_fit_is_not_training(tmp_path, monkeypatch):
     build(tmp_path, IMBALANCED, size=(40, 40))
     quiet(tmp_path, monkeypatch, """
@@ -1688,7 +1675,6 @@ def test_fp_pca_fit_is_not_training(tmp_path, monkeypatch):
     """)
 
 
-@pytest.mark.xfail(strict=True, reason="CNL608: KerasHub from_preset('..._imagenet') loads pretrained weights")
 def test_fp_keras_hub_from_preset_is_pretrained(tmp_path, monkeypatch):
     build(tmp_path, splits("data", THREE), size=(40, 40))
     quiet(tmp_path, monkeypatch, """
@@ -1701,7 +1687,6 @@ def test_fp_keras_hub_from_preset_is_pretrained(tmp_path, monkeypatch):
     """)
 
 
-@pytest.mark.xfail(strict=True, reason="CNL603: Image.open(p).size only reads the header; nothing is batched")
 def test_fp_image_open_for_sizes_only(tmp_path, monkeypatch):
     _mixed_modes(tmp_path)
     quiet(tmp_path, monkeypatch, """
@@ -1714,7 +1699,6 @@ def test_fp_image_open_for_sizes_only(tmp_path, monkeypatch):
     """)
 
 
-@pytest.mark.xfail(strict=True, reason="CNL603: an Image.open(p).verify() clean-up loop batches nothing")
 def test_fp_image_open_verify_cleanup(tmp_path, monkeypatch):
     _mixed_modes(tmp_path)
     quiet(tmp_path, monkeypatch, """
@@ -1731,11 +1715,9 @@ def test_fp_image_open_verify_cleanup(tmp_path, monkeypatch):
     """)
 
 
-# ---- KNOWN FALSE NEGATIVES (cases the rule pages say are reported) -------------------------------
+# ---- misses found by review (cases the rule pages say are reported), fixed ----------------------
 
 
-@pytest.mark.xfail(strict=True, reason="CNL603 missed: decode_image(..., expand_animations=False) without channels= "
-                   "(the rule page's own bad example) counts as handling channels")
 def test_fn_decode_image_expand_animations_without_channels(tmp_path, monkeypatch):
     _mixed_modes(tmp_path)
     found, _ = run(tmp_path, monkeypatch, """
@@ -1754,8 +1736,6 @@ def test_fn_decode_image_expand_animations_without_channels(tmp_path, monkeypatc
     assert where(found) == {("CNL603", 6)}
 
 
-@pytest.mark.xfail(strict=True, reason="CNL603 missed: torchvision transforms.Grayscale() on colour photos "
-                   "(listed on the rule page) is not extracted")
 def test_fn_torchvision_grayscale_on_colour(tmp_path, monkeypatch):
     build(tmp_path, splits("data", ("ripe", "unripe")))
     found, _ = run(tmp_path, monkeypatch, """
@@ -1767,7 +1747,6 @@ def test_fn_torchvision_grayscale_on_colour(tmp_path, monkeypatch):
     assert codes(found) == {"CNL603"}
 
 
-@pytest.mark.xfail(strict=True, reason="CNL602 missed: keras.Input(shape=(*IMG_SIZE, 3)) is left unknown")
 def test_fn_starred_input_shape(tmp_path, monkeypatch):
     build(tmp_path, splits("data", THREE), size=(128, 128))
     found, _ = run(tmp_path, monkeypatch, """

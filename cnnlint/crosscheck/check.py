@@ -22,6 +22,7 @@ from cnnlint.findings import Finding, Severity
 from cnnlint.lint.suppress import is_suppressed
 
 GIB = 1024**3
+DEFAULT_RUNTIME_MEMORY = 12 * GIB
 UPSCALE = 2.0  # an image is upscaled "much" past this factor
 UPSCALED_SHARE = 0.5  # ... and most images are
 COLOUR_SHARE = 0.5  # grey reading of a set where more than this share has colour
@@ -55,6 +56,10 @@ def _names(names: Sequence[str], limit: int = 5) -> str:
     return shown + (f", … ({len(names)} in all)" if len(names) > limit else "")
 
 
+def _human(nbytes: int) -> str:
+    return f"{nbytes / GIB:g} GiB" if nbytes >= GIB else f"{nbytes / 2**20:g} MiB"
+
+
 def _at(fact: Fact) -> str:
     return f"cell {fact.cell}, line {fact.line}" if fact.cell is not None else f"line {fact.line}"
 
@@ -65,7 +70,8 @@ def _size_text(hw: Sequence[Any]) -> str:
 
 class _Checker:
     def __init__(self, script: Script, results: Sequence[DatasetResult], runtime_memory: int, cwd: str,
-                 missing_paths: bool) -> None:
+                 missing_paths: bool, given: Optional[Sequence[DatasetResult]] = None) -> None:
+        self.given = given
         self.s = script
         self.f = script.facts
         self.results = results
@@ -107,7 +113,7 @@ class _Checker:
         key = id(loader)
         if key not in self._matches:
             self._matches[key] = match_path(loader.call.value, loader.exact, loader.role, self.s.real_path,
-                                            self.results, self.cwd)
+                                            self.results, self.cwd, self.given)
         return self._matches[key]
 
     @staticmethod
@@ -159,6 +165,10 @@ class _Checker:
             self.note(f"data path ({loader.api})", loader.call, against, "matched" if m else "no dataset")
 
     def units(self) -> None:
+        if self.f.relabels:
+            for out in self.f.outputs:
+                self.note("output units", out, None, "not checked (the labels are changed after loading)")
+            return
         loaders = self.training_class_loaders()
         counts = {len(names) for _, _, names in loaders}
         if not self.f.outputs:
@@ -342,6 +352,8 @@ class _Checker:
     # ---- labels
 
     def label_modes(self) -> None:
+        if self.f.relabels:
+            return  # .map / one_hot / target_transform change the labels the loader made
         loaders = [x for x in self.class_loaders() if x[0].keras]
         for loader, m, names in loaders:
             cm = loader.class_mode
@@ -353,10 +365,10 @@ class _Checker:
                 arg = "label_mode" if loader.api == "image_dataset_from_directory" else "class_mode"
                 effect = ("image_dataset_from_directory raises ValueError unless there are exactly 2 classes"
                           if loader.api == "image_dataset_from_directory"
-                          else f"the labels run 0-{n - 1}, which a binary loss reads as yes/no" if n > 2
+                          else f"flow_from_directory then gives labels 0-{n - 1}, which a binary loss takes for yes/no" if n > 2
                           else "there is only one class to learn")
                 self.report("CNL604", Severity.ERROR, cm,
-                            f'{arg}="binary" gives one 0/1 label per image, but {what}: {effect}',
+                            f'{arg}="binary" is for two classes (one 0/1 label per image), but {what}: {effect}',
                             f'use {arg}="categorical" with categorical_crossentropy (or "{"int" if arg == "label_mode" else "sparse"}" '
                             f"with sparse_categorical_crossentropy) and Dense({n}, activation=\"softmax\")" if n > 2
                             else "add the other class's folder, or train a one-class method instead")
@@ -468,7 +480,8 @@ class _Checker:
     def memory(self) -> None:
         for fact in self.f.in_memory:
             v = fact.value
-            m = match_path(v.get("path"), bool(v.get("exact")), None, self.s.real_path, self.results, self.cwd)
+            m = match_path(v.get("path"), bool(v.get("exact")), None, self.s.real_path, self.results, self.cwd,
+                           self.given)
             if m is None:
                 self.note("images held in memory", fact)
                 continue
@@ -499,7 +512,8 @@ class _Checker:
             self.report("CNL607", Severity.ERROR, fact,
                         f"`{fact.text}` holds all {n:,} images of {m.folder} at once: {n:,} x {shape} x {channels} "
                         f"channels x {per} byte{'s' if per != 1 else ''} ({dtype}) = {need / GIB:.1f} GiB, more than "
-                        f"the {self.limit / GIB:g} GiB of a typical Colab runtime",
+                        + (f"the {self.limit / GIB:g} GiB of a typical Colab runtime" if self.limit == DEFAULT_RUNTIME_MEMORY
+                           else f"runtime-memory ({_human(self.limit)})"),
                         "stream the images from disk (image_dataset_from_directory, a tf.data pipeline or a "
                         "torch Dataset that reads per item); runtime-memory in [tool.cnnlint] sets the limit")
             self.note("images held in memory", fact, against, "too large", "CNL607")
@@ -571,13 +585,16 @@ def _split_mask(m: Match) -> Optional[np.ndarray]:
 
 
 def crosscheck(scripts: Sequence[Script], results: Sequence[DatasetResult], runtime_memory: int,
-               cwd: Optional[str] = None, pre_commit: bool = False) -> Outcome:
-    """Every script's facts against the run's datasets."""
+               cwd: Optional[str] = None, pre_commit: bool = False,
+               given: Optional[Sequence[DatasetResult]] = None) -> Outcome:
+    """Every script's facts against the run's datasets (`given`: those named on the command line;
+    None: all of them)."""
     cwd = cwd or os.getcwd()
     total = Outcome()
     for script in scripts:
-        missing_paths = bool(results) or (script.named and not pre_commit)
-        out = _Checker(script, results, runtime_memory, cwd, missing_paths).run()
+        # a missing path matters for a script named to be run here, or beside data named to go with it
+        missing_paths = bool(given if given is not None else results) or (script.named and not pre_commit)
+        out = _Checker(script, results, runtime_memory, cwd, missing_paths, given).run()
         total.findings.extend(out.findings)
         total.records.extend(r for r in out.records if r["facts"])
         total.superseded |= out.superseded

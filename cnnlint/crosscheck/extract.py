@@ -19,6 +19,7 @@ from cnnlint.crosscheck.facts import Fact, Loader, ScriptFacts
 from cnnlint.dataset.layout import IMAGE_EXTENSIONS, SPLITS
 from cnnlint.lint.model_config import (
     _KERAS_ROOTS,
+    _keeps_labels,
     _compiled_models,
     _KerasModels,
     _facts,
@@ -64,11 +65,12 @@ _CREATES_DATA = re.compile(
     r"get_file|urlretrieve|urlopen|requests\.get|wget|curl\s|unzip|extractall|tarfile|zipfile|ZipFile|"
     r"download\s*=\s*True|download_url|download_and_extract|\bdownload\(|makedirs|mkdir|shutil\.|copytree|"
     r"copyfile|snapshot_download|kagglehub|kaggle\s|gdown|tfds\.|load_dataset\(|drive\.mount|git\s+clone|"
-    r"split_?folders|symlink|os\.rename|\.rename\("
+    r"split_?folders|symlink|os\.rename|\.rename\(|hf_hub_download|os\.chdir|%cd\b|^\s*cd\s",
+    re.MULTILINE,
 )
 _PRETRAINED = re.compile(
     r"weights\s*=\s*['\"](imagenet|DEFAULT|IMAGENET)|pretrained\s*=\s*True|_Weights\.|Weights\.DEFAULT|"
-    r"from_pretrained|hub\.(load|KerasLayer)|load_state_dict|weights\s*=\s*\w+_Weights"
+    r"from_pretrained|from_preset|hub\.(load|KerasLayer)|load_state_dict|weights\s*=\s*\w+_Weights"
 )
 _RESIZES = {"resize", "resize_with_pad", "resize_with_crop_or_pad", "smart_resize", "Resizing", "CenterCrop",
             "RandomCrop", "crop_to_bounding_box", "central_crop", "random_crop", "resize_images"}
@@ -124,9 +126,16 @@ class _Extractor:
         if s is not None:
             return s
         if isinstance(expr, (cst.Tuple, cst.List)):
-            if any(isinstance(e, cst.StarredElement) for e in expr.elements):
-                return None
-            return [self.value(e.value, depth + 1) for e in expr.elements]
+            items: List[Any] = []
+            for e in expr.elements:
+                if isinstance(e, cst.StarredElement):  # (*IMG_SIZE, 3)
+                    inner = self.value(e.value, depth + 1)
+                    if not isinstance(inner, list):
+                        return None
+                    items.extend(inner)
+                else:
+                    items.append(self.value(e.value, depth + 1))
+            return items
         if isinstance(expr, cst.Name):
             if expr.value in ("True", "False"):
                 return expr.value == "True"
@@ -244,8 +253,11 @@ class _Extractor:
             if m is not None:
                 out.weighting.append(self._text_fact(m.start(), m.group(0)))
         shell = "\n".join(c.text for c in getattr(self.ctx.source, "shell", ()))
+        cells = getattr(self.ctx.source, "cells", None) or {}
+        magics = "\n".join(line for lines in cells.values() for line in lines if line.lstrip().startswith("%"))
+        shell += "\n" + magics
         out.creates_data = bool(_CREATES_DATA.search(text) or _CREATES_DATA.search(shell)
-                                or re.search(r"(^|\n)\s*(cp|mv|kaggle|tar|7z|rsync|gsutil|aws)\s", shell))
+                                or re.search(r"(^|\n)\s*%?(cp|mv|cd|kaggle|tar|7z|rsync|gsutil|aws)\s", shell))
         out.pretrained = bool(_PRETRAINED.search(text))
         self._place_all()
         return out
@@ -268,7 +280,9 @@ class _Extractor:
             self._keras_idfd(node)
         elif tail in ("ImageFolder", "DatasetFolder") and (q.split(".")[0] == "torchvision" or (self.f.torch and q == tail)):
             self._image_folder(node, tail)
-        elif q in ("os.listdir", "os.scandir", "os.walk", "glob.glob", "glob.iglob") or (
+        elif q in ("os.listdir", "os.scandir", "os.walk", "glob.glob", "glob.iglob") or tail == "list_files" and (
+            q.split(".")[0] in _KERAS_ROOTS
+        ) or (
             isinstance(node.func, cst.Attribute) and tail in ("glob", "rglob", "iterdir") and q.split(".")[0] != "glob"
         ):
             self._listing(node, q, tail)
@@ -276,23 +290,37 @@ class _Extractor:
             self.out.losses.append(self.fact(node, _TORCH_CE[tail]))
             if any(keyword(node, k) is not None and not _is_none(keyword(node, k).value) for k in _LOSS_WEIGHT_KWARGS):
                 self.out.weighting.append(self.fact(node, tail))
-        elif _WEIGHTING_CALLS.match(tail or ""):
+        elif _WEIGHTING_CALLS.match(tail or "") or (
+            re.search(r"loss|entropy|nll", tail or "", re.I)
+            and any(keyword(node, k) is not None and not _is_none(keyword(node, k).value) for k in _LOSS_WEIGHT_KWARGS)
+        ):
             self.out.weighting.append(self.fact(node, tail))
         elif any(keyword(node, k) is not None and not _is_none(keyword(node, k).value)
                  for k in ("class_weight", "sample_weight", "sampler")) and tail in ("fit", "fit_generator", "DataLoader", "train_on_batch"):
             self.out.weighting.append(self.fact(node, tail))
         if isinstance(node.func, cst.Attribute):
             recv = dotted_name(node.func.value) or ""
-            if keras_file and tail in ("fit", "fit_generator", "train_on_batch") and "datagen" not in recv.lower() and "scaler" not in recv.lower():
+            if keras_file and tail in ("fit", "fit_generator", "train_on_batch") and self._keras_model(recv, node):
                 self.out.training.append(self.fact(node, tail))
             elif tail == "apply_gradients":
                 self.out.training.append(self.fact(node, tail))
             elif tail == "step" and not node.args and "optim" in recv.lower() or tail == "step" and recv.lower() in ("opt", "optimizer_ft", "optimiser"):
                 self.out.training.append(self.fact(node, tail))
+        if tail == "map" and isinstance(node.func, cst.Attribute) and not _keeps_labels(node):
+            self.out.relabels = True
+        if tail in ("one_hot", "to_categorical") or keyword(node, "target_transform") is not None:
+            self.out.relabels = True
         if tail in _RESIZES and (q.split(".")[0] in _KERAS_ROOTS or tail in ("Resizing", "smart_resize")):
             self.out.resizes = True
         if tail in _IMAGE_READERS:
             self._reader(node, q, tail)
+
+    def _keras_model(self, recv: str, node: cst.Call) -> bool:
+        """`recv.fit(...)` trains a Keras model: one compiled in this file, or called with Keras's
+        training keywords (not `PCA().fit(x)` or `scaler.fit(x)`)."""
+        if recv in {comp.model.value for comp in _compiled_models(self.f)}:
+            return True
+        return any(keyword(node, k) is not None for k in ("epochs", "validation_data", "callbacks", "steps_per_epoch"))
 
     def _keras_flow(self, node: cst.Call) -> None:
         directory = keyword(node, "directory") or positional(node, 0)
@@ -403,17 +431,29 @@ class _Extractor:
             if found is not None:
                 loader.target_size = self.fact(found[1], found[0])
         custom_loader = keyword(node, "loader")
-        if api == "ImageFolder" and custom_loader is None:
+        grey = self._compose_grayscale(transform.value) if transform is not None else None
+        if grey is not None:
+            out = keyword(grey, "num_output_channels") or positional(grey, 0)
+            loader.color_mode = self.fact(grey, "grayscale" if out is None or self.value(out.value) == 1 else "rgb")
+        elif api == "ImageFolder" and custom_loader is None:
             loader.color_mode = self.fact(node, "rgb", default=True)  # pil_loader converts to RGB
         self.out.loaders.append(loader)
 
-    def _compose_size(self, expr: cst.CSTNode, depth: int = 0) -> Optional[Tuple[List[int], cst.CSTNode]]:
-        """The final spatial size a torchvision Compose produces, and the Resize/crop that sets it."""
+    def _compose_grayscale(self, expr: cst.CSTNode) -> Optional[cst.Call]:
+        """A `transforms.Grayscale(...)` in the Compose (RandomGrayscale is augmentation, not ignored here)."""
+        compose = self._compose(expr)
+        for t in compose or ():
+            if isinstance(t, cst.Call) and call_tail(t) == "Grayscale":
+                return t
+        return None
+
+    def _compose(self, expr: cst.CSTNode, depth: int = 0) -> Optional[List[cst.CSTNode]]:
+        """The transforms of a torchvision Compose, followed through names and a dict of them."""
         if depth > 6:
             return None
         if isinstance(expr, cst.Name):
             bound = self._bound(expr)
-            return self._compose_size(bound, depth + 1) if bound is not None else None
+            return self._compose(bound, depth + 1) if bound is not None else None
         if isinstance(expr, cst.Subscript) and len(expr.slice) == 1:
             key = self.value(getattr(expr.slice[0].slice, "value", None))
             base = expr.value
@@ -422,26 +462,32 @@ class _Extractor:
             if isinstance(base, cst.Dict) and isinstance(key, str):
                 for el in base.elements:
                     if isinstance(el, cst.DictElement) and self.value(el.key) == key:
-                        return self._compose_size(el.value, depth + 1)
+                        return self._compose(el.value, depth + 1)
             return None
         if not isinstance(expr, cst.Call) or call_tail(expr) != "Compose":
             return None
         arg = positional(expr, 0) or keyword(expr, "transforms")
         if arg is None or not isinstance(arg.value, (cst.List, cst.Tuple)):
             return None
+        return [el.value for el in arg.value.elements]
+
+    def _compose_size(self, expr: cst.CSTNode) -> Optional[Tuple[List[int], cst.CSTNode]]:
+        """The final spatial size a torchvision Compose produces, and the Resize/crop that sets it."""
+        transforms = self._compose(expr)
+        if transforms is None:
+            return None
         size: Optional[Tuple[List[int], cst.CSTNode]] = None
-        for el in arg.value.elements:
-            t = el.value
+        for t in transforms:
             if not isinstance(t, cst.Call):
                 continue
             name = call_tail(t) or ""
             if name in ("Resize", "RandomResizedCrop", "CenterCrop", "RandomCrop", "Scale", "RandomSizedCrop"):
-                s = keyword(t, "size") or positional(t, 0)
-                got = self.size(s.value) if s is not None else None
+                arg = keyword(t, "size") or positional(t, 0)
+                got = self.size(arg.value) if arg is not None else None
                 if got is None:
                     return None
                 # Resize(256) sets the shorter side only: the size is then known only after a crop
-                shorter_only = name in ("Resize", "Scale") and not isinstance(self.value(s.value), list)
+                shorter_only = name in ("Resize", "Scale") and not isinstance(self.value(arg.value), list)
                 size = None if shorter_only else (got, t)
         return size
 
@@ -515,6 +561,8 @@ class _Extractor:
                     channels = 1
                 elif v == 1 or fq.endswith("IMREAD_COLOR"):
                     channels = 3
+                elif v == -1 or fq.endswith("IMREAD_UNCHANGED"):
+                    channels = None
                 else:
                     return
         elif tail == "open" and q in ("PIL.Image.open", "Image.open"):
@@ -549,9 +597,32 @@ class _Extractor:
                 channels = 1
         else:
             return
-        if channels is None and self._handles_channels(node):
+        if channels is None and (self._handles_channels(node) or self._header_only(node)):
             return
         self.out.readers.append(self.fact(node, {"name": name, "channels": channels}))
+
+    _HEADER_USES = frozenset({"size", "verify", "mode", "info", "format", "width", "height", "close", "getexif",
+                              "n_frames", "is_animated", "_getexif", "thumbnail", "save"})
+
+    def _header_only(self, node: cst.Call) -> bool:
+        """`Image.open(p).size`, `Image.open(p).verify()`, `with Image.open(p) as im: im.verify()`:
+        the file is opened for its header, not read into a batch."""
+        parent = self.ctx.parent(node)
+        if isinstance(parent, cst.Attribute) and parent.value is node:
+            return parent.attr.value in self._HEADER_USES
+        name = self._with_name(node) or self._assigned_to(node)
+        if not name or "." in name:
+            return False
+        scope = self.f.scope_of(node) or self.module
+        uses = [n for n in walk(scope) if isinstance(n, cst.Name) and n.value == name]
+        attrs = []
+        for n in uses:
+            p = self.ctx.parent(n)
+            if isinstance(p, cst.Attribute) and p.value is n:
+                attrs.append(p.attr.value)
+            elif not isinstance(p, (cst.AsName, cst.AssignTarget)):
+                return False
+        return bool(attrs) and all(a in self._HEADER_USES for a in attrs)
 
     def _pil_convert(self, node: cst.Call) -> Optional[str]:
         """`Image.open(p).convert("RGB")`, or a `.convert(...)` of the name it is bound to."""
@@ -584,7 +655,7 @@ class _Extractor:
         scope = self.f.scope_of(node)
         text = self.module.code_for_node(scope) if scope is not None else self.text
         return bool(re.search(r"\.convert\(|cvtColor|gray2rgb|grayscale_to_rgb|\.ndim|len\([^)]*\.shape\)|shape\[-1\]|"
-                              r"shape\[2\]|ImageReadMode|expand_animations|channels\s*=", text))
+                              r"shape\[2\]|ImageReadMode|channels\s*=", text))
 
     def _models(self) -> None:
         f = self.f
@@ -594,11 +665,17 @@ class _Extractor:
         for comp in _compiled_models(f):
             if comp.loss is not None:
                 self.out.losses.append(self.fact(comp.loss.node, comp.loss.kind, text=comp.loss.text))
-            self._output(comp.out, seen)
+            # a classifier: a known classification loss or a softmax/sigmoid head (not an embedding
+            # trained with a triplet loss, nor a regression)
+            if comp.loss is not None or (comp.out is not None and comp.out.kind in ("softmax", "sigmoid")):
+                self._output(comp.out, seen)
         compiled = {comp.model.value for comp in _compiled_models(f)}
         models = _KerasModels(f)
+        classifies = "rossentropy" in self.text
         for var, at in self._trained_models(compiled).items():
-            self._output(models.output(cst.Name(var), at), seen)
+            out = models.output(cst.Name(var), at)
+            if out is not None and (classifies or out.kind in ("softmax", "sigmoid")):
+                self._output(out, seen)
         for c in f.calls:
             name = _keras_name(f, c.node.func)
             if name is None:
@@ -668,8 +745,9 @@ class _Extractor:
 
     def _torch_heads(self) -> None:
         f = self.f
-        if not f.torch:
-            return
+        if not f.torch or not re.search(r"CrossEntropyLoss|NLLLoss|BCEWithLogitsLoss|BCELoss|cross_entropy|nll_loss",
+                                        self.text):
+            return  # no classification loss: the last layer's units are not a class count
         for n in walk(self.module):
             if isinstance(n, cst.Assign) and len(n.targets) == 1:
                 target = n.targets[0].target

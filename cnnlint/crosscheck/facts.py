@@ -76,6 +76,7 @@ class ScriptFacts:
     in_memory: List[Fact] = field(default_factory=list)
     resizes: bool = False  # the script resizes images after loading them (tf.image.resize, Resizing...)
     creates_data: bool = False  # it downloads, unpacks, copies or makes folders: paths may appear at run time
+    relabels: bool = False  # labels change after loading (.map, one_hot, target_transform)
     pretrained: bool = False  # it starts from pretrained weights (deliberate upscaling is normal there)
 
     def empty(self) -> bool:

@@ -116,8 +116,10 @@ def _only(parts: List[str], role: Optional[str], results: Sequence[DatasetResult
 
 def match_path(
     path: Optional[str], exact: bool, role: Optional[str], script_real: str,
-    results: Sequence[DatasetResult], cwd: str,
+    results: Sequence[DatasetResult], cwd: str, given: Optional[Sequence[DatasetResult]] = None,
 ) -> Optional[Match]:
+    """`given`: the datasets named on the command line; only they can be "the only dataset given"
+    (a folder of images found while walking a repository says nothing about a script's data)."""
     if not results:
         return None
     if path and exact:
@@ -134,4 +136,4 @@ def match_path(
         found = _by_name(parts, results)
         if found is not None:
             return found
-    return _only(parts, role, results)
+    return _only(parts, role, results if given is None else given)
