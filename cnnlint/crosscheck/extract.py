@@ -28,7 +28,7 @@ from cnnlint.lint.model_config import (
     _TorchModels,
     _torch_name,
 )
-from cnnlint.lint.tree import call_tail, dotted_name, keyword, positional, short_code, string_value, walk
+from cnnlint.lint.tree import call_tail, children, dotted_name, keyword, positional, short_code, string_value, walk
 
 _KEYS = (
     "flow_from_directory", "image_dataset_from_directory", "ImageFolder", "DatasetFolder", "listdir", "glob",
@@ -91,6 +91,16 @@ class _Extractor:
         self.text: str = ctx.source.text
         self.out = ScriptFacts()
         self._placed: List[Tuple[cst.CSTNode, Fact]] = []
+        self._index: Optional[Tuple[Dict[str, List[cst.Name]], List[cst.CSTNode], List[cst.Assign]]] = None
+
+    def index(self) -> Tuple[Dict[str, List[cst.Name]], List[cst.CSTNode], List[cst.Assign]]:
+        """Name -> its Name nodes; the for loops and comprehensions; the single-target assignments."""
+        if self._index is None:
+            f = self.f  # the binding index's walk gathered them
+            if self.ctx._parents is None:
+                self.ctx._parents = f.parents  # the same map FileContext.parent() would build
+            self._index = (f.names, f.loops, f.assigns)
+        return self._index
 
     # ---- facts and their places
 
@@ -102,13 +112,19 @@ class _Extractor:
     def _place_all(self) -> None:
         if not self._placed:
             return
-        ranges = self.ctx.ranges([n for n, _ in self._placed])
+        nodes = [n for n, _ in self._placed]
+        ranges = self._ranges(nodes)
         source = self.ctx.source
         for node, fact in self._placed:
             line, column = ranges.get(id(node), (1, 1, 1, 1))[:2]
             fact.raw = source.raw_line(line)[:400] if hasattr(source, "raw_line") else ""
             fact.cell, fact.line = source.locate(line) if hasattr(source, "locate") else (None, line)
             fact.column = column
+
+    def _ranges(self, nodes: List[cst.CSTNode]) -> Dict[int, Tuple[int, int, int, int]]:
+        """Positions of the facts' nodes (FileContext.ranges generates the code of their top-level
+        statements only: a training script's facts sit in a few of them)."""
+        return self.ctx.ranges(nodes)
 
     # ---- values
 
@@ -269,6 +285,10 @@ class _Extractor:
         column = offset - (self.text.rfind("\n", 0, offset) + 1) + 1
         return Fact(value=what, text=what, line=cell_line, column=column, cell=cell, raw=source.raw_line(line)[:400])
 
+    def parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+        self.index()
+        return self.ctx.parent(node)
+
     def _call(self, c) -> None:
         node: cst.Call = c.node
         tail = c.tail
@@ -398,9 +418,9 @@ class _Extractor:
         name = self._assigned_to(node)
         if not name or "." in name:
             return True
-        for n in walk(self.module):
-            if isinstance(n, cst.Name) and n.value == name and n is not node:
-                parent = self.ctx.parent(n)
+        for n in self.index()[0].get(name, ()):
+            if n is not node:
+                parent = self.parent(n)
                 if isinstance(parent, cst.Attribute) and parent.value is n:
                     continue
                 if isinstance(parent, cst.AssignTarget) or (isinstance(parent, (cst.Assign, cst.AugAssign)) and getattr(parent, "target", None) is n):
@@ -409,14 +429,14 @@ class _Extractor:
         return False
 
     def _assigned_to(self, node: cst.CSTNode) -> Optional[str]:
-        parent = self.ctx.parent(node)
+        parent = self.parent(node)
         for _ in range(4):
             if parent is None:
                 return None
             if isinstance(parent, cst.Assign) and len(parent.targets) == 1:
                 return dotted_name(parent.targets[0].target)
             if isinstance(parent, (cst.Call, cst.Arg, cst.Attribute)):
-                parent = self.ctx.parent(parent)
+                parent = self.parent(parent)
                 continue
             return None
         return None
@@ -517,12 +537,12 @@ class _Extractor:
 
     def _loop_reads_images(self, node: cst.CSTNode) -> bool:
         """The listing feeds a loop (or comprehension) that reads image files."""
-        child, parent = node, self.ctx.parent(node)
+        child, parent = node, self.parent(node)
         for _ in range(12):
             if parent is None:
                 return False
             if isinstance(parent, (cst.For, cst.CompFor)) and child is parent.iter:
-                body = self.ctx.parent(parent) if isinstance(parent, cst.CompFor) else parent
+                body = self.parent(parent) if isinstance(parent, cst.CompFor) else parent
                 return any(
                     isinstance(n, cst.Call) and (call_tail(n) or "") in _IMAGE_READERS for n in walk(body)
                 )
@@ -531,16 +551,16 @@ class _Extractor:
                     # `files = os.listdir(d)` then `for f in files:` — look at the loops over that name
                     return self._name_loop_reads(node)
                 return False
-            child, parent = parent, self.ctx.parent(parent)
+            child, parent = parent, self.parent(parent)
         return False
 
     def _name_loop_reads(self, node: cst.CSTNode) -> bool:
         name = self._assigned_to(node)
         if not name or "." in name:
             return False
-        for n in walk(self.module):
-            if isinstance(n, (cst.For, cst.CompFor)) and isinstance(n.iter, cst.Name) and n.iter.value == name:
-                body = self.ctx.parent(n) if isinstance(n, cst.CompFor) else n
+        for n in self.index()[1]:
+            if isinstance(n.iter, cst.Name) and n.iter.value == name:
+                body = self.parent(n) if isinstance(n, cst.CompFor) else n
                 if any(isinstance(m, cst.Call) and (call_tail(m) or "") in _IMAGE_READERS for m in walk(body)):
                     return True
         return False
@@ -607,17 +627,18 @@ class _Extractor:
     def _header_only(self, node: cst.Call) -> bool:
         """`Image.open(p).size`, `Image.open(p).verify()`, `with Image.open(p) as im: im.verify()`:
         the file is opened for its header, not read into a batch."""
-        parent = self.ctx.parent(node)
+        parent = self.parent(node)
         if isinstance(parent, cst.Attribute) and parent.value is node:
             return parent.attr.value in self._HEADER_USES
         name = self._with_name(node) or self._assigned_to(node)
         if not name or "." in name:
             return False
         scope = self.f.scope_of(node) or self.module
-        uses = [n for n in walk(scope) if isinstance(n, cst.Name) and n.value == name]
+        own = self.f.scope_of(node)
+        uses = [n for n in self.index()[0].get(name, ()) if self.f.scope_of(n) is own]
         attrs = []
         for n in uses:
-            p = self.ctx.parent(n)
+            p = self.parent(n)
             if isinstance(p, cst.Attribute) and p.value is n:
                 attrs.append(p.attr.value)
             elif not isinstance(p, (cst.AsName, cst.AssignTarget)):
@@ -626,9 +647,9 @@ class _Extractor:
 
     def _pil_convert(self, node: cst.Call) -> Optional[str]:
         """`Image.open(p).convert("RGB")`, or a `.convert(...)` of the name it is bound to."""
-        parent = self.ctx.parent(node)
+        parent = self.parent(node)
         if isinstance(parent, cst.Attribute) and parent.attr.value == "convert":
-            call = self.ctx.parent(parent)
+            call = self.parent(parent)
             if isinstance(call, cst.Call):
                 arg = positional(call, 0) or keyword(call, "mode")
                 v = self.value(arg.value) if arg is not None else None
@@ -645,15 +666,14 @@ class _Extractor:
         return None
 
     def _with_name(self, node: cst.CSTNode) -> Optional[str]:
-        parent = self.ctx.parent(node)
+        parent = self.parent(node)
         if isinstance(parent, cst.WithItem) and parent.asname is not None:
             return dotted_name(parent.asname.name)
         return None
 
     def _handles_channels(self, node: cst.CSTNode) -> bool:
-        """The code around an unforcing reader deals with channel counts itself."""
-        scope = self.f.scope_of(node)
-        text = self.module.code_for_node(scope) if scope is not None else self.text
+        """The code of the file deals with channel counts itself."""
+        text = self.text  # the whole file: cheaper than generating the function's code, and quieter
         return bool(re.search(r"\.convert\(|cvtColor|gray2rgb|grayscale_to_rgb|\.ndim|len\([^)]*\.shape\)|shape\[-1\]|"
                               r"shape\[2\]|ImageReadMode|channels\s*=", text))
 
@@ -748,20 +768,16 @@ class _Extractor:
         if not f.torch or not re.search(r"CrossEntropyLoss|NLLLoss|BCEWithLogitsLoss|BCELoss|cross_entropy|nll_loss",
                                         self.text):
             return  # no classification loss: the last layer's units are not a class count
-        for n in walk(self.module):
-            if isinstance(n, cst.Assign) and len(n.targets) == 1:
-                target = n.targets[0].target
-                attr = None
-                if isinstance(target, cst.Attribute):
-                    attr = target.attr.value
-                elif isinstance(target, cst.Subscript) and isinstance(target.value, cst.Attribute):
-                    attr = target.value.attr.value
-                if attr not in _TORCH_HEADS or dotted_name(target if isinstance(target, cst.Attribute) else target.value) in (None,) \
-                        or (dotted_name(target) or "").startswith("self."):
-                    continue
-                units = self._linear_units(n.value)
-                if units is not None:
-                    self.out.outputs.append(self.fact(n.value, {"units": units, "activation": "linear"}))
+        for n in self.index()[2]:
+            target = n.targets[0].target
+            head = target.value if isinstance(target, cst.Subscript) else target
+            if not isinstance(head, cst.Attribute) or head.attr.value not in _TORCH_HEADS:
+                continue
+            if (dotted_name(head) or "self.").startswith("self."):
+                continue  # a module's own layer, judged through its forward()
+            units = self._linear_units(n.value)
+            if units is not None:
+                self.out.outputs.append(self.fact(n.value, {"units": units, "activation": "linear"}))
         for c in f.calls:
             q = c.qname
             if q.split(".")[0] in ("torchvision", "timm") or (q.split(".")[0] == "models" and f.torch):
@@ -817,11 +833,11 @@ class _Extractor:
     def _loop_of(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
         """The outermost loop around the reader, within its function."""
         found = None
-        parent = self.ctx.parent(node)
+        parent = self.parent(node)
         while parent is not None and not isinstance(parent, (cst.FunctionDef, cst.ClassDef, cst.Module)):
             if isinstance(parent, (cst.For, cst.While, cst.ListComp, cst.GeneratorExp)):
                 found = parent
-            parent = self.ctx.parent(parent)
+            parent = self.parent(parent)
         return found
 
     def _loop_size(self, loop: cst.CSTNode, reader: cst.CSTNode) -> Optional[List[int]]:

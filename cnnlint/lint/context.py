@@ -43,6 +43,7 @@ class FileContext:
         self._imports: Optional[ImportTable] = None
         self._parents: Optional[Dict[int, cst.CSTNode]] = None
         self._ranges: Dict[int, Tuple[int, int, int, int]] = {}
+        self._statement_lines: Optional[List[Optional[List[int]]]] = None  # [first line of each statement]
 
     def ranges(self, nodes: Iterable[cst.CSTNode]) -> Dict[int, Tuple[int, int, int, int]]:
         """Positions (line, column, end_line, end_column) by id(node), computed on demand.
@@ -57,8 +58,32 @@ class FileContext:
                 r.target for r in self.reports
                 if isinstance(r.target, cst.CSTNode) and id(r.target) not in self._ranges
             ]
-            self._ranges.update(node_ranges(self.module, wanted))
+            found = self._statement_ranges(wanted)
+            self._ranges.update(found if found is not None else node_ranges(self.module, wanted))
         return self._ranges
+
+    def _statement_ranges(self, nodes: List[cst.CSTNode]) -> Optional[Dict[int, Tuple[int, int, int, int]]]:
+        """Positions from the nodes' top-level statements alone, when the binding index (which
+        numbers every node in walk order) already exists for this file; None otherwise."""
+        import bisect
+
+        from cnnlint.lint.model_config import _FACTS
+        from cnnlint.lint.positions import ranges_in_statements, statement_lines
+
+        facts = _FACTS.get(self)
+        if facts is None or self.module is None:
+            return None
+        info = facts.info
+        starts = [info[id(stmt)][0] for stmt in self.module.body]
+        statement_of = {}
+        for n in nodes:
+            entry = info.get(id(n))
+            if entry is None:
+                return None
+            statement_of[id(n)] = bisect.bisect_right(starts, entry[0]) - 1
+        if self._statement_lines is None:
+            self._statement_lines = [statement_lines(self.module, self.source.text)]
+        return ranges_in_statements(self.module, self._statement_lines[0], nodes, statement_of)
 
     @property
     def imports(self) -> ImportTable:

@@ -80,6 +80,11 @@ class _Facts:
         self._added: List[_Bind] = []
         self.class_of_scope: Dict[int, cst.ClassDef] = {}
         self.params: Dict[int, set] = {}  # id(function) -> parameter names
+        # for the cross-check's facts, gathered in the same walk: parents, Name nodes by name, loops
+        self.parents: Dict[int, cst.CSTNode] = {}
+        self.names: Dict[str, List[cst.Name]] = {}
+        self.loops: List[cst.CSTNode] = []  # For and CompFor, in source order
+        self.assigns: List[cst.Assign] = []  # single-target assignments
         self.keras = self.imports.imports_any("tensorflow", "keras", "tf_keras")
         self.torch = self.imports.imports_any("torch", "torchvision", "lightning", "pytorch_lightning")
         self._walk()
@@ -107,10 +112,18 @@ class _Facts:
                 continue
             info[id(node)] = (order, scope, cond)
             tp = type(node)
+            if tp is cst.Name:
+                names = self.names.get(node.value)
+                if names is None:
+                    self.names[node.value] = [node]
+                else:
+                    names.append(node)
             inner_scope, inner_cond, inner_class = scope, cond, klass
             if tp is cst.Call:
                 calls.append(_Call(node, qualify(node.func) or "", call_tail(node) or "", order, scope, cond))
             elif tp is cst.Assign:
+                if len(node.targets) == 1:
+                    self.assigns.append(node)
                 first = len(self._added)
                 for target in node.targets:
                     self._bind(target.target, node.value, order, scope, cond)
@@ -119,6 +132,7 @@ class _Facts:
                 self.block_parent[id(node)] = cond
                 inner_cond = node
                 if tp is cst.For:
+                    self.loops.append(node)
                     self._bind(node.target, None, order, scope, node)
             elif tp is cst.FunctionDef:
                 inner_scope, inner_cond = node, None
@@ -136,12 +150,16 @@ class _Facts:
                 self._bind(node.target, node.value if tp is cst.AnnAssign else None, order, scope, cond)
                 push((_Done(self._added[first:]), scope, cond, klass))
             elif tp is cst.CompFor or tp is cst.NamedExpr:
+                if tp is cst.CompFor:
+                    self.loops.append(node)
                 self._bind(node.target, None, order, scope, node)
             elif tp is cst.WithItem:
                 if node.asname is not None:
                     self._bind(node.asname.name, None, order, scope, cond)
             kids = children(node)
+            parents = self.parents
             for k in reversed(kids):
+                parents[id(k)] = node
                 push((k, inner_scope, inner_cond, inner_class))
 
     def _bind(self, target, value, order, scope, cond, unpack=None) -> None:

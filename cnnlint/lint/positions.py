@@ -129,3 +129,56 @@ def node_ranges(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> Dict[int, R
         end_line, end_col = to_line_col(offsets[span[1]])
         result[key] = (line, col, end_line, end_col)
     return result
+
+
+def statement_lines(module: cst.Module, text: str) -> Optional[List[int]]:
+    """The first line of each top-level statement of `module`, from CPython's
+    parser, which is many times faster than a code generation pass; None when the two disagree."""
+    import ast
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    body = tree.body
+    lines: List[int] = []
+    i = 0
+    for stmt in module.body:
+        n = len(stmt.body) if isinstance(stmt, cst.SimpleStatementLine) else 1
+        if i + n > len(body):
+            return None
+        first = body[i]
+        lines.append(first.lineno)  # a def's position starts at `def`, after its decorators, in both
+        i += n
+    return lines if i == len(body) else None
+
+
+def ranges_in_statements(module: cst.Module, starts: Optional[List[int]], nodes: Iterable[cst.CSTNode],
+                         statement_of: Dict[int, int]) -> Optional[Dict[int, Range]]:
+    """node_ranges for nodes whose top-level statement is known (statement_of: id(node) -> index into
+    module.body): code generation of those statements only, placed at `starts` (statement_lines).
+    None when that cannot be done (the caller falls back to node_ranges)."""
+    if starts is None:
+        return None
+    groups: Dict[int, List[cst.CSTNode]] = {}
+    for node in nodes:
+        index = statement_of.get(id(node))
+        if index is None or not 0 <= index < len(starts):
+            return None
+        groups.setdefault(index, []).append(node)
+    result: Dict[int, Range] = {}
+    for index, members in groups.items():
+        stmt = module.body[index]
+        mini = module.with_changes(body=[stmt], header=[], footer=[])
+        rel = node_ranges(mini, [*members, stmt])
+        if id(stmt) not in rel:
+            return None
+        shift = starts[index] - rel[id(stmt)][0]
+        for node in members:
+            r = rel.get(id(node))
+            if r is not None:
+                result[id(node)] = (r[0] + shift, r[1], r[2] + shift, r[3])
+    return result
