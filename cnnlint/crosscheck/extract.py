@@ -79,6 +79,15 @@ _IMAGE_READERS = {"imread", "open", "load_img", "read_image", "decode_image", "d
 _GLOB_STOP = re.compile(r"[*?\[{]")
 
 
+# the callee names _call looks at (beside weighting names and the keywords below)
+_TAILS = frozenset({
+    "flow_from_directory", "image_dataset_from_directory", "ImageFolder", "DatasetFolder", "listdir", "scandir",
+    "walk", "glob", "iglob", "rglob", "iterdir", "list_files", "fit", "fit_generator", "train_on_batch",
+    "apply_gradients", "step", "map", "one_hot", "to_categorical",
+}) | _RESIZES | _IMAGE_READERS | frozenset(_TORCH_CE)
+_KEYWORDS = frozenset({"target_transform", "class_weight", "sample_weight", "sampler", *_LOSS_WEIGHT_KWARGS})
+
+
 def applies(text: str) -> bool:
     return any(k in text for k in _KEYS)
 
@@ -292,6 +301,10 @@ class _Extractor:
     def _call(self, c) -> None:
         node: cst.Call = c.node
         tail = c.tail
+        if tail not in _TAILS and not _WEIGHTING_CALLS.match(tail) and not (
+            node.args and any(a.keyword is not None and a.keyword.value in _KEYWORDS for a in node.args)
+        ):
+            return  # most calls of a script say nothing about its data
         q = c.qname
         keras_file = self.f.keras
         if tail == "flow_from_directory" and isinstance(node.func, cst.Attribute):

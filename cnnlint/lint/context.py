@@ -43,7 +43,7 @@ class FileContext:
         self._imports: Optional[ImportTable] = None
         self._parents: Optional[Dict[int, cst.CSTNode]] = None
         self._ranges: Dict[int, Tuple[int, int, int, int]] = {}
-        self._statement_lines: Optional[List[Optional[List[int]]]] = None  # [first line of each statement]
+        self._placer = None  # positions.LinePlacer, made on first use
 
     def ranges(self, nodes: Iterable[cst.CSTNode]) -> Dict[int, Tuple[int, int, int, int]]:
         """Positions (line, column, end_line, end_column) by id(node), computed on demand.
@@ -63,27 +63,44 @@ class FileContext:
         return self._ranges
 
     def _statement_ranges(self, nodes: List[cst.CSTNode]) -> Optional[Dict[int, Tuple[int, int, int, int]]]:
-        """Positions from the nodes' top-level statements alone, when the binding index (which
-        numbers every node in walk order) already exists for this file; None otherwise."""
+        """Positions from the statements around the nodes alone, once the binding index (which
+        records every node's parent and walk order) exists for this file; None otherwise.
+
+        A node in a simple statement line is placed from that line; one in a compound statement's
+        header (`for f in os.listdir(d):`) from its top-level statement.
+        """
         import bisect
 
         from cnnlint.lint.model_config import _FACTS
-        from cnnlint.lint.positions import ranges_in_statements, statement_lines
+        from cnnlint.lint.positions import LinePlacer, ranges_in_statements
 
         facts = _FACTS.get(self)
         if facts is None or self.module is None:
             return None
-        info = facts.info
-        starts = [info[id(stmt)][0] for stmt in self.module.body]
-        statement_of = {}
-        for n in nodes:
-            entry = info.get(id(n))
-            if entry is None:
+        if self._placer is None:
+            self._placer = LinePlacer(self.module, self.source.text, facts.parents)
+        placer = self._placer
+        if placer.places is None:
+            return None
+        in_lines = [n for n in nodes if placer.line_of(n) is not None]
+        found = placer.ranges(in_lines)
+        if found is None:
+            return None
+        rest = [n for n in nodes if id(n) not in found and placer.line_of(n) is None]
+        if rest:
+            info = facts.info
+            starts = [info[id(stmt)][0] for stmt in self.module.body]
+            statement_of = {}
+            for n in rest:
+                entry = info.get(id(n))
+                if entry is None:
+                    return None
+                statement_of[id(n)] = bisect.bisect_right(starts, entry[0]) - 1
+            more = ranges_in_statements(self.module, placer.statement_starts(), rest, statement_of)
+            if more is None:
                 return None
-            statement_of[id(n)] = bisect.bisect_right(starts, entry[0]) - 1
-        if self._statement_lines is None:
-            self._statement_lines = [statement_lines(self.module, self.source.text)]
-        return ranges_in_statements(self.module, self._statement_lines[0], nodes, statement_of)
+            found.update(more)
+        return found
 
     @property
     def imports(self) -> ImportTable:

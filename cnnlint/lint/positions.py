@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 import sys
 import itertools
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -91,9 +91,14 @@ class _Record:
 
 def node_ranges(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> Dict[int, Range]:
     """Map id(node) -> (line, column, end_line, end_column) for the given nodes."""
+    return _ranges_and_code(module, nodes)[0]
+
+
+def _ranges_and_code(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> Tuple[Dict[int, Range], str]:
+    """node_ranges, and the code generated (up to the last node asked about)."""
     wanted = {id(n) for n in nodes}
     if not wanted:
-        return {}
+        return {}, ""
     state = _TokenIndexState(module.default_indent, module.default_newline, set(wanted))
     limit = sys.getrecursionlimit()
     try:
@@ -104,7 +109,7 @@ def node_ranges(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> Dict[int, R
     except _AllFound:
         pass
     except RecursionError:
-        return {}  # findings fall back to the start of the file rather than failing
+        return {}, ""  # findings fall back to the start of the file rather than failing
     finally:
         sys.setrecursionlimit(limit)
     tokens = state.tokens
@@ -128,7 +133,7 @@ def node_ranges(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> Dict[int, R
         line, col = to_line_col(offsets[span[0]])
         end_line, end_col = to_line_col(offsets[span[1]])
         result[key] = (line, col, end_line, end_col)
-    return result
+    return result, code
 
 
 def statement_lines(module: cst.Module, text: str) -> Optional[List[int]]:
@@ -182,3 +187,168 @@ def ranges_in_statements(module: cst.Module, starts: Optional[List[int]], nodes:
             if r is not None:
                 result[id(node)] = (r[0] + shift, r[1], r[2] + shift, r[3])
     return result
+
+
+def _cst_statements(body: Sequence[cst.CSTNode], out: List[cst.CSTNode]) -> None:
+    """Statements in source order: each small statement, and each compound statement before its body."""
+    for stmt in body:
+        if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+            out.extend(stmt.body)
+            continue
+        out.append(stmt)
+        for block in _cst_blocks(stmt):
+            _cst_statements(block.body if isinstance(block, (cst.IndentedBlock, cst.SimpleStatementSuite)) else [block], out)
+
+
+def _cst_blocks(stmt: cst.CSTNode) -> List[cst.CSTNode]:
+    """The bodies of a compound statement, in source order (an `elif` is an If of its own)."""
+    blocks: List[cst.CSTNode] = []
+    if isinstance(stmt, cst.Match):
+        return [case.body for case in stmt.cases]
+    body = getattr(stmt, "body", None)
+    if body is not None:
+        blocks.append(body)
+    for handler in getattr(stmt, "handlers", ()):
+        blocks.append(handler.body)
+    orelse = getattr(stmt, "orelse", None)
+    if isinstance(orelse, cst.If):
+        blocks.append(orelse)
+    elif orelse is not None:
+        blocks.append(orelse.body)
+    final = getattr(stmt, "finalbody", None)
+    if final is not None:
+        blocks.append(final.body)
+    return blocks
+
+
+def _ast_statements(body: list, out: list) -> None:
+    import ast
+
+    for stmt in body:
+        out.append(stmt)
+        if isinstance(stmt, ast.Match):
+            for case in stmt.cases:
+                _ast_statements(case.body, out)
+            continue
+        _ast_statements(getattr(stmt, "body", ()), out)
+        for handler in getattr(stmt, "handlers", ()):
+            _ast_statements(handler.body, out)
+        _ast_statements(getattr(stmt, "orelse", ()), out)
+        _ast_statements(getattr(stmt, "finalbody", ()), out)
+
+
+_KIND = {"Del": "Delete"}  # libcst's statement names where CPython's differ
+
+
+class LinePlacer:
+    """Positions of nodes from the simple statement line around each, alone: CPython's parser gives
+    every statement's line and indentation; code generation runs only over the lines asked about.
+
+    Checked against the whole-file pass: the two trees must list the same statements (kinds and
+    order), else `ranges` answers None and the caller does the whole-file pass.
+    """
+
+    def __init__(self, module: cst.Module, text: str, parents: Dict[int, cst.CSTNode]) -> None:
+        self.module = module
+        self.parents = parents
+        self.lines = text.split("\n")
+        self.places: Optional[Dict[int, Tuple[int, int]]] = self._align(module, text)
+
+    @staticmethod
+    def _align(module: cst.Module, text: str) -> Optional[Dict[int, Tuple[int, int]]]:
+        import ast
+        import warnings
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tree = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+        ours: List[cst.CSTNode] = []
+        theirs: list = []
+        try:
+            _cst_statements(module.body, ours)
+            _ast_statements(tree.body, theirs)
+        except RecursionError:
+            return None
+        if len(ours) != len(theirs):
+            return None
+        places: Dict[int, Tuple[int, int]] = {}
+        for a, b in zip(ours, theirs):
+            if _KIND.get(type(a).__name__, type(a).__name__) != type(b).__name__.replace("Async", ""):
+                return None
+            places[id(a)] = (b.lineno, b.col_offset)
+        return places
+
+    def statement_starts(self) -> Optional[List[int]]:
+        """The first line of each top-level statement (for ranges_in_statements)."""
+        if self.places is None:
+            return None
+        starts = []
+        for stmt in self.module.body:
+            first = stmt.body[0] if isinstance(stmt, cst.SimpleStatementLine) and stmt.body else stmt
+            place = self.places.get(id(first))
+            if place is None:
+                return None
+            starts.append(place[0])
+        return starts
+
+    def line_of(self, node: cst.CSTNode) -> Optional[cst.SimpleStatementLine]:
+        current: Optional[cst.CSTNode] = node
+        while current is not None:
+            if isinstance(current, cst.SimpleStatementLine):
+                return current
+            if isinstance(current, (cst.BaseCompoundStatement, cst.SimpleStatementSuite, cst.Module)):
+                return None
+            current = self.parents.get(id(current))
+        return None
+
+    def ranges(self, nodes: Iterable[cst.CSTNode]) -> Optional[Dict[int, Range]]:
+        if self.places is None:
+            return None
+        groups: Dict[int, Tuple[cst.SimpleStatementLine, List[cst.CSTNode]]] = {}
+        for node in nodes:
+            line = self.line_of(node)
+            if line is None or not line.body:
+                return None
+            groups.setdefault(id(line), (line, []))[1].append(node)
+        result: Dict[int, Range] = {}
+        for line, members in groups.values():
+            first = line.body[0]
+            place = self.places.get(id(first))
+            if place is None:
+                return None
+            mini = self.module.with_changes(body=[line], header=[], footer=[])
+            rel, code = _ranges_and_code(mini, [*members, first])
+            if id(first) not in rel:
+                return None
+            top, indent = rel[id(first)][0], place[1]
+            shift = place[0] - top
+            generated = code.split("\n")
+            indents: Dict[int, int] = {}  # generated line -> columns its indentation lost
+            for node in members:
+                r = rel.get(id(node))
+                if r is None:
+                    continue
+                cols = []
+                for rel_line in (r[0], r[2]):
+                    if rel_line not in indents:
+                        lost = self._lost(generated, rel_line, rel_line + shift, indent)
+                        if lost is None:
+                            return None
+                        indents[rel_line] = lost
+                    cols.append(indents[rel_line])
+                result[id(node)] = (r[0] + shift, r[1] + cols[0], r[2] + shift, r[3] + cols[1])
+        return result
+
+    def _lost(self, generated: List[str], rel_line: int, line: int, indent: int) -> Optional[int]:
+        """How many columns the statement's indentation took from a generated line: the block's
+        indentation, or nothing (libcst re-indents a bracket's continuation lines, or not)."""
+        if not (0 < rel_line <= len(generated) and 0 < line <= len(self.lines)):
+            return None
+        ours, theirs = generated[rel_line - 1], self.lines[line - 1]
+        for lost in (indent, 0) if indent else (0,):
+            if theirs.startswith(ours, lost) and not theirs[:lost].strip():
+                return lost
+        return None
