@@ -178,7 +178,15 @@ def run_lint(args: argparse.Namespace, out=None) -> int:
     cache = None
     if not args.no_cache:
         cache = LintCache(config.cache_folder())
-    run = lint_targets(targets, config.fingerprint(), config.max_file_size, cache)
+    found_datasets = None
+    if _wants_datasets(config):
+        from cnnlint.dataset.layout import find_datasets
+
+        found_datasets = find_datasets(paths, forced, excluder(config.exclude, config.root))
+    # the cross-check's facts are placed (a code generation pass) only when something may be judged
+    # against data or the JSON lists them; otherwise the rare finding's script is placed afterwards
+    fact_positions = bool(found_datasets) or args.format == "json" or any(os.path.isfile(p) for p in paths)
+    run = lint_targets(targets, config.fingerprint(), config.max_file_size, cache, fact_positions=fact_positions)
     extras: Dict[str, object] = {}
     sections: List[str] = []
     probed = _probe(args, probe_scripts, extras, sections) if probe_scripts else []
@@ -188,7 +196,7 @@ def run_lint(args: argparse.Namespace, out=None) -> int:
 
         datasets = scan_datasets(
             paths, forced, config, quick=getattr(args, "quick", False), use_cache=not args.no_cache,
-            progress=_progress(args), excluded=excluder(config.exclude, config.root),
+            progress=_progress(args), excluded=excluder(config.exclude, config.root), found=found_datasets,
         )
         # inside a dataset, an unreadable path is the scan's CNL514, not the code walk's CNL001
         errors = [e for e in errors if not in_any(datasets, e.path)] + forced_errors(forced)
@@ -252,8 +260,17 @@ def _crosscheck(run, datasets: list, paths: Sequence[str], config: Config, extra
         for target, facts in run.facts
     ]
     given = _given_datasets(datasets, paths, [t for t, _ in run.facts])
-    outcome = crosscheck(scripts, datasets, config.runtime_memory, pre_commit=bool(os.environ.get("PRE_COMMIT")),
-                         given=given)
+    pre_commit = bool(os.environ.get("PRE_COMMIT"))
+    outcome = crosscheck(scripts, datasets, config.runtime_memory, pre_commit=pre_commit, given=given)
+    if outcome.unplaced:  # facts extracted without their places: place those scripts' and check them again
+        from cnnlint.lint.runner import lint_targets
+
+        targets = [t for t, _ in run.facts if t.path in outcome.unplaced]
+        placed = lint_targets(targets, config.fingerprint(), config.max_file_size, None, jobs=1)
+        again = crosscheck([Script(t.path, t.real_path, ScriptFacts.from_dict(f), os.path.realpath(t.real_path) in named)
+                            for t, f in placed.facts], datasets, config.runtime_memory, pre_commit=pre_commit, given=given)
+        outcome.findings = [f for f in outcome.findings if f.path not in outcome.unplaced] + again.findings
+        outcome.superseded |= again.superseded
     extras["crosscheck"] = outcome.records
     return outcome
 

@@ -45,6 +45,7 @@ class Outcome:
     findings: List[Finding] = field(default_factory=list)
     records: List[Dict[str, Any]] = field(default_factory=list)  # the JSON "crosscheck" key
     superseded: Set[Tuple[str, int, Optional[int], str]] = field(default_factory=set)  # (path, line, cell, code)
+    unplaced: Set[str] = field(default_factory=set)  # scripts with a finding on a fact extracted without its place
 
 
 def _plural(n: int, word: str) -> str:
@@ -99,7 +100,9 @@ class _Checker:
         self.record["facts"].append(entry)
 
     def report(self, code: str, severity: Severity, fact: Fact, message: str, hint: str) -> bool:
-        if is_suppressed(fact.raw, code):
+        if fact.line == 0:
+            self.out.unplaced.add(self.s.path)  # the caller places this script's facts and checks it again
+        elif is_suppressed(fact.raw, code):
             return False
         self.out.findings.append(Finding(
             code=code, severity=severity, message=message, path=self.s.path,
@@ -598,4 +601,5 @@ def crosscheck(scripts: Sequence[Script], results: Sequence[DatasetResult], runt
         total.findings.extend(out.findings)
         total.records.extend(r for r in out.records if r["facts"])
         total.superseded |= out.superseded
+        total.unplaced |= out.unplaced
     return total

@@ -261,7 +261,7 @@ class _Extractor:
 
     # ---- the parts
 
-    def run(self) -> ScriptFacts:
+    def run(self, positions: bool = True) -> ScriptFacts:
         f = self.f
         for c in f.calls:
             try:
@@ -284,7 +284,8 @@ class _Extractor:
         out.creates_data = bool(_CREATES_DATA.search(text) or _CREATES_DATA.search(shell)
                                 or re.search(r"(^|\n)\s*%?(cp|mv|cd|kaggle|tar|7z|rsync|gsutil|aws)\s", shell))
         out.pretrained = bool(_PRETRAINED.search(text))
-        self._place_all()
+        if positions:
+            self._place_all()
         return out
 
     def _text_fact(self, offset: int, what: str) -> Fact:
@@ -1006,15 +1007,20 @@ def _join(parts: List[Tuple[Optional[str], bool]]) -> Tuple[Optional[str], bool]
     return (joined or None), exact
 
 
-def extract(ctx) -> Optional[ScriptFacts]:
-    """The script's pipeline facts; None when it has none worth keeping."""
+def extract(ctx, positions: bool = True) -> Optional[ScriptFacts]:
+    """The script's pipeline facts; None when it has none worth keeping.
+
+    Without `positions` every fact is at line 0: placing them costs a code generation pass, which a
+    run that will judge no fact against data (and print no JSON) does not need; the few facts a
+    finding then points at are placed afresh (cnnlint.crosscheck.place).
+    """
     facts = _facts(ctx)
     if facts is None:
         return None
-    found = _Extractor(ctx, facts).run()
+    found = _Extractor(ctx, facts).run(positions)
     return None if found.empty() else found
 
 
-def facts_dict(ctx) -> Optional[Dict[str, Any]]:
-    found = extract(ctx)
+def facts_dict(ctx, positions: bool = True) -> Optional[Dict[str, Any]]:
+    found = extract(ctx, positions)
     return found.to_dict() if found is not None else None

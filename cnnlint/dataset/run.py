@@ -75,8 +75,10 @@ def scan_datasets(
     use_cache: bool = True,
     progress: bool = False,
     excluded: Callable[[str], bool] = lambda path: False,
+    found: Optional[List[Dataset]] = None,
 ) -> List[DatasetResult]:
-    datasets = find_datasets(paths, forced, excluded)
+    """`found`: find_datasets' answer when the caller already has it."""
+    datasets = find_datasets(paths, forced, excluded) if found is None else found
     if not datasets:
         return []
     from cnnlint.dataset.scan import scan_files

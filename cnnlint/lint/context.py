@@ -44,6 +44,9 @@ class FileContext:
         self._parents: Optional[Dict[int, cst.CSTNode]] = None
         self._ranges: Dict[int, Tuple[int, int, int, int]] = {}
         self._placer = None  # positions.LinePlacer, made on first use
+        # place nodes statement by statement (pays CPython's parse; wins when many nodes far apart
+        # are placed, as the cross-check's facts are; a few findings do better with one pass)
+        self.place_by_statement = False
 
     def ranges(self, nodes: Iterable[cst.CSTNode]) -> Dict[int, Tuple[int, int, int, int]]:
         """Positions (line, column, end_line, end_column) by id(node), computed on demand.
@@ -75,7 +78,7 @@ class FileContext:
         from cnnlint.lint.positions import LinePlacer, ranges_in_statements
 
         facts = _FACTS.get(self)
-        if facts is None or self.module is None:
+        if facts is None or self.module is None or not self.place_by_statement:
             return None
         if self._placer is None:
             self._placer = LinePlacer(self.module, self.source.text, facts.parents)

@@ -244,7 +244,7 @@ def _resolve(ctx: FileContext, text: str, path: str) -> List[Finding]:
     return findings
 
 
-def lint_python(source: SourceFile, rule_classes: Sequence[type], real_path: str) -> FileResult:
+def lint_python(source: SourceFile, rule_classes: Sequence[type], real_path: str, fact_positions: bool = True) -> FileResult:
     from cnnlint.crosscheck import extract
 
     rule_classes = [cls for cls in rule_classes if "python" in cls.inputs and cls.applies(source)]
@@ -257,6 +257,7 @@ def lint_python(source: SourceFile, rule_classes: Sequence[type], real_path: str
     if module is None:
         return result
     ctx = FileContext(source, module, real_path)
+    ctx.place_by_statement = wants_facts and fact_positions
     guard = _Guard(source.path)
     rules = [cls(ctx) for cls in rule_classes]
     visit, leave = _dispatch_table(rules, guard)
@@ -272,7 +273,7 @@ def lint_python(source: SourceFile, rule_classes: Sequence[type], real_path: str
     fact_errors: List[str] = []
     if wants_facts:  # before _resolve: the facts' positions come in the same pass as the findings'
         try:
-            result.facts = extract.facts_dict(ctx)
+            result.facts = extract.facts_dict(ctx, fact_positions)
         except RecursionError:
             pass  # absurdly deep code: no facts rather than a guess
         except Exception as exc:  # noqa: BLE001 - an extraction bug costs the cross-check, not the lint
@@ -295,8 +296,9 @@ def lint_manifest(manifest: "Manifest", rule_classes: Sequence[type], real_path:
     return result
 
 
-def lint_source(source: "SourceFile | Manifest", rule_classes: Sequence[type], real_path: str) -> FileResult:
+def lint_source(source: "SourceFile | Manifest", rule_classes: Sequence[type], real_path: str,
+                fact_positions: bool = True) -> FileResult:
     """Lint what a source reader returned: a script or notebook, or a manifest."""
     if isinstance(source, SourceFile):
-        return lint_python(source, rule_classes, real_path)
+        return lint_python(source, rule_classes, real_path, fact_positions)
     return lint_manifest(source, rule_classes, real_path)

@@ -39,7 +39,7 @@ def _too_large(target: Target, size: int, limit: int) -> Finding:
 Result = Tuple[List[dict], Dict[str, Optional[str]], Optional[str], Optional[dict]]
 
 
-def lint_one(target: Target, data: bytes, max_size: int) -> Result:
+def lint_one(target: Target, data: bytes, max_size: int, fact_positions: bool = True) -> Result:
     """(finding dicts, related files, internal error, pipeline facts) for one file. Runs in workers."""
     from cnnlint.lint.engine import lint_source, source_error
     from cnnlint.lint.registry import rule_classes
@@ -57,7 +57,7 @@ def lint_one(target: Target, data: bytes, max_size: int) -> Result:
             size = len(source.text.encode("utf-8", "surrogateescape"))
             if size > max_size:
                 return [dict(_too_large(target, size, max_size).to_dict(), path="")], {}, None, None
-        result = lint_source(source, rule_classes(), target.real_path)
+        result = lint_source(source, rule_classes(), target.real_path, fact_positions)
         own = [dict(f.to_dict(), path="") if f.path == target.path else f.to_dict() for f in result.findings]
         facts = getattr(result, "facts", None)
         return own, result.related, "\n".join(result.internal_errors) or None, facts
@@ -68,13 +68,13 @@ def lint_one(target: Target, data: bytes, max_size: int) -> Result:
         return [], {}, f"{target.path}: internal error: {type(exc).__name__}: {exc}", None
 
 
-def _work(item: Tuple[int, Target, bytes, int]) -> Tuple[int, List[dict], Dict[str, Optional[str]], Optional[str], Optional[dict]]:
-    index, target, data, max_size = item
-    findings, related, error, facts = lint_one(target, data, max_size)
+def _work(item: Tuple[int, Target, bytes, int, bool]) -> Tuple[int, List[dict], Dict[str, Optional[str]], Optional[str], Optional[dict]]:
+    index, target, data, max_size, fact_positions = item
+    findings, related, error, facts = lint_one(target, data, max_size, fact_positions)
     return index, findings, related, error, facts
 
 
-def _lint_pending(pending: List[Tuple[int, Target, bytes, int]], jobs: int) -> list:
+def _lint_pending(pending: List[Tuple[int, Target, bytes, int, bool]], jobs: int) -> list:
     if jobs > 1 and len(pending) >= 4:
         # load the heavy modules once, before forking, so workers share them
         from cnnlint.lint import engine, registry  # noqa: F401 - imported for the workers
@@ -128,9 +128,13 @@ def lint_targets(
     max_size: int,
     cache: Optional[LintCache],
     jobs: Optional[int] = None,
+    fact_positions: bool = True,
 ) -> LintRun:
+    """`fact_positions`: place the cross-check facts (see crosscheck.extract.extract)."""
     run = LintRun()
-    pending: List[Tuple[int, Target, bytes, int]] = []
+    pending: List[Tuple[int, Target, bytes, int, bool]] = []
+    if not fact_positions:
+        fingerprint += "\0facts-unplaced"
     keys: Dict[int, str] = {}
     per_file: Dict[int, List[dict]] = {}
     facts: Dict[int, dict] = {}
@@ -149,7 +153,7 @@ def lint_targets(
             if hit[2] is not None:
                 facts[index] = hit[2]
         else:
-            pending.append((index, target, data, max_size))
+            pending.append((index, target, data, max_size, fact_positions))
 
     jobs = jobs or os.cpu_count() or 1
     if pending:
