@@ -201,7 +201,7 @@ def run_lint(args: argparse.Namespace, out=None) -> int:
         # inside a dataset, an unreadable path is the scan's CNL514, not the code walk's CNL001
         errors = [e for e in errors if not in_any(datasets, e.path)] + forced_errors(forced)
     dataset_findings = [f for r in datasets for f in r.findings]
-    crossed = _crosscheck(run, datasets, paths, config, extras)
+    crossed = _crosscheck(run, datasets, paths, config, extras, as_json=args.format == "json")
     lint_findings = run.findings
     if crossed.superseded:  # a CNL302 that a CNL604 restates with the dataset's facts
         lint_findings = [f for f in lint_findings if (f.path, f.line, f.cell, f.code) not in crossed.superseded]
@@ -246,7 +246,8 @@ def run_lint(args: argparse.Namespace, out=None) -> int:
     return EXIT_OK
 
 
-def _crosscheck(run, datasets: list, paths: Sequence[str], config: Config, extras: Dict[str, object]):
+def _crosscheck(run, datasets: list, paths: Sequence[str], config: Config, extras: Dict[str, object],
+                as_json: bool = False):
     """Code against data (CNL6xx): each script's pipeline facts against the datasets of this run."""
     from cnnlint.crosscheck.check import Outcome, Script, crosscheck
     from cnnlint.crosscheck.codes import CODES
@@ -255,9 +256,14 @@ def _crosscheck(run, datasets: list, paths: Sequence[str], config: Config, extra
     if not _wants(config, CODES):
         return Outcome()
     named = {os.path.realpath(p) for p in paths if os.path.isfile(p)}
+    facts_of = run.facts
+    if not datasets and not named and not as_json:
+        # nothing to hold the facts against: only the code-only CNL602 (a loader and a model shape)
+        facts_of = [(t, f) for t, f in facts_of if f.get("input_shapes") and f.get("loaders")]
     scripts = [
-        Script(target.path, target.real_path, ScriptFacts.from_dict(facts), os.path.realpath(target.real_path) in named)
-        for target, facts in run.facts
+        Script(target.path, target.real_path, ScriptFacts.from_dict(facts),
+               bool(named) and os.path.realpath(target.real_path) in named)
+        for target, facts in facts_of
     ]
     given = _given_datasets(datasets, paths, [t for t, _ in run.facts])
     pre_commit = bool(os.environ.get("PRE_COMMIT"))

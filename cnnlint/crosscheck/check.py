@@ -10,9 +10,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Set, Tuple
 
 from cnnlint.crosscheck.facts import Fact, Loader, ScriptFacts
 from cnnlint.crosscheck.match import Match, match_path
@@ -20,6 +18,9 @@ from cnnlint.dataset.aggregate import MODE_NAMES
 from cnnlint.dataset.run import DatasetResult
 from cnnlint.findings import Finding, Severity
 from cnnlint.lint.suppress import is_suppressed
+
+if TYPE_CHECKING:
+    import numpy as np
 
 GIB = 1024**3
 DEFAULT_RUNTIME_MEMORY = 12 * GIB
@@ -481,6 +482,12 @@ class _Checker:
     # ---- memory
 
     def memory(self) -> None:
+        if not self.results:
+            for fact in self.f.in_memory:
+                self.note("images held in memory", fact)
+            return
+        import numpy as np  # only with datasets: a run without any does not pay for the import
+
         for fact in self.f.in_memory:
             v = fact.value
             m = match_path(v.get("path"), bool(v.get("exact")), None, self.s.real_path, self.results, self.cwd,
@@ -524,6 +531,10 @@ class _Checker:
     # ---- upscaling
 
     def upscaling(self) -> None:
+        if not self.results:
+            return
+        import numpy as np
+
         for loader in self.f.loaders:
             t = loader.target_size
             if t is None or not t.value:
@@ -574,8 +585,10 @@ def _elsewhere(path: str) -> bool:
     )
 
 
-def _split_mask(m: Match) -> Optional[np.ndarray]:
+def _split_mask(m: Match) -> "Optional[np.ndarray]":
     """Which usable images of the dataset lie in the split the match reads (None: all of them)."""
+    import numpy as np
+
     si = m.split_index()
     agg = m.result.aggregate
     if si is None or len(m.result.dataset.splits) == 1:
