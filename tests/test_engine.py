@@ -1,3 +1,5 @@
+import sys
+
 import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -82,7 +84,10 @@ def test_positions_from_top_level_statements_match_the_whole_file_pass(code):
         for n in walk(stmt):
             statement_of[id(n)] = i
     nodes = [n for n in nodes if id(n) in statement_of]
-    ours = ranges_in_statements(module, statement_lines(module, code), nodes, statement_of)
+    starts = statement_lines(module, code)
+    if starts is None and sys.version_info < (3, 10) and "match " in code:
+        pytest.skip("CPython before 3.10 cannot parse `match`: the whole-file pass is used")
+    ours = ranges_in_statements(module, starts, nodes, statement_of)
     assert ours is not None
     assert ours == {k: v for k, v in node_ranges(module, nodes).items()}
 

@@ -224,9 +224,10 @@ def _cst_blocks(stmt: cst.CSTNode) -> List[cst.CSTNode]:
 def _ast_statements(body: list, out: list) -> None:
     import ast
 
+    match = getattr(ast, "Match", None)  # Python 3.10+
     for stmt in body:
         out.append(stmt)
-        if isinstance(stmt, ast.Match):
+        if match is not None and isinstance(stmt, match):
             for case in stmt.cases:
                 _ast_statements(case.body, out)
             continue
