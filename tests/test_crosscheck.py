@@ -7,7 +7,7 @@ import json
 import os
 import textwrap
 from contextlib import redirect_stdout
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Tuple
 
 import numpy as np
 import pytest

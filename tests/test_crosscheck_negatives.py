@@ -20,7 +20,6 @@ import zlib
 from collections.abc import Iterable, Sequence
 
 import numpy as np
-import pytest
 from PIL import Image
 
 from cnnlint.cli import main

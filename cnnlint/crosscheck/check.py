@@ -284,7 +284,7 @@ class _Checker:
             m = self.match(loader)
             if m is None:
                 continue
-            self._grey_read(cm, m, f"`{cm.text}`" if not cm.default else f'color_mode="grayscale"')
+            self._grey_read(cm, m, f"`{cm.text}`" if not cm.default else 'color_mode="grayscale"')
         matches = self._script_matches()
         if len(matches) != 1:
             return

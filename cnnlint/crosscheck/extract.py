@@ -28,7 +28,7 @@ from cnnlint.lint.model_config import (
     _TorchModels,
     _torch_name,
 )
-from cnnlint.lint.tree import call_tail, children, dotted_name, keyword, positional, short_code, string_value, walk
+from cnnlint.lint.tree import call_tail, dotted_name, keyword, positional, short_code, string_value, walk
 
 _KEYS = (
     "flow_from_directory", "image_dataset_from_directory", "ImageFolder", "DatasetFolder", "listdir", "glob",
@@ -647,7 +647,6 @@ class _Extractor:
         name = self._with_name(node) or self._assigned_to(node)
         if not name or "." in name:
             return False
-        scope = self.f.scope_of(node) or self.module
         own = self.f.scope_of(node)
         uses = [n for n in self.index()[0].get(name, ()) if self.f.scope_of(n) is own]
         attrs = []

@@ -18,7 +18,7 @@ class Fact:
     line: int = 0
     column: int = 0
     cell: Optional[int] = None
-    raw: str = ""  # the whole source line, for `# noqa`
+    raw: str = ""  # the whole source line, for suppression comments
     default: bool = False  # the argument was left out: `value` is the API's default
 
     @classmethod
