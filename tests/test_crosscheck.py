@@ -478,6 +478,7 @@ def test_json_lists_the_facts_and_what_each_was_held_against(tmp_path, monkeypat
     kinds = [(f["fact"], f["result"]) for f in record["facts"]]
     assert kinds == [
         ("data path (flow_from_directory)", "matched"),
+        ("batch size", "not checked"),
         ("output units", "agrees"),
         ("target size", "agrees"),
         ("color mode", "agrees"),

@@ -6,9 +6,9 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from cnnlint.findings import Severity
 from cnnlint.lint.engine import lint_python
-from cnnlint.lint.positions import node_ranges, ranges_in_statements, statement_lines
+from cnnlint.lint.positions import LinePlacer, node_ranges, ranges_in_statements
 from cnnlint.lint.rule import Rule
-from cnnlint.lint.tree import walk
+from cnnlint.lint.tree import children, walk
 from cnnlint.sources.model import SourceFile
 
 SAMPLE = '''\
@@ -84,7 +84,7 @@ def test_positions_from_top_level_statements_match_the_whole_file_pass(code):
         for n in walk(stmt):
             statement_of[id(n)] = i
     nodes = [n for n in nodes if id(n) in statement_of]
-    starts = statement_lines(module, code)
+    starts = LinePlacer(module, code, {}).statement_starts()
     if starts is None and sys.version_info < (3, 10) and "match " in code:
         pytest.skip("CPython before 3.10 cannot parse `match`: the whole-file pass is used")
     ours = ranges_in_statements(module, starts, nodes, statement_of)
@@ -92,9 +92,25 @@ def test_positions_from_top_level_statements_match_the_whole_file_pass(code):
     assert ours == {k: v for k, v in node_ranges(module, nodes).items()}
 
 
+@pytest.mark.parametrize("code", [SAMPLE, STATEMENTS, "if a:\n\tb = f(1,\n\t      2)\n"])
+def test_positions_from_simple_statement_lines_match_the_whole_file_pass(code):
+    """LinePlacer generates each simple statement line alone: nested, indented, continued over lines."""
+    module = cst.parse_module(code)
+    parents = {}
+    for n in walk(module):
+        for child in children(n):
+            parents[id(child)] = n
+    placer = LinePlacer(module, code, parents)
+    if placer.places is None and sys.version_info < (3, 10) and "match " in code:
+        pytest.skip("CPython before 3.10 cannot parse `match`: the whole-file pass is used")
+    nodes = [n for n in walk(module) if placer.line_of(n) is not None and not isinstance(n, cst.SimpleStatementLine)]
+    assert len(nodes) > 5
+    assert placer.ranges(nodes) == node_ranges(module, nodes)
+
+
 def test_positions_from_statements_give_up_when_cpython_cannot_parse():
     module = cst.parse_module("x = 1\n")
-    assert statement_lines(module, "x = (\n") is None
+    assert LinePlacer(module, "x = (\n", {}).statement_starts() is None
     assert ranges_in_statements(module, None, [module.body[0]], {id(module.body[0]): 0}) is None
 
 

@@ -167,6 +167,8 @@ class _Checker:
             m = self.match(loader)
             against = self.against(m, "dataset", m.result.dataset.path) if m is not None else None
             self.note(f"data path ({loader.api})", loader.call, against, "matched" if m else "no dataset")
+            if loader.batch_size is not None and loader.batch_size.value is not None:
+                self.note("batch size", loader.batch_size)  # recorded; no check holds it against the data
 
     def units(self) -> None:
         if self.f.relabels:
@@ -327,10 +329,13 @@ class _Checker:
             counts[ch] = counts.get(ch, 0) + n
             by_mode[label] = n
         against = self.against(m, "channel counts", {str(k): v for k, v in sorted(counts.items())})
-        hint = ("force the channel count where the file is read: "
-                + {"Image.open": 'Image.open(p).convert("RGB")', "read_image": "read_image(p, ImageReadMode.RGB)"}.get(
-                    name.rsplit(".", 1)[-1] if "read_image" in name else ("Image.open" if name.endswith("open") else ""),
-                    "decode_jpeg(data, channels=3) / decode_image(data, channels=3, expand_animations=False)"))
+        if "read_image" in name:
+            forced = "read_image(p, ImageReadMode.RGB)"
+        elif name.endswith("open"):
+            forced = 'Image.open(p).convert("RGB")'
+        else:
+            forced = "decode_jpeg(data, channels=3) / decode_image(data, channels=3, expand_animations=False)"
+        hint = f"force the channel count where the file is read: {forced}"
         mix = ", ".join(f"{n:,} {MODE_NAMES.get(k, k)}" for k, n in sorted(by_mode.items(), key=lambda kv: -kv[1]))
         folder = m.result.dataset.path.rstrip(os.sep) + "/"
         if len(counts) > 1:
@@ -418,8 +423,7 @@ class _Checker:
     def imbalance(self) -> None:
         if not self.f.training:
             return
-        train = [x for x in self.training_class_loaders()]
-        matches = [m for _, m, _ in train]
+        matches = [m for _, m, _ in self.training_class_loaders()]
         if not matches:
             matches = [m for m in (self.match(ld) for ld in self.f.loaders if ld.role in ("train", None)) if m is not None]
         seen: Set[str] = set()

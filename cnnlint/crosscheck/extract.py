@@ -28,7 +28,7 @@ from cnnlint.lint.model_config import (
     _TorchModels,
     _torch_name,
 )
-from cnnlint.lint.tree import call_tail, dotted_name, keyword, positional, short_code, string_value, walk
+from cnnlint.lint.tree import arithmetic, call_tail, dotted_name, keyword, positional, short_code, string_value, walk
 
 _KEYS = (
     "flow_from_directory", "image_dataset_from_directory", "ImageFolder", "DatasetFolder", "listdir", "glob",
@@ -100,16 +100,6 @@ class _Extractor:
         self.text: str = ctx.source.text
         self.out = ScriptFacts()
         self._placed: List[Tuple[cst.CSTNode, Fact]] = []
-        self._index: Optional[Tuple[Dict[str, List[cst.Name]], List[cst.CSTNode], List[cst.Assign]]] = None
-
-    def index(self) -> Tuple[Dict[str, List[cst.Name]], List[cst.CSTNode], List[cst.Assign]]:
-        """Name -> its Name nodes; the for loops and comprehensions; the single-target assignments."""
-        if self._index is None:
-            f = self.f  # the binding index's walk gathered them
-            if self.ctx._parents is None:
-                self.ctx._parents = f.parents  # the same map FileContext.parent() would build
-            self._index = (f.names, f.loops, f.assigns)
-        return self._index
 
     # ---- facts and their places
 
@@ -177,20 +167,8 @@ class _Extractor:
             if isinstance(op, cst.Add) and isinstance(a, str) and isinstance(b, str):
                 return a + b
             if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
-                try:
-                    if isinstance(op, cst.Add):
-                        return a + b
-                    if isinstance(op, cst.Subtract):
-                        return a - b
-                    if isinstance(op, cst.Multiply):
-                        return a * b
-                    if isinstance(op, cst.FloorDivide):
-                        return a // b
-                    if isinstance(op, cst.Divide):
-                        v = a / b
-                        return int(v) if float(v).is_integer() else v
-                except (ZeroDivisionError, OverflowError):
-                    return None
+                v = arithmetic(op, a, b)
+                return int(v) if isinstance(v, float) and v.is_integer() else v
         return None
 
     def _bound(self, name: cst.Name) -> Optional[cst.CSTNode]:
@@ -294,10 +272,6 @@ class _Extractor:
         cell, cell_line = source.locate(line)
         column = offset - (self.text.rfind("\n", 0, offset) + 1) + 1
         return Fact(value=what, text=what, line=cell_line, column=column, cell=cell, raw=source.raw_line(line)[:400])
-
-    def parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
-        self.index()
-        return self.ctx.parent(node)
 
     def _call(self, c) -> None:
         node: cst.Call = c.node
@@ -432,9 +406,9 @@ class _Extractor:
         name = self._assigned_to(node)
         if not name or "." in name:
             return True
-        for n in self.index()[0].get(name, ()):
+        for n in self.f.names.get(name, ()):
             if n is not node:
-                parent = self.parent(n)
+                parent = self.ctx.parent(n)
                 if isinstance(parent, cst.Attribute) and parent.value is n:
                     continue
                 if isinstance(parent, cst.AssignTarget) or (isinstance(parent, (cst.Assign, cst.AugAssign)) and getattr(parent, "target", None) is n):
@@ -443,14 +417,14 @@ class _Extractor:
         return False
 
     def _assigned_to(self, node: cst.CSTNode) -> Optional[str]:
-        parent = self.parent(node)
+        parent = self.ctx.parent(node)
         for _ in range(4):
             if parent is None:
                 return None
             if isinstance(parent, cst.Assign) and len(parent.targets) == 1:
                 return dotted_name(parent.targets[0].target)
             if isinstance(parent, (cst.Call, cst.Arg, cst.Attribute)):
-                parent = self.parent(parent)
+                parent = self.ctx.parent(parent)
                 continue
             return None
         return None
@@ -546,17 +520,16 @@ class _Extractor:
         loader.call.value, loader.exact = path, exact
         if path:
             loader.role = SPLITS.get(path.rstrip("/\\").replace("\\", "/").rsplit("/", 1)[-1].lower()) or loader.role
-        loader.reads_files = True
         self.out.loaders.append(loader)
 
     def _loop_reads_images(self, node: cst.CSTNode) -> bool:
         """The listing feeds a loop (or comprehension) that reads image files."""
-        child, parent = node, self.parent(node)
+        child, parent = node, self.ctx.parent(node)
         for _ in range(12):
             if parent is None:
                 return False
             if isinstance(parent, (cst.For, cst.CompFor)) and child is parent.iter:
-                body = self.parent(parent) if isinstance(parent, cst.CompFor) else parent
+                body = self.ctx.parent(parent) if isinstance(parent, cst.CompFor) else parent
                 return any(
                     isinstance(n, cst.Call) and (call_tail(n) or "") in _IMAGE_READERS for n in walk(body)
                 )
@@ -565,16 +538,16 @@ class _Extractor:
                     # `files = os.listdir(d)` then `for f in files:` — look at the loops over that name
                     return self._name_loop_reads(node)
                 return False
-            child, parent = parent, self.parent(parent)
+            child, parent = parent, self.ctx.parent(parent)
         return False
 
     def _name_loop_reads(self, node: cst.CSTNode) -> bool:
         name = self._assigned_to(node)
         if not name or "." in name:
             return False
-        for n in self.index()[1]:
+        for n in self.f.loops:
             if isinstance(n.iter, cst.Name) and n.iter.value == name:
-                body = self.parent(n) if isinstance(n, cst.CompFor) else n
+                body = self.ctx.parent(n) if isinstance(n, cst.CompFor) else n
                 if any(isinstance(m, cst.Call) and (call_tail(m) or "") in _IMAGE_READERS for m in walk(body)):
                     return True
         return False
@@ -607,7 +580,7 @@ class _Extractor:
         elif tail in ("decode_jpeg", "decode_png", "decode_image", "decode_bmp") and root in _KERAS_ROOTS:
             arg = keyword(node, "channels") or positional(node, 1)
             if arg is None:
-                channels = None if tail != "decode_bmp" else None
+                channels = None
             else:
                 v = self.value(arg.value)
                 if not isinstance(v, int):
@@ -641,17 +614,17 @@ class _Extractor:
     def _header_only(self, node: cst.Call) -> bool:
         """`Image.open(p).size`, `Image.open(p).verify()`, `with Image.open(p) as im: im.verify()`:
         the file is opened for its header, not read into a batch."""
-        parent = self.parent(node)
+        parent = self.ctx.parent(node)
         if isinstance(parent, cst.Attribute) and parent.value is node:
             return parent.attr.value in self._HEADER_USES
         name = self._with_name(node) or self._assigned_to(node)
         if not name or "." in name:
             return False
         own = self.f.scope_of(node)
-        uses = [n for n in self.index()[0].get(name, ()) if self.f.scope_of(n) is own]
+        uses = [n for n in self.f.names.get(name, ()) if self.f.scope_of(n) is own]
         attrs = []
         for n in uses:
-            p = self.parent(n)
+            p = self.ctx.parent(n)
             if isinstance(p, cst.Attribute) and p.value is n:
                 attrs.append(p.attr.value)
             elif not isinstance(p, (cst.AsName, cst.AssignTarget)):
@@ -660,9 +633,9 @@ class _Extractor:
 
     def _pil_convert(self, node: cst.Call) -> Optional[str]:
         """`Image.open(p).convert("RGB")`, or a `.convert(...)` of the name it is bound to."""
-        parent = self.parent(node)
+        parent = self.ctx.parent(node)
         if isinstance(parent, cst.Attribute) and parent.attr.value == "convert":
-            call = self.parent(parent)
+            call = self.ctx.parent(parent)
             if isinstance(call, cst.Call):
                 arg = positional(call, 0) or keyword(call, "mode")
                 v = self.value(arg.value) if arg is not None else None
@@ -679,7 +652,7 @@ class _Extractor:
         return None
 
     def _with_name(self, node: cst.CSTNode) -> Optional[str]:
-        parent = self.parent(node)
+        parent = self.ctx.parent(node)
         if isinstance(parent, cst.WithItem) and parent.asname is not None:
             return dotted_name(parent.asname.name)
         return None
@@ -781,7 +754,7 @@ class _Extractor:
         if not f.torch or not re.search(r"CrossEntropyLoss|NLLLoss|BCEWithLogitsLoss|BCELoss|cross_entropy|nll_loss",
                                         self.text):
             return  # no classification loss: the last layer's units are not a class count
-        for n in self.index()[2]:
+        for n in self.f.assigns:
             target = n.targets[0].target
             head = target.value if isinstance(target, cst.Subscript) else target
             if not isinstance(head, cst.Attribute) or head.attr.value not in _TORCH_HEADS:
@@ -846,11 +819,11 @@ class _Extractor:
     def _loop_of(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
         """The outermost loop around the reader, within its function."""
         found = None
-        parent = self.parent(node)
+        parent = self.ctx.parent(node)
         while parent is not None and not isinstance(parent, (cst.FunctionDef, cst.ClassDef, cst.Module)):
             if isinstance(parent, (cst.For, cst.While, cst.ListComp, cst.GeneratorExp)):
                 found = parent
-            parent = self.parent(parent)
+            parent = self.ctx.parent(parent)
         return found
 
     def _loop_size(self, loop: cst.CSTNode, reader: cst.CSTNode) -> Optional[List[int]]:

@@ -40,7 +40,6 @@ class Loader:
     classes: Optional[Fact] = None  # an explicit class list: value = its length
     batch_size: Optional[Fact] = None
     keras: bool = False  # a Keras/TensorFlow loader (its target size is fed to a Keras model)
-    reads_files: bool = True  # listdir/glob: the loop around it reads image files
     feeds: bool = True  # its batches are used (not only `.class_indices` and the like)
 
     @classmethod

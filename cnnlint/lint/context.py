@@ -113,18 +113,25 @@ class FileContext:
         return self._imports
 
     def parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
-        """The parent of any node of the tree (computed on first use)."""
+        """The parent of any node of the tree (computed on first use, or taken from the binding
+        index of cnnlint.lint.model_config, whose walk records them, when it exists)."""
         if self._parents is None:
-            assert self.module is not None
-            parents: Dict[int, cst.CSTNode] = {}
-            stack: List[cst.CSTNode] = [self.module]
-            while stack:
-                current = stack.pop()
-                for child in children(current):
-                    parents[id(child)] = current
-                    stack.append(child)
-            self._parents = parents
+            from cnnlint.lint.model_config import _FACTS
+
+            facts = _FACTS.get(self)
+            self._parents = facts.parents if facts is not None else self._walk_parents()
         return self._parents.get(id(node))
+
+    def _walk_parents(self) -> Dict[int, cst.CSTNode]:
+        assert self.module is not None
+        parents: Dict[int, cst.CSTNode] = {}
+        stack: List[cst.CSTNode] = [self.module]
+        while stack:
+            current = stack.pop()
+            for child in children(current):
+                parents[id(child)] = current
+                stack.append(child)
+        return parents
 
     def add(
         self,

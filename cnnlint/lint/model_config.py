@@ -24,7 +24,7 @@ import libcst as cst
 
 from cnnlint.findings import Severity
 from cnnlint.lint.rule import Rule
-from cnnlint.lint.tree import all_params, call_tail, children, dotted_name, keyword, positional, short_code, string_value, walk
+from cnnlint.lint.tree import all_params, arithmetic, call_tail, children, dotted_name, keyword, positional, short_code, string_value, walk
 
 _KERAS_ROOTS = {"keras", "tensorflow", "tf_keras", "tf"}
 _CONTROL = frozenset(getattr(cst, n) for n in ("If", "For", "While", "Try", "TryStar", "Match") if hasattr(cst, n))
@@ -292,21 +292,8 @@ def _number(expr: Optional[cst.CSTNode], facts: Optional[_Facts] = None, depth: 
         a, b = _number(expr.left, facts, depth + 1), _number(expr.right, facts, depth + 1)
         if a is None or b is None:
             return None
-        op = expr.operator
-        try:
-            if isinstance(op, cst.Add):
-                return a + b
-            if isinstance(op, cst.Subtract):
-                return a - b
-            if isinstance(op, cst.Multiply):
-                return a * b
-            if isinstance(op, cst.Divide):
-                return a / b
-            if isinstance(op, cst.Power):
-                return float(a ** b)
-        except (ZeroDivisionError, OverflowError):
-            return None
-        return None
+        v = arithmetic(expr.operator, a, b)
+        return float(v) if v is not None else None
     if isinstance(expr, cst.Name) and facts is not None:
         binds = facts.binds.get(expr.value, [])
         # a constant: bound exactly once in the whole file, at module level, unconditionally

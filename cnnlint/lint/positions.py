@@ -136,35 +136,10 @@ def _ranges_and_code(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> Tuple[
     return result, code
 
 
-def statement_lines(module: cst.Module, text: str) -> Optional[List[int]]:
-    """The first line of each top-level statement of `module`, from CPython's
-    parser, which is many times faster than a code generation pass; None when the two disagree."""
-    import ast
-    import warnings
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-    body = tree.body
-    lines: List[int] = []
-    i = 0
-    for stmt in module.body:
-        n = len(stmt.body) if isinstance(stmt, cst.SimpleStatementLine) else 1
-        if i + n > len(body):
-            return None
-        first = body[i]
-        lines.append(first.lineno)  # a def's position starts at `def`, after its decorators, in both
-        i += n
-    return lines if i == len(body) else None
-
-
 def ranges_in_statements(module: cst.Module, starts: Optional[List[int]], nodes: Iterable[cst.CSTNode],
                          statement_of: Dict[int, int]) -> Optional[Dict[int, Range]]:
     """node_ranges for nodes whose top-level statement is known (statement_of: id(node) -> index into
-    module.body): code generation of those statements only, placed at `starts` (statement_lines).
+    module.body): code generation of those statements only, placed at `starts` (LinePlacer.statement_starts).
     None when that cannot be done (the caller falls back to node_ranges)."""
     if starts is None:
         return None
