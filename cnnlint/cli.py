@@ -384,6 +384,7 @@ def _render(
         from cnnlint.report.github import render_github
 
         return render_github(findings)
+    from cnnlint.report.paths import escape_text
     from cnnlint.report.text import render_text, use_color
 
     stream = out or sys.stdout
@@ -391,14 +392,17 @@ def _render(
     text = render_text(findings, files, color=tty, snippets=tty, quiet=args.quiet)
     if args.quiet or not sections:
         return text
-    return "".join(section.rstrip("\n") + "\n\n" for section in sections) + text
+    # the sections may name files too: their bytes that are not UTF-8 are escaped as in the findings
+    return escape_text("".join(section.rstrip("\n") + "\n\n" for section in sections)) + text
 
 
 def _write(report: str, output: Optional[str], out) -> None:
+    """The report to stdout, or to FILE (-o) atomically: a failed write leaves an existing FILE as it was."""
     if output:
+        from cnnlint.atomic import write_file
+
         try:
-            with open(output, "w", encoding="utf-8") as fh:
-                fh.write(report)
+            write_file(output, report.encode("utf-8"))
         except OSError as exc:
             raise ConfigError(f"--output {output}: {exc.strerror or exc}") from None
     else:
@@ -484,6 +488,24 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - a bug must end as one line and exit 2, not a traceback and 1
+        return _internal_error(exc)
+
+
+def _internal_error(exc: BaseException) -> int:
+    """One line naming the error (CNNLINT_TRACEBACK=1 adds the traceback, for a bug report)."""
+    if os.environ.get("CNNLINT_TRACEBACK"):
+        import traceback
+
+        traceback.print_exception(type(exc), exc, exc.__traceback__)
+    where = ""
+    tb = exc.__traceback__
+    while tb is not None:
+        where = f" (in {os.path.basename(tb.tb_frame.f_code.co_filename)}:{tb.tb_lineno})"
+        tb = tb.tb_next
+    text = " ".join(str(exc).split())
+    message = f"internal error: {type(exc).__name__}{': ' + text if text else ''}{where}; please report it"
+    return _error(message)
 
 
 if __name__ == "__main__":  # pragma: no cover

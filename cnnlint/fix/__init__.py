@@ -13,8 +13,11 @@ other byte stays as it was.
 
 Before anything is written the result is checked: a script (or a notebook
 cell) must still parse, a manifest must still read; otherwise the file is left
-alone and an error line says why. Files are replaced atomically (a temporary
-file in the same folder, then os.replace), keeping their permissions.
+alone and an error line says why. Files are written by cnnlint.atomic.write_file:
+through symbolic links, never into a file that cannot be opened for writing
+(one error line, the file left alone), replaced atomically (temporary file in
+the same folder, fsync, os.replace) keeping mode and owner; a file with several
+hard links is rewritten in place so the links keep sharing it.
 """
 
 from __future__ import annotations
@@ -25,12 +28,11 @@ import io
 import json
 import os
 import re
-import stat
-import tempfile
 import tokenize
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Sequence, Tuple
 
+from cnnlint.atomic import write_file
 from cnnlint.findings import Finding
 from cnnlint.fix.text import FixError, _split_n, apply_to
 
@@ -78,7 +80,7 @@ def apply_fixes(findings: Sequence[Finding], write: bool) -> FixOutcome:
             continue
         if write:
             try:
-                write_atomic(path, result.new_data)
+                write_file(path, result.new_data)
             except OSError as exc:
                 outcome.errors.append(f"{path}: fixes not applied: cannot write the file: {exc.strerror or exc}")
                 continue
@@ -315,23 +317,3 @@ def unified_diff(path: str, old: str, new: str) -> str:
         else:
             out.append(line + "\n\\ No newline at end of file\n")
     return "".join(out)
-
-
-def write_atomic(path: str, data: bytes) -> None:
-    """Replace the file's content at once, keeping its permission bits (and a symlink's target)."""
-    target = os.path.realpath(path)
-    mode = stat.S_IMODE(os.stat(target).st_mode)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=f".{os.path.basename(target)}.", suffix=".cnnlint-fix")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise

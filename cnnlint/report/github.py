@@ -3,7 +3,8 @@
 `::error file=train.py,line=5,col=5,endLine=5,endColumn=20,title=CNL201::message`
 (`warning` for warnings, `notice` for info), escaped as @actions/core escapes
 them. A range over several lines gives `line` and `endLine` only: the toolkit
-takes no `col`/`endColumn` when the lines differ. A notebook finding names the `.ipynb` file without a line (its line is a
+takes no `col`/`endColumn` when the lines differ. A file name's bytes that are not UTF-8
+are written as octal escapes (`bad\\377.py`, see report/paths.py). A notebook finding names the `.ipynb` file without a line (its line is a
 line of a cell, not of the JSON file): the cell and line go in the message.
 """
 
@@ -13,6 +14,7 @@ import os
 from typing import List, Optional, Tuple
 
 from cnnlint.findings import Finding, Severity
+from cnnlint.report.paths import escape_text
 from cnnlint.report.sarif import message_text
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
@@ -58,12 +60,12 @@ def _position(f: Finding) -> List[Tuple[str, Optional[int]]]:
 
 
 def annotation(f: Finding) -> str:
-    props = [("file", _annotation_path(f.path))]
+    props = [("file", escape_text(_annotation_path(f.path)))]
     props += [(k, str(v)) for k, v in _position(f) if v is not None]
     props.append(("title", f.code))
     joined = ",".join(f"{k}={escape_property(v)}" for k, v in props if v != "")
     command = COMMANDS.get(f.severity, "warning")
-    return f"::{command} {joined}::{escape_data(message_text(f))}"
+    return f"::{command} {joined}::{escape_data(escape_text(message_text(f)))}"
 
 
 def render_github(findings: List[Finding]) -> str:
