@@ -6,7 +6,7 @@ import os
 import stat
 import time
 from dataclasses import dataclass, field
-from typing import Callable, List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence, Tuple
 
 from cnnlint.config import Config
 from cnnlint.dataset.aggregate import Aggregate, Thresholds
@@ -97,6 +97,23 @@ def scan_datasets(
     if cache is not None:
         cache.close()
     return results
+
+
+def scan_named_images(
+    images: Sequence[Tuple[str, str]], config: Config, *, quick: bool = False, use_cache: bool = True,
+) -> List[Finding]:
+    """Images named on the command line, each checked as a one-file dataset: the scan's per-file
+    findings (corrupt, truncated, bomb, unreadable ...), no dataset-wide ones."""
+    if not images:
+        return []
+    from cnnlint.dataset.scan import scan_files
+
+    cache = _cache(config) if use_cache else None
+    try:
+        return [f for record in scan_files(list(images), _options(config, quick), cache) for f in record.findings]
+    finally:
+        if cache is not None:
+            cache.close()
 
 
 def in_any(results: Sequence[DatasetResult], path: str) -> Optional[DatasetResult]:

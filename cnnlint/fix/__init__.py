@@ -30,7 +30,7 @@ import os
 import re
 import tokenize
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from cnnlint.atomic import write_file
 from cnnlint.findings import Finding
@@ -44,6 +44,7 @@ class FixOutcome:
     fixed: List[Finding] = field(default_factory=list)  # findings whose fix was applied (or would be)
     diffs: Dict[str, str] = field(default_factory=dict)  # path -> unified diff
     errors: List[str] = field(default_factory=list)  # one line each: a fix that could not be applied
+    texts: Dict[str, bytes] = field(default_factory=dict)  # path -> fixed content of a file given as `contents`
 
 
 @dataclass
@@ -55,11 +56,19 @@ class _Result:
     errors: List[str]
 
 
-def apply_fixes(findings: Sequence[Finding], write: bool) -> FixOutcome:
+def apply_fixes(
+    findings: Sequence[Finding],
+    write: bool,
+    kinds: Optional[Dict[str, str]] = None,
+    contents: Optional[Dict[str, bytes]] = None,
+) -> FixOutcome:
     """Apply (write=True) or only compute (write=False) the fixes the findings carry.
 
     Returns the findings whose fix was applied (or would be), a unified diff per
     changed file, and one error line per fix or file that could not be fixed.
+    `kinds`: path -> kind of the files whose kind their name does not say (named
+    files classified by content). `contents`: path -> the text of a file that is
+    not on disk (standard input): fixed into `texts`, never written.
     """
     outcome = FixOutcome()
     by_path: Dict[str, List[Finding]] = {}
@@ -68,7 +77,11 @@ def apply_fixes(findings: Sequence[Finding], write: bool) -> FixOutcome:
             by_path.setdefault(finding.path, []).append(finding)
     for path, group in by_path.items():
         try:
-            result = _fix_file(path, group)
+            data = (contents or {}).get(path)
+            if data is None:
+                with open(path, "rb") as fh:
+                    data = fh.read()
+            result = _fix_file(path, data, (kinds or {}).get(path) or _kind(path), group)
         except FixError as exc:
             outcome.errors.append(f"{path}: fixes not applied: {exc}")
             continue
@@ -78,7 +91,9 @@ def apply_fixes(findings: Sequence[Finding], write: bool) -> FixOutcome:
         outcome.errors.extend(result.errors)
         if not result.fixed or result.new_text == result.old_text:
             continue
-        if write:
+        if contents and path in contents:
+            outcome.texts[path] = result.new_data
+        elif write:
             try:
                 write_file(path, result.new_data)
             except OSError as exc:
@@ -100,10 +115,7 @@ def _kind(path: str) -> str:
     return kind if kind in ("python", "notebook", "conda") else "requirements"
 
 
-def _fix_file(path: str, findings: List[Finding]) -> _Result:
-    with open(path, "rb") as fh:
-        data = fh.read()
-    kind = _kind(path)
+def _fix_file(path: str, data: bytes, kind: str, findings: List[Finding]) -> _Result:
     if kind == "notebook":
         return _fix_notebook(path, data, findings)
     if kind == "python":

@@ -2,8 +2,12 @@
 
 Directories are walked (symbolic links followed, loops detected), skipping VCS
 folders, virtual environments, caches, node_modules and what .gitignore files
-ignore. Explicitly named files are linted whatever their location, unless the
-configuration's `exclude` matches them.
+ignore; their files are classified by name. Explicitly named files are linted
+whatever their location, unless the configuration's `exclude` matches them, and
+always accounted for: a name that does not say what the file is gets its kind
+from the content (sources/sniff.py), an image goes to the dataset scan, and a
+file that is none of these is refused with a one-line error. `-` is standard
+input (stdin_target).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import errno
 import fnmatch
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from cnnlint.findings import Finding, Severity
@@ -31,6 +35,15 @@ class Target:
     path: str  # as shown to the user
     real_path: str  # absolute
     kind: str  # python | notebook | requirements | conda
+    data: Optional[bytes] = field(default=None, compare=False, repr=False)  # the content read from standard input
+
+
+@dataclass
+class Discovery:
+    targets: List[Target] = field(default_factory=list)
+    errors: List[Finding] = field(default_factory=list)  # CNL001: paths that cannot be read
+    images: List[Tuple[str, str]] = field(default_factory=list)  # (shown, absolute): images named on the command line
+    refused: List[str] = field(default_factory=list)  # one line each: a named path that is not checked, and why
 
 
 def display_path(path: str) -> str:
@@ -146,11 +159,11 @@ def discover(
     exclude: Sequence[str] = (),
     root: Optional[str] = None,
     respect_gitignore: bool = True,
-) -> Tuple[List[Target], List[Finding]]:
-    """The files to lint under `paths`, and CNL001 findings for paths that cannot be read."""
+) -> Discovery:
+    """The files to lint under `paths`, CNL001 findings for paths that cannot be read, the images
+    named, and the named files refused."""
     root = os.path.abspath(root or os.getcwd())
-    targets: List[Target] = []
-    errors: List[Finding] = []
+    found = Discovery()
     seen_files = set()
     gitignores = _GitIgnores() if respect_gitignore else None
     excluded = excluder(exclude, root)
@@ -160,13 +173,13 @@ def discover(
         if real in seen_files:
             return
         seen_files.add(real)
-        targets.append(Target(display_path(path), real, kind))
+        found.targets.append(Target(display_path(path), real, kind))
 
     for given in paths:
         try:
             st = os.stat(given)
         except OSError as exc:
-            errors.append(unreadable(given, os_reason(exc)))
+            found.errors.append(unreadable(given, os_reason(exc)))
             continue
         if stat.S_ISDIR(st.st_mode):
             ignores = gitignores
@@ -174,18 +187,59 @@ def discover(
             if ignores is not None and ignores.ignored(top, True):
                 # named on the command line: lint it, with only its own .gitignore files
                 ignores = _GitIgnores(floor=top)
-            _walk_dir(given, st, add_file, errors, excluded, ignores)
-        elif excluded(os.path.abspath(given)):
-            continue
+            _walk_dir(given, st, add_file, found.errors, excluded, ignores)
+        elif not excluded(os.path.abspath(given)):
+            kind = _named_kind(given, st, found)
+            if kind == "image":
+                found.images.append((display_path(given), os.path.abspath(given)))
+            elif kind is not None:
+                add_file(given, kind)
+    return found
+
+
+def _named_kind(given: str, st: os.stat_result, found: Discovery) -> Optional[str]:
+    """The kind of a file named on the command line: by its name, else by its content; None when
+    it is reported (CNL001) or refused."""
+    from cnnlint.dataset.layout import is_image_name
+    from cnnlint.sources.sniff import SNIFF_LIMIT, sniff
+
+    kind = classify(given)
+    if not stat.S_ISREG(st.st_mode):
+        if kind is not None:
+            found.errors.append(unreadable(given, "not a regular file"))
         else:
-            kind = classify(given)
-            if kind is None:
-                continue
-            if not stat.S_ISREG(st.st_mode):
-                errors.append(unreadable(given, "not a regular file"))
-                continue
-            add_file(given, kind)
-    return targets, errors
+            found.refused.append(f"{display_path(given)}: not a regular file (to check standard input, "
+                                 "name it `-` and give its name with --stdin-filename)")
+        return None
+    if kind is not None or is_image_name(given):
+        return kind or "image"
+    try:
+        with open(given, "rb") as fh:
+            data = fh.read(SNIFF_LIMIT)
+    except OSError as exc:
+        found.errors.append(unreadable(given, os_reason(exc)))
+        return None
+    sniffed = sniff(given, data)
+    if sniffed.kind is None:
+        found.refused.append(f"{display_path(given)}: {sniffed.reason}")
+    return sniffed.kind
+
+
+def stdin_target(data: bytes, name: Optional[str]) -> Tuple[Optional[Target], str]:
+    """The target for `-`: shown as NAME (--stdin-filename), of NAME's kind (by content when
+    NAME does not say, or without NAME); (None, one-line error) when refused."""
+    from cnnlint.sources.sniff import sniff
+
+    shown = display_path(name) if name else "-"
+    kind = classify(name) if name else None
+    if kind is None:
+        sniffed = sniff(name or "-", data)
+        if sniffed.kind == "image":
+            return None, f"{shown} (standard input): images are scanned from their files; name the file instead of `-`"
+        if sniffed.kind is None:
+            return None, f"{shown} (standard input): {sniffed.reason}"
+        kind = sniffed.kind
+    return Target(shown, os.path.abspath(name or "-"), kind, data), ""
 
 
 @dataclass
@@ -303,8 +357,12 @@ def with_included(targets: List[Target]) -> List[Target]:
     while queue:
         target = queue.pop()
         try:
-            with open(target.real_path, "rb") as fh:
-                manifest = read_manifest(target.real_path, fh.read(4 * 1024 * 1024), "requirements")
+            if target.data is not None:
+                data = target.data[:4 * 1024 * 1024]
+            else:
+                with open(target.real_path, "rb") as fh:
+                    data = fh.read(4 * 1024 * 1024)
+            manifest = read_manifest(target.real_path, data, "requirements")
         except (OSError, SourceError):
             continue  # reported when the file itself is linted
         for path in included_files(manifest):

@@ -1,0 +1,121 @@
+"""What a file named on the command line is, by its content, when its name does not say.
+
+`cnnlint train_script`, `cnnlint notes.txt`, `cnnlint env-gpu.yaml`: a file the user names is
+checked by what it holds, never skipped in silence (a walked folder still goes by names,
+sources/read.py: classify). In order:
+
+- an image (its magic bytes, or an image extension): `image`, scanned as a one-file dataset;
+- a NUL byte in the first 8 KiB: binary, refused;
+- a JSON object with `cells` or `nbformat`: `notebook`;
+- a top-level `dependencies:` key: `conda` (an environment.yml under another name);
+- every line a requirement, URL, path or pip option: `requirements`;
+- a Python shebang, Python that parses, or import / def / class lines: `python` (so a broken
+  script still gets its syntax-error finding).
+
+Anything else is refused: `Sniffed.kind` is None and `reason` says what it looked like.
+"""
+
+from __future__ import annotations
+
+import ast
+import codecs
+import json
+import re
+from dataclasses import dataclass
+from typing import Optional
+
+SNIFF_LIMIT = 16 * 1024 * 1024  # bytes read to decide; a longer file is judged by this much
+
+_OPTION = re.compile(r"-[rceif]\b|--[a-z][a-z-]*(=|\s|$)")
+_REQUIREMENT = re.compile(
+    r"[A-Za-z0-9][A-Za-z0-9._-]*(\[[\w,\s.-]*\])?"  # name[extras]
+    r"(\s*(===|==|>=|<=|~=|!=|<|>)\s*[\w.*+!-]+(\s*,\s*(===|==|>=|<=|~=|!=|<|>)\s*[\w.*+!-]+)*)?"  # specifiers
+    r"(\s*@\s*\S+)?"  # name @ url
+    r"\s*(;.*)?(\s+--\S+)*$"  # marker, per-requirement options
+)
+_URL_OR_PATH = re.compile(r"(git\+|hg\+|svn\+|bzr\+|https?://|file:|\.{1,2}/|/)\S*$")
+_CONDA = re.compile(r"^dependencies\s*:", re.MULTILINE)
+_CODE_LINE = re.compile(r"^(import [\w.]+|from [\w.]+ import |def \w+\s*\(|class \w+\s*[(:]|async def \w+\s*\()", re.MULTILINE)
+_SHEBANG = re.compile(rb"#![^\n]*python")
+
+
+@dataclass(frozen=True)
+class Sniffed:
+    kind: Optional[str]  # python | notebook | requirements | conda | image; None: refused
+    reason: str = ""  # why it was refused
+
+
+def _text(data: bytes) -> Optional[str]:
+    for bom, encoding in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if data.startswith(bom):
+            data, forced = data[len(bom):], encoding
+            break
+    else:
+        forced = "utf-8"
+    try:
+        return data.decode(forced)
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(data) - 3:  # cut in the middle of a character at the read limit
+            return data[:exc.start].decode(forced, "replace")
+        return None
+
+
+def _is_notebook(text: str) -> bool:
+    if not text.lstrip().startswith("{"):
+        return False
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(doc, dict) and (isinstance(doc.get("cells"), list) or "nbformat" in doc)
+
+
+def _is_requirements(text: str) -> bool:
+    requirements = 0
+    for raw in text.splitlines():
+        line = re.sub(r"(^|\s)#.*$", "", raw).strip().rstrip("\\").strip()
+        if not line:
+            continue
+        if _OPTION.match(line):
+            continue
+        if not (_REQUIREMENT.match(line) or _URL_OR_PATH.match(line)):
+            return False
+        requirements += 1
+    return requirements > 0
+
+
+def _is_python(data: bytes, text: Optional[str]) -> bool:
+    if _SHEBANG.match(data):
+        return True
+    try:
+        ast.parse(data)
+        return True
+    except (RecursionError, MemoryError):
+        return True  # too deeply nested or too long to parse: code all the same (the linter says so)
+    except Exception:  # noqa: BLE001 - SyntaxError, ValueError (NUL), odd codecs: not Python that parses
+        pass
+    return text is not None and bool(_CODE_LINE.search(text))
+
+
+def sniff(name: str, data: bytes) -> Sniffed:
+    """The kind of a named file from its first SNIFF_LIMIT bytes (`name` only for the image extension)."""
+    from cnnlint.dataset.inspect import sniff as image_format
+    from cnnlint.dataset.layout import is_image_name
+
+    if image_format(data[:64]) is not None or is_image_name(name):
+        return Sniffed("image")
+    if b"\0" in data[:8192] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return Sniffed(None, "by its content, a binary file: not a Python script, notebook, requirements file, "
+                             "conda environment or image")
+    text = _text(data)
+    if text is not None:
+        if _is_notebook(text):
+            return Sniffed("notebook")
+        if _CONDA.search(text):
+            return Sniffed("conda")
+        if _is_requirements(text):
+            return Sniffed("requirements")
+    if _is_python(data, text):  # an empty file too: an empty script
+        return Sniffed("python")
+    return Sniffed(None, "by its content, not a Python script, notebook, requirements file, conda environment "
+                         "or image")
