@@ -207,7 +207,7 @@ def _command_paths(args: argparse.Namespace) -> Tuple[List[str], List[str], bool
 
 def _read_stdin(name: Optional[str]) -> Tuple[Optional[Target], str]:
     from cnnlint.lint.runner import READ_LIMIT
-    from cnnlint.sources.walk import stdin_target
+    from cnnlint.named import stdin_target
 
     data = sys.stdin.buffer.read(READ_LIMIT + 1)
     if len(data) > READ_LIMIT:
@@ -229,8 +229,11 @@ def _check(args: argparse.Namespace, config: Config, paths: List[str], forced: L
     from cnnlint.lint.runner import lint_targets
     from cnnlint.sources.walk import discover, excluder, with_included
 
+    from cnnlint.named import resolve_named
+
     probe_scripts = _probe_scripts(args, paths, config)
     found = discover(paths, config.exclude, config.root, config.respect_gitignore)
+    resolve_named(found)
     stdin = None
     if reads_stdin:
         stdin, refusal = _read_stdin(getattr(args, "stdin_filename", None))

@@ -214,3 +214,12 @@ def test_json_report_names_the_stdin_file(project, capsys, monkeypatch):
 ])
 def test_sniff(data, kind):
     assert sniff(data).kind == kind
+
+
+def test_fix_named_script_without_extension_is_fixed_as_python(project, capsys):
+    """Its kind comes from its content, not from the name (a nameless manifest would be read as requirements)."""
+    (project / "train_script").write_text(LOOP)
+    status, _, err = run(["--fix", "train_script"], capsys)
+    assert status == 0
+    assert (project / "train_script").read_text() == FIXED
+    assert err.splitlines()[-1] == "All checks passed (1 file)."

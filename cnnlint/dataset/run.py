@@ -11,7 +11,7 @@ from typing import Callable, List, Optional, Sequence, Tuple
 from cnnlint.config import Config
 from cnnlint.dataset.aggregate import Aggregate, Thresholds
 from cnnlint.dataset.layout import Dataset, find_datasets, iter_files
-from cnnlint.findings import Finding
+from cnnlint.findings import Finding, Severity
 
 
 @dataclass
@@ -109,11 +109,18 @@ def scan_named_images(
     from cnnlint.dataset.scan import scan_files
 
     cache = _cache(config) if use_cache else None
+    findings: List[Finding] = []
     try:
-        return [f for record in scan_files(list(images), _options(config, quick), cache) for f in record.findings]
+        for record in scan_files(list(images), _options(config, quick), cache):
+            findings.extend(record.findings)
+            if not record.is_image and not record.findings:
+                # named as an image (told by its first bytes): one the scan cannot open is no pass
+                findings.append(Finding("CNL501", Severity.ERROR, "not a readable image: its header cannot be read",
+                                        record.path, 0, 0, hint="re-export or re-download it, or delete it"))
     finally:
         if cache is not None:
             cache.close()
+    return findings
 
 
 def in_any(results: Sequence[DatasetResult], path: str) -> Optional[DatasetResult]:

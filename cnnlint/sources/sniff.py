@@ -1,12 +1,11 @@
-"""What a file named on the command line is, by its content, when its name does not say.
+"""What text a file holds, by its content, when its name does not say (cnnlint.named).
 
 `cnnlint train_script`, `cnnlint notes.txt`, `cnnlint env-gpu.yaml`: a file the user names is
 checked by what it holds, never skipped in silence (a walked folder still goes by names,
-sources/read.py: classify). In order:
+sources/read.py: classify). Images are told apart before (cnnlint.named). In order:
 
-- an image (its magic bytes, or an image extension): `image`, scanned as a one-file dataset;
 - a NUL byte in the first 8 KiB: binary, refused;
-- a JSON object with `cells` or `nbformat`: `notebook`;
+- a JSON object with `cells` or `nbformat`: `notebook` (other JSON is refused);
 - a top-level `dependencies:` key: `conda` (an environment.yml under another name);
 - every line a requirement, URL, path or pip option: `requirements`;
 - a Python shebang, Python that parses, or import / def / class lines: `python` (so a broken
@@ -41,7 +40,7 @@ _SHEBANG = re.compile(rb"#![^\n]*python")
 
 @dataclass(frozen=True)
 class Sniffed:
-    kind: Optional[str]  # python | notebook | requirements | conda | image; None: refused
+    kind: Optional[str]  # python | notebook | requirements | conda | image (cnnlint.named); None: refused
     reason: str = ""  # why it was refused
 
 
@@ -60,14 +59,17 @@ def _text(data: bytes) -> Optional[str]:
         return None
 
 
-def _is_notebook(text: str) -> bool:
-    if not text.lstrip().startswith("{"):
-        return False
+def _json_kind(text: str) -> Optional[Sniffed]:
+    """`notebook` for a notebook's JSON, refused for other JSON, None for what is not JSON."""
+    if not text.lstrip().startswith(("{", "[")):
+        return None
     try:
         doc = json.loads(text)
     except ValueError:
-        return False
-    return isinstance(doc, dict) and (isinstance(doc.get("cells"), list) or "nbformat" in doc)
+        return None
+    if isinstance(doc, dict) and (isinstance(doc.get("cells"), list) or "nbformat" in doc):
+        return Sniffed("notebook")
+    return Sniffed(None, "by its content, JSON that is not a notebook (no `cells`)")
 
 
 def _is_requirements(text: str) -> bool:
@@ -97,20 +99,16 @@ def _is_python(data: bytes, text: Optional[str]) -> bool:
     return text is not None and bool(_CODE_LINE.search(text))
 
 
-def sniff(name: str, data: bytes) -> Sniffed:
-    """The kind of a named file from its first SNIFF_LIMIT bytes (`name` only for the image extension)."""
-    from cnnlint.dataset.inspect import sniff as image_format
-    from cnnlint.dataset.layout import is_image_name
-
-    if image_format(data[:64]) is not None or is_image_name(name):
-        return Sniffed("image")
+def sniff(data: bytes) -> Sniffed:
+    """The kind of text a file holds, from its first SNIFF_LIMIT bytes."""
     if b"\0" in data[:8192] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return Sniffed(None, "by its content, a binary file: not a Python script, notebook, requirements file, "
                              "conda environment or image")
     text = _text(data)
     if text is not None:
-        if _is_notebook(text):
-            return Sniffed("notebook")
+        as_json = _json_kind(text)
+        if as_json is not None:
+            return as_json
         if _CONDA.search(text):
             return Sniffed("conda")
         if _is_requirements(text):

@@ -4,10 +4,8 @@ Directories are walked (symbolic links followed, loops detected), skipping VCS
 folders, virtual environments, caches, node_modules and what .gitignore files
 ignore; their files are classified by name. Explicitly named files are linted
 whatever their location, unless the configuration's `exclude` matches them, and
-always accounted for: a name that does not say what the file is gets its kind
-from the content (sources/sniff.py), an image goes to the dataset scan, and a
-file that is none of these is refused with a one-line error. `-` is standard
-input (stdin_target).
+always accounted for: one whose name does not say what it is is listed in
+`Discovery.unknown` for cnnlint.named to tell by its content.
 """
 
 from __future__ import annotations
@@ -44,6 +42,7 @@ class Discovery:
     errors: List[Finding] = field(default_factory=list)  # CNL001: paths that cannot be read
     images: List[Tuple[str, str]] = field(default_factory=list)  # (shown, absolute): images named on the command line
     refused: List[str] = field(default_factory=list)  # one line each: a named path that is not checked, and why
+    unknown: List[str] = field(default_factory=list)  # named regular files whose name does not say: see cnnlint.named
 
 
 def display_path(path: str) -> str:
@@ -190,19 +189,14 @@ def discover(
             _walk_dir(given, st, add_file, found.errors, excluded, ignores)
         elif not excluded(os.path.abspath(given)):
             kind = _named_kind(given, st, found)
-            if kind == "image":
-                found.images.append((display_path(given), os.path.abspath(given)))
-            elif kind is not None:
+            if kind is not None:
                 add_file(given, kind)
     return found
 
 
 def _named_kind(given: str, st: os.stat_result, found: Discovery) -> Optional[str]:
-    """The kind of a file named on the command line: by its name, else by its content; None when
-    it is reported (CNL001) or refused."""
-    from cnnlint.dataset.layout import is_image_name
-    from cnnlint.sources.sniff import SNIFF_LIMIT, sniff
-
+    """The kind of a file named on the command line, by its name; None when it is reported
+    (CNL001), refused, or left to cnnlint.named to tell by its content (`found.unknown`)."""
     kind = classify(given)
     if not stat.S_ISREG(st.st_mode):
         if kind is not None:
@@ -211,35 +205,9 @@ def _named_kind(given: str, st: os.stat_result, found: Discovery) -> Optional[st
             found.refused.append(f"{display_path(given)}: not a regular file (to check standard input, "
                                  "name it `-` and give its name with --stdin-filename)")
         return None
-    if kind is not None or is_image_name(given):
-        return kind or "image"
-    try:
-        with open(given, "rb") as fh:
-            data = fh.read(SNIFF_LIMIT)
-    except OSError as exc:
-        found.errors.append(unreadable(given, os_reason(exc)))
-        return None
-    sniffed = sniff(given, data)
-    if sniffed.kind is None:
-        found.refused.append(f"{display_path(given)}: {sniffed.reason}")
-    return sniffed.kind
-
-
-def stdin_target(data: bytes, name: Optional[str]) -> Tuple[Optional[Target], str]:
-    """The target for `-`: shown as NAME (--stdin-filename), of NAME's kind (by content when
-    NAME does not say, or without NAME); (None, one-line error) when refused."""
-    from cnnlint.sources.sniff import sniff
-
-    shown = display_path(name) if name else "-"
-    kind = classify(name) if name else None
     if kind is None:
-        sniffed = sniff(name or "-", data)
-        if sniffed.kind == "image":
-            return None, f"{shown} (standard input): images are scanned from their files; name the file instead of `-`"
-        if sniffed.kind is None:
-            return None, f"{shown} (standard input): {sniffed.reason}"
-        kind = sniffed.kind
-    return Target(shown, os.path.abspath(name or "-"), kind, data), ""
+        found.unknown.append(given)
+    return kind
 
 
 @dataclass
