@@ -227,9 +227,8 @@ def run_lint(args: argparse.Namespace, out=None) -> int:
 def _check(args: argparse.Namespace, config: Config, paths: List[str], forced: List[str], reads_stdin: bool) -> _Checked:
     from cnnlint.lint.cache import LintCache
     from cnnlint.lint.runner import lint_targets
-    from cnnlint.sources.walk import discover, excluder, with_included
-
     from cnnlint.named import resolve_named
+    from cnnlint.sources.walk import discover, excluder, with_included
 
     probe_scripts = _probe_scripts(args, paths, config)
     found = discover(paths, config.exclude, config.root, config.respect_gitignore)

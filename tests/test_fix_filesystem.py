@@ -62,39 +62,43 @@ def as_nobody(work):
     return result
 
 
+def script(folder, mode):
+    """train.py holding CODE in `folder`, with `mode`; its path and stat."""
+    path = os.path.join(folder, "train.py")
+    with open(path, "w") as fh:
+        fh.write(CODE)
+    os.chmod(path, mode)
+    return path, os.stat(path)
+
+
+def read(path):
+    with open(path) as fh:
+        return fh.read()
+
+
 def fix_errors(path):
     outcome = apply_fixes([fix_of(path)], write=True)
     return [len(outcome.fixed), outcome.errors]
 
 
 def test_read_only_file_in_a_writable_folder_is_left_alone(shared_folder):
-    path = os.path.join(shared_folder, "train.py")
-    with open(path, "w") as fh:
-        fh.write(CODE)
-    os.chmod(path, 0o444)
-    before = os.stat(path)
+    path, before = script(shared_folder, 0o444)
     fixed, errors = as_nobody(lambda: fix_errors(path))
     assert fixed == 0
     assert errors == [f"{path}: fixes not applied: cannot write the file: Permission denied"]
     after = os.stat(path)
     assert (after.st_ino, after.st_uid, stat.S_IMODE(after.st_mode)) == (before.st_ino, before.st_uid, 0o444)
-    with open(path) as fh:
-        assert fh.read() == CODE
+    assert read(path) == CODE
     assert sorted(os.listdir(shared_folder)) == ["train.py"]
 
 
 def test_another_users_writable_file_keeps_its_owner(shared_folder):
     """A user who may write the file but not give it away: rewritten in place, not replaced by a file of theirs."""
-    path = os.path.join(shared_folder, "train.py")
-    with open(path, "w") as fh:
-        fh.write(CODE)
-    os.chmod(path, 0o666)
-    before = os.stat(path)
+    path, before = script(shared_folder, 0o666)
     assert as_nobody(lambda: fix_errors(path)) == [1, []]
     after = os.stat(path)
     assert (after.st_ino, after.st_uid, after.st_gid) == (before.st_ino, before.st_uid, before.st_gid)
-    with open(path) as fh:
-        assert fh.read() == FIXED
+    assert read(path) == FIXED
     assert sorted(os.listdir(shared_folder)) == ["train.py"]
 
 
