@@ -76,6 +76,12 @@ def test_github_output_escapes_the_bytes(project):
     assert out.decode("utf-8").startswith("::error file=bad\\377.py,line=5,col=5,endLine=5,endColumn=20,title=CNL201::")
 
 
+def test_diff_quotes_the_path_as_git_does(project):
+    status, out, err = cli(["--diff", "."], project)
+    assert status == 1, err
+    assert out.decode("utf-8").splitlines()[:2] == ['--- "a/bad\\377.py"', '+++ "b/bad\\377.py"']
+
+
 def test_output_file_replaces_the_old_report_whole(project, capsys):
     report = project / "report.json"
     report.write_text("old report\n")

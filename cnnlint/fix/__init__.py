@@ -35,6 +35,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 from cnnlint.atomic import write_file
 from cnnlint.findings import Finding
 from cnnlint.fix.text import FixError, _split_n, apply_to
+from cnnlint.report.paths import quote_path
 
 __all__ = ["FixOutcome", "apply_fixes", "FixError"]
 
@@ -321,7 +322,9 @@ def _shown(path: str) -> str:
 def unified_diff(path: str, old: str, new: str) -> str:
     shown = _shown(path)
     out = []
-    for line in difflib.unified_diff(_split_n(old), _split_n(new), f"a/{shown}", f"b/{shown}"):
+    # a name that is not valid UTF-8 (or holds control characters or quotes) is quoted as git quotes it
+    before, after = quote_path(f"a/{shown}"), quote_path(f"b/{shown}")
+    for line in difflib.unified_diff(_split_n(old), _split_n(new), before, after):
         if line.endswith("\n"):
             out.append(line)
         elif line.startswith(("---", "+++", "@@")):
