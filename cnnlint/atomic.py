@@ -110,11 +110,9 @@ def _rewrite_in_place(target: str, data: bytes, mode: int) -> None:
         _remove(tmp)
 
 
-def write_file(path: str, data: bytes, new_mode: Optional[int] = None) -> None:
-    """Put `data` in the file at `path` (see the module's docstring for how).
-
-    `new_mode`: the permission bits of a file that does not exist yet (default 0o666 less the umask).
-    Raises OSError when the file cannot be written; then nothing has changed and nothing is left behind.
+def write_file(path: str, data: bytes) -> None:
+    """Put `data` in the file at `path` (see the module's docstring for how); a new file gets
+    0o666 less the umask, as `open` gives. Raises OSError when the file cannot be written; then nothing has changed and nothing is left behind.
     """
     target = os.path.realpath(path)
     try:
@@ -132,7 +130,7 @@ def write_file(path: str, data: bytes, new_mode: Optional[int] = None) -> None:
             _rewrite_in_place(target, data, mode)
             return
     else:
-        mode = (0o666 & ~_umask()) if new_mode is None else new_mode
+        mode = 0o666 & ~_umask()
     tmp = _temp_beside(target, data, mode)
     try:
         if st is not None and not _owner_kept(tmp, st):
