@@ -8,8 +8,8 @@ sources/read.py: classify). Images are told apart before (cnnlint.named). In ord
 - a JSON object with `cells` or `nbformat`: `notebook` (other JSON is refused);
 - a top-level `dependencies:` key: `conda` (an environment.yml under another name);
 - every line a requirement, URL, path or pip option: `requirements`;
-- a Python shebang, Python that parses, or import / def / class lines: `python` (so a broken
-  script still gets its syntax-error finding).
+- a Python shebang, import / def / class lines, or (up to 1 MiB) Python that parses: `python`
+  (so a broken script still gets its syntax-error finding).
 
 Anything else is refused: `Sniffed.kind` is None and `reason` says what it looked like.
 """
@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 SNIFF_LIMIT = 16 * 1024 * 1024  # bytes read to decide; a longer file is judged by this much
+PARSE_LIMIT = 1024 * 1024  # larger files are not parsed to tell whether they are Python
 
 _OPTION = re.compile(r"-[rceif]\b|--[a-z][a-z-]*(=|\s|$)")
 _REQUIREMENT = re.compile(
@@ -87,16 +88,19 @@ def _is_requirements(text: str) -> bool:
 
 
 def _is_python(data: bytes, text: Optional[str]) -> bool:
-    if _SHEBANG.match(data):
+    """A Python shebang, import / def / class lines (cheap: a regular expression), else a parse
+    of a file no larger than PARSE_LIMIT (a parse costs about 200 times the file's size in memory)."""
+    if _SHEBANG.match(data) or (text is not None and _CODE_LINE.search(text)):
         return True
+    if len(data) > PARSE_LIMIT:
+        return False
     try:
         ast.parse(data)
         return True
     except (RecursionError, MemoryError):
         return True  # too deeply nested or too long to parse: code all the same (the linter says so)
     except Exception:  # noqa: BLE001 - SyntaxError, ValueError (NUL), odd codecs: not Python that parses
-        pass
-    return text is not None and bool(_CODE_LINE.search(text))
+        return False
 
 
 def sniff(data: bytes) -> Sniffed:
