@@ -68,6 +68,12 @@ def test_sarif_uri_is_percent_encoded(project):
     [result] = doc["runs"][0]["results"]
     assert result["locations"][0]["physicalLocation"]["artifactLocation"] == {"uri": "bad%FF.py", "uriBaseId": "%SRCROOT%"}
     assert "Traceback" not in err
+    jsonschema = pytest.importorskip("jsonschema")
+    with open(os.path.join(ROOT, "tests", "fixtures", "sarif-2.1.0.schema.json"), encoding="utf-8") as fh:
+        schema = json.load(fh)
+    validator_cls = jsonschema.validators.validator_for(schema)
+    validator = validator_cls(schema, format_checker=validator_cls.FORMAT_CHECKER)
+    assert [e.message for e in validator.iter_errors(doc)] == []
 
 
 def test_github_output_escapes_the_bytes(project):
