@@ -879,9 +879,11 @@ def loose_requirements(
     if verdicts is None:
         return None
     loose = []
+    keys = set()
     for verdict in verdicts:
         verdict = constrain(verdict, constraints)
-        if verdict.status != PINNED and all(v.key != verdict.key for v in loose):
+        if verdict.status != PINNED and verdict.key not in keys:
+            keys.add(verdict.key)
             loose.append(verdict)
     return loose
 
@@ -1064,11 +1066,36 @@ def call_commands(call: cst.Call, imports: object) -> List[List[Word]]:
 # ---------------------------------------------------------------- messages
 
 
-@functools.lru_cache(maxsize=512)
+# after this many names, one pass over the installed distributions answers the rest: each lookup
+# by name scans sys.path again, which made a requirements file of 400,000 packages take minutes
+_LOOKUPS_BEFORE_INDEX = 256
+_lookups = [0]
+
+
+@functools.lru_cache(maxsize=1)
+def _installed_index() -> Dict[str, str]:
+    """Canonical name -> version of every installed distribution (the first on sys.path wins)."""
+    from importlib import metadata
+
+    index: Dict[str, str] = {}
+    for dist in metadata.distributions():
+        try:
+            name, version = dist.metadata["Name"], dist.version
+        except Exception:  # noqa: BLE001 - broken metadata
+            continue
+        if isinstance(name, str) and isinstance(version, str):
+            index.setdefault(canonicalize_name(name), version)
+    return index
+
+
+@functools.lru_cache(maxsize=4096)
 def installed_version(name: str) -> Optional[str]:
     """The version of `name` installed in the running environment, if any."""
     from importlib import metadata
 
+    _lookups[0] += 1
+    if _lookups[0] > _LOOKUPS_BEFORE_INDEX:
+        return _installed_index().get(canonicalize_name(name))
     for candidate in dict.fromkeys((name, canonicalize_name(name), canonicalize_name(name).replace("-", "_"))):
         try:
             return metadata.version(candidate)
@@ -1234,9 +1261,9 @@ def _fix_at(line: int, column: int, edit: Tuple[int, int, str], problem: Problem
     return Fix(line, start + edit[0], line, start + edit[1], edit[2], description=f"pin `{name}{edit[2]}`")
 
 
-def _manifest_fix(manifest: Manifest, entry: Entry, verdict: Verdict) -> Optional[Fix]:
+def _manifest_fix(lines: List[str], entry: Entry, verdict: Verdict) -> Optional[Fix]:
     """The pin for a requirements line (or a line of the pip list of environment.yml),
-    when the requirement is written on one line exactly as read."""
+    when the requirement is written on one line exactly as read; `lines`: the manifest's lines."""
     edit = pin_edit(entry.value, entry.value, verdict)
     if edit is None:
         return None
@@ -1244,7 +1271,6 @@ def _manifest_fix(manifest: Manifest, entry: Entry, verdict: Verdict) -> Optiona
     line, column = entry.position(0)
     if entry.position(end)[0] != line:
         return None
-    lines = manifest.text.split("\n")
     if not 0 < line <= len(lines) or lines[line - 1][column - 1 : column - 1 + end] != entry.value[:end]:
         return None
     return Fix(line, column + start, line, column + end, text, description=f"pin `{verdict.name}{text}`")
@@ -1397,6 +1423,9 @@ class UnpinnedDependency(Rule):
     def check_manifest(self, manifest: Manifest) -> None:
         filename = os.path.basename(manifest.path) or manifest.path
         constraints = self._manifest_constraints(manifest)
+        # computed once: per entry they made a large file quadratic
+        lines = manifest.text.split("\n")
+        hashes = "--hash" in manifest.text
         for entry in manifest.entries:
             if entry.kind == CONDA:
                 verdict = judge_conda(entry.value)
@@ -1426,8 +1455,8 @@ class UnpinnedDependency(Rule):
             else:
                 end = len(value)
             fix = None
-            if entry.kind == REQUIREMENT and not verdict.conda and "--hash" not in manifest.text:
-                fix = _manifest_fix(manifest, entry, verdict)
+            if entry.kind == REQUIREMENT and not verdict.conda and not hashes:
+                fix = _manifest_fix(lines, entry, verdict)
             self.report(entry.span(0, max(1, end)), message, hint_for(verdict), severity=severity, fix=fix)
 
     def _manifest_constraints(self, manifest: Manifest) -> Optional[Dict[str, Verdict]]:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from cnnlint.sources.model import SourceError
 
@@ -305,10 +305,8 @@ def included_files(manifest: Manifest, constraints: bool = False) -> List[str]:
     """
     kinds = {INCLUDE, CONSTRAINT} if constraints else {INCLUDE}
     base = os.path.dirname(manifest.path)
-    found: List[str] = []
+    found: Dict[str, None] = {}  # ordered, and a lookup per entry that does not grow with the file
     for entry in manifest.entries:
         if entry.kind in kinds and _is_local_target(entry.value):
-            full = os.path.normpath(os.path.join(base, os.path.expanduser(entry.value)))
-            if full not in found:
-                found.append(full)
-    return found
+            found.setdefault(os.path.normpath(os.path.join(base, os.path.expanduser(entry.value))))
+    return list(found)
