@@ -27,6 +27,12 @@ def decode_python(data: bytes) -> str:
         codecs.lookup(encoding)
     except LookupError:
         raise SourceError(f"unknown encoding {encoding!r} in the coding line") from None
+    if _ascii_incompatible(encoding):  # UTF-16, UTF-32: the coding line itself could not be read
+        raise SourceError(
+            f"the coding line names {encoding!r}, which Python cannot read source code in "
+            "(not ASCII-compatible); re-save the file as UTF-8",
+            _cookie_line(data),
+        )
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
@@ -34,9 +40,32 @@ def decode_python(data: bytes) -> str:
         raise SourceError.undecodable(
             data, exc, f"is not valid {where}; add a PEP 263 coding line or re-save the file as UTF-8"
         ) from None
+    except LookupError:  # rot13, hex, base64, zlib, uu, ...: codecs from bytes to bytes or str to str
+        raise SourceError(
+            f"the coding line names {encoding!r}, which is not a text encoding (Python refuses to run the file)",
+            _cookie_line(data),
+        ) from None
+    except UnicodeError as exc:  # a text codec that fails another way (punycode)
+        reason = " ".join(str(exc).split())  # one line
+        raise SourceError(f"cannot be decoded as {encoding}: {reason}", _cookie_line(data)) from None
     if text.startswith("\ufeff"):
         text = text[1:]
     return text
+
+
+def _ascii_incompatible(encoding: str) -> bool:
+    try:
+        return b"# coding\n".decode(encoding) != "# coding\n"
+    except LookupError:
+        return False  # not a text encoding: decoding the file says so
+    except UnicodeError:
+        return True
+
+
+def _cookie_line(data: bytes) -> int:
+    """The line (1 or 2) of the PEP 263 coding line."""
+    first = data.split(b"\n", 1)[0]
+    return 1 if _COOKIE.search(first) else 2
 
 
 def read_python(path: str, data: bytes) -> SourceFile:
