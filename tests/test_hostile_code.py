@@ -1,6 +1,8 @@
 """Hostile code-side input (issue 12, point 4): huge requirements files, odd encodings and
 line endings, IPython syntax where plain Python is expected, cache files that are traps."""
 
+import json
+import signal
 import time
 
 import pytest
@@ -8,6 +10,7 @@ import pytest
 from cnnlint.cli import main
 from cnnlint.lint import dependencies
 from cnnlint.lint.api import lint_text
+from cnnlint.sources.notebook import read_notebook
 
 
 def _ranged(n):
@@ -21,6 +24,25 @@ def _lint_seconds(text, tries):
         found = lint_text(text, "requirements.txt", select=("CNL401",))
         best = min(best, time.perf_counter() - start)
     return best, found
+
+
+class _Deadline(BaseException):
+    """Raised by the alarm: a BaseException, so a rule's error guard cannot swallow it."""
+
+
+def _within(seconds, fn, *args):
+    def ring(*_):
+        raise _Deadline(f"still running after {seconds} s")
+
+    old = signal.signal(signal.SIGALRM, ring)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return fn(*args)
+    except _Deadline as exc:
+        pytest.fail(str(exc), pytrace=False)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
 
 
 def test_requirements_time_is_linear_in_entries(monkeypatch):
@@ -63,3 +85,90 @@ def test_coding_line_naming_an_ascii_incompatible_encoding(tmp_path, codec):
 @pytest.mark.parametrize("codec", ["latin-1", "cp1252", "utf-8-sig", "idna"])
 def test_coding_lines_python_accepts_still_read(codec):
     assert lint_text(f"# coding: {codec}\nx = 1\n", "enc.py") == []
+
+
+HOSTILE_LINES = {
+    # pip's comment pattern `(^|\s+)#.*$` and `name\s*(\[...\])?\s*@`: quadratic in a run of spaces
+    "spaces": "a" + " " * 100_000 + "b\n",
+    # `(?:[._+-]?[A-Za-z0-9]+)*$` on a VCS ref: exponential
+    "vcs-ref": "pkg @ git+https://github.com/a/b@1" + "a" * 40 + "!\n",
+    # the archive pattern searched again from every `/archive/`
+    "archive": "https://github.com/a/b" + "/archive/x" * 20_000 + "\n",
+    # every entry of a continued line walked every piece of the line
+    "continued": "-e ./x \\\n" * 10_000 + "\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_LINES))
+def test_hostile_requirement_lines_take_linear_time(monkeypatch, name):
+    monkeypatch.setattr(dependencies, "installed_version", lambda name: None)
+    found = _within(5, lint_text, HOSTILE_LINES[name], "requirements.txt", ("CNL401",))
+    expected = {"spaces": 0, "vcs-ref": 1, "archive": 0, "continued": 0}[name]
+    assert len(found) == expected
+
+
+def test_notebook_assignment_magic_check_is_linear():
+    def notebook(*sources):
+        cells = [{"cell_type": "code", "metadata": {}, "source": src} for src in sources]
+        return json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode()
+
+    spaces = " " * 100_000
+    nb = _within(5, read_notebook, "n.ipynb", notebook("a" + spaces + "= b", "a" + spaces + "= !ls"))
+    assert nb.text.split("\n")[0] == "a" + spaces + "= b"  # Python, not a magic
+    assert [(c.line, c.column, c.text) for c in nb.shell] == [(2, 100_005, "ls")]
+
+
+# ---------------------------------------------------------------- a lone CR ends a line, as in Python
+
+CR_LOOP = "import torch\r\rfor x, y in loader:\r    loss = criterion(model(x), y)\r    loss.backward()\r    optimizer.step()\r"
+
+
+def test_lone_cr_script_positions_snippet_and_fix(tmp_path, capsys):
+    (tmp_path / "lf").mkdir()
+    (tmp_path / "lf" / "train.py").write_bytes(CR_LOOP.replace("\r", "\n").encode())
+    assert main([str(tmp_path / "lf" / "train.py"), "--no-cache", "--select", "CNL201"]) == 1
+    lf_out = capsys.readouterr().out
+    path = tmp_path / "train.py"
+    path.write_bytes(CR_LOOP.encode())
+    assert main([str(path), "--no-cache", "--select", "CNL201"]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith(f"{path}:5:5: CNL201 [error] `optimizer.step()` runs every iteration")
+    assert out == lf_out.replace(str(tmp_path / "lf" / "train.py"), str(path))
+    assert main([str(path), "--no-cache", "--select", "CNL201", "--fix", "-q"]) == 0
+    assert path.read_bytes() == CR_LOOP.replace(
+        "loader:\r", "loader:\r    optimizer.zero_grad()\r").encode()
+
+
+def test_lone_cr_requirements_positions_and_fix(tmp_path, monkeypatch):
+    monkeypatch.setattr(dependencies, "installed_version", lambda name: {"torch": "2.3.1"}.get(name))
+    path = tmp_path / "requirements.txt"
+    path.write_bytes(b"# pinned\rnumpy==1.26.4\r  torch>=2.0\r")
+    findings = main_findings(path)
+    assert [(f.line, f.column, f.end_column) for f in findings] == [(3, 3, 13)]
+    from cnnlint.fix import apply_fixes
+
+    assert len(apply_fixes(findings, write=True).fixed) == 1
+    assert path.read_bytes() == b"# pinned\rnumpy==1.26.4\r  torch==2.3.1\r"
+
+
+def main_findings(path):
+    """Findings for a file on disk, read the way the command line reads it."""
+    from cnnlint.lint.engine import lint_source
+    from cnnlint.lint.registry import active_rules
+    from cnnlint.sources.read import read_source
+
+    source = read_source(str(path), path.read_bytes())
+    return lint_source(source, active_rules(("CNL401",), ()), str(path)).findings
+
+
+def test_snippet_lines_are_the_readers_lines(tmp_path):
+    """Snippets count lines as the readers do: a lone CR ends one, a form feed (a page break in
+    old code) or a \\x1c does not, and a file with a coding line is decoded in its encoding."""
+    from cnnlint.findings import Finding, Severity
+    from cnnlint.sources.lines import SourceLines
+
+    path = tmp_path / "train.py"
+    path.write_bytes(b"# -*- coding: latin-1 -*-\n\x0c\n# Gr\xf6\xdfe \x1c\rx = 1\r\ny = 2\n")
+    lines = SourceLines()
+    got = [lines.get(Finding("CNL201", Severity.ERROR, "m", str(path), n, 1)) for n in range(1, 7)]
+    assert got == ["# -*- coding: latin-1 -*-", "\x0c", "# Größe \x1c", "x = 1", "y = 2", ""]

@@ -24,7 +24,6 @@ import difflib
 import io
 import json
 import os
-import re
 import stat
 import tempfile
 import tokenize
@@ -106,8 +105,6 @@ def _fix_file(path: str, findings: List[Finding]) -> _Result:
         return _fix_notebook(path, data, findings)
     if kind == "python":
         text, encode = _python_codec(data)
-        if re.search(r"\r(?!\n)", text):
-            raise FixError("the file has line breaks made of a lone CR; cnnlint only edits LF and CRLF files")
         check = _check_python
     else:
         text, encode = _utf8_codec(data, "a requirements file" if kind == "requirements" else "environment.yml")

@@ -85,9 +85,11 @@ _ARCHIVE_EXT = (".whl", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz", ".zip"
 _URL = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*://|(?:git|hg|svn|bzr)\+)", re.IGNORECASE)
 _VCS = re.compile(r"^(git|hg|svn|bzr)\+", re.IGNORECASE)
 _SHA = re.compile(r"^[0-9a-fA-F]{7,40}$")
-_VERSION_REF = re.compile(r"^(?:v|version|release|rel|r)?[-_.]?\d+(?:[._+-]?[A-Za-z0-9]+)*$|\d+\.\d+")
+# every pattern here matches in time linear in the text: no two ways to split a run of characters
+# (`(?:[._+-]?[A-Za-z0-9]+)*` took exponential time on `1aaaa…!`)
+_VERSION_REF = re.compile(r"^(?:v|version|release|rel|r)?[-_.]?\d(?:[._+-]?[A-Za-z0-9])*$|\d+\.\d+")
 _EXTRAS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])")
-_DIRECT_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(?:\[[^\]]*\])?\s*@")
+_DIRECT_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(?:\[[^\]]*\]\s*)?@")
 
 
 def _release_length(version: str) -> int:
@@ -170,7 +172,9 @@ def judge_reference(url: str, name: str = "", shown: str = "") -> Optional[Verdi
     ref = ""
     kind = ""
     host = parts.netloc.lower()
-    found = re.search(r"/archive/(?:refs/(heads|tags)/)?(.+?)(?:\.zip|\.tar\.gz|\.tgz|\.tar\.bz2)$", path)
+    found = None
+    if path.endswith((".zip", ".tar.gz", ".tgz", ".tar.bz2")):  # else the search fails at every `/archive/`
+        found = re.search(r"/archive/(?:refs/(heads|tags)/)?(.+?)(?:\.zip|\.tar\.gz|\.tgz|\.tar\.bz2)$", path)
     if host.endswith("codeload.github.com"):
         found = re.search(r"^/[^/]+/[^/]+/(?:zip|tar\.gz|legacy\.zip|legacy\.tar\.gz)/(?:refs/(heads|tags)/)?(.+)$", path)
     elif "/-/archive/" in path:

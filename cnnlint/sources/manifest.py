@@ -22,9 +22,10 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from cnnlint.sources.model import SourceError
+from cnnlint.sources.python import universal_newlines
 
 # entry kinds
 REQUIREMENT = "requirement"  # a PEP 508 requirement, URL or path (pip syntax)
@@ -33,7 +34,7 @@ INCLUDE = "include"  # the file named by -r / --requirement
 CONSTRAINT = "constraint"  # the file named by -c / --constraint
 CONDA = "conda"  # a conda match spec in environment.yml
 
-_COMMENT = re.compile(r"(^|\s+)#.*$")
+_COMMENT = re.compile(r"\s*#")  # with match(): a comment line
 _TOKEN = re.compile(r"\S+")
 
 # requirements-file options that name a file or a requirement, long and short forms
@@ -71,12 +72,7 @@ class Entry:
 
     def position(self, offset: int) -> Tuple[int, int]:
         """(line, column) in the file of character `offset` of `value`."""
-        found = self.segments[0]
-        for seg in self.segments:
-            if seg.offset <= offset:
-                found = seg
-            else:
-                break
+        found = self.segments[_segment_at(self.segments, offset)]
         return found.line, found.column + max(0, offset - found.offset)
 
     def span(self, start: int = 0, end: Optional[int] = None) -> Tuple[int, int, int, int]:
@@ -114,7 +110,7 @@ def decode_manifest(data: bytes, what: str = "requirements file") -> str:
         ) from None
     if text.startswith("\ufeff"):
         text = text[1:]
-    return text
+    return universal_newlines(text)
 
 
 # ---------------------------------------------------------------- requirements
@@ -153,26 +149,47 @@ def _joined(pieces: List[Tuple[str, int, int]]) -> Tuple[str, List[Segment]]:
     return text, segments
 
 
+def _segment_at(segments: Sequence[Segment], offset: int) -> int:
+    """Index of the last segment starting at or before `offset` (0 when none does)."""
+    lo, hi = 0, len(segments)
+    while lo < hi:  # bisect by offset: a line continued ten thousand times stays linear
+        mid = (lo + hi) // 2
+        if segments[mid].offset <= offset:
+            lo = mid + 1
+        else:
+            hi = mid
+    return max(lo - 1, 0)
+
+
 def _sub_entry(kind: str, text: str, segments: List[Segment], start: int, end: int, section: str) -> Entry:
     """The entry for text[start:end] of a logical line."""
     value = text[start:end]
     # value quoted the shell way in an options line: drop the quotes
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
         start, end, value = start + 1, end - 1, value[1:-1]
-    segs: List[Segment] = []
-    for seg in segments:
-        if seg.offset <= start:
-            segs = [Segment(0, seg.line, seg.column + start - seg.offset)]
-        elif seg.offset < end:
-            segs.append(Segment(seg.offset - start, seg.line, seg.column))
-    if not segs:
-        segs = [Segment(0, segments[0].line, segments[0].column)]
+    k = _segment_at(segments, start)
+    first = segments[k]
+    segs = [Segment(0, first.line, first.column + max(0, start - first.offset))]
+    for k in range(k + 1, len(segments)):
+        seg = segments[k]
+        if seg.offset >= end:
+            break
+        segs.append(Segment(seg.offset - start, seg.line, seg.column))
     return Entry(kind, value, tuple(segs), section)
+
+
+def _strip_comment(text: str) -> str:
+    """The line without its comment: pip's `(^|\\s+)#.*$` removed, in linear time (the regex
+    takes time quadratic in a run of spaces)."""
+    at = text.find("#")
+    while at > 0 and not text[at - 1].isspace():
+        at = text.find("#", at + 1)
+    return text if at < 0 else text[:at].rstrip()
 
 
 def parse_requirement_line(text: str, segments: List[Segment], section: str = "") -> List[Entry]:
     """Entries of one logical requirements line (continuations joined, comment not yet removed)."""
-    text = _COMMENT.sub("", text)
+    text = _strip_comment(text)
     tokens = [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
     if not tokens:
         return []

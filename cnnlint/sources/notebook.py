@@ -21,7 +21,9 @@ _SHELL_CELL_MAGICS = {"bash", "sh", "script", "system", "sx"}
 _SHELL_LINE_MAGICS = {"pip", "conda", "mamba", "uv"}
 _SHELL_LINE_MAGICS_BARE = {"sx", "system"}
 
-_ASSIGN_MAGIC = re.compile(r"^(?P<target>[\w.,\[\]\s]+?)\s*=\s*(?P<sigil>!!?|%)(?P<rest>.*)$")
+# the target ends at a character that is not a space: with `[\w.,\[\]\s]+?` a long run of spaces
+# was tried as part of the target and of the `\s*` after it, in every split (quadratic)
+_ASSIGN_MAGIC = re.compile(r"^(?P<target>[\w.,\[\]\s]*[\w.,\[\]])\s*=\s*(?P<sigil>!!?|%)(?P<rest>.*)$")
 _HELP = re.compile(r"^(\?\??[\w.]+|[\w.]+\?\??)$")
 
 

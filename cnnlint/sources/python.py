@@ -11,6 +11,7 @@ from cnnlint.sources.model import SourceError, SourceFile
 
 
 _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=]", re.MULTILINE)
+_LONE_CR = re.compile(r"\r(?!\n)")
 
 
 def decode_python(data: bytes) -> str:
@@ -68,5 +69,11 @@ def _cookie_line(data: bytes) -> int:
     return 1 if _COOKIE.search(first) else 2
 
 
+def universal_newlines(text: str) -> str:
+    """The text with each lone CR made an LF, as Python's tokenizer reads it (a CR alone ends a
+    line); CRLF stays, and so does every offset: lines and columns then count as Python counts."""
+    return _LONE_CR.sub("\n", text) if "\r" in text else text
+
+
 def read_python(path: str, data: bytes) -> SourceFile:
-    return SourceFile(path=path, kind="python", text=decode_python(data))
+    return SourceFile(path=path, kind="python", text=universal_newlines(decode_python(data)))
