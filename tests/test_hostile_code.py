@@ -1,6 +1,7 @@
 """Hostile code-side input (issue 12, point 4): huge requirements files, odd encodings and
 line endings, IPython syntax where plain Python is expected, cache files that are traps."""
 
+import codecs
 import json
 import signal
 import time
@@ -172,3 +173,64 @@ def test_snippet_lines_are_the_readers_lines(tmp_path):
     lines = SourceLines()
     got = [lines.get(Finding("CNL201", Severity.ERROR, "m", str(path), n, 1)) for n in range(1, 7)]
     assert got == ["# -*- coding: latin-1 -*-", "\x0c", "# Größe \x1c", "x = 1", "y = 2", ""]
+
+
+# ---------------------------------------------------------------- requirements files pip reads in other encodings
+
+REQS = "# pinned\nnumpy==1.26.4\n  torch>=2.0\n"
+
+
+@pytest.mark.parametrize("encoding, bom", [
+    ("utf-16-le", codecs.BOM_UTF16_LE), ("utf-16-be", codecs.BOM_UTF16_BE),
+    ("utf-32-le", codecs.BOM_UTF32_LE), ("utf-32-be", codecs.BOM_UTF32_BE), ("utf-8", codecs.BOM_UTF8),
+], ids=["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be", "utf-8"])
+def test_requirements_with_a_byte_order_mark_are_read_and_fixed(tmp_path, monkeypatch, capsys, encoding, bom):
+    monkeypatch.setattr(dependencies, "installed_version", lambda name: {"torch": "2.3.1"}.get(name))
+    path = tmp_path / "requirements.txt"
+    path.write_bytes(bom + REQS.encode(encoding))
+    assert main([str(path), "--no-cache", "-q"]) == 0  # a range is info
+    capsys.readouterr()
+    assert main([str(path), "--no-cache", "-q", "--fail-on", "info"]) == 1
+    assert capsys.readouterr().out == (
+        f"{path}:3:3: CNL401 [info] `torch>=2.0` in requirements.txt does not reproduce: "
+        "each install takes the newest version that matches\n")
+    assert main([str(path), "--no-cache", "-q", "--fix", "--fail-on", "info"]) == 0
+    assert path.read_bytes() == bom + REQS.replace(">=2.0", "==2.3.1").encode(encoding)
+
+
+def test_requirements_coding_line_as_pip_reads_it(tmp_path):
+    path = tmp_path / "requirements.txt"
+    path.write_bytes("# -*- coding: latin-1 -*-\ntorch  # Größe\n".encode("latin-1"))
+    (finding,) = main_findings(path)
+    assert (finding.code, finding.line, finding.column) == ("CNL401", 2, 1)
+
+
+def test_environment_yml_in_utf16(tmp_path):
+    path = tmp_path / "environment.yml"
+    path.write_bytes(codecs.BOM_UTF16_LE + "name: x\ndependencies:\n  - numpy\n".encode("utf-16-le"))
+    (finding,) = main_findings(path)
+    assert (finding.code, finding.line, finding.column) == ("CNL401", 3, 5)
+
+
+@pytest.mark.parametrize("data, message, line", [
+    (codecs.BOM_UTF16_LE + "a\nb".encode("utf-16-le") + b"\x00\xd8",
+     "cannot read: the file is not valid utf-16-le, the encoding its byte order mark names", 2),
+    (b"# coding: rot13\ntorch\n", "cannot read: the coding line names 'rot13', which is not a text encoding", 1),
+    (codecs.BOM_UTF16_LE + "torch\x00\x01".encode("utf-16-le"),
+     "cannot read: binary file (contains NUL characters), not a requirements file", 1),
+], ids=["bad-utf-16", "rot13", "nul"])
+def test_requirements_that_do_not_decode(tmp_path, data, message, line):
+    path = tmp_path / "requirements.txt"
+    path.write_bytes(data)
+    (finding,) = lint_text_bytes(path)
+    assert (finding.code, finding.message, finding.line) == ("CNL001", message, line)
+
+
+def lint_text_bytes(path):
+    from cnnlint.lint.runner import lint_one
+    from cnnlint.findings import Finding
+    from cnnlint.sources.walk import Target
+
+    found, _, error, _ = lint_one(Target(str(path), str(path), "requirements"), path.read_bytes(), 1 << 20)
+    assert error is None
+    return [Finding.from_dict(d) for d in found]

@@ -19,6 +19,7 @@ holds lines in requirements-file syntax.
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 from dataclasses import dataclass, field
@@ -99,17 +100,73 @@ class Manifest:
     entries: List[Entry] = field(default_factory=list)
 
 
-def decode_manifest(data: bytes, what: str = "requirements file") -> str:
-    if b"\0" in data[:8192]:
+# pip's reader (pip/_internal/utils/encoding.py): a byte order mark, else a coding line on one of the
+# first two lines, else UTF-8. UTF-32 is tried before UTF-16: FF FE 00 00 starts with FF FE.
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_PIP_CODING = re.compile(rb"coding[:=]\s*([-\w.]+)")
+
+
+@dataclass(frozen=True)
+class ManifestEncoding:
+    """How a manifest's bytes are text: `bom + text.encode(encoding)` gives them back."""
+
+    encoding: str
+    bom: bytes = b""
+    declared: bool = False  # named by a coding line
+
+    def decode(self, data: bytes) -> str:
+        return data[len(self.bom) :].decode(self.encoding)
+
+    def encode(self, text: str) -> bytes:
+        return self.bom + text.encode(self.encoding)
+
+
+def manifest_encoding(data: bytes, coding_line: bool = True) -> ManifestEncoding:
+    """The encoding pip reads a requirements file in (decoding raises LookupError for a coding
+    line that names no text encoding); YAML knows byte order marks only (coding_line=False)."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return ManifestEncoding(encoding, bom)
+    for line in data.split(b"\n", 2)[:2] if coding_line else ():
+        found = _PIP_CODING.search(line) if line[:1] == b"#" else None
+        if found:
+            return ManifestEncoding(found.group(1).decode("ascii"), declared=True)
+    return ManifestEncoding("utf-8")
+
+
+def decode_manifest(data: bytes, what: str = "requirements file", coding_line: bool = True) -> str:
+    """The manifest's text, with lone CRs made LFs (every offset stays); raises SourceError."""
+    form = manifest_encoding(data, coding_line)
+    if not form.bom and b"\0" in data[:8192]:
         raise SourceError(f"binary file (contains NUL bytes), not a {what}")
     try:
-        text = data.decode("utf-8")
+        text = form.decode(data)
     except UnicodeDecodeError as exc:
-        raise SourceError.undecodable(
-            data, exc, f"cannot be decoded (a {what} must be UTF-8); re-save the file as UTF-8"
-        ) from None
-    if text.startswith("\ufeff"):
-        text = text[1:]
+        if form.encoding == "utf-8" and not form.bom:
+            why = f"cannot be decoded (a {what} must be UTF-8 unless it says otherwise); re-save the file as UTF-8"
+            raise SourceError.undecodable(data, exc, why) from None
+        body = data[len(form.bom) :]
+        before = body[: exc.start].decode(form.encoding, "replace")
+        line = before.count("\n") + 1
+        column = len(before) - (before.rfind("\n") + 1) + 1
+        where = "its coding line" if form.declared else "its byte order mark"
+        raise SourceError(f"the file is not valid {form.encoding}, the encoding {where} names", line, column) from None
+    except UnicodeError as exc:
+        raise SourceError(f"cannot be decoded as {form.encoding}: {' '.join(str(exc).split())}") from None
+    except LookupError:
+        try:
+            codecs.lookup(form.encoding)
+        except LookupError:
+            raise SourceError(f"unknown encoding {form.encoding!r} in the coding line") from None
+        raise SourceError(f"the coding line names {form.encoding!r}, which is not a text encoding") from None
+    if "\0" in text[:8192]:
+        raise SourceError(f"binary file (contains NUL characters), not a {what}")
     return universal_newlines(text)
 
 
@@ -303,7 +360,7 @@ def read_manifest(path: str, data: bytes, kind: str) -> Manifest:
         text = decode_manifest(data, "requirements file")
         return Manifest(path=path, kind=kind, text=text, entries=parse_requirements(text))
     if kind == "conda":
-        text = decode_manifest(data, "conda environment file")
+        text = decode_manifest(data, "conda environment file", coding_line=False)
         return Manifest(path=path, kind=kind, text=text, entries=parse_conda(text))
     raise SourceError(f"unknown manifest kind {kind!r}")
 
