@@ -3,6 +3,7 @@ line endings, IPython syntax where plain Python is expected, cache files that ar
 
 import codecs
 import json
+import os
 import signal
 import time
 
@@ -234,3 +235,44 @@ def lint_text_bytes(path):
     found, _, error, _ = lint_one(Target(str(path), str(path), "requirements"), path.read_bytes(), 1 << 20)
     assert error is None
     return [Finding.from_dict(d) for d in found]
+
+
+# ---------------------------------------------------------------- -r / -c files that cannot be read
+
+
+def test_missing_include_is_a_finding_until_the_file_exists(tmp_path, capsys):
+    req = tmp_path / "requirements.txt"
+    req.write_text("numpy==1.26.4\n-r base.txt\n--constraint  'c.txt'\n-r https://x.org/r.txt\n-r ${DIR}/r.txt\n")
+    cache = tmp_path / "cache"
+    args = [str(req), "-q"]
+    (tmp_path / "pyproject.toml").write_text(f'[tool.cnnlint]\ncache-dir = "{cache}"\n')
+    assert main(args) == 1
+    assert capsys.readouterr().out == (
+        f"{req}:2:4: CNL001 [error] cannot read base.txt (named by -r): does not exist, so pip fails on this file\n"
+        f"{req}:3:16: CNL001 [error] cannot read c.txt (named by -c): does not exist, so pip fails on this file\n"
+    )
+    (tmp_path / "base.txt").write_text("torch==2.3.1\n")
+    (tmp_path / "c.txt").write_text("")
+    assert main(args) == 0  # the cached result depended on the missing files: not reused
+    assert capsys.readouterr().out == ""
+
+
+def test_include_that_is_a_fifo_or_a_folder_is_not_opened(tmp_path, capsys):
+    os.mkfifo(tmp_path / "pipe.txt")
+    (tmp_path / "sub").mkdir()
+    req = tmp_path / "requirements.txt"
+    req.write_text("-c pipe.txt\n-r sub\ntorch==2.3.1\n")
+    assert _within(10, main, [str(req), "--no-cache", "-q"]) == 1
+    assert capsys.readouterr().out == (
+        f"{req}:1:4: CNL001 [error] cannot read pipe.txt (named by -c): not a regular file, so pip fails on this file\n"
+        f"{req}:2:4: CNL001 [error] cannot read sub (named by -r): not a regular file, so pip fails on this file\n"
+    )
+
+
+def test_constraints_file_named_on_many_lines_is_read_once(tmp_path, monkeypatch):
+    monkeypatch.setattr(dependencies, "installed_version", lambda name: None)
+    (tmp_path / "c.txt").write_text("".join(f"pkg{i}==1.0\n" for i in range(5_000)) + "torch==2.3.1\n")
+    req = tmp_path / "requirements.txt"
+    req.write_text("-c c.txt\n" * 2_000 + "torch\nnumpy\n")
+    found = _within(10, main_findings, req)
+    assert [(f.line, f.message.split(" ")[0]) for f in found] == [(2_002, "`numpy`")]

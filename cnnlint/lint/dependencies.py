@@ -902,6 +902,7 @@ def _collect(read: Reader, path: str, constraints: Dict[str, Verdict], depth: in
         return None
     base = os.path.dirname(path)
     verdicts: List[Verdict] = []
+    loaded = set()  # constraint files already merged
     for entry in manifest.entries:
         if entry.kind in (REQUIREMENT, EDITABLE):
             verdict = judge_editable(entry.value) if entry.kind == EDITABLE else judge_requirement(entry.value)
@@ -916,7 +917,8 @@ def _collect(read: Reader, path: str, constraints: Dict[str, Verdict], depth: in
                 if nested is None:
                     return None
                 verdicts.extend(nested)
-            else:
+            elif target not in loaded:
+                loaded.add(target)
                 found = load_constraints(read, target)
                 if found is None:
                     return None
@@ -1465,9 +1467,11 @@ class UnpinnedDependency(Rule):
 
     def _manifest_constraints(self, manifest: Manifest) -> Optional[Dict[str, Verdict]]:
         constraints: Dict[str, Verdict] = {}
+        read = set()  # a file named on 40,000 lines is read once
         for entry in manifest.entries:
-            if entry.kind != CONSTRAINT:
+            if entry.kind != CONSTRAINT or entry.value in read:
                 continue
+            read.add(entry.value)
             if not _local(entry):
                 return None
             found = load_constraints(self.ctx.read_related, entry.value)

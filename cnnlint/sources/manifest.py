@@ -20,11 +20,13 @@ holds lines in requirements-file syntax.
 from __future__ import annotations
 
 import codecs
+import errno
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+from cnnlint.findings import Finding, Severity
 from cnnlint.sources.model import SourceError
 from cnnlint.sources.python import universal_newlines
 
@@ -384,3 +386,46 @@ def included_files(manifest: Manifest, constraints: bool = False) -> List[str]:
         if entry.kind in kinds and _is_local_target(entry.value):
             found.setdefault(os.path.normpath(os.path.join(base, os.path.expanduser(entry.value))))
     return list(found)
+
+
+def unreadable_includes(manifest: Manifest, read: Callable[[str], Optional[bytes]], real_path: str) -> List[Finding]:
+    """A CNL001 at each `-r` / `-c` file that cannot be opened: pip reads every file named
+    before it installs anything, so the whole install fails ("Could not open requirements file").
+
+    `read` reads a path relative to the manifest's folder (FileContext.read_related, which
+    records it for the cache); URLs and paths with environment variables are not checked.
+    """
+    from cnnlint.sources.read import read_regular
+    from cnnlint.sources.walk import os_reason
+
+    found: List[Finding] = []
+    reasons: Dict[str, Optional[str]] = {}  # value -> why it cannot be read (None: it can)
+    for entry in manifest.entries:
+        if entry.kind not in (INCLUDE, CONSTRAINT) or not _is_local_target(entry.value):
+            continue
+        if entry.value not in reasons:
+            reasons[entry.value] = None
+            if read(entry.value) is None:
+                full = os.path.join(os.path.dirname(real_path), entry.value)
+                try:
+                    read_regular(full, 0)
+                    reasons[entry.value] = "cannot be read"
+                except OSError as exc:
+                    reasons[entry.value] = "does not exist" if exc.errno == errno.ENOENT else os_reason(exc)
+        reason = reasons[entry.value]
+        if reason is None:
+            continue
+        option = "-r" if entry.kind == INCLUDE else "-c"
+        line, column, end_line, end_column = entry.span()
+        found.append(Finding(
+            code="CNL001",
+            severity=Severity.ERROR,
+            message=f"cannot read {entry.value} (named by {option}): {reason}, so pip fails on this file",
+            path=manifest.path,
+            line=line,
+            column=column,
+            end_line=end_line,
+            end_column=end_column,
+            hint="fix the path (it is relative to this file's folder) or remove the line",
+        ))
+    return found
