@@ -276,3 +276,40 @@ def test_constraints_file_named_on_many_lines_is_read_once(tmp_path, monkeypatch
     req.write_text("-c c.txt\n" * 2_000 + "torch\nnumpy\n")
     found = _within(10, main_findings, req)
     assert [(f.line, f.message.split(" ")[0]) for f in found] == [(2_002, "`numpy`")]
+
+
+# ---------------------------------------------------------------- IPython automagic in notebooks
+
+
+def _cells(*sources):
+    cells = [{"cell_type": "code", "metadata": {}, "source": src} for src in sources]
+    return json.dumps({"cells": cells, "metadata": {"kernelspec": {"language": "python"}},
+                       "nbformat": 4, "nbformat_minor": 5})
+
+
+def _found(text, path="n.ipynb"):
+    return [(f.code, f.cell, f.line, f.column, f.end_column, f.fix is not None)
+            for f in lint_text(text, path, select=("CNL001", "CNL401"))]
+
+
+def test_automagic_install_cell_is_a_shell_line(monkeypatch):
+    """`pip install torch` alone in a cell runs `%pip install torch` (automagic is on by default)."""
+    monkeypatch.setattr(dependencies, "installed_version", lambda name: {"torch": "2.3.1"}.get(name))
+    text = _cells("pip install torch", "\n  conda install numpy  # env", "import torch")
+    assert _found(text) == [("CNL401", 1, 1, 13, 18, True), ("CNL401", 2, 2, 17, 22, False)]
+    (pinned,) = [f for f in lint_text(text, "n.ipynb", select=("CNL401",)) if f.fix is not None]
+    assert (pinned.fix.line, pinned.fix.column, pinned.fix.end_column, pinned.fix.text) == (1, 18, 18, "==2.3.1")
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("pip", []),  # valid Python: a name
+    ("cd yolov5", []),  # a magic that runs no install
+    ("pip.main(['install', 'torch'])", [("CNL401", 1, 1, 23, 28, False)]),  # Python, seen as a call
+    # IPython applies automagic only to a cell of one line: these fail there as here
+    ("# deps\npip install torch", [("CNL001", 1, 2, 5, None, False)]),
+    ("pip install torch\n\n", [("CNL001", 1, 1, 5, None, False)]),
+    ("x = 1\npip install torch", [("CNL001", 1, 2, 5, None, False)]),
+])
+def test_automagic_only_where_ipython_applies_it(monkeypatch, source, expected):
+    monkeypatch.setattr(dependencies, "installed_version", lambda name: None)
+    assert _found(_cells(source)) == expected
