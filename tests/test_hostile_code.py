@@ -313,3 +313,55 @@ def test_automagic_install_cell_is_a_shell_line(monkeypatch):
 def test_automagic_only_where_ipython_applies_it(monkeypatch, source, expected):
     monkeypatch.setattr(dependencies, "installed_version", lambda name: None)
     assert _found(_cells(source)) == expected
+
+
+# ---------------------------------------------------------------- scripts holding IPython syntax
+
+MAGIC_SCRIPT = """\
+import torch
+%matplotlib inline
+!pip install torch
+for x, y in loader:
+    loss = criterion(model(x), y)
+    loss.backward()
+    optimizer.step()
+msg = ("%s"
+       % 3)
+s = '''
+!not a magic
+'''
+"""
+
+
+def test_script_with_magics_reports_them_once_and_lints_the_rest(monkeypatch):
+    monkeypatch.setattr(dependencies, "installed_version", lambda name: {"torch": "2.3.1"}.get(name))
+    found = lint_text(MAGIC_SCRIPT, "train.py", select=("CNL001", "CNL201", "CNL401"))
+    assert [(f.code, f.line, f.column) for f in found] == [("CNL001", 2, 1), ("CNL401", 3, 14), ("CNL201", 6, 5)]
+    assert found[0].message == (
+        "IPython syntax `%matplotlib inline` (and 1 more line): plain Python cannot run this file")
+    assert found[1].message.endswith("a new release can break this script")
+
+
+def test_script_with_magics_is_fixed(tmp_path, monkeypatch):
+    monkeypatch.setattr(dependencies, "installed_version", lambda name: {"torch": "2.3.1"}.get(name))
+    path = tmp_path / "train.py"
+    path.write_text(MAGIC_SCRIPT)
+    from cnnlint.fix import apply_fixes
+
+    outcome = apply_fixes(lint_text(MAGIC_SCRIPT, str(path)), write=True)
+    assert outcome.errors == [] and len(outcome.fixed) == 2
+    assert path.read_text() == MAGIC_SCRIPT.replace("install torch", "install torch==2.3.1").replace(
+        "loader:\n", "loader:\n    optimizer.zero_grad()\n")
+
+
+def test_script_with_magics_and_a_real_syntax_error():
+    found = lint_text("x = 1\n%time f()\ny = (1,\n", "train.py", select=("CNL001",))
+    assert [(f.line, f.message.split(":")[0]) for f in found] == [
+        (2, "IPython syntax `%time f()`"), (3, "syntax error")]  # CPython's words differ by version
+
+
+def test_plain_scripts_are_not_searched_for_magics():
+    # `% 3` continues the expression (and is wrong there): the parser still stops at it, no magic
+    found = lint_text("x = (1,\n  % 3)\n", "t.py", select=("CNL001",))
+    assert [(f.line, f.message.split(":")[0]) for f in found] == [(2, "syntax error")]
+    assert lint_text("get_ipython().run_line_magic('matplotlib', 'inline')\nx = 5 % 3\n", "t.py") == []

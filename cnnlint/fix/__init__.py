@@ -174,7 +174,9 @@ def _parses(code: str) -> bool:
 
 
 def _check_python(text: str) -> str:
-    return "" if _parses(text) else "the fixed file would not parse"
+    from cnnlint.sources.python import code_to_parse
+
+    return "" if _parses(code_to_parse(text)) else "the fixed file would not parse"  # IPython lines as read
 
 
 def _manifest_check(path: str, kind: str) -> Callable[[str], str]:

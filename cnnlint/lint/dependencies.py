@@ -1365,7 +1365,8 @@ class UnpinnedDependency(Rule):
             if install is None:
                 continue
             for problem in analyze_install(install, self.ctx.read_related):
-                severity, message, hint = self._describe(problem, install.tool, "notebook")
+                what = "script" if getattr(self.ctx.source, "kind", "") == "python" else "notebook"
+                severity, message, hint = self._describe(problem, install.tool, what)
                 line, column = locate(problem.word.start)
                 end_line, end_column = locate(max(problem.word.start, problem.word.end - 1))
                 fix = self._shell_fix(command, problem, line, column)

@@ -250,8 +250,8 @@ def lint_python(source: SourceFile, rule_classes: Sequence[type], real_path: str
     rule_classes = [cls for cls in rule_classes if "python" in cls.inputs and cls.applies(source)]
     wants_facts = extract.applies(source.text)
     if not rule_classes and not wants_facts and _cpython_syntax_error(source.text) == (True, None):
-        return FileResult()  # nothing to look for, and the syntax is fine
-    errors: List[Finding] = []
+        return FileResult(findings=list(source.notes))  # nothing to look for, and the syntax is fine
+    errors: List[Finding] = list(source.notes)  # what the reader reports of a file it still read
     module = _parse(source, errors)
     result = FileResult(findings=errors)
     if module is None:

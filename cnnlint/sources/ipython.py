@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import re
 import warnings
+from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
 
 from cnnlint.sources.model import ShellCommand
@@ -155,3 +156,66 @@ def replace_magic(
     # a one-line cell loses its indentation in IPython: `pass` alone there
     indent = "" if automagic else line[: len(line) - len(line.lstrip())]
     return [indent + "pass"] + [""] * (j - i), command
+
+
+# ---------------------------------------------------------------- scripts holding IPython syntax
+
+# a line that may be IPython syntax (cheap test before any parsing)
+_MAY_BE_MAGIC = re.compile(r"^[ \t]*(?:[!%?]|[\w.]+\?|[\w.,\[\] \t]*[\w.,\[\]][ \t]*=[ \t]*[!%])", re.MULTILINE)
+# characters of source CPython parses per script while looking for magics, all tries together;
+# a larger script is not searched (the default max-file-size is 1 MiB)
+_PARSE_BUDGET = 16 * 1024 * 1024
+_MAX_TRIES = 256
+
+
+@dataclass
+class ScriptMagics:
+    """A script with its IPython lines replaced as in notebooks."""
+
+    text: str  # the script, each magic line `pass` (its continuation lines blank)
+    shell: List[ShellCommand] = field(default_factory=list)
+    lines: List[int] = field(default_factory=list)  # 1-based first lines of the magics, in order
+
+
+def _syntax_error_line(text: str) -> Optional[int]:
+    """The line CPython's parser stops at; None when the text parses (or it cannot say)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(text)
+    except SyntaxError as err:
+        return err.lineno or None
+    except (ValueError, RecursionError, MemoryError):
+        return None
+    return None
+
+
+def script_magics(text: str) -> Optional[ScriptMagics]:
+    """The script read the way IPython would (`%matplotlib inline`, `!pip install x`), when
+    plain Python rejects it at such a line; None otherwise.
+
+    Only lines where CPython's parser stops are replaced, one at a time, so a `%` or `!` inside a
+    string or continuing an expression stays as it is; the parsing is bounded per file.
+    """
+    tries = min(_MAX_TRIES, _PARSE_BUDGET // (4 * max(len(text), 1)))
+    if not tries or _MAY_BE_MAGIC.search(text) is None:
+        return None
+    lines = text.split("\n")
+    found = ScriptMagics(text)
+    lineno = _syntax_error_line(text)
+    for _ in range(tries):
+        i = (lineno or 0) - 1
+        replaced = replace_magic(lines, i, 1) if 0 <= i < len(lines) else None
+        if replaced is None:
+            break
+        new, command = replaced
+        candidate = "\n".join(lines[:i] + new + lines[i + len(new) :])
+        after = _syntax_error_line(candidate)
+        if after is not None and after <= i + 1:
+            break  # the parser still stops there (a `%` continuing an expression): not a magic
+        lines[i : i + len(new)] = new
+        found.lines.append(i + 1)
+        if command is not None:
+            found.shell.append(command)
+        found.text, lineno = candidate, after
+    return found if found.lines else None

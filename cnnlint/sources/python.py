@@ -6,7 +6,10 @@ import codecs
 import io
 import re
 import tokenize
+from typing import List
 
+from cnnlint.findings import Finding, Severity
+from cnnlint.sources.ipython import script_magics
 from cnnlint.sources.model import SourceError, SourceFile
 
 
@@ -76,4 +79,35 @@ def universal_newlines(text: str) -> str:
 
 
 def read_python(path: str, data: bytes) -> SourceFile:
-    return SourceFile(path=path, kind="python", text=universal_newlines(decode_python(data)))
+    """The script; one holding IPython syntax (`%matplotlib inline`) is read as a notebook cell
+    is, with a CNL001 at its first magic line: plain Python cannot run it."""
+    text = universal_newlines(decode_python(data))
+    magics = script_magics(text)
+    if magics is None:
+        return SourceFile(path=path, kind="python", text=text)
+    return SourceFile(path=path, kind="python", text=magics.text, shell=magics.shell, raw_text=text,
+                      notes=[_magic_finding(path, text, magics.lines)])
+
+
+def code_to_parse(text: str) -> str:
+    """A script's text as the linter parses it: IPython lines replaced (see read_python)."""
+    magics = script_magics(text)
+    return text if magics is None else magics.text
+
+
+def _magic_finding(path: str, text: str, lines: List[int]) -> Finding:
+    line = text.split("\n", lines[0])[lines[0] - 1].rstrip("\r")
+    shown = line.strip()
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    more = len(lines) - 1
+    others = f" (and {more} more line{'s' if more > 1 else ''})" if more else ""
+    return Finding(
+        code="CNL001",
+        severity=Severity.ERROR,
+        message=f"IPython syntax `{shown}`{others}: plain Python cannot run this file",
+        path=path,
+        line=lines[0],
+        column=len(line) - len(line.lstrip()) + 1,
+        hint="cnnlint reads it as IPython would; run it in IPython (a `.ipy` file, a notebook), or write "
+        "the line as Python (`subprocess.run([...])`, `get_ipython().run_line_magic(...)`)",
+    )
