@@ -5,10 +5,12 @@ import codecs
 import json
 import os
 import signal
+import sqlite3
 import time
 
 import pytest
 
+from cnnlint import __version__
 from cnnlint.cli import main
 from cnnlint.lint import dependencies
 from cnnlint.lint.api import lint_text
@@ -365,3 +367,117 @@ def test_plain_scripts_are_not_searched_for_magics():
     found = lint_text("x = (1,\n  % 3)\n", "t.py", select=("CNL001",))
     assert [(f.line, f.message.split(":")[0]) for f in found] == [(2, "syntax error")]
     assert lint_text("get_ipython().run_line_magic('matplotlib', 'inline')\nx = 5 % 3\n", "t.py") == []
+
+
+# ---------------------------------------------------------------- caches are input too
+
+
+def _limit_memory(nbytes):
+    """Cap this process's address space (restored by the caller): a read of /dev/zero then ends
+    as a MemoryError in the test instead of taking the machine's memory."""
+    import resource
+
+    old = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (nbytes, old[1]))
+    return old
+
+
+def test_lint_cache_that_is_a_symlink_to_dev_zero(tmp_path, capsys):
+    import resource
+
+    (tmp_path / "train.py").write_text("x = 1\n")
+    (tmp_path / "pyproject.toml").write_text("[tool.cnnlint]\n")  # the cache beside it
+    cache = tmp_path / ".cnnlint_cache" / "v1" / "lint.json"
+    cache.parent.mkdir(parents=True)
+    cache.symlink_to("/dev/zero")
+    old = _limit_memory(4 << 30)
+    try:
+        status = _within(20, main, [str(tmp_path / "train.py"), "-q"])
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, old)
+    assert (status, capsys.readouterr().err) == (0, "")
+    assert not cache.is_symlink() and json.loads(cache.read_text())["entries"]  # rebuilt in its place
+
+
+@pytest.mark.parametrize("entry", [
+    "not a dict",
+    {"findings": "nope", "related": {}},
+    {"findings": [{"code": 1}], "related": {}},
+    {"findings": [], "related": {"a": 5}},
+    {"findings": [{"code": "CNL201", "severity": "fatal", "message": "m", "path": "", "line": 1, "column": 1,
+                   "end_line": None, "end_column": None, "hint": "", "cell": None, "fix": None}], "related": {}},
+    {"findings": [{"code": "CNL201", "severity": "error", "message": "m", "path": "", "line": "1", "column": 1,
+                   "end_line": None, "end_column": None, "hint": "", "cell": None, "fix": None}], "related": {}},
+], ids=["str", "findings-str", "finding-short", "related-int", "severity", "line-str"])
+def test_lint_cache_entries_of_another_shape_are_misses(tmp_path, capsys, entry):
+    from cnnlint.lint.cache import LintCache, content_key
+
+    path = tmp_path / "train.py"
+    path.write_bytes(CR_LOOP.replace("\r", "\n").encode())
+    (tmp_path / "pyproject.toml").write_text("[tool.cnnlint]\n")
+    assert main([str(path), "-q"]) == 1
+    good = capsys.readouterr().out
+    cache_file = tmp_path / ".cnnlint_cache" / "v1" / "lint.json"
+    doc = json.loads(cache_file.read_text())
+    (key,) = doc["entries"]
+    doc["entries"][key] = entry
+    cache_file.write_text(json.dumps(doc))
+    assert main([str(path), "-q"]) == 1
+    assert capsys.readouterr() == (good, "")
+    assert isinstance(LintCache(str(tmp_path / ".cnnlint_cache")).entries[key], dict)  # the entry rebuilt
+
+
+def test_lint_cache_larger_than_its_bound_is_ignored(tmp_path, monkeypatch):
+    from cnnlint.lint import cache as lint_cache
+
+    folder = tmp_path / "c"
+    (folder / "v1").mkdir(parents=True)
+    (folder / "v1" / "lint.json").write_text(json.dumps({"version": __version__, "entries": {"k": {}}}))
+    assert lint_cache.LintCache(str(folder)).entries == {"k": {}}
+    monkeypatch.setattr(lint_cache, "_MAX_BYTES", 10)
+    assert lint_cache.LintCache(str(folder)).entries == {}
+
+
+def test_dataset_cache_symlinks_are_not_followed(tmp_path):
+    from cnnlint.dataset.cache import ScanCache
+    from cnnlint.dataset.scan import ScanOptions, scan_files
+    from fixtures.images import write_image
+
+    files = [(str(tmp_path / f"{i}.png"), str(tmp_path / f"{i}.png")) for i in range(3)]
+    for path, _ in files:
+        write_image(path, "png")
+    folder = tmp_path / "cache"
+    (folder / "v1").mkdir(parents=True)
+    other = tmp_path / "someone-elses.sqlite"
+    sqlite3.connect(str(other)).execute("CREATE TABLE precious (x)").connection.commit()
+    (folder / "v1" / "dataset.sqlite").symlink_to(other)
+    (folder / "v1" / "dataset.sqlite-wal").symlink_to("/dev/zero")
+    cache = ScanCache(str(folder))
+    assert len(_within(20, list, scan_files(iter(files), ScanOptions(), cache))) == 3
+    cache.close()
+    tables = [r[0] for r in sqlite3.connect(str(other)).execute("SELECT name FROM sqlite_master")]
+    assert tables == ["precious"]  # never written through the link
+    assert not (folder / "v1" / "dataset.sqlite").is_symlink()
+    cache = ScanCache(str(folder))
+    list(scan_files(iter(files), ScanOptions(), cache))
+    assert cache.hits == 3
+
+
+def test_dataset_cache_rows_of_another_type_are_misses(tmp_path):
+    from cnnlint.dataset.cache import ScanCache
+    from cnnlint.dataset.scan import ScanOptions, scan_files
+    from fixtures.images import write_image
+
+    files = [(str(tmp_path / f"{i}.png"), str(tmp_path / f"{i}.png")) for i in range(3)]
+    for path, _ in files:
+        write_image(path, "png")
+    folder = str(tmp_path / "cache")
+    cold = sorted((r.path, r.width, r.findings) for r in scan_files(iter(files), ScanOptions(), ScanCache(folder)))
+    db = sqlite3.connect(str(tmp_path / "cache" / "v1" / "dataset.sqlite"))
+    db.execute("UPDATE files SET width = 'wide' WHERE real_path = ?", (files[0][1],))
+    db.execute("UPDATE files SET findings = '[[1, 2]]' WHERE real_path = ?", (files[1][1],))
+    db.commit()
+    db.close()
+    cache = ScanCache(folder)
+    warm = sorted((r.path, r.width, r.findings) for r in scan_files(iter(files), ScanOptions(), cache))
+    assert (cache.hits, cache.misses, warm) == (1, 2, cold)
