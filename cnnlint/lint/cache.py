@@ -20,7 +20,7 @@ from typing import Dict, List, Optional, Tuple
 
 from cnnlint import __version__
 from cnnlint.findings import Severity
-from cnnlint.sources.read import read_regular
+from cnnlint.sources.files import read_regular
 
 _FILE = os.path.join("v1", "lint.json")
 _MAX_ENTRIES = 50_000

@@ -12,7 +12,7 @@ import libcst as cst
 from cnnlint.findings import Fix, Severity
 from cnnlint.lint.positions import node_ranges
 from cnnlint.lint.tree import ImportTable, children
-from cnnlint.sources.read import read_regular
+from cnnlint.sources.files import read_regular
 
 if TYPE_CHECKING:
     from cnnlint.lint.rule import Rule, Target

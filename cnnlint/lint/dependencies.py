@@ -20,7 +20,6 @@ and the rule.
 
 from __future__ import annotations
 
-import functools
 import os
 import posixpath
 import re
@@ -35,6 +34,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from cnnlint.findings import Fix, Severity
+from cnnlint.lint.installed import installed_version
 from cnnlint.lint.rule import Rule
 from cnnlint.lint.tree import call_tail, keyword, positional, string_value
 from cnnlint.sources.manifest import (
@@ -1070,44 +1070,6 @@ def call_commands(call: cst.Call, imports: object) -> List[List[Word]]:
 
 
 # ---------------------------------------------------------------- messages
-
-
-# after this many names, one pass over the installed distributions answers the rest: each lookup
-# by name scans sys.path again, which made a requirements file of 400,000 packages take minutes
-_LOOKUPS_BEFORE_INDEX = 256
-_lookups = [0]
-
-
-@functools.lru_cache(maxsize=1)
-def _installed_index() -> Dict[str, str]:
-    """Canonical name -> version of every installed distribution (the first on sys.path wins)."""
-    from importlib import metadata
-
-    index: Dict[str, str] = {}
-    for dist in metadata.distributions():
-        try:
-            name, version = dist.metadata["Name"], dist.version
-        except Exception:  # noqa: BLE001 - broken metadata
-            continue
-        if isinstance(name, str) and isinstance(version, str):
-            index.setdefault(canonicalize_name(name), version)
-    return index
-
-
-@functools.lru_cache(maxsize=4096)
-def installed_version(name: str) -> Optional[str]:
-    """The version of `name` installed in the running environment, if any."""
-    from importlib import metadata
-
-    _lookups[0] += 1
-    if _lookups[0] > _LOOKUPS_BEFORE_INDEX:
-        return _installed_index().get(canonicalize_name(name))
-    for candidate in dict.fromkeys((name, canonicalize_name(name), canonicalize_name(name).replace("-", "_"))):
-        try:
-            return metadata.version(candidate)
-        except Exception:  # noqa: BLE001 - not installed, or broken metadata
-            continue
-    return None
 
 
 def _suggested_version(verdict: Verdict) -> Optional[str]:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from cnnlint.findings import Finding, Severity
+from cnnlint.sources.files import read_regular
 from cnnlint.sources.model import SourceError
 from cnnlint.sources.python import universal_newlines
 
@@ -395,9 +396,6 @@ def unreadable_includes(manifest: Manifest, read: Callable[[str], Optional[bytes
     `read` reads a path relative to the manifest's folder (FileContext.read_related, which
     records it for the cache); URLs and paths with environment variables are not checked.
     """
-    from cnnlint.sources.read import read_regular
-    from cnnlint.sources.walk import os_reason
-
     found: List[Finding] = []
     reasons: Dict[str, Optional[str]] = {}  # value -> why it cannot be read (None: it can)
     for entry in manifest.entries:
@@ -411,7 +409,7 @@ def unreadable_includes(manifest: Manifest, read: Callable[[str], Optional[bytes
                     read_regular(full, 0)
                     reasons[entry.value] = "cannot be read"
                 except OSError as exc:
-                    reasons[entry.value] = "does not exist" if exc.errno == errno.ENOENT else os_reason(exc)
+                    reasons[entry.value] = "does not exist" if exc.errno == errno.ENOENT else (exc.strerror or str(exc))
         reason = reasons[entry.value]
         if reason is None:
             continue
