@@ -481,3 +481,17 @@ def test_dataset_cache_rows_of_another_type_are_misses(tmp_path):
     cache = ScanCache(folder)
     warm = sorted((r.path, r.width, r.findings) for r in scan_files(iter(files), ScanOptions(), cache))
     assert (cache.hits, cache.misses, warm) == (1, 2, cold)
+
+
+def test_search_for_magics_is_bounded(monkeypatch):
+    from cnnlint.sources import ipython
+
+    calls = []
+    real = ipython._syntax_error_line
+    monkeypatch.setattr(ipython, "_syntax_error_line", lambda text: calls.append(len(text)) or real(text))
+    text = "".join(f"%time f({i})\n" for i in range(25_000))  # 300 KB of magics
+    found = ipython.script_magics(text)
+    assert sum(calls) <= ipython._PARSE_BUDGET + len(text)  # the first parse, then the budget
+    assert len(found.lines) == len(calls) - 1 == ipython._PARSE_BUDGET // len(text)
+    calls.clear()
+    assert ipython.script_magics("%time f()\n" + "x = 1\n" * 400_000) is None and calls == []  # 2.4 MB

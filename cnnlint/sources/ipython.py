@@ -162,9 +162,9 @@ def replace_magic(
 
 # a line that may be IPython syntax (cheap test before any parsing)
 _MAY_BE_MAGIC = re.compile(r"^[ \t]*(?:[!%?]|[\w.]+\?|[\w.,\[\] \t]*[\w.,\[\]][ \t]*=[ \t]*[!%])", re.MULTILINE)
-# characters of source CPython parses per script while looking for magics, all tries together;
-# a larger script is not searched (the default max-file-size is 1 MiB)
-_PARSE_BUDGET = 16 * 1024 * 1024
+# characters of source CPython parses per script while looking for magics, all tries together
+# (a 1 MiB script: two magics); a larger script is not searched
+_PARSE_BUDGET = 2 * 1024 * 1024
 _MAX_TRIES = 256
 
 
@@ -197,7 +197,7 @@ def script_magics(text: str) -> Optional[ScriptMagics]:
     Only lines where CPython's parser stops are replaced, one at a time, so a `%` or `!` inside a
     string or continuing an expression stays as it is; the parsing is bounded per file.
     """
-    tries = min(_MAX_TRIES, _PARSE_BUDGET // (4 * max(len(text), 1)))
+    tries = min(_MAX_TRIES, _PARSE_BUDGET // max(len(text), 1))
     if not tries or _MAY_BE_MAGIC.search(text) is None:
         return None
     lines = text.split("\n")
