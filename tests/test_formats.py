@@ -144,7 +144,7 @@ def test_sarif_rule_descriptions_exact(project, capsys):
     assert cnl001["shortDescription"] == {"text": "File cannot be read or parsed"}
     assert cnl001["defaultConfiguration"] == {"level": "error"}
     assert cnl001["fullDescription"]["text"].startswith("Reports a file cnnlint could not read or parse: a syntax error")
-    assert cnl001["fullDescription"]["text"].endswith("(a FIFO, a socket).")
+    assert cnl001["fullDescription"]["text"].endswith("rest of the script is still linted, the way a notebook cell is.")
     assert rules["CNL201"]["name"] == "gradients-never-cleared"
     assert rules["CNL201"]["help"]["markdown"].startswith("# CNL201: gradients-never-cleared\n")
     assert rules["CNL201"]["fullDescription"]["text"].startswith("Finds a PyTorch training loop that calls")

@@ -6,6 +6,10 @@ modification time, cnnlint's code stamp and the options that change results
 (--quick, the pixel limit) are the same. Lookups and writes go in batches, so
 memory stays flat whatever the number of files. A cache that cannot be read or
 written is dropped and the scan goes on without it.
+
+The database is input like any other file: a symbolic link, FIFO or device in
+its place (or its -wal, -shm, -journal files) is removed, never opened, and a
+row whose values do not have their column's type is a miss.
 """
 
 from __future__ import annotations
@@ -13,11 +17,12 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import stat
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from cnnlint.dataset.record import ImageRecord
 from cnnlint.findings import Finding, Severity
-from cnnlint.lint.cache import _write_markers, code_stamp
+from cnnlint.lint.cache import code_stamp, write_markers
 
 _FILE = os.path.join("v1", "dataset.sqlite")
 _BATCH = 500  # host parameters per lookup, rows per write
@@ -59,7 +64,9 @@ class ScanCache:
         for attempt in range(2):
             try:
                 os.makedirs(os.path.dirname(self.path), exist_ok=True)
-                _write_markers(self.folder)
+                write_markers(self.folder)
+                if not _only_regular_files(self.path):
+                    break
                 db = sqlite3.connect(self.path, timeout=5.0, isolation_level=None)
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=OFF")
@@ -116,10 +123,15 @@ class ScanCache:
                     [options, self._stamp, *chunk],
                 )
                 for row in rows:
+                    if not _valid_row(row) or row[0] not in wanted:
+                        continue  # written by something else: scanned again
                     path, size, mtime = wanted[row[0]]
                     if row[1] != size or row[2] != mtime:
                         continue
-                    found[row[0]] = _record(path, row)
+                    try:
+                        found[row[0]] = _record(path, row)
+                    except (ValueError, TypeError, RecursionError):
+                        continue
         except (sqlite3.Error, ValueError, TypeError, KeyError):
             self._drop()
             found = {}
@@ -170,6 +182,40 @@ def _findings_text(findings: Iterable[Finding]) -> Optional[str]:
     return json.dumps(items, separators=(",", ":")) if items else None
 
 
+def _only_regular_files(path: str) -> bool:
+    """Whether the database and its side files are absent or regular files; a symbolic link (to
+    /dev/zero, to someone's database), FIFO or device there is removed (False if it cannot be)."""
+    for name in (path, path + "-wal", path + "-shm", path + "-journal"):
+        try:
+            mode = os.lstat(name).st_mode
+            if stat.S_ISREG(mode):
+                continue
+            if stat.S_ISDIR(mode):
+                return False
+            os.remove(name)  # the link itself, not what it points to
+        except FileNotFoundError:
+            continue
+        except OSError:
+            return False
+    return True
+
+
+_MAX_FINDINGS_TEXT = 1 << 20
+_INT = (int,)
+_ROW_TYPES = (
+    (str,), _INT, _INT, (str, type(None)), (str, type(None)), (int, type(None)), (int, type(None)),
+    (int, type(None)), _INT, (int, type(None)), (bytes, type(None)), _INT, (str, type(None)), (int, type(None)),
+)
+
+
+def _valid_row(row: tuple) -> bool:
+    """Whether a row has the types `put` writes (SQLite keeps whatever type a writer gave)."""
+    if len(row) != len(_ROW_TYPES) or not all(isinstance(v, t) for v, t in zip(row, _ROW_TYPES)):
+        return False
+    digest, findings = row[10], row[12]
+    return (digest is None or len(digest) <= 64) and (findings is None or len(findings) <= _MAX_FINDINGS_TEXT)
+
+
 def _record(path: str, row: tuple) -> ImageRecord:
     (real, size, mtime, fmt, mode, bits, width, height, frames, orientation, digest, decoded,
      findings, colour) = row
@@ -178,6 +224,11 @@ def _record(path: str, row: tuple) -> ImageRecord:
                       digest=bytes(digest) if digest is not None else None, decoded=bool(decoded),
                       colour=None if colour is None else bool(colour))
     if findings:
+        items = json.loads(findings)
+        if not isinstance(items, list) or not all(
+            isinstance(item, list) and len(item) == 4 and all(isinstance(v, str) for v in item) for item in items
+        ):
+            raise ValueError("findings of another shape")
         rec.findings = [Finding(code, Severity(sev), message, path, 0, 0, hint=hint)
-                        for code, sev, message, hint in json.loads(findings)]
+                        for code, sev, message, hint in items]
     return rec

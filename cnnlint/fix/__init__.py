@@ -27,7 +27,6 @@ import difflib
 import io
 import json
 import os
-import re
 import tokenize
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
@@ -121,11 +120,9 @@ def _fix_file(path: str, data: bytes, kind: str, findings: List[Finding]) -> _Re
         return _fix_notebook(path, data, findings)
     if kind == "python":
         text, encode = _python_codec(data)
-        if re.search(r"\r(?!\n)", text):
-            raise FixError("the file has line breaks made of a lone CR; cnnlint only edits LF and CRLF files")
         check = _check_python
     else:
-        text, encode = _utf8_codec(data, "a requirements file" if kind == "requirements" else "environment.yml")
+        text, encode = _manifest_codec(data, "a requirements file" if kind == "requirements" else "environment.yml")
         check = _manifest_check(path, kind)
     new_text, fixed, _left, errors = apply_to(text, [(f, f.fix.all_edits()) for f in findings])  # type: ignore[union-attr]
     if new_text != text:
@@ -162,18 +159,21 @@ def _python_codec(data: bytes) -> Tuple[str, Callable[[str], bytes]]:
     return text, encode
 
 
-def _utf8_codec(data: bytes, what: str) -> Tuple[str, Callable[[str], bytes]]:
-    bom = data.startswith(codecs.BOM_UTF8)
+def _manifest_codec(data: bytes, what: str) -> Tuple[str, Callable[[str], bytes]]:
+    """Decoded as the reader decodes it (UTF-8, a byte order mark, a requirements coding line)."""
+    from cnnlint.sources.manifest import manifest_encoding
+
+    form = manifest_encoding(data, coding_line=what == "a requirements file")
     try:
-        text = data[3:].decode("utf-8") if bom else data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise FixError(f"{what} must be UTF-8") from None
+        text = form.decode(data)
+    except (UnicodeError, LookupError):
+        raise FixError(f"{what} must be text in the encoding it declares (UTF-8 when it declares none)") from None
 
     def encode(new: str) -> bytes:
         try:
-            return (codecs.BOM_UTF8 if bom else b"") + new.encode("utf-8")
+            return form.encode(new)
         except UnicodeEncodeError:
-            raise FixError("the fixed text cannot be written as UTF-8") from None
+            raise FixError(f"the fixed text cannot be written as {form.encoding}") from None
 
     return text, encode
 
@@ -189,7 +189,9 @@ def _parses(code: str) -> bool:
 
 
 def _check_python(text: str) -> str:
-    return "" if _parses(text) else "the fixed file would not parse"
+    from cnnlint.sources.python import code_to_parse
+
+    return "" if _parses(code_to_parse(text)) else "the fixed file would not parse"  # IPython lines as read
 
 
 def _manifest_check(path: str, kind: str) -> Callable[[str], str]:
