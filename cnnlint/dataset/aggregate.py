@@ -205,12 +205,7 @@ class Aggregate:
         dominant, dominant_n = order[0]
         out = []
         for label, n in order:
-            if label == "16-bit":
-                what = "16-bit"
-                why = ("Pillow's convert('RGB') (and so torchvision's loader) clips 16-bit values: "
-                       "the images turn near-white")
-                hint = "convert them to 8-bit with scaling (np.asarray(im) >> 8), or load them with a 16-bit aware reader"
-            elif label == dominant:
+            if label == dominant:
                 continue
             elif n < MINOR_SHARE * total:
                 continue  # a few odd ones among thousands: every standard loader converts them

@@ -9,8 +9,9 @@ file as a stream and keeps only per-class counters and one digest per image.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import Dict, List, Optional
 
+from cnnlint.dataset.loaders import Effect, outcomes
 from cnnlint.findings import Finding
 
 
@@ -32,8 +33,14 @@ class ImageRecord:
     decoded: bool = False  # a full decode succeeded (False under --quick: not attempted)
     # an RGB image whose pixels have colour (False: R = G = B, a grey picture stored as RGB); None: not known
     colour: Optional[bool] = None
+    # what each training loader does with it (cnnlint.dataset.loaders): skips, fails on or alters it; none: ok
+    effects: List[Effect] = field(default_factory=list)
     # per-file findings: CNL501-503, CNL511-514, made in the worker
     findings: List[Finding] = field(default_factory=list)
+
+    def loaders(self) -> Dict[str, str]:
+        """Each loader's outcome: ok, skipped, fails or altered."""
+        return outcomes(self.effects)
 
     @property
     def is_image(self) -> bool:
