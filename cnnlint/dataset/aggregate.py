@@ -93,9 +93,14 @@ class Aggregate:
         self.findings: List[Finding] = []
         # per-file findings that many files share (a set of WebP files, of phone photos): grouped
         self.repeated: Dict[Tuple[str, str], _Examples] = {}
+        # each loader's outcome for the files a loader has trouble with or that have a finding: path ->
+        # one letter per loader of LOADERS (o ok, s skipped, f fails, a altered), for the JSON
+        self.outcomes: Dict[str, str] = {}
 
     def add(self, rec: ImageRecord) -> None:
         key = self.dataset.key_of(rec.real_path)
+        if rec.effects or rec.findings:
+            self.outcomes[rec.path] = "".join(o[0] for o in rec.loaders().values())
         for f in rec.findings:
             if f.code in GROUPED and key is not None:
                 group = self.repeated.get((f.code, f.message))

@@ -112,3 +112,15 @@ def _animation(fmt: Optional[str], frames: int) -> str:
     if fmt == "TIFF":
         return f"multi-page TIFF ({frames} pages)"
     return f"animated {fmt_name(fmt or 'image')} ({frames} frames)"
+
+
+def narrow(rec, counted: Sequence[str]) -> None:
+    """Rebuild a record's loader findings for the loaders that count (the scan made them for all four)."""
+    if not rec.effects or tuple(counted) == LOADERS:
+        return
+    hints = {f.code: f.hint for f in rec.findings if f.code == "CNL501"}
+    kept = [f for f in rec.findings if f.code not in CODES]
+    new = loader_findings(rec.path, rec.format, rec.frames, rec.orientation, rec.effects, counted)
+    for f in new:
+        f.hint = hints.get(f.code, f.hint)
+    rec.findings = kept + new

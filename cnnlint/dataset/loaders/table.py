@@ -72,8 +72,8 @@ def _tensorflow(s: Seen) -> list:
         facts = bmp.facts(s.data)
         if facts is not None:
             fail, altered = bmp.tensorflow(facts, s.size)
-            if fail is not None and "short" in fail:
-                code = "CNL501"
+            if fail is not None and fail.endswith("(cut short)"):
+                code = "CNL501"  # a damaged file, not an unsupported kind
     elif fmt == "GIF":
         facts = gif.facts(s.data)
         if facts is not None:
