@@ -17,13 +17,12 @@ import hashlib
 import io
 import os
 import stat
-import struct
 import warnings
-import zlib
 from typing import TYPE_CHECKING, Dict, Optional, Tuple
 
 from PIL import Image
 
+from cnnlint.dataset.loaders import png
 from cnnlint.dataset.loaders.findings import loader_findings
 from cnnlint.dataset.loaders.table import Seen, effects
 from cnnlint.dataset.record import ImageRecord
@@ -225,22 +224,9 @@ def _decoder_error(fmt: Optional[str], exc: BaseException) -> str:
 
 
 def png_crc_error(data: bytes) -> Optional[str]:
-    """The first chunk of a PNG whose CRC does not match, or a missing IEND; None when intact."""
-    pos, end = 8, len(data)
-    unpack = struct.unpack_from
-    crc32 = zlib.crc32
-    while pos + 8 <= end:
-        length, = unpack(">I", data, pos)
-        cid = data[pos + 4:pos + 8]
-        stop = pos + 8 + length
-        if stop + 4 > end:
-            return f"truncated PNG: the {cid.decode('latin-1')} chunk at byte {pos} runs past the end of the file"
-        if crc32(data[pos + 4:stop]) != unpack(">I", data, stop)[0]:
-            return f"corrupt PNG: CRC mismatch in the {cid.decode('latin-1')} chunk at byte {pos} (damaged bytes)"
-        if cid == b"IEND":
-            return None
-        pos = stop + 4
-    return "truncated PNG: no IEND chunk (the file stops early)"
+    """The first damaged chunk of a PNG (a critical one before an ancillary one), or a missing IEND; None when intact."""
+    facts = png.facts(data)
+    return None if facts is None else facts.critical_error or facts.ancillary_error
 
 
 def jpeg_end_error(data: bytes) -> Optional[str]:
