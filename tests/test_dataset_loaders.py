@@ -282,3 +282,15 @@ def test_cache_of_an_older_layout_is_dropped(tmp_path):
     db = sqlite3.connect(os.path.join(folder, "v1", "dataset.sqlite"))
     assert db.execute("PRAGMA user_version").fetchone()[0] == 2
     assert db.execute("SELECT COUNT(*) FROM files").fetchone()[0] == 1
+
+
+def test_files_refused_before_the_model_fail_where_listed(tmp_path):
+    rec = _check(write_image(os.path.join(str(tmp_path), "bomb.png"), "png_bomb"))
+    assert [f.code for f in rec.findings] == ["CNL513"] and rec.effects == []
+    assert set(rec.loaders().values()) == {"fails"}
+    loop = os.path.join(str(tmp_path), "loop.webp")
+    os.symlink("loop.webp", loop)
+    rec = _check(loop)
+    assert [f.code for f in rec.findings] == ["CNL514"]
+    assert rec.loaders() == {"keras_image_dataset_from_directory": "skipped", "keras_flow_from_directory": "skipped",
+                             "tf_decode_image": "fails", "torchvision_imagefolder": "fails"}

@@ -8,10 +8,11 @@ file as a stream and keeps only per-class counters and one digest per image.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
-from cnnlint.dataset.loaders import Effect, outcomes
+from cnnlint.dataset.loaders import FAILS, LOADERS, SKIPPED, Effect, listed, outcomes
 from cnnlint.findings import Finding
 
 
@@ -39,7 +40,11 @@ class ImageRecord:
     findings: List[Finding] = field(default_factory=list)
 
     def loaders(self) -> Dict[str, str]:
-        """Each loader's outcome: ok, skipped, fails or altered."""
+        """Each loader's outcome: ok, skipped, fails or altered. A file refused before the loader model
+        (over the pixel limit, unreadable, crashing the decoder) fails in every loader that lists it."""
+        if not self.effects and any(f.severity.value == "error" for f in self.findings):
+            name = os.path.basename(self.path)
+            return {ld: FAILS if listed(ld, name) else SKIPPED for ld in LOADERS}
         return outcomes(self.effects)
 
     @property

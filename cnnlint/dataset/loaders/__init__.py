@@ -61,6 +61,12 @@ class Effect:
         return [self.loader, self.outcome, self.code, self.reason]
 
 
+def listed(loader: str, name: str) -> bool:
+    """Whether a directory loader lists a file of this name (tf_decode_image reads whatever it is given)."""
+    extensions = LISTS.get(loader)
+    return extensions is None or name.lower().endswith(extensions)
+
+
 def outcome_of(effects, loader: str) -> str:
     """The loader's one outcome: skipped before fails before altered before ok."""
     found = {e.outcome for e in effects if e.loader == loader}

@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from typing import List, Optional
 
-from cnnlint.dataset.loaders import ALTERED, FAILS, LISTS, LOADERS, SKIPPED, TENSORFLOW, Effect, bmp, gif, png, webp
+from cnnlint.dataset.loaders import ALTERED, FAILS, LOADERS, SKIPPED, TENSORFLOW, Effect, bmp, gif, listed, png, webp
 
 TF_FORMATS = ("JPEG", "PNG", "GIF", "BMP", "WEBP", "JXL")
 _FORMAT_NAMES = {"WEBP": "WebP", "JPEG2000": "JPEG 2000", "PPM": "PPM/PGM", "JXL": "JPEG XL"}
@@ -45,8 +45,7 @@ def effects(seen: Seen) -> List[Effect]:
     tf = _tensorflow(seen)
     pil = _pillow(seen)
     for loader in LOADERS:
-        listed = LISTS.get(loader)
-        if listed is not None and not seen.name.lower().endswith(listed):
+        if not listed(loader, seen.name):
             out.append(Effect(loader, SKIPPED, "CNL503", skip_reason))
             continue
         for outcome, code, reason in (tf if loader in TENSORFLOW else pil):
@@ -95,7 +94,7 @@ def _tensorflow(s: Seen) -> list:
             fail, altered = webp.tensorflow(facts)
         if fail is None and s.pil_error:
             fail, code = s.pil_error, "CNL501"
-    elif s.pil_error:  # JPEG (libjpeg both), JPEG XL
+    elif fmt == "JPEG" and s.pil_error:  # libjpeg both (JPEG XL: Pillow's verdict says nothing of TensorFlow's)
         fail, code = s.pil_error, "CNL501"
     if fail is not None:
         return [(FAILS, code, fail)]
