@@ -52,6 +52,7 @@ def facts(data: bytes, crc: bool = True) -> Optional[PngFacts]:
     f = PngFacts()
     pos, end = 8, len(data)
     unpack = struct.unpack_from
+    view = memoryview(data)  # CRCs over slices of it copy nothing
     while pos + 8 <= end:
         length, = unpack(">I", data, pos)
         cid = data[pos + 4:pos + 8]
@@ -59,7 +60,7 @@ def facts(data: bytes, crc: bool = True) -> Optional[PngFacts]:
         if stop + 4 > end:
             f.critical_error = f"truncated PNG: the {_name(cid)} chunk at byte {pos} runs past the end of the file"
             return f
-        if crc and zlib.crc32(data[pos + 4:stop]) != unpack(">I", data, stop)[0]:
+        if crc and zlib.crc32(view[pos + 4:stop]) != unpack(">I", data, stop)[0]:
             message = f"corrupt PNG: CRC mismatch in the {_name(cid)} chunk at byte {pos} (damaged bytes)"
             if cid in CRITICAL:
                 if f.critical_error is None:
