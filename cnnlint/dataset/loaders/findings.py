@@ -58,6 +58,8 @@ def counted_effects(effects: Sequence[Effect], counted: Sequence[str]) -> List[E
 
 def loader_findings(path: str, fmt: Optional[str], frames: int, orientation: Optional[int],
                     effects: Sequence[Effect], counted: Sequence[str] = LOADERS) -> List[Finding]:
+    if not effects:
+        return []
     eff = counted_effects(effects, counted)
     out: List[Finding] = []
     readers = sorted({e.loader for e in eff if e.outcome != SKIPPED} | {ld for ld in counted if not any(

@@ -13,7 +13,8 @@ import os
 from dataclasses import dataclass
 from typing import List, Optional
 
-from cnnlint.dataset.loaders import ALTERED, FAILS, LOADERS, SKIPPED, TENSORFLOW, Effect, bmp, gif, listed, png, webp
+from cnnlint.dataset.loaders import (ALTERED, FAILS, KERAS_DATASET, LISTS, LOADERS, SKIPPED, TENSORFLOW, Effect, bmp,
+                                     gif, listed, png, webp)
 
 TF_FORMATS = ("JPEG", "PNG", "GIF", "BMP", "WEBP", "JXL")
 _FORMAT_NAMES = {"WEBP": "WebP", "JPEG2000": "JPEG 2000", "PPM": "PPM/PGM", "JXL": "JPEG XL"}
@@ -21,6 +22,7 @@ CLIPPED = ("Pillow's convert('RGB') clips 16-bit grey values instead of scaling 
            "unchanged, every brighter one turns white")
 FIRST_FRAME = "first frame only"
 UNROTATED = "orientation tag not applied"
+_LISTED_BY_ALL = tuple(e for e in LISTS[KERAS_DATASET] if all(e in exts for exts in LISTS.values()))
 
 
 @dataclass
@@ -39,13 +41,16 @@ class Seen:
 
 
 def effects(seen: Seen) -> List[Effect]:
-    out: List[Effect] = []
-    ext = os.path.splitext(seen.name)[1].lower()
-    skip_reason = f"{ext} files" if ext else "files without an extension"
     tf = _tensorflow(seen)
     pil = _pillow(seen)
+    lname = seen.name.lower()
+    if not tf and not pil and lname.endswith(_LISTED_BY_ALL):
+        return []  # the common case, a clean .jpg or .png: nothing to say
+    out: List[Effect] = []
+    ext = os.path.splitext(lname)[1]
+    skip_reason = f"{ext} files" if ext else "files without an extension"
     for loader in LOADERS:
-        if not listed(loader, seen.name):
+        if not listed(loader, lname):
             out.append(Effect(loader, SKIPPED, "CNL503", skip_reason))
             continue
         for outcome, code, reason in (tf if loader in TENSORFLOW else pil):
