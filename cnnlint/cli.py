@@ -260,7 +260,8 @@ def _check(args: argparse.Namespace, config: Config, paths: List[str], forced: L
 
         options = dict(quick=getattr(args, "quick", False), use_cache=not args.no_cache)
         datasets = scan_datasets(paths, forced, config, progress=_progress(args), found=found_datasets,
-                                 excluded=excluder(config.exclude, config.root), **options)
+                                 excluded=excluder(config.exclude, config.root),
+                                 counted=_counted_loaders(run, found_datasets, paths), **options)
         # inside a dataset, an unreadable path is the scan's CNL514, not the code walk's CNL001
         errors = [e for e in errors if not in_any(datasets, e.path)] + forced_errors(forced)
         # an image named beside the folder that holds it is scanned once, with its dataset
@@ -358,6 +359,19 @@ def _crosscheck(run, datasets: list, paths: Sequence[str], config: Config, extra
         outcome.superseded |= again.superseded
     extras["crosscheck"] = outcome.records
     return outcome
+
+
+def _counted_loaders(run, found: Optional[list], paths: Sequence[str]) -> Optional[Dict[str, tuple]]:
+    """The training loaders the code beside each dataset uses: its findings speak of those only."""
+    if not found or not run.facts:
+        return None
+    from cnnlint.crosscheck.facts import ScriptFacts
+    from cnnlint.crosscheck.loaders_used import loaders_used
+    from cnnlint.dataset.run import DatasetResult
+
+    scripts = [t for t, _ in run.facts]
+    given = [r.dataset for r in _given_datasets([DatasetResult(ds, None, 0.0) for ds in found], paths, scripts)]
+    return loaders_used([(t.real_path, ScriptFacts.from_dict(f)) for t, f in run.facts], found, given)
 
 
 def _given_datasets(datasets: list, paths: Sequence[str], scripts: Sequence[object]) -> list:

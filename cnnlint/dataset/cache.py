@@ -20,11 +20,13 @@ import sqlite3
 import stat
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
+from cnnlint.dataset.loaders import Effect
 from cnnlint.dataset.record import ImageRecord
 from cnnlint.findings import Finding, Severity
 from cnnlint.lint.cache import code_stamp, write_markers
 
 _FILE = os.path.join("v1", "dataset.sqlite")
+_VERSION = 2  # the table layout: 2 added the loader effects; a file of another version starts afresh
 _BATCH = 500  # host parameters per lookup, rows per write
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -35,12 +37,12 @@ CREATE TABLE IF NOT EXISTS files (
     stamp TEXT NOT NULL,
     format TEXT, mode TEXT, bits INTEGER, width INTEGER, height INTEGER,
     frames INTEGER NOT NULL, orientation INTEGER, digest BLOB, decoded INTEGER NOT NULL,
-    findings TEXT, colour INTEGER,
+    findings TEXT, colour INTEGER, effects TEXT,
     PRIMARY KEY (real_path, options)
 ) WITHOUT ROWID
 """
 _COLUMNS = ("real_path, size, mtime_ns, format, mode, bits, width, height, frames, orientation, digest, decoded, "
-            "findings, colour")
+            "findings, colour, effects")
 
 
 class ScanCache:
@@ -71,10 +73,10 @@ class ScanCache:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=OFF")
                 db.execute(_SCHEMA)
-                columns = {row[1] for row in db.execute("PRAGMA table_info(files)")}
-                if "colour" not in columns:  # written by an older cnnlint: start the table afresh
+                if db.execute("PRAGMA user_version").fetchone()[0] != _VERSION:  # an older cnnlint's: afresh
                     db.execute("DROP TABLE files")
                     db.execute(_SCHEMA)
+                    db.execute(f"PRAGMA user_version = {_VERSION}")
                 self._db = db
                 return db
             except sqlite3.DatabaseError:
@@ -150,6 +152,7 @@ class ScanCache:
             rec.format, rec.mode, rec.bits, rec.width, rec.height, rec.frames, rec.orientation,
             rec.digest, 1 if rec.decoded else 0, _findings_text(rec.findings),
             None if rec.colour is None else int(rec.colour),
+            json.dumps([e.to_list() for e in rec.effects], separators=(",", ":")) if rec.effects else None,
         ))
         if len(self._pending) >= _BATCH:
             self.flush()
@@ -163,7 +166,7 @@ class ScanCache:
             return
         try:
             db.execute("BEGIN")
-            db.executemany(f"INSERT OR REPLACE INTO files VALUES ({','.join('?' * 16)})", rows)
+            db.executemany(f"INSERT OR REPLACE INTO files VALUES ({','.join('?' * 17)})", rows)
             db.execute("COMMIT")
         except sqlite3.Error:
             self._drop()
@@ -218,11 +221,13 @@ def _valid_row(row: tuple) -> bool:
 
 def _record(path: str, row: tuple) -> ImageRecord:
     (real, size, mtime, fmt, mode, bits, width, height, frames, orientation, digest, decoded,
-     findings, colour) = row
+     findings, colour, effects) = row
     rec = ImageRecord(path=path, real_path=real, size=size, mtime_ns=mtime, format=fmt, mode=mode,
                       bits=bits, width=width, height=height, frames=frames, orientation=orientation,
                       digest=bytes(digest) if digest is not None else None, decoded=bool(decoded),
                       colour=None if colour is None else bool(colour))
+    if effects:
+        rec.effects = [Effect(*e) for e in json.loads(effects)]
     if findings:
         items = json.loads(findings)
         if not isinstance(items, list) or not all(

@@ -6,11 +6,13 @@ import os
 import stat
 import time
 from dataclasses import dataclass, field
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from cnnlint.config import Config
 from cnnlint.dataset.aggregate import Aggregate, Thresholds
 from cnnlint.dataset.layout import Dataset, find_datasets, iter_files
+from cnnlint.dataset.loaders import LOADERS
+from cnnlint.dataset.loaders.findings import narrow
 from cnnlint.findings import Finding, Severity
 
 
@@ -20,6 +22,7 @@ class DatasetResult:
     aggregate: Aggregate
     seconds: float
     findings: List[Finding] = field(default_factory=list)
+    loaders: Tuple[str, ...] = LOADERS  # the training loaders its findings speak of
 
     @property
     def images(self) -> int:
@@ -76,8 +79,10 @@ def scan_datasets(
     progress: bool = False,
     excluded: Callable[[str], bool] = lambda path: False,
     found: Optional[List[Dataset]] = None,
+    counted: Optional[Dict[str, Tuple[str, ...]]] = None,
 ) -> List[DatasetResult]:
-    """`found`: find_datasets' answer when the caller already has it."""
+    """`found`: find_datasets' answer when the caller already has it; `counted`: {dataset real path: the
+    loaders the code beside it uses} (cnnlint.crosscheck.loaders_used); others count all four."""
     datasets = find_datasets(paths, forced, excluded) if found is None else found
     if not datasets:
         return []
@@ -90,10 +95,12 @@ def scan_datasets(
         start = time.perf_counter()
         walk_findings: List[Finding] = []
         agg = Aggregate(ds, thresholds(config))
+        loaders = (counted or {}).get(ds.real_path, LOADERS)
         for record in scan_files(iter_files(ds, walk_findings, excluded), options, cache, progress):
+            narrow(record, loaders)
             agg.add(record)
         findings = walk_findings + agg.finish()
-        results.append(DatasetResult(ds, agg, time.perf_counter() - start, findings))
+        results.append(DatasetResult(ds, agg, time.perf_counter() - start, findings, loaders))
     if cache is not None:
         cache.close()
     return results
