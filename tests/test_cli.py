@@ -208,7 +208,8 @@ class TestWalk:
         (project / "image.jpg").write_bytes(b"\xff\xd8\xff")
         status, out, err = run(["clean.py", "notes.txt", "image.jpg", "-q"], capsys)
         assert status == 2
-        assert out == "image.jpg: CNL501 [error] corrupt JPEG: its header cannot be read\n"
+        assert out == ("image.jpg: CNL501 [error] corrupt JPEG: its header cannot be read: Keras image_dataset_from_directory, "
+                   "Keras flow_from_directory, tf.io.decode_image and torchvision ImageFolder fail on it\n")
         assert err == ("cnnlint: error: notes.txt: by its content, not a Python script, notebook, requirements file, "
                        "conda environment or image\n")
 

@@ -208,6 +208,7 @@ _INT = (int,)
 _ROW_TYPES = (
     (str,), _INT, _INT, (str, type(None)), (str, type(None)), (int, type(None)), (int, type(None)),
     (int, type(None)), _INT, (int, type(None)), (bytes, type(None)), _INT, (str, type(None)), (int, type(None)),
+    (str, type(None)),
 )
 
 
@@ -216,7 +217,9 @@ def _valid_row(row: tuple) -> bool:
     if len(row) != len(_ROW_TYPES) or not all(isinstance(v, t) for v, t in zip(row, _ROW_TYPES)):
         return False
     digest, findings = row[10], row[12]
-    return (digest is None or len(digest) <= 64) and (findings is None or len(findings) <= _MAX_FINDINGS_TEXT)
+    effects = row[14]
+    return ((digest is None or len(digest) <= 64) and (findings is None or len(findings) <= _MAX_FINDINGS_TEXT)
+            and (effects is None or len(effects) <= _MAX_FINDINGS_TEXT))
 
 
 def _record(path: str, row: tuple) -> ImageRecord:
