@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
 from PIL import Image
 
+from cnnlint.dataset import budget
 from cnnlint.dataset.record import ImageRecord
 from cnnlint.findings import Finding, Severity
 from cnnlint.sources.walk import os_reason
@@ -387,6 +388,10 @@ def _inspect(rec: ImageRecord, data: bytes, big, options) -> ImageRecord:
                      "downscale it; if it is genuine, raise max-image-pixels in [tool.cnnlint] "
                      "(Pillow refuses images over twice its MAX_IMAGE_PIXELS)")
             return rec
+        refusal = budget.refusal(fmt, im, data if big is None else big, options.max_decode_memory, _MAX_FRAMES)
+        if refusal is not None:
+            _finding(rec, "CNL513", Severity.ERROR, refusal, budget.BUDGET_HINT)
+            return rec
         try:
             rec.frames = _frames(im, fmt)
             if fmt != "PNG" or "exif" in im.info:
@@ -395,6 +400,10 @@ def _inspect(rec: ImageRecord, data: bytes, big, options) -> ImageRecord:
                 error = _quick_check(fmt, data if big is None else None)
             else:
                 error = _decode(im, fmt, data if big is None else None, source)
+        except MemoryError:  # past the OS limit (cnnlint.dataset.budget): more than the headers declared
+            _finding(rec, "CNL513", Severity.ERROR, budget.memory_error_message(options.max_decode_memory),
+                     budget.BUDGET_HINT)
+            return rec
         except Exception as exc:
             error = _decoder_error(fmt, exc)
         if error is None and not options.quick:

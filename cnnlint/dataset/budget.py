@@ -1,0 +1,203 @@
+"""The memory budget of one image inspection: checked before decoding, enforced by the OS after.
+
+Two layers. `refusal` estimates, from the sizes the headers declare (Pillow's
+header facts plus `headers`' walk of the raw container), the largest buffer a
+decode of the file will allocate and the pixel work of its frames; a file over
+`max-decode-memory` is refused without decoding (CNL513). Whatever that misses
+meets the OS limit: `limit_process` (workers, once) and `limited` (the
+in-process path, around each inspection) cap the process's data segment at
+what it holds now plus the budget plus headroom, so a runaway decoder gets
+NULL from malloc, Pillow raises MemoryError, and the file gets a finding
+instead of the out-of-memory killer taking the machine.
+
+Why RLIMIT_DATA and not RLIMIT_AS: since Linux 4.7 RLIMIT_DATA counts the
+private writable mappings (brk and anonymous mmap: every malloc of Pillow,
+libtiff, libwebp and numpy, large or small) and nothing else. RLIMIT_AS also
+counts the shared libraries, reserved thread stacks and read-only file
+mappings, which vary by machine and library build: on the development machine
+a worker with Pillow and numpy loaded has VmData 91 MB but VmSize 154 MB, and
+the OpenBLAS threads numpy starts reserve more as cores grow. Before 4.7
+RLIMIT_DATA limited brk only (large mallocs escaped it), so there RLIMIT_AS is
+used instead, from the current VmSize. Either way the limit is measured from
+the process's own current size, so it holds under fork, forkserver and spawn.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import mmap
+import os
+import sys
+from typing import Iterator, Optional, Tuple
+
+from cnnlint.dataset import headers
+
+MIB = 1024 * 1024
+DEFAULT_DECODE_MEMORY = 512 * MIB  # per worker process
+MIN_DECODE_MEMORY = 16 * MIB
+# above the budget, the OS limit leaves room for the file's bytes (read whole up to 64 MiB), the
+# decoder's own tables and row buffers, and the interpreter: a decode within budget never meets it
+HEADROOM = 160 * MIB
+WORK_FACTOR = 8  # pixel bytes written over all decoded frames: at most this many budgets
+
+BUDGET_HINT = ("if it is genuine, raise max-decode-memory in [tool.cnnlint] (e.g. \"2GiB\"); "
+               "otherwise delete it: a training loader would exhaust memory on it too")
+
+# bytes per pixel of Pillow's in-memory modes (RGB is stored in 4 bytes)
+_PIXEL_BYTES = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2}
+
+
+def pixel_bytes(mode: str) -> int:
+    return _PIXEL_BYTES.get(mode, 4)
+
+
+def mib(n: int) -> str:
+    return f"{n / MIB:,.0f} MiB" if n >= MIB else f"{n:,} bytes"
+
+
+def refusal(fmt: str, im, source, budget: int, max_frames: int) -> Optional[str]:
+    """Why decoding this file would exceed `budget` bytes, or None when it fits.
+    `source`: the file's bytes, or the open file of a big one (mapped read-only, never read whole)."""
+    what, need = _pillow_estimate(fmt, im)
+    frames = 1
+    found = _declared(fmt, source)
+    if found is not None:
+        frames = found.frames
+        animated = frames > 1
+        for name, width, height, per_pixel in found.areas:
+            size = width * height * per_pixel * (3 if animated else 1)  # frame, previous frame, disposal
+            if size > need:
+                what, need = f"{name}: {width:,} x {height:,} pixels", size
+        for name, size in found.blocks:
+            if size > need:
+                what, need = f"{name}: {size:,} bytes", size
+    if need > budget:
+        return (f"decoding it needs about {mib(need)} ({what}), over the max-decode-memory budget of "
+                f"{mib(budget)} (a decompression bomb?); not decoded")
+    work = need * min(frames, max_frames)
+    if frames > 1 and work > WORK_FACTOR * budget:
+        return (f"decoding its {frames:,} frames writes about {mib(work)} of pixels ({what} each), over "
+                f"{WORK_FACTOR} times the max-decode-memory budget of {mib(budget)} (a decompression "
+                f"bomb?); not decoded")
+    return None
+
+
+def memory_error_message(budget: int) -> str:
+    return (f"decoding it ran out of the max-decode-memory budget of {mib(budget)} although its headers "
+            f"declare less (a decompression bomb?); stopped")
+
+
+def _pillow_estimate(fmt: str, im) -> Tuple[str, int]:
+    width, height = im.size
+    what = f"the image: {width:,} x {height:,} pixels"
+    if fmt == "JPEG":
+        # decoded at 1/8 scale; a progressive (or multi-scan) JPEG keeps every DCT coefficient of the
+        # full-size image: 64 coefficients of 2 bytes per 8 x 8 block and component
+        need = (width // 8 + 1) * (height // 8 + 1) * 4
+        if im.info.get("progressive") or im.info.get("progression"):
+            blocks = ((width + 7) // 8) * ((height + 7) // 8) * max(1, len(im.getbands()))
+            need += blocks * 128
+            what = f"the coefficients of a progressive JPEG of {width:,} x {height:,} pixels"
+        return what, need
+    return what, width * height * pixel_bytes(im.mode)
+
+
+def _declared(fmt: str, source) -> Optional[headers.Declared]:
+    if fmt not in headers.PARSERS:
+        return None
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return headers.declared(fmt, source)
+    try:  # a big file: mapped read-only (a file mapping counts against no data limit)
+        with mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ) as view:
+            return headers.declared(fmt, view)
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+# ---- the OS limit ------------------------------------------------------------------------------
+
+def _use_data_limit() -> bool:
+    """Whether RLIMIT_DATA covers anonymous mmap (Linux 4.7 and later)."""
+    try:
+        major, minor = (int(part) for part in os.uname().release.split(".")[:2])
+    except (AttributeError, ValueError):
+        return False
+    return (major, minor) >= (4, 7)
+
+
+def _status_kib(field: str) -> Optional[int]:
+    try:
+        with open("/proc/self/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(field.encode() + b":"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def _which() -> Optional[Tuple[int, str]]:
+    """(resource, /proc status field) of the limit this system enforces; None: no limit here."""
+    if not sys.platform.startswith("linux"):
+        return None  # macOS does not enforce RLIMIT_DATA/AS on mmap; Windows has no rlimits
+    import resource
+
+    if _use_data_limit():
+        return resource.RLIMIT_DATA, "VmData"
+    return resource.RLIMIT_AS, "VmSize"
+
+
+def _target(budget: int) -> Optional[Tuple[int, int, int]]:
+    """(resource, soft, hard) that would cap this process at its current size plus the budget."""
+    which = _which()
+    if which is None:
+        return None
+    import resource
+
+    res, field = which
+    now = _status_kib(field)
+    if now is None:
+        return None
+    soft, hard = resource.getrlimit(res)
+    want = now * 1024 + budget + HEADROOM
+    for limit in (soft, hard):
+        if limit != resource.RLIM_INFINITY:
+            want = min(want, limit)
+    return res, want, hard
+
+
+def limit_process(budget: int) -> bool:
+    """Cap this process for good (a worker's initializer); False when the system has no such limit."""
+    target = _target(budget)
+    if target is None:
+        return False
+    import resource
+
+    res, soft, hard = target
+    try:
+        resource.setrlimit(res, (soft, hard))
+    except (ValueError, OSError):
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def limited(budget: int) -> Iterator[None]:
+    """The same cap around one inspection in this process; the previous limit comes back after."""
+    target = _target(budget)
+    if target is None:
+        yield
+        return
+    import resource
+
+    res, soft, hard = target
+    saved = resource.getrlimit(res)
+    try:
+        resource.setrlimit(res, (soft, hard))
+    except (ValueError, OSError):
+        yield
+        return
+    try:
+        yield
+    finally:
+        resource.setrlimit(res, saved)
