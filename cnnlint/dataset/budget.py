@@ -1,9 +1,10 @@
 """The memory budget of one image inspection: checked before decoding, enforced by the OS after.
 
-Two layers. `refusal` estimates, from the sizes the headers declare (Pillow's
-header facts plus `headers`' walk of the raw container), the largest buffer a
-decode of the file will allocate and the pixel work of its frames; a file over
-`max-decode-memory` is refused without decoding (CNL513). Whatever that misses
+Two layers. `declared_refusal` (from `headers`' walk of the raw container,
+before Pillow opens the file) and `decoded_refusal` (from Pillow's header
+facts) estimate the largest buffer a decode of the file will allocate and the
+pixel work of its frames; a file over `max-decode-memory` is refused without
+decoding (CNL513). Whatever that misses
 meets the OS limit: `limit_process` (workers, once) and `limited` (the
 in-process path, around each inspection) cap the process's data segment at
 what it holds now plus the budget plus headroom, so a runaway decoder gets
@@ -55,27 +56,37 @@ def mib(n: int) -> str:
     return f"{n / MIB:,.0f} MiB" if n >= MIB else f"{n:,} bytes"
 
 
-def refusal(fmt: str, im, source, budget: int, max_frames: int) -> Optional[str]:
-    """Why decoding this file would exceed `budget` bytes, or None when it fits.
+def declared_refusal(fmt: str, source, budget: int, max_frames: int) -> Optional[str]:
+    """Why decoding this file would exceed `budget`, from its raw container alone (before Pillow
+    opens it: opening an ICO already decodes it), or None when it fits or the format has no walker.
     `source`: the file's bytes, or the open file of a big one (mapped read-only, never read whole)."""
-    what, need = _pillow_estimate(fmt, im)
-    frames = 1
     found = _declared(fmt, source)
-    if found is not None:
-        frames = found.frames
-        animated = frames > 1
-        for name, width, height, per_pixel in found.areas:
-            size = width * height * per_pixel * (3 if animated else 1)  # frame, previous frame, disposal
-            if size > need:
-                what, need = f"{name}: {width:,} x {height:,} pixels", size
-        for name, size in found.blocks:
-            if size > need:
-                what, need = f"{name}: {size:,} bytes", size
+    if found is None:
+        return None
+    what, need = "", 0
+    animated = found.frames > 1
+    for name, width, height, per_pixel in found.areas:
+        size = width * height * per_pixel * (3 if animated else 1)  # frame, previous frame, disposal
+        if size > need:
+            what, need = f"{name}: {width:,} x {height:,} pixels", size
+    for name, size in found.blocks:
+        if size > need:
+            what, need = f"{name}: {size:,} bytes", size
+    return _verdict(what, need, found.frames, budget, max_frames)
+
+
+def decoded_refusal(fmt: str, im, budget: int) -> Optional[str]:
+    """The same from the header facts Pillow read (size, mode, JPEG progression)."""
+    what, need = _pillow_estimate(fmt, im)
+    return _verdict(what, need, 1, budget, 1)
+
+
+def _verdict(what: str, need: int, frames: int, budget: int, max_frames: int) -> Optional[str]:
     if need > budget:
         return (f"decoding it needs about {mib(need)} ({what}), over the max-decode-memory budget of "
                 f"{mib(budget)} (a decompression bomb?); not decoded")
     work = need * min(frames, max_frames)
-    if frames > 1 and work > WORK_FACTOR * budget:
+    if work > WORK_FACTOR * budget:
         return (f"decoding its {frames:,} frames writes about {mib(work)} of pixels ({what} each), over "
                 f"{WORK_FACTOR} times the max-decode-memory budget of {mib(budget)} (a decompression "
                 f"bomb?); not decoded")

@@ -17,6 +17,7 @@ from typing import Iterator, List, Optional
 
 _MAX_READ = 4096  # bytes of decoder output kept per file
 _MAX_TEXT = 200  # characters of it in a message
+_PILLOW_NAME = "tempfile.tif: "
 
 _sink: Optional[int] = None  # the temporary file's descriptor, one per process (made on first use)
 _sink_pid = 0
@@ -64,6 +65,8 @@ def summary(lines: List[str]) -> str:
     """The decoder's lines, each once, shortened to fit a message."""
     seen: List[str] = []
     for line in lines:
+        if line.startswith(_PILLOW_NAME):  # the name Pillow gives libtiff for an in-memory file
+            line = line[len(_PILLOW_NAME):]
         if line not in seen:
             seen.append(line)
     text = "; ".join(seen)

@@ -366,6 +366,10 @@ def _inspect(rec: ImageRecord, data: bytes, big, options) -> ImageRecord:
     if rec.size == 0:
         rec.size = len(data)
 
+    refusal = budget.declared_refusal(fmt, data if big is None else big, options.max_decode_memory, _MAX_FRAMES)
+    if refusal is not None:
+        _finding(rec, "CNL513", Severity.ERROR, refusal, budget.BUDGET_HINT)
+        return rec
     with _NoBombCheck():
         try:
             im = Image.open(source)
@@ -388,7 +392,7 @@ def _inspect(rec: ImageRecord, data: bytes, big, options) -> ImageRecord:
                      "downscale it; if it is genuine, raise max-image-pixels in [tool.cnnlint] "
                      "(Pillow refuses images over twice its MAX_IMAGE_PIXELS)")
             return rec
-        refusal = budget.refusal(fmt, im, data if big is None else big, options.max_decode_memory, _MAX_FRAMES)
+        refusal = budget.decoded_refusal(fmt, im, options.max_decode_memory)
         if refusal is not None:
             _finding(rec, "CNL513", Severity.ERROR, refusal, budget.BUDGET_HINT)
             return rec
