@@ -56,12 +56,13 @@ def mib(n: int) -> str:
     return f"{n / MIB:,.0f} MiB" if n >= MIB else f"{n:,} bytes"
 
 
-def declared_refusal(fmt: str, source, budget: int, max_frames: int) -> Optional[str]:
+def declared_refusal(fmt: str, source, budget: int, max_frames: int, max_pixels: int) -> Optional[str]:
     """Why decoding this file would exceed `budget`, from its raw container alone (before Pillow
     opens it: opening an ICO already decodes it), or None when it fits or the format has no walker.
-    `source`: the file's bytes, or the open file of a big one (mapped read-only, never read whole)."""
+    `source`: the file's bytes, or the open file of a big one (mapped read-only, never read whole).
+    A file whose opening size is over `max_pixels` is left to the pixel limit, which names it so."""
     found = _declared(fmt, source)
-    if found is None:
+    if found is None or (found.canvas is not None and found.canvas[0] * found.canvas[1] > max_pixels):
         return None
     what, need = "", 0
     animated = found.frames > 1

@@ -28,6 +28,7 @@ class Declared:
     buffer a decoder sizes from them; `blocks`: (what, bytes) of raw buffers read whole."""
 
     frames: int = 1
+    canvas: Optional[Tuple[int, int]] = None  # the size Pillow reports on opening it, when known
     areas: List[Tuple[str, int, int, int]] = field(default_factory=list)
     blocks: List[Tuple[str, int]] = field(default_factory=list)
 
@@ -44,6 +45,7 @@ def gif(data) -> Declared:
         return out
     width, height, flags = struct.unpack_from("<HHB", data, 6)
     out.areas.append(("canvas", width, height, 1))
+    out.canvas = (width, height)
     pos = 13 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)
     right, bottom = width, height
     while pos < end:
@@ -88,6 +90,7 @@ def png(data) -> Declared:
         if cid == b"IHDR" and body + 13 <= end:
             w, h = struct.unpack_from(">II", data, body)
             out.areas.append(("canvas", w, h, 4))  # Pillow holds at most 4 bytes a pixel
+            out.canvas = (w, h)
         elif cid == b"acTL" and body + 8 <= end:
             out.frames = max(1, struct.unpack_from(">I", data, body)[0])
         elif cid == b"fcTL" and body + 20 <= end:
@@ -110,7 +113,8 @@ def webp(data) -> Declared:
         length, = struct.unpack_from("<I", data, pos + 4)
         body = pos + 8
         if cid == b"VP8X" and body + 10 <= end:
-            out.areas.append(("canvas", _u24(data, body + 4) + 1, _u24(data, body + 7) + 1, 4))
+            out.canvas = (_u24(data, body + 4) + 1, _u24(data, body + 7) + 1)
+            out.areas.append(("canvas", out.canvas[0], out.canvas[1], 4))
         elif cid == b"ANMF" and body + 12 <= end:
             x, y = 2 * _u24(data, body), 2 * _u24(data, body + 3)
             w, h = _u24(data, body + 6) + 1, _u24(data, body + 9) + 1
@@ -150,6 +154,8 @@ def tiff(data) -> Declared:
             break
         out.frames += 1
         _tiff_page(out, tags, len(seen))
+        if out.canvas is None:
+            out.canvas = (tags.get(256, (0, 0))[0], tags.get(257, (0, 0))[0])
         next_at = offset + 2 + 12 * _u16(data, order, offset)
         if next_at + 4 > end:
             break

@@ -366,7 +366,8 @@ def _inspect(rec: ImageRecord, data: bytes, big, options) -> ImageRecord:
     if rec.size == 0:
         rec.size = len(data)
 
-    refusal = budget.declared_refusal(fmt, data if big is None else big, options.max_decode_memory, _MAX_FRAMES)
+    refusal = budget.declared_refusal(fmt, data if big is None else big, options.max_decode_memory, _MAX_FRAMES,
+                                      options.max_pixels)
     if refusal is not None:
         _finding(rec, "CNL513", Severity.ERROR, refusal, budget.BUDGET_HINT)
         return rec
