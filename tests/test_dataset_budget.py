@@ -70,6 +70,8 @@ BOMBS = [
     ("tiff_strip", "CNL513", "needs about 549 MiB (the image: 12,000 x 12,000 pixels)"),
     ("tiff_tile", "CNL513", "(a tile: 60,000 x 60,000 pixels)"),
     ("bmp", "CNL513", "needs about 549 MiB (the image: 12,000 x 12,000 pixels)"),
+    ("bmp_rle", "CNL513", "a run-length-encoded 16,777,216 x 8 BMP: Pillow decodes RLE in Python, pixel by "
+                          "pixel, for seconds to hours at this size; over the limit of 4,194,304 pixels"),
     ("webp_canvas", "CNL513", "needs about 549 MiB (canvas: 12,000 x 12,000 pixels)"),
     ("ico_png", "CNL513", "needs about 549 MiB (the PNG of entry 1: 12,000 x 12,000 pixels)"),
     ("ppm", "CNL513", "needs about 549 MiB (the image: 12,000 x 12,000 pixels)"),

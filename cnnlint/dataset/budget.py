@@ -40,6 +40,8 @@ MIN_DECODE_MEMORY = 16 * MIB
 # decoder's own tables and row buffers, and the interpreter: a decode within budget never meets it
 HEADROOM = 160 * MIB
 WORK_FACTOR = 8  # pixel bytes written over all decoded frames: at most this many budgets
+PY_DECODE_PIXELS = 1 << 22  # pixels of an image Pillow decodes in Python (2048 x 2048: under a second)
+_PY_DECODERS = frozenset({"bmp_rle"})
 
 BUDGET_HINT = ("if it is genuine, raise max-decode-memory in [tool.cnnlint] (e.g. \"2GiB\"); "
                "otherwise delete it: a training loader would exhaust memory on it too")
@@ -77,7 +79,14 @@ def declared_refusal(fmt: str, source, budget: int, max_frames: int, max_pixels:
 
 
 def decoded_refusal(fmt: str, im, budget: int) -> Optional[str]:
-    """The same from the header facts Pillow read (size, mode, JPEG progression)."""
+    """The same from the header facts Pillow read (size, mode, JPEG progression); and the time of
+    Pillow's pure-Python decoders, which is not bounded by the data: its RLE BMP decoder pads every
+    end of line byte by byte, about 0.2 microseconds a pixel however short the file."""
+    width, height = im.size
+    if width * height > PY_DECODE_PIXELS and any(tile[0] in _PY_DECODERS for tile in getattr(im, "tile", ())):
+        return (f"a run-length-encoded {width:,} x {height:,} BMP: Pillow decodes RLE in Python, pixel by "
+                f"pixel, for seconds to hours at this size; over the limit of {PY_DECODE_PIXELS:,} pixels "
+                f"for such files (a decompression bomb?); not decoded")
     what, need = _pillow_estimate(fmt, im)
     return _verdict(what, need, 1, budget, 1)
 
