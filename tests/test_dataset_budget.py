@@ -95,6 +95,24 @@ def test_each_bomb_kind_is_refused_before_decoding(tmp_path, kind, code, words):
     assert rec.decoded is False
 
 
+@pytest.mark.parametrize("name", sorted(hostile.seeds()))
+def test_no_valid_seed_is_refused(tmp_path, name):
+    ext, data = hostile.seeds()[name]
+    path = tmp_path / f"seed{'.png' if ext == '.ico' else ext}"
+    path.write_bytes(data)
+    rec = _scan_one(path)
+    assert not [f for f in rec.findings if f.code in ("CNL501", "CNL513")]
+    assert rec.decoded is True
+
+
+def test_a_file_over_64_mib_is_walked_through_a_read_only_mapping(tmp_path):
+    path = tmp_path / "big.gif"
+    path.write_bytes(hostile.gif_extents_bomb() + b"\0" * (65 * MIB))  # junk after the trailer
+    rec = _scan_one(path)
+    assert [f.code for f in rec.findings] == ["CNL513"]
+    assert "(canvas grown to its frames' extents: 60,000 x 60,000 pixels)" in rec.findings[0].message
+
+
 def test_the_budget_is_configurable_and_in_the_message(tmp_path):
     path = tmp_path / "big.png"
     write_image(str(path), "png", size=(3000, 3000))  # 36 MB in Pillow's 4 bytes a pixel

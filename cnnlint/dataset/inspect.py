@@ -369,8 +369,7 @@ def _inspect(rec: ImageRecord, data: bytes, big, options) -> ImageRecord:
     refusal = budget.declared_refusal(fmt, data if big is None else big, options.max_decode_memory, _MAX_FRAMES,
                                       options.max_pixels)
     if refusal is not None:
-        _finding(rec, "CNL513", Severity.ERROR, refusal, budget.BUDGET_HINT)
-        return rec
+        return _over_budget(rec, refusal)
     with _NoBombCheck():
         try:
             im = Image.open(source)
@@ -395,8 +394,7 @@ def _inspect(rec: ImageRecord, data: bytes, big, options) -> ImageRecord:
             return rec
         refusal = budget.decoded_refusal(fmt, im, options.max_decode_memory)
         if refusal is not None:
-            _finding(rec, "CNL513", Severity.ERROR, refusal, budget.BUDGET_HINT)
-            return rec
+            return _over_budget(rec, refusal)
         try:
             rec.frames = _frames(im, fmt)
             if fmt != "PNG" or "exif" in im.info:
@@ -406,9 +404,7 @@ def _inspect(rec: ImageRecord, data: bytes, big, options) -> ImageRecord:
             else:
                 error = _decode(im, fmt, data if big is None else None, source)
         except MemoryError:  # past the OS limit (cnnlint.dataset.budget): more than the headers declared
-            _finding(rec, "CNL513", Severity.ERROR, budget.memory_error_message(options.max_decode_memory),
-                     budget.BUDGET_HINT)
-            return rec
+            return _over_budget(rec, budget.memory_error_message(options.max_decode_memory))
         except Exception as exc:
             error = _decoder_error(fmt, exc)
         if error is None and not options.quick:
@@ -442,6 +438,11 @@ def _inspect(rec: ImageRecord, data: bytes, big, options) -> ImageRecord:
                  f"image viewers apply the tag but TensorFlow and PIL-based loaders (torchvision) do not, "
                  f"so the model sees it unrotated",
                  "apply the rotation to the pixels: ImageOps.exif_transpose(Image.open(p)).save(p)")
+    return rec
+
+
+def _over_budget(rec: ImageRecord, message: str) -> ImageRecord:
+    _finding(rec, "CNL513", Severity.ERROR, message, budget.BUDGET_HINT)
     return rec
 
 

@@ -152,7 +152,8 @@ def _init(options: ScanOptions) -> None:
     """Each worker's initializer: everything comes through initargs, so any start method works."""
     global _OPTIONS
     _OPTIONS = options
-    import numpy  # noqa: F401 - the colour check's; loaded (its thread buffers allocated) before the cap
+    if not options.quick:  # the colour check's; loaded (its thread buffers allocated) before the cap
+        import numpy  # noqa: F401
 
     budget.limit_process(options.max_decode_memory)
     try:
