@@ -66,15 +66,22 @@ def declared_refusal(fmt: str, source, budget: int, max_frames: int, max_pixels:
     found = _declared(fmt, source)
     if found is None or (found.canvas is not None and found.canvas[0] * found.canvas[1] > max_pixels):
         return None
-    what, need = "", 0
-    animated = found.frames > 1
+    largest: tuple = ("", 0, 0)
+    need = 0
+    copies = 3 if found.frames > 1 else 1  # frame, previous frame, disposal
     for name, width, height, per_pixel in found.areas:
-        size = width * height * per_pixel * (3 if animated else 1)  # frame, previous frame, disposal
+        size = width * height * per_pixel * copies
         if size > need:
-            what, need = f"{name}: {width:,} x {height:,} pixels", size
+            largest, need = (name, width, height), size
     for name, size in found.blocks:
         if size > need:
-            what, need = f"{name}: {size:,} bytes", size
+            largest, need = (name, size), size
+    if need <= budget and need * min(found.frames, max_frames) <= WORK_FACTOR * budget:
+        return None  # the common case, kept cheap: no message built
+    if len(largest) == 3:
+        what = f"{largest[0]}: {largest[1]:,} x {largest[2]:,} pixels"
+    else:
+        what = f"{largest[0]}: {largest[1]:,} bytes"
     return _verdict(what, need, found.frames, budget, max_frames)
 
 
@@ -87,7 +94,11 @@ def decoded_refusal(fmt: str, im, budget: int) -> Optional[str]:
         return (f"a run-length-encoded {width:,} x {height:,} BMP: Pillow decodes RLE in Python, pixel by "
                 f"pixel, for seconds to hours at this size; over the limit of {PY_DECODE_PIXELS:,} pixels "
                 f"for such files (a decompression bomb?); not decoded")
-    what, need = _pillow_estimate(fmt, im)
+    need = _pillow_estimate(fmt, im)
+    if need <= budget:
+        return None  # the common case, kept cheap: no message built
+    what = (f"the coefficients of a progressive JPEG of {width:,} x {height:,} pixels" if _progressive(fmt, im)
+            else f"the image: {width:,} x {height:,} pixels")
     return _verdict(what, need, 1, budget, 1)
 
 
@@ -108,19 +119,20 @@ def memory_error_message(budget: int) -> str:
             f"declare less (a decompression bomb?); stopped")
 
 
-def _pillow_estimate(fmt: str, im) -> Tuple[str, int]:
+def _progressive(fmt: str, im) -> bool:
+    return fmt == "JPEG" and bool(im.info.get("progressive") or im.info.get("progression"))
+
+
+def _pillow_estimate(fmt: str, im) -> int:
     width, height = im.size
-    what = f"the image: {width:,} x {height:,} pixels"
     if fmt == "JPEG":
         # decoded at 1/8 scale; a progressive (or multi-scan) JPEG keeps every DCT coefficient of the
         # full-size image: 64 coefficients of 2 bytes per 8 x 8 block and component
         need = (width // 8 + 1) * (height // 8 + 1) * 4
-        if im.info.get("progressive") or im.info.get("progression"):
-            blocks = ((width + 7) // 8) * ((height + 7) // 8) * max(1, len(im.getbands()))
-            need += blocks * 128
-            what = f"the coefficients of a progressive JPEG of {width:,} x {height:,} pixels"
-        return what, need
-    return what, width * height * pixel_bytes(im.mode)
+        if _progressive(fmt, im):
+            need += ((width + 7) // 8) * ((height + 7) // 8) * max(1, len(im.getbands())) * 128
+        return need
+    return width * height * pixel_bytes(im.mode)
 
 
 def _declared(fmt: str, source) -> Optional[headers.Declared]:
@@ -146,15 +158,17 @@ def _use_data_limit() -> bool:
     return (major, minor) >= (4, 7)
 
 
+_STATM = {"VmSize": 0, "VmData": 5}  # fields of /proc/self/statm, in pages (its data includes the stack)
+
+
 def _status_kib(field: str) -> Optional[int]:
+    """VmData or VmSize of this process, from /proc/self/statm (far cheaper to read than status)."""
     try:
-        with open("/proc/self/status", "rb") as fh:
-            for line in fh:
-                if line.startswith(field.encode() + b":"):
-                    return int(line.split()[1])
+        with open("/proc/self/statm", "rb") as fh:
+            pages = int(fh.read().split()[_STATM[field]])
     except (OSError, ValueError, IndexError):
         return None
-    return None
+    return pages * (os.sysconf("SC_PAGE_SIZE") // 1024)
 
 
 def _which() -> Optional[Tuple[int, str]]:

@@ -98,8 +98,8 @@ def png(data) -> Declared:
             out.areas.append(("an animation frame", x + w, y + h, 4))
         elif cid in (b"iCCP", b"zTXt", b"iTXt"):
             out.blocks.append((f"a compressed {cid.decode('latin-1')} chunk", length))
-        elif cid == b"IEND":
-            break
+        elif cid == b"IEND" or (cid == b"IDAT" and out.frames == 1):
+            break  # no acTL before the image data: not animated; later text chunks Pillow bounds itself
         pos = body + length + 4
     return out
 
