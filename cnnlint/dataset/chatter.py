@@ -32,9 +32,29 @@ def _sink_fd() -> int:
     return _sink
 
 
+_for_good = 0  # the pid whose fd 2 points at the sink for good (a worker), 0: none
+
+
+def redirect_for_good() -> None:
+    """A worker process: fd 2 goes to the sink once, so each inspection only looks at what came."""
+    global _for_good
+    try:
+        sys.stderr.flush()
+        os.dup2(_sink_fd(), 2)
+    except (OSError, ValueError, AttributeError):
+        return
+    _for_good = os.getpid()
+
+
 @contextlib.contextmanager
 def captured(lines: List[str]) -> Iterator[None]:
     """Route fd 2 to a temporary file for the block; its non-empty lines are appended to `lines`."""
+    if _for_good == os.getpid():
+        try:
+            yield
+        finally:
+            _collect(_sink_fd(), lines)
+        return
     try:
         sink = _sink_fd()
         sys.stderr.flush()
@@ -46,19 +66,29 @@ def captured(lines: List[str]) -> Iterator[None]:
         os.dup2(sink, 2)
         yield
     finally:
-        try:
-            sys.stderr.flush()
-        except (OSError, ValueError, AttributeError):
-            pass
+        _flush()
         os.dup2(saved, 2)
         os.close(saved)
-        size = os.lseek(sink, 0, os.SEEK_CUR)
-        if size:
-            os.lseek(sink, 0, os.SEEK_SET)
-            text = os.read(sink, min(size, _MAX_READ)).decode("utf-8", "replace")
-            os.ftruncate(sink, 0)
-            os.lseek(sink, 0, os.SEEK_SET)
-            lines.extend(line.strip() for line in text.splitlines() if line.strip())
+        _collect(sink, lines)
+
+
+def _flush() -> None:
+    try:
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _collect(sink: int, lines: List[str]) -> None:
+    """Append the sink's lines to `lines` and empty it."""
+    _flush()
+    size = os.lseek(sink, 0, os.SEEK_CUR)
+    if size:
+        os.lseek(sink, 0, os.SEEK_SET)
+        text = os.read(sink, min(size, _MAX_READ)).decode("utf-8", "replace")
+        os.ftruncate(sink, 0)
+        os.lseek(sink, 0, os.SEEK_SET)
+        lines.extend(line.strip() for line in text.splitlines() if line.strip())
 
 
 def summary(lines: List[str]) -> str:

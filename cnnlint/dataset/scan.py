@@ -156,6 +156,7 @@ def _init(options: ScanOptions) -> None:
         import numpy  # noqa: F401
 
     budget.limit_process(options.max_decode_memory)
+    chatter.redirect_for_good()  # what decoders print becomes part of findings, never terminal output
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     except (ValueError, OSError):
