@@ -35,6 +35,7 @@ class Config:
     imbalance_ratio: float = 10.0
     min_class_size: int = 10
     max_image_pixels: Optional[int] = None  # None: the scanner's default (Pillow's bomb limit)
+    max_decode_memory: Optional[int] = None  # bytes per image inspection; None: the scanner's default
     # the cross-check: the host memory an image set held in memory must fit (a Colab runtime's)
     runtime_memory: int = 12 * 1024**3
     # the folder patterns are relative to (the config file's folder, or the cwd)
@@ -65,6 +66,7 @@ _KEYS = {
     "min-class-size": "int",
     "max-image-pixels": "int",
     "runtime-memory": "size",
+    "max-decode-memory": "decode-memory",
 }
 
 _UNITS = {"max-file-size": "bytes", "min-image-size": "pixels", "min-class-size": "images",
@@ -189,10 +191,31 @@ def apply_table(config: Config, table: dict, where: str) -> None:
                 raise ConfigError(f"{where}: {key}: {exc}") from None
             if config.runtime_memory <= 0:
                 raise ConfigError(f"{where}: {key} must be a size such as \"12GiB\"")
+        elif kind == "decode-memory":
+            config.max_decode_memory = _decode_memory(where, key, value)
         elif kind == "ratio":
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 1:
                 raise ConfigError(f"{where}: {key} must be a number greater than 1 (e.g. 4 for 4:1)")
             setattr(config, key.replace("-", "_"), float(value))
+
+
+def _decode_memory(where: str, key: str, value: object) -> int:
+    """A size such as "512MiB", or a whole number of bytes; at least 16 MiB."""
+    from cnnlint.probe.scaling import parse_size
+
+    problem = f"{where}: {key} must be a size of at least 16MiB, such as \"512MiB\" or \"2GiB\""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ConfigError(problem)
+    if isinstance(value, int):
+        size = value
+    else:
+        try:
+            size = parse_size(value) if value.strip()[-1:].isalpha() else -1
+        except ValueError:
+            size = -1
+    if size < 16 * 1024 * 1024:
+        raise ConfigError(problem)
+    return size
 
 
 def load_config(paths: Sequence[str], config_file: Optional[str] = None) -> Config:

@@ -410,7 +410,7 @@ def test_lint_cache_that_is_a_symlink_to_dev_zero(tmp_path, capsys):
                    "end_line": None, "end_column": None, "hint": "", "cell": None, "fix": None}], "related": {}},
 ], ids=["str", "findings-str", "finding-short", "related-int", "severity", "line-str"])
 def test_lint_cache_entries_of_another_shape_are_misses(tmp_path, capsys, entry):
-    from cnnlint.lint.cache import LintCache, content_key
+    from cnnlint.lint.cache import LintCache
 
     path = tmp_path / "train.py"
     path.write_bytes(CR_LOOP.replace("\r", "\n").encode())

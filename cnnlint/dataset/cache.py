@@ -176,8 +176,8 @@ class ScanCache:
         self._drop()
 
 
-def options_key(quick: bool, max_pixels: int) -> str:
-    return f"quick={int(bool(quick))};max_pixels={int(max_pixels)}"
+def options_key(quick: bool, max_pixels: int, max_decode_memory: int) -> str:
+    return f"quick={int(bool(quick))};max_pixels={int(max_pixels)};max_decode_memory={int(max_decode_memory)}"
 
 
 def _findings_text(findings: Iterable[Finding]) -> Optional[str]:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Dict, Optional, Tuple
 
 from PIL import Image
 
+from cnnlint.dataset import budget
 from cnnlint.dataset.loaders import png
 from cnnlint.dataset.loaders.findings import loader_findings
 from cnnlint.dataset.loaders.table import Seen, effects
@@ -296,6 +297,10 @@ def _inspect(rec: ImageRecord, data: bytes, big, options) -> ImageRecord:
     if rec.size == 0:
         rec.size = len(data)
 
+    refusal = budget.declared_refusal(fmt, data if big is None else big, options.max_decode_memory, _MAX_FRAMES,
+                                      options.max_pixels)
+    if refusal is not None:
+        return _over_budget(rec, refusal)
     with _NoBombCheck():
         try:
             im = Image.open(source)
@@ -318,6 +323,9 @@ def _inspect(rec: ImageRecord, data: bytes, big, options) -> ImageRecord:
                      "downscale it; if it is genuine, raise max-image-pixels in [tool.cnnlint] "
                      "(Pillow refuses images over twice its MAX_IMAGE_PIXELS)")
             return rec
+        refusal = budget.decoded_refusal(fmt, im, options.max_decode_memory)
+        if refusal is not None:
+            return _over_budget(rec, refusal)
         try:
             rec.frames = _frames(im, fmt)
             if fmt != "PNG" or "exif" in im.info:
@@ -327,6 +335,8 @@ def _inspect(rec: ImageRecord, data: bytes, big, options) -> ImageRecord:
                 error = _quick_check(fmt, data if big is None else None)
             else:
                 error, later = _decode(im, fmt, source)
+        except MemoryError:  # past the OS limit (cnnlint.dataset.budget): more than the headers declared
+            return _over_budget(rec, budget.memory_error_message(options.max_decode_memory))
         except Exception as exc:
             error = _decoder_error(fmt, exc)
         if error is None and not options.quick:
@@ -358,6 +368,11 @@ def _not_image(rec: ImageRecord, name: str, data: bytes, message: str, hint: str
     for f in rec.findings:
         if f.code == "CNL501":
             f.hint = hint
+
+
+def _over_budget(rec: ImageRecord, message: str) -> ImageRecord:
+    _finding(rec, "CNL513", Severity.ERROR, message, budget.BUDGET_HINT)
+    return rec
 
 
 def _extension_check(rec: ImageRecord, name: str, ext: str, expected: Optional[str], fmt: str) -> None:

@@ -44,6 +44,8 @@ def _options(config: Config, quick: bool):
     kwargs = {"quick": quick}
     if config.max_image_pixels is not None:
         kwargs["max_pixels"] = config.max_image_pixels
+    if config.max_decode_memory is not None:
+        kwargs["max_decode_memory"] = config.max_decode_memory
     return ScanOptions(**kwargs)
 
 
