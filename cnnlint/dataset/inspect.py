@@ -326,11 +326,11 @@ def _inspect(rec: ImageRecord, data: bytes, big, options) -> ImageRecord:
         refusal = budget.decoded_refusal(fmt, im, options.max_decode_memory)
         if refusal is not None:
             return _over_budget(rec, refusal)
+        later = None
         try:
             rec.frames = _frames(im, fmt)
             if fmt != "PNG" or "exif" in im.info:
                 rec.orientation = _orientation(im)
-            later = None
             if options.quick:
                 error = _quick_check(fmt, data if big is None else None)
             else:

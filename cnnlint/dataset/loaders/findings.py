@@ -66,7 +66,7 @@ def loader_findings(path: str, fmt: Optional[str], frames: int, orientation: Opt
         e.loader == ld for e in eff)})
     corrupt = _groups(eff, FAILS, "CNL501")
     if corrupt:
-        failing = {ld for _, lds in corrupt for ld in lds}
+        failing = {e.loader for e in eff if e.outcome == FAILS}  # for this reason or another (an unsupported format)
         parts = [f"{reason}: {_verb(lds, 'fails on it', 'fail on it')}" for reason, lds in corrupt]
         fine = [ld for ld in readers if ld not in failing]
         message = "; ".join(parts) + (f" ({_verb(fine, 'reads it', 'read it')})" if fine else "")
