@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from itertools import chain, islice
 from typing import Iterable, Iterator, List, Optional, TextIO, Tuple
 
+from cnnlint import workers
 from cnnlint.dataset.cache import ScanCache, options_key
 from cnnlint.dataset.inspect import DEFAULT_MAX_PIXELS, inspect_file
 from cnnlint.dataset.record import ImageRecord
@@ -290,8 +291,8 @@ def _crashed(path: str, real: str, exitcode: int) -> ImageRecord:
 
 
 def _pool(jobs: int, options: ScanOptions):
-    method = "fork" if sys.platform.startswith("linux") else None
-    ctx = multiprocessing.get_context(method)
+    # never fork(): the workers come from a single-threaded fork server (cnnlint.workers says why)
+    ctx = workers.context()
     return ctx.Pool(jobs, initializer=_init, initargs=(options,))
 
 
