@@ -7,6 +7,7 @@ from conftest import ROOT, need_framework
 
 FIXTURES = os.path.join(ROOT, "fixtures", "probe")
 
+
 def need(module: str) -> None:
     """Skip when `module` is not installed; in CI (the CI environment variable set) fail instead,
     unless that CI run is the one without the frameworks (conftest.need_framework)."""
