@@ -36,6 +36,18 @@ def _images(folder, n=SMALL + 6):
 
 
 def _run_both(tmp_path):
+    """Both pools, with another thread running all the while."""
+    stop = threading.Event()
+    busy = threading.Thread(target=stop.wait)
+    busy.start()
+    try:
+        _lint_and_scan(tmp_path)
+    finally:
+        stop.set()
+        busy.join()
+
+
+def _lint_and_scan(tmp_path):
     run = lint_targets(_scripts(tmp_path), "fingerprint", 1 << 20, None, jobs=2)
     assert [(f.path, f.code, f.line) for f in run.findings] == [(f"t{i}.py", "CNL201", 4) for i in range(4)]
     records = list(scan_files(_images(tmp_path / "img"), ScanOptions(jobs=2)))
@@ -53,28 +65,14 @@ def test_pools_started_from_a_threaded_process_do_not_fork_it(tmp_path, monkeypa
         return real_fork()
 
     monkeypatch.setattr(os, "fork", fork)
-    stop = threading.Event()
-    busy = threading.Thread(target=stop.wait)
-    busy.start()
-    try:
-        _run_both(tmp_path)
-    finally:
-        stop.set()
-        busy.join()
+    _run_both(tmp_path)
     assert forks == []
 
 
 def test_pools_work_from_a_threaded_process(tmp_path):
     """The same without patching here: conftest's guard fails any os.fork() from a threaded process
     (Python 3.12+ only warns, and os.fork() swallows that warning when a filter makes it an error)."""
-    stop = threading.Event()
-    busy = threading.Thread(target=stop.wait)
-    busy.start()
-    try:
-        _run_both(tmp_path)
-    finally:
-        stop.set()
-        busy.join()
+    _run_both(tmp_path)
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts threads through /proc")
