@@ -276,7 +276,7 @@ def test_internal_error_exits_2_and_keeps_other_findings(tmp_path, monkeypatch, 
 def test_finding_in_a_file_with_a_very_long_expression_chain():
     from cnnlint.lint.api import lint_text
 
-    chain = " + ".join(f"a{i}" for i in range(990))  # nested 990 deep: MAX_DEPTH is 1,000
+    chain = " + ".join(f"a{i}" for i in range(990))  # nested 990 deep, within MAX_DEPTH
     code = f"import torch\nfor x in y:\n    loss = {chain}\n    loss.backward()\n    opt.step()\n"
     assert [(f.code, f.line, f.column) for f in lint_text(code)] == [("CNL201", 4, 5)]
 

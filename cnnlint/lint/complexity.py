@@ -19,7 +19,7 @@ import warnings
 from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
-MAX_DEPTH = 1_000  # expressions inside expressions
+MAX_DEPTH = 1_500  # expressions inside expressions
 
 # CPython's words when it refuses code for its size rather than its syntax
 _LIMIT_MESSAGES = ("too many nested", "too many levels of indentation", "too complex", "too deeply nested")
