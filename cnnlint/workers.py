@@ -8,10 +8,10 @@ then deadlock on its first malloc, log line or import. Python 3.12 warns about e
 makes `forkserver` the default on Linux.
 
 `forkserver` where the platform has it (Linux, macOS): a server process is started once per
-run, from a fresh interpreter, before any pool needs it; it imports the modules the workers need
-(`PRELOAD`, none of which starts a thread) and forks each worker from itself. So workers come
-from a single-threaded process, and each one starts with the heavy imports done (a few ms per
-worker after the first pool, against ~0.5 s of imports per worker with `spawn`).
+run, from a fresh interpreter, when the first pool needs it; it imports the modules the workers
+need (that pool's LINT_PRELOAD or SCAN_PRELOAD, none of which starts a thread) and forks each
+worker from itself. So workers come from a single-threaded process, and start with the heavy
+imports done (a few ms per worker, against ~0.5 s of imports per worker with `spawn`).
 `spawn` elsewhere (Windows): a fresh interpreter per worker.
 
 Both pickle what the pool's initializer and tasks receive, and re-import the modules that
@@ -22,21 +22,24 @@ from __future__ import annotations
 
 import multiprocessing
 from multiprocessing.context import BaseContext
+from typing import Sequence
 
 # imported once in the fork server (and so in every worker): nothing here may start a thread
-PRELOAD = [
+LINT_PRELOAD = (
     "cnnlint.lint.runner", "cnnlint.lint.engine", "cnnlint.sources.read", "cnnlint.crosscheck.extract",
     *(f"cnnlint.lint.{name}" for name in ("augmentation", "dependencies", "input_pipeline", "model_config",
                                           "removed_api", "training_hygiene", "training_loop")),  # registry's rules
-    "cnnlint.dataset.scan",
-]
+)
+SCAN_PRELOAD = ("cnnlint.dataset.scan",)
 
 
-def context() -> BaseContext:
-    """The multiprocessing context for a worker pool (see the module's docstring for why)."""
+def context(preload: Sequence[str] = ()) -> BaseContext:
+    """The multiprocessing context for a worker pool (see the module's docstring for why).
+    `preload`: what the fork server imports when this pool starts it (the first pool of a run
+    does; later pools' workers import what else they need)."""
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
         # replaces the default ["__main__"]: the user's main script is not re-run in the server
-        ctx.set_forkserver_preload(PRELOAD)
+        ctx.set_forkserver_preload(list(preload))
         return ctx
     return multiprocessing.get_context("spawn")

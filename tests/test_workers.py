@@ -77,11 +77,11 @@ def test_pools_work_from_a_threaded_process(tmp_path):
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts threads through /proc")
 def test_fork_server_preloads_only_modules_that_start_no_thread():
-    """The fork server imports workers.PRELOAD and forks every worker from itself: it must stay
+    """The fork server imports a preload list and forks every worker from itself: it must stay
     single-threaded (numpy's import, for one, starts a BLAS thread)."""
     code = ("import importlib, os, sys\n"
             "from cnnlint import workers\n"
-            "for name in workers.PRELOAD:\n"
+            "for name in workers.LINT_PRELOAD + workers.SCAN_PRELOAD:\n"
             "    importlib.import_module(name)\n"
             "print(len(os.listdir('/proc/self/task')), 'numpy' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

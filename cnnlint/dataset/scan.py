@@ -292,7 +292,7 @@ def _crashed(path: str, real: str, exitcode: int) -> ImageRecord:
 
 def _pool(jobs: int, options: ScanOptions):
     # never fork(): the workers come from a single-threaded fork server (cnnlint.workers says why)
-    ctx = workers.context()
+    ctx = workers.context(workers.SCAN_PRELOAD)
     return ctx.Pool(jobs, initializer=_init, initargs=(options,))
 
 

@@ -113,7 +113,7 @@ def _worker_init() -> None:
 
 def _pool(jobs: int):
     # never fork(): the workers come from a single-threaded fork server (cnnlint.workers says why)
-    return workers.context().Pool(processes=jobs, initializer=_worker_init)
+    return workers.context(workers.LINT_PRELOAD).Pool(processes=jobs, initializer=_worker_init)
 
 
 def lint_targets(
