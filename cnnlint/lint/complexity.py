@@ -43,7 +43,16 @@ class Verdict:
     clean: bool = False  # CPython parsed it without any error
 
 
+_last: List[Tuple[str, ast.Module]] = []  # the text check() parsed last, and its tree
+
+
+def parsed(text: str) -> Optional[ast.Module]:
+    """CPython's tree of `text` when check() parsed this very string last (the positions reuse it)."""
+    return _last[0][1] if _last and _last[0][0] is text else None
+
+
 def check(text: str) -> Verdict:
+    _last.clear()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -56,6 +65,7 @@ def check(text: str) -> Verdict:
         return Verdict()  # a syntax error: libcst reports it (CPython's words where they agree)
     except ValueError:  # null bytes
         return Verdict()
+    _last.append((text, tree))
     deep = _deep_expression(tree, text.split("\n"))
     if deep is not None:
         return Verdict(TooComplex(deep.lineno, deep.col_offset + 1, _DEEP))

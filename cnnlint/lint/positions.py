@@ -345,12 +345,16 @@ class LinePlacer:
         import ast
         import warnings
 
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                tree = ast.parse(text)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            return None
+        from cnnlint.lint.complexity import parsed
+
+        tree = parsed(text)  # the engine's check parsed it already
+        if tree is None:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    tree = ast.parse(text)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                return None
         ours: List[cst.CSTNode] = []
         theirs: list = []
         try:
