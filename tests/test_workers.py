@@ -91,3 +91,24 @@ def test_fork_server_preloads_only_modules_that_start_no_thread():
 def test_start_method_is_chosen_on_purpose():
     method = workers.context().get_start_method()
     assert method == ("forkserver" if sys.platform != "win32" else "spawn")
+
+
+def test_the_suite_refuses_fork_from_a_threaded_process():
+    """conftest's guard: what `-W error::DeprecationWarning` cannot do (os.fork() swallows it)."""
+    stop = threading.Event()
+    busy = threading.Thread(target=stop.wait)
+    busy.start()
+    try:
+        try:
+            pid = os.fork()
+        except AssertionError as exc:
+            assert str(exc).startswith("os.fork() from a process with ")
+            assert str(exc).endswith(" threads: use cnnlint.workers.context()")
+            return
+        if pid == 0:  # the guard let it through: leave the child at once
+            os._exit(0)
+        os.waitpid(pid, 0)
+        pytest.fail("os.fork() ran in a threaded process")
+    finally:
+        stop.set()
+        busy.join()
