@@ -140,7 +140,7 @@ def _picture(seed: int, size: int = 64):
     ramp = np.linspace(0, 1, size, dtype=np.float32)
     base = rng.uniform(40, 200, 3).astype(np.float32)
     pixels = base + 50 * ramp[None, :, None] * rng.uniform(-1, 1, 3) + rng.normal(0, 8, (size, size, 3))
-    return Image.fromarray(np.clip(pixels, 0, 255).astype("uint8"), "RGB")
+    return Image.fromarray(np.clip(pixels, 0, 255).astype("uint8"))  # HxWx3 uint8: RGB
 
 
 def _encoded(seed: int, fmt: str = "JPEG") -> bytes:

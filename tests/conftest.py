@@ -11,6 +11,50 @@ from cnnlint.lint.api import lint_text  # noqa: E402
 from cnnlint.lint.pages import notebook_from_cells  # noqa: E402
 
 
+def _threads() -> int:
+    try:
+        return len(os.listdir("/proc/self/task"))  # OS threads: numpy's BLAS pool counts too
+    except OSError:
+        import threading
+
+        return threading.active_count()
+
+
+_fork = os.fork
+
+
+def _fork_unless_threaded() -> int:
+    """fork() of a process with threads can deadlock the child. Python 3.12+ warns about it, but
+    os.fork() clears the warning when a filter makes it an error, so `-W error` cannot catch it:
+    this does, on every version (worker pools use cnnlint.workers.context(), which never forks here)."""
+    count = _threads()
+    if count > 1:
+        raise AssertionError(f"os.fork() from a process with {count} threads: use cnnlint.workers.context()")
+    return _fork()
+
+
+os.fork = _fork_unless_threaded
+
+
+FRAMEWORKS = ("tensorflow", "keras", "torch", "torchvision")
+NO_FRAMEWORKS = "CNNLINT_TEST_NO_FRAMEWORKS"  # set to 1 by .ci/run for its runs without them
+
+
+def need_framework(module: str) -> None:
+    """Skip the test when `module` is not installed. In CI (the CI environment variable set) a
+    missing module fails the test instead, except a framework in a run that says it has none
+    (CNNLINT_TEST_NO_FRAMEWORKS=1: .ci/run's other Python versions). Only looked up, not imported."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is not None:
+        return
+    if module in FRAMEWORKS and os.environ.get(NO_FRAMEWORKS) == "1":
+        pytest.skip(f"{module} is not installed ({NO_FRAMEWORKS}=1: this run is without the frameworks)")
+    if os.environ.get("CI"):
+        pytest.fail(f"{module} is required in CI (the probe extra / a CPU build of torch)")
+    pytest.skip(f"{module} is not installed")
+
+
 def lint(code, path="train.py", select=("ALL",)):
     """Findings for `code` linted as `path`; notebook paths take `# %%`-separated cells."""
     if path.endswith(".ipynb") and not code.lstrip().startswith("{"):

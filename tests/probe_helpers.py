@@ -3,25 +3,15 @@
 import os
 import shutil
 
-import pytest
-
-from conftest import ROOT
+from conftest import ROOT, need_framework
 
 FIXTURES = os.path.join(ROOT, "fixtures", "probe")
 
 
 def need(module: str) -> None:
-    """Skip when `module` is not installed; in CI (the CI environment variable set) fail instead.
-
-    Only looked up, not imported: the probe imports it in its child, and this process stays small."""
-    import importlib.util
-
-    if importlib.util.find_spec(module) is not None:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"{module} is required in CI (the probe extra / a CPU build of torch)")
-    pytest.skip(f"{module} is not installed")
-
+    """Skip when `module` is not installed; in CI (the CI environment variable set) fail instead,
+    unless that CI run is the one without the frameworks (conftest.need_framework)."""
+    need_framework(module)
 
 def make_images(root, classes=("cats", "dogs"), per_class=12, size=(40, 40)):
     """A deterministic image folder root/data/<class>/<i>.png."""
@@ -36,12 +26,10 @@ def make_images(root, classes=("cats", "dogs"), per_class=12, size=(40, 40)):
             pixels = rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)
             Image.fromarray(pixels).save(os.path.join(folder, f"{i}.png"))
 
-
 def copy_fixture(name, folder):
     dest = os.path.join(str(folder), name)
     shutil.copyfile(os.path.join(FIXTURES, name), dest)
     return dest
-
 
 def tree(folder):
     """Every file under folder, relative."""

@@ -28,7 +28,7 @@ def build(root, spec: Spec, mode: str = "RGB", grey_pixels: bool = False) -> Non
                 rng = np.random.default_rng(i + 7 * len(folder))
                 g = rng.integers(0, 255, (size[1], size[0]), dtype=np.uint8)
                 os.makedirs(os.path.dirname(path), exist_ok=True)
-                Image.fromarray(np.stack([g, g, g], axis=-1), "RGB").save(path, quality=95)
+                Image.fromarray(np.stack([g, g, g], axis=-1)).save(path, quality=95)
             else:
                 write_image(path, "jpeg" if mode == "RGB" else "png", size=size, mode=mode,
                             seed=hash((folder, i)) % 10_000)

@@ -53,7 +53,7 @@ def build_grey_rgb(root, spec: dict[str, int], size=(64, 64)) -> None:
             grey = np.clip(grey + rng.normal(0, 4, grey.shape), 0, 255).astype(np.uint8)
             path = os.path.join(str(root), *folder.split("/"), f"{stem}_{i:03d}.jpg")
             os.makedirs(os.path.dirname(path), exist_ok=True)
-            Image.fromarray(grey, "L").convert("RGB").save(path, "JPEG", quality=92)
+            Image.fromarray(grey).convert("RGB").save(path, "JPEG", quality=92)
 
 
 def splits(base: str, classes: Sequence[str], train: int = 8, val: int = 3,

@@ -54,6 +54,43 @@ def test_positions_match_libcst(code):
     assert compared == len([n for n in nodes if n in theirs and not isinstance(n, cst.Module)])
 
 
+CONTINUED = '''def f():
+    if a:
+        y = g(1,
+              2) + -h(
+            3)[x.y:
+    z] * [*k]
+'''
+
+
+@pytest.mark.parametrize("height", [2, 3, 5])
+@pytest.mark.parametrize("code", [SAMPLE, CONTINUED, "x = 1", "if a:\n\tb = (1 +\n\t  2)\n"])
+def test_positions_generated_in_steps_match_libcst(code, height, monkeypatch):
+    """A tree too deep for one pass is generated in steps of `FREEZE_HEIGHT` levels; same positions."""
+    from cnnlint.lint import positions
+
+    monkeypatch.setattr(positions, "FREEZE_HEIGHT", height)
+    module = cst.parse_module(code)
+    nodes = [n for n in walk(module) if not isinstance(n, cst.Module)]
+    theirs = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    expected = {id(n): (p.start.line, p.start.column + 1, p.end.line, p.end.column + 1)
+                for n, p in ((n, theirs[n]) for n in nodes if n in theirs)}
+    assert node_ranges(module, nodes, steps=True) == expected
+    for node in nodes[::7]:  # a few at a time: generation stops once they are placed
+        assert node_ranges(module, [node], steps=True) == {id(node): expected[id(node)]}
+
+
+def test_positions_deep_in_a_long_chain_do_not_depend_on_the_recursion_limit():
+    """Python 3.12 caps the recursion depth whatever sys.setrecursionlimit says: a node 1,500 levels
+    deep is placed all the same (its position used to fall back to 1:1)."""
+    chain = " + ".join(f"a{i}" for i in range(1500))
+    module = cst.parse_module(f"if x:\n    loss = (\n      {chain})\n")
+    wanted = [n for n in walk(module) if isinstance(n, cst.Name) and n.value in ("a0", "a700", "a1499")]
+    column = 7 + len(" + ".join(f"a{i}" for i in range(700))) + 3
+    assert sorted(node_ranges(module, wanted).values()) == [
+        (3, 7, 3, 9), (3, column, 3, column + 4), (3, len(chain) + 2, 3, len(chain) + 7)]
+
+
 STATEMENTS = '''#!/usr/bin/env python
 """A module docstring
 over two lines."""
@@ -239,7 +276,7 @@ def test_internal_error_exits_2_and_keeps_other_findings(tmp_path, monkeypatch, 
 def test_finding_in_a_file_with_a_very_long_expression_chain():
     from cnnlint.lint.api import lint_text
 
-    chain = " + ".join(f"a{i}" for i in range(3000))
+    chain = " + ".join(f"a{i}" for i in range(990))  # nested 990 deep, within MAX_DEPTH
     code = f"import torch\nfor x in y:\n    loss = {chain}\n    loss.backward()\n    opt.step()\n"
     assert [(f.code, f.line, f.column) for f in lint_text(code)] == [("CNL201", 4, 5)]
 

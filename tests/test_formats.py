@@ -49,6 +49,8 @@ def project(tmp_path, monkeypatch):
     """A script finding, a notebook finding, two requirements findings and a CNL001."""
     # hints name the installed version when there is one: keep them independent of this environment
     monkeypatch.setattr("cnnlint.lint.dependencies.installed_version", lambda name: None)
+    # worker processes come from a fork server and would not see that patch: lint in this process
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "train.py").write_text(LOOP)
     (tmp_path / "broken.py").write_text("def f(:\n    pass\n")

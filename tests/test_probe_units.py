@@ -220,3 +220,24 @@ def test_need_fails_in_ci_and_skips_outside(monkeypatch):
     with pytest.raises(pytest.skip.Exception):
         need("no_such_framework_xyz")
     need("json")  # installed: nothing happens
+
+
+def test_frameworks_skip_in_ci_only_in_a_run_without_them(monkeypatch):
+    """.ci/run's other Python versions set CNNLINT_TEST_NO_FRAMEWORKS=1: a missing framework skips
+    there, saying why; any other missing module still fails in CI."""
+    import importlib.util
+
+    from conftest import need_framework
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
+    monkeypatch.setenv("CI", "true")
+    monkeypatch.delenv("CNNLINT_TEST_NO_FRAMEWORKS", raising=False)
+    with pytest.raises(pytest.fail.Exception, match="torch is required in CI"):
+        need_framework("torch")
+    monkeypatch.setenv("CNNLINT_TEST_NO_FRAMEWORKS", "1")
+    with pytest.raises(pytest.skip.Exception, match=r"torch is not installed \(CNNLINT_TEST_NO_FRAMEWORKS=1: "
+                                                    r"this run is without the frameworks\)"):
+        need_framework("torch")
+    with pytest.raises(pytest.fail.Exception, match="no_such_module_xyz is required in CI"):
+        need_framework("no_such_module_xyz")

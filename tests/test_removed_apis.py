@@ -17,7 +17,7 @@ import pytest
 
 from cnnlint.lint import removed_api
 from cnnlint.lint.api import lint_text
-from conftest import lint
+from conftest import lint, need_framework
 
 SEL = ("CNL402", "CNL403")
 
@@ -119,10 +119,9 @@ _RUNNER = textwrap.dedent(
 
 
 def _library(module):
-    """Skip when the library is missing, except in CI, where the run below then fails loudly.
+    """Skip when the library is missing, except in CI (conftest.need_framework).
     (find_spec, not importorskip: importing TensorFlow here would cost seconds for nothing.)"""
-    if not os.environ.get("CI") and importlib.util.find_spec(module) is None:
-        pytest.skip(f"{module} is not installed")
+    need_framework(module)
 
 
 def _run(snippets):

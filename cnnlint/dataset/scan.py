@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from itertools import chain, islice
 from typing import Iterable, Iterator, List, Optional, TextIO, Tuple
 
+from cnnlint import workers
 from cnnlint.dataset import budget, chatter
 from cnnlint.dataset.budget import DEFAULT_DECODE_MEMORY
 from cnnlint.dataset.cache import ScanCache, options_key
@@ -325,8 +326,8 @@ def _crashed(path: str, real: str, exitcode: int) -> ImageRecord:
 
 
 def _pool(jobs: int, options: ScanOptions):
-    method = "fork" if sys.platform.startswith("linux") else None
-    ctx = multiprocessing.get_context(method)
+    # never fork(): the workers come from a single-threaded fork server (cnnlint.workers says why)
+    ctx = workers.context(workers.SCAN_PRELOAD)
     return ctx.Pool(jobs, initializer=_init, initargs=(options,))
 
 

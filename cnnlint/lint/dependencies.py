@@ -296,7 +296,7 @@ def judge_conda(spec: str) -> Optional[Verdict]:
     if not rest:
         return Verdict(UNPINNED, name, key, shown, conda=True)
     if rest.startswith("=="):
-        version = re.split(r"[=\s]", rest[2:], 1)[0]
+        version = re.split(r"[=\s]", rest[2:], maxsplit=1)[0]
         status = RANGE if _CONDA_RANGE_CHARS.search(version) or not version else PINNED
         return Verdict(status, name, key, shown, conda=True)
     if rest.startswith("="):

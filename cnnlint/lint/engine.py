@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Tupl
 import libcst as cst
 
 from cnnlint.findings import Finding, Fix, Severity
+from cnnlint.lint import complexity
 from cnnlint.lint.context import FileContext, span_of
 from cnnlint.lint.suppress import is_suppressed
 from cnnlint.lint.tree import children
@@ -79,6 +80,20 @@ def _parse(source: SourceFile, errors: List[Finding]) -> Optional[cst.Module]:
             errors.append(source_error(source.path, SourceError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__), "cannot parse"))
             return None
     return None
+
+
+def _too_complex(source: SourceFile, found: "complexity.TooComplex") -> Finding:
+    cell, line = source.locate(found.line)
+    return Finding(
+        code=PARSE_ERROR,
+        severity=Severity.WARNING,
+        message=found.message,
+        path=source.path,
+        line=line,
+        column=found.column,
+        cell=cell,
+        hint="the file was not linted (generated code?); split the expression, or exclude the file",
+    )
 
 
 def _cpython_syntax_error(text: str) -> Tuple[bool, Optional[SyntaxError]]:
@@ -249,7 +264,10 @@ def lint_python(source: SourceFile, rule_classes: Sequence[type], real_path: str
 
     rule_classes = [cls for cls in rule_classes if "python" in cls.inputs and cls.applies(source)]
     wants_facts = extract.applies(source.text)
-    if not rule_classes and not wants_facts and _cpython_syntax_error(source.text) == (True, None):
+    verdict = complexity.check(source.text)
+    if verdict.too_complex is not None:  # before libcst, whose work grows far faster than the nesting
+        return FileResult(findings=list(source.notes) + [_too_complex(source, verdict.too_complex)])
+    if not rule_classes and not wants_facts and verdict.clean:
         return FileResult(findings=list(source.notes))  # nothing to look for, and the syntax is fine
     errors: List[Finding] = list(source.notes)  # what the reader reports of a file it still read
     module = _parse(source, errors)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import multiprocessing
 import os
-import sys
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from cnnlint import workers
 from cnnlint.findings import Finding, Severity
 from cnnlint.lint.cache import LintCache, content_key
 from cnnlint.sources.walk import Target
@@ -76,10 +75,6 @@ def _work(item: Tuple[int, Target, bytes, int, bool]) -> Tuple[int, List[dict], 
 
 def _lint_pending(pending: List[Tuple[int, Target, bytes, int, bool]], jobs: int) -> list:
     if jobs > 1 and len(pending) >= 4:
-        # load the heavy modules once, before forking, so workers share them
-        from cnnlint.lint import engine, registry  # noqa: F401 - imported for the workers
-
-        registry.rule_classes()
         pending.sort(key=lambda item: -len(item[2]))
         with _pool(min(jobs, len(pending))) as pool:
             return list(pool.imap_unordered(_work, pending, chunksize=1))
@@ -119,9 +114,8 @@ def _worker_init() -> None:
 
 
 def _pool(jobs: int):
-    methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("fork" if "fork" in methods and sys.platform != "darwin" else None)
-    return ctx.Pool(processes=jobs, initializer=_worker_init)
+    # never fork(): the workers come from a single-threaded fork server (cnnlint.workers says why)
+    return workers.context(workers.LINT_PRELOAD).Pool(processes=jobs, initializer=_worker_init)
 
 
 def lint_targets(
