@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
 from PIL import Image
 
+from cnnlint.dataset.quality import pixel_facts
 from cnnlint.dataset.record import ImageRecord
 from cnnlint.findings import Finding, Severity
 from cnnlint.sources.walk import os_reason
@@ -401,6 +402,7 @@ def _inspect(rec: ImageRecord, data: bytes, big, options) -> ImageRecord:
             rec.decoded = True
             if mode == "RGB":
                 rec.colour = _has_colour(im)
+            rec.phash, rec.stats = pixel_facts(im)
             if fmt == "PNG" and rec.orientation is None and "exif" in im.info:
                 rec.orientation = _orientation(im)
         try:
@@ -499,6 +501,12 @@ def _quick_check(fmt: str, data: Optional[bytes]) -> Optional[str]:
     return None
 
 
+def draft_size(size: Tuple[int, int]) -> Tuple[int, int]:
+    """The size a JPEG is decoded at: 1/8 scale, but at least 32 px a side where the image has them
+    (the perceptual hash reads a 32x32 grid)."""
+    return tuple(max(1, side // 8, min(side, 32)) for side in size)  # type: ignore[return-value]
+
+
 def _decode(im, fmt: str, data: Optional[bytes], source) -> Optional[str]:
     if fmt == "PNG" and data is not None:
         error = png_crc_error(data)  # a decode does not check CRCs; libpng (TensorFlow) does
@@ -507,7 +515,7 @@ def _decode(im, fmt: str, data: Optional[bytes], source) -> Optional[str]:
     if fmt == "JPEG":
         # decode at 1/8 scale: the entropy-coded data is still read to the end, so truncation and
         # broken markers still fail, at a fraction of the cost of the full-size inverse DCT
-        im.draft(None, (max(1, im.size[0] // 8), max(1, im.size[1] // 8)))
+        im.draft(None, draft_size(im.size))
     im.load()
     if fmt != "JPEG" and getattr(im, "is_animated", False):
         # the other frames are decoded by whoever reads the file in full (GIF via TensorFlow)

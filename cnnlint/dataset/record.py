@@ -9,9 +9,12 @@ file as a stream and keeps only per-class counters and one digest per image.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 from cnnlint.findings import Finding
+
+if TYPE_CHECKING:  # pragma: no cover - quality imports numpy, which code-only runs never load
+    from cnnlint.dataset.quality import ImageStats
 
 
 @dataclass
@@ -32,6 +35,8 @@ class ImageRecord:
     decoded: bool = False  # a full decode succeeded (False under --quick: not attempted)
     # an RGB image whose pixels have colour (False: R = G = B, a grey picture stored as RGB); None: not known
     colour: Optional[bool] = None
+    phash: Optional[int] = None  # 64-bit perceptual hash of the decoded pixels (cnnlint.dataset.phash)
+    stats: Optional[ImageStats] = None  # luminance statistics for the quality outliers (CNL517-519)
     # per-file findings: CNL501-503, CNL511-514, made in the worker
     findings: List[Finding] = field(default_factory=list)
 

@@ -1,0 +1,80 @@
+"""A 64-bit perceptual hash of an image, from the pixels the scan already decoded.
+
+`grey_thumbnail` turns a decoded Pillow image (a JPEG is decoded at reduced
+scale, see inspect._decode) into a 64x64 float32 luminance array; `phash`
+and `dhash` hash that array. The scan stores `phash`: measured on real
+photographs (bench/hash_robustness.py, numbers in bench/README.md) it keeps
+more re-encoded, resized and brightened copies within the default radius
+than dHash, at a lower false-match rate between distinct images.
+
+pHash: the 2-D DCT-II of the 32x32 block means, the 8x8 lowest frequencies,
+one bit per coefficient: above the median of the 64 or not.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+from PIL import Image
+
+THUMB = 64  # side of the luminance thumbnail the hashes and the quality statistics read
+_WIDE = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")
+_RESIZABLE = ("RGB", "RGBA", "L", "LA", "RGBX")
+
+
+def _dct_matrix(n: int) -> np.ndarray:
+    k = np.arange(n)[:, None]
+    i = np.arange(n)[None, :]
+    m = np.cos(np.pi * (2 * i + 1) * k / (2 * n)) * np.sqrt(2.0 / n)
+    m[0] /= np.sqrt(2.0)
+    return m.astype(np.float64)
+
+
+_DCT32 = _dct_matrix(32)
+_WEIGHTS = (np.uint64(1) << np.arange(63, -1, -1, dtype=np.uint64))  # first bit: the highest
+
+
+def grey_thumbnail(im: Image.Image) -> Optional[np.ndarray]:
+    """The image as a THUMB x THUMB float32 array of luminance on 0..255 (aspect not kept); None if impossible."""
+    mode = im.mode
+    try:
+        if mode in _WIDE:
+            f = im.convert("F").resize((THUMB, THUMB), Image.BOX)
+            a = np.asarray(f, dtype=np.float32)
+            top = 65535.0 if mode.startswith("I;16") else max(float(a.max()), 1.0)
+            return np.clip(a * (255.0 / top), 0.0, 255.0)
+        if mode not in _RESIZABLE:
+            im = im.convert("RGB")
+        small = im.resize((THUMB, THUMB), Image.BOX, reducing_gap=2.0)
+        if small.mode != "L":
+            small = small.convert("L")
+        return np.asarray(small, dtype=np.float32)
+    except Exception:  # noqa: BLE001 - a hash is never worth an error on a decoded image
+        return None
+
+
+def _pack(bits: np.ndarray) -> int:
+    return int((bits.reshape(-1).astype(np.uint64) * _WEIGHTS).sum(dtype=np.uint64))
+
+
+def phash(grey: np.ndarray) -> int:
+    """64-bit DCT hash of a THUMB x THUMB luminance array."""
+    g32 = grey.reshape(32, THUMB // 32, 32, THUMB // 32).mean(axis=(1, 3), dtype=np.float64)
+    low = (_DCT32 @ g32 @ _DCT32.T)[:8, :8]
+    return _pack(low > np.median(low))
+
+
+def dhash(grey: np.ndarray) -> int:
+    """64-bit difference hash (horizontal gradient signs on a 9x8 resize), kept for the measurement."""
+    small = np.asarray(Image.fromarray(grey, "F").resize((9, 8), Image.BOX), dtype=np.float32)
+    return _pack(small[:, 1:] > small[:, :-1])
+
+
+def to_signed(h: int) -> int:
+    """A 64-bit hash as SQLite's signed INTEGER holds it."""
+    return h - (1 << 64) if h >= (1 << 63) else h
+
+
+def from_signed(v: int) -> int:
+    return v + (1 << 64) if v < 0 else v

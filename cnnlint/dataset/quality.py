@@ -1,0 +1,118 @@
+"""Image-quality statistics per image, and the images that stand out from their set.
+
+`pixel_facts(im)` runs in the scan's worker on the image `inspect` has just
+decoded (no second read or decode): the perceptual hash and an `ImageStats`
+from one 64x64 luminance thumbnail. `judge(...)` looks at the statistics of a
+whole set at once and says which images are exposure outliers (CNL517), far
+blurrier than the rest (CNL518) or carry almost no information (CNL519).
+
+Judged against the set: a set of night pictures or X-rays is dark as a whole,
+so "almost black" must also be far darker than the set's median (by a robust
+z-score); blur is a variance of the Laplacian many times under the set's median.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Tuple
+
+import numpy as np
+
+from cnnlint.dataset.phash import grey_thumbnail, phash
+
+DARK_LEVEL = 24  # thumbnail luminance (0-255) at or under which a pixel counts as black
+BRIGHT_LEVEL = 235  # ... at or over which it counts as blown out
+MIN_SET = 10  # fewer usable images: no judgement against the set
+ROBUST_Z = 3.0  # how far (in robust standard deviations of the set's luminance) an exposure outlier lies
+
+
+@dataclass(frozen=True)
+class ImageStats:
+    luma: float  # mean luminance, 0-255
+    dark: float  # share of thumbnail pixels at or under DARK_LEVEL
+    bright: float  # share at or over BRIGHT_LEVEL
+    contrast: float  # standard deviation of the luminance
+    entropy: float  # bits, of a 64-bin luminance histogram
+    sharpness: float  # variance of the 4-neighbour Laplacian of the thumbnail
+
+    def as_tuple(self) -> Tuple[float, ...]:
+        return (self.luma, self.dark, self.bright, self.contrast, self.entropy, self.sharpness)
+
+
+@dataclass
+class QualityLimits:
+    exposure_share: float = 0.9  # CNL517: share of black (or blown-out) pixels
+    blur_ratio: float = 20.0  # CNL518: the set's median sharpness over the image's
+    min_entropy: float = 1.0  # CNL519: bits
+    min_contrast: float = 2.0  # CNL519: luminance standard deviation (0-255)
+
+
+def stats_of(grey: np.ndarray) -> ImageStats:
+    g = grey.astype(np.float32, copy=False)
+    hist = np.bincount(np.clip(g, 0, 255).astype(np.int32).ravel() >> 2, minlength=64).astype(np.float64)
+    p = hist[hist > 0] / g.size
+    lap = (g[1:-1, :-2] + g[1:-1, 2:] + g[:-2, 1:-1] + g[2:, 1:-1]) - 4.0 * g[1:-1, 1:-1]
+    return ImageStats(
+        luma=round(float(g.mean()), 3),
+        dark=round(float((g <= DARK_LEVEL).mean()), 4),
+        bright=round(float((g >= BRIGHT_LEVEL).mean()), 4),
+        contrast=round(float(g.std()), 3),
+        entropy=round(float(-(p * np.log2(p)).sum()), 4),
+        sharpness=round(float(lap.var()), 3),
+    )
+
+
+def pixel_facts(im) -> Tuple[Optional[int], Optional[ImageStats]]:
+    """(perceptual hash, statistics) of a decoded Pillow image; (None, None) when it cannot be thumbnailed."""
+    grey = grey_thumbnail(im)
+    if grey is None:
+        return None, None
+    return phash(grey), stats_of(grey)
+
+
+@dataclass
+class Outlier:
+    index: int  # into the arrays judged
+    code: str  # CNL517, CNL518 or CNL519
+    message: str
+
+
+def _robust(values: np.ndarray) -> Tuple[float, float]:
+    """Median and robust standard deviation (1.4826 x MAD, at least 1)."""
+    med = float(np.median(values))
+    return med, max(1.4826 * float(np.median(np.abs(values - med))), 1.0)
+
+
+def judge(stats: np.ndarray, limits: QualityLimits) -> List[Outlier]:
+    """Outliers among rows of (luma, dark, bright, contrast, entropy, sharpness): each image at most once,
+    under the first that holds of exposure, low information, blur."""
+    n = len(stats)
+    if n < MIN_SET:
+        return []
+    luma, dark, bright, contrast, entropy, sharp = (stats[:, i] for i in range(6))
+    out: Dict[int, Outlier] = {}
+    med, sd = _robust(luma)
+    for i in np.flatnonzero((dark >= limits.exposure_share) & (luma < med - ROBUST_Z * sd)):
+        out[int(i)] = Outlier(int(i), "CNL517", (
+            f"almost black: {dark[i]:.0%} of the pixels are black (mean luminance {luma[i]:.0f} of 255, "
+            f"the set's median is {med:.0f})"))
+    for i in np.flatnonzero((bright >= limits.exposure_share) & (luma > med + ROBUST_Z * sd)):
+        out[int(i)] = Outlier(int(i), "CNL517", (
+            f"blown out: {bright[i]:.0%} of the pixels are white (mean luminance {luma[i]:.0f} of 255, "
+            f"the set's median is {med:.0f})"))
+    low = (contrast < limits.min_contrast) | (entropy < limits.min_entropy)
+    if int(low.sum()) * 2 <= n:  # most of the set like this: it is the set's nature (masks, line art)
+        for i in np.flatnonzero(low):
+            if int(i) not in out:
+                out[int(i)] = Outlier(int(i), "CNL519", (
+                    f"almost no information: luminance spread {contrast[i]:.1f} of 255, "
+                    f"{entropy[i]:.2f} bits of entropy (a blank frame or a placeholder?)"))
+    typical = float(np.median(sharp))
+    if typical > 0:
+        for i in np.flatnonzero(sharp * limits.blur_ratio < typical):
+            if int(i) not in out:
+                ratio = typical / max(float(sharp[i]), 1e-3)
+                out[int(i)] = Outlier(int(i), "CNL518", (
+                    f"far blurrier than the set: sharpness (variance of the Laplacian) {sharp[i]:.1f}, "
+                    f"{ratio:,.0f}x under the set's median {typical:.1f}"))
+    return [out[i] for i in sorted(out)]
