@@ -31,11 +31,13 @@ CREATE TABLE IF NOT EXISTS files (
     format TEXT, mode TEXT, bits INTEGER, width INTEGER, height INTEGER,
     frames INTEGER NOT NULL, orientation INTEGER, digest BLOB, decoded INTEGER NOT NULL,
     findings TEXT, colour INTEGER,
+    phash INTEGER, luma REAL, dark REAL, bright REAL, contrast REAL, entropy REAL, sharpness REAL,
     PRIMARY KEY (real_path, options)
 ) WITHOUT ROWID
 """
 _COLUMNS = ("real_path, size, mtime_ns, format, mode, bits, width, height, frames, orientation, digest, decoded, "
-            "findings, colour")
+            "findings, colour, phash, luma, dark, bright, contrast, entropy, sharpness")
+_NEWEST_COLUMN = "sharpness"  # a table without it was written by an older cnnlint
 
 
 class ScanCache:
@@ -65,7 +67,7 @@ class ScanCache:
                 db.execute("PRAGMA synchronous=OFF")
                 db.execute(_SCHEMA)
                 columns = {row[1] for row in db.execute("PRAGMA table_info(files)")}
-                if "colour" not in columns:  # written by an older cnnlint: start the table afresh
+                if _NEWEST_COLUMN not in columns:  # written by an older cnnlint: start the table afresh
                     db.execute("DROP TABLE files")
                     db.execute(_SCHEMA)
                 self._db = db
@@ -138,6 +140,7 @@ class ScanCache:
             rec.format, rec.mode, rec.bits, rec.width, rec.height, rec.frames, rec.orientation,
             rec.digest, 1 if rec.decoded else 0, _findings_text(rec.findings),
             None if rec.colour is None else int(rec.colour),
+            *_pixel_columns(rec),
         ))
         if len(self._pending) >= _BATCH:
             self.flush()
@@ -151,7 +154,7 @@ class ScanCache:
             return
         try:
             db.execute("BEGIN")
-            db.executemany(f"INSERT OR REPLACE INTO files VALUES ({','.join('?' * 16)})", rows)
+            db.executemany(f"INSERT OR REPLACE INTO files VALUES ({','.join('?' * 23)})", rows)
             db.execute("COMMIT")
         except sqlite3.Error:
             self._drop()
@@ -170,13 +173,30 @@ def _findings_text(findings: Iterable[Finding]) -> Optional[str]:
     return json.dumps(items, separators=(",", ":")) if items else None
 
 
+def _pixel_columns(rec: ImageRecord) -> tuple:
+    """The perceptual hash (as SQLite's signed 64-bit INTEGER) and the six statistics, or NULLs."""
+    from cnnlint.dataset.phash import to_signed
+
+    phash = None if rec.phash is None else to_signed(rec.phash)
+    return (phash, *(rec.stats.as_tuple() if rec.stats is not None else (None,) * 6))
+
+
+def _pixel_facts(phash, stats: tuple):
+    from cnnlint.dataset.phash import from_signed
+    from cnnlint.dataset.quality import ImageStats
+
+    return (None if phash is None else from_signed(phash),
+            None if stats[0] is None else ImageStats(*stats))
+
+
 def _record(path: str, row: tuple) -> ImageRecord:
     (real, size, mtime, fmt, mode, bits, width, height, frames, orientation, digest, decoded,
-     findings, colour) = row
+     findings, colour, phash) = row[:15]
     rec = ImageRecord(path=path, real_path=real, size=size, mtime_ns=mtime, format=fmt, mode=mode,
                       bits=bits, width=width, height=height, frames=frames, orientation=orientation,
                       digest=bytes(digest) if digest is not None else None, decoded=bool(decoded),
                       colour=None if colour is None else bool(colour))
+    rec.phash, rec.stats = _pixel_facts(phash, row[15:])
     if findings:
         rec.findings = [Finding(code, Severity(sev), message, path, 0, 0, hint=hint)
                         for code, sev, message, hint in json.loads(findings)]
