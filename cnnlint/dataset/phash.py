@@ -18,7 +18,7 @@ from typing import Optional
 import numpy as np
 from PIL import Image
 
-THUMB = 64  # side of the luminance thumbnail the hashes and the quality statistics read
+THUMB = 64  # side of the luminance thumbnail the hashes and the quality statistics read (bilinear: no steps)
 _WIDE = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")
 _RESIZABLE = ("RGB", "RGBA", "L", "LA", "RGBX")
 
@@ -40,13 +40,13 @@ def grey_thumbnail(im: Image.Image) -> Optional[np.ndarray]:
     mode = im.mode
     try:
         if mode in _WIDE:
-            f = im.convert("F").resize((THUMB, THUMB), Image.BOX)
+            f = im.convert("F").resize((THUMB, THUMB), Image.BILINEAR)
             a = np.asarray(f, dtype=np.float32)
             top = 65535.0 if mode.startswith("I;16") else max(float(a.max()), 1.0)
             return np.clip(a * (255.0 / top), 0.0, 255.0)
         if mode not in _RESIZABLE:
             im = im.convert("RGB")
-        small = im.resize((THUMB, THUMB), Image.BOX, reducing_gap=2.0)
+        small = im.resize((THUMB, THUMB), Image.BILINEAR, reducing_gap=2.0)
         if small.mode != "L":
             small = small.convert("L")
         return np.asarray(small, dtype=np.float32)
