@@ -8,7 +8,7 @@ blurrier than the rest (CNL518) or carry almost no information (CNL519).
 
 Judged against the set: a set of night pictures or X-rays is dark as a whole,
 so "almost black" must also be far darker than the set's median (by a robust
-z-score); blur is a variance of the Laplacian many times under the set's median.
+z-score), and a set whose median picture is mostly black has no dark outliers; blur is a variance of the Laplacian many times under the set's median.
 """
 
 from __future__ import annotations
@@ -101,11 +101,13 @@ def judge(stats: np.ndarray, limits: QualityLimits) -> List[Outlier]:
     luma, dark, bright, contrast, entropy, sharp = (stats[:, i] for i in range(6))
     out: Dict[int, Outlier] = {}
     med, sd = _robust(luma)
-    for i in np.flatnonzero((dark >= limits.exposure_share) & (luma < med - ROBUST_Z * sd)):
+    # a set whose typical picture is itself mostly black (night shots, X-rays) has no dark outliers
+    dark_set, bright_set = float(np.median(dark)) >= 0.5, float(np.median(bright)) >= 0.5
+    for i in np.flatnonzero((dark >= limits.exposure_share) & (luma < med - ROBUST_Z * sd) & (not dark_set)):
         out[int(i)] = Outlier(int(i), "CNL517", (
             f"almost black: {dark[i]:.0%} of the pixels are black (mean luminance {luma[i]:.0f} of 255, "
             f"the set's median is {med:.0f})"))
-    for i in np.flatnonzero((bright >= limits.exposure_share) & (luma > med + ROBUST_Z * sd)):
+    for i in np.flatnonzero((bright >= limits.exposure_share) & (luma > med + ROBUST_Z * sd) & (not bright_set)):
         out[int(i)] = Outlier(int(i), "CNL517", (
             f"blown out: {bright[i]:.0%} of the pixels are white (mean luminance {luma[i]:.0f} of 255, "
             f"the set's median is {med:.0f})"))
