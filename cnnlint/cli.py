@@ -57,8 +57,9 @@ def _lint_parser() -> argparse.ArgumentParser:
                    help="dataset scan: check headers, PNG CRCs and JPEG end markers only, no full decode")
     p.add_argument("--select", type=_codes, metavar="CODES", help="comma-separated codes or prefixes, e.g. CNL2,CNL401")
     p.add_argument("--ignore", type=_codes, metavar="CODES", help="codes or prefixes to skip")
-    p.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text",
-                   help="output format (default: text; github: workflow annotations; sarif: SARIF 2.1.0)")
+    p.add_argument("--format", choices=("text", "json", "sarif", "github", "html"), default="text",
+                   help="output format (default: text; github: workflow annotations; sarif: SARIF 2.1.0; "
+                        "html: one self-contained page with charts and thumbnails, for -o report.html)")
     p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE")
     p.add_argument("--config", metavar="FILE", help="settings file (default: nearest pyproject.toml with [tool.cnnlint])")
     p.add_argument("--fail-on", choices=("error", "warning", "info"), help="lowest severity that exits 1 (default: warning)")
@@ -233,7 +234,12 @@ def run_lint(args: argparse.Namespace, out=None) -> int:
 
         extras["datasets"] = to_json(datasets, findings)
         sections.insert(0, render_section(datasets, findings, terminal_width(out or sys.stdout)))
-    report = _render(findings, files, args, out, extras, sections)
+    if args.format == "html":
+        from cnnlint.report.html import render_html
+
+        report = render_html(findings, files, datasets)
+    else:
+        report = _render(findings, files, args, out, extras, sections)
     _write(report, args.output, out)
     if not findings and not args.quiet and args.format == "text":
         print(f"All checks passed ({_counted(code_files, datasets)}).", file=sys.stderr)
