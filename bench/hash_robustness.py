@@ -6,7 +6,8 @@ skimage/data and scikit-learn in sklearn/datasets/images (read from the wheels:
 `pip download --no-deps scikit-image scikit-learn`, then unzip), plus the JPEG/PNG
 wallpapers of Debian's gnome-backgrounds when installed (/usr/share/backgrounds).
 
-* base images: every photograph, and crops of 192-320 px cut from them;
+* base images: every photograph, and up to four 256 px crops of each, those with a luminance standard
+  deviation under 12 left out (flat sky or gradient: near-constant, see CNL519);
 * distinct images: crops at several sizes with a stride of 3/4 of the crop side (so
   two crops share at most a quarter of either), near-constant crops (luminance
   standard deviation under 12) left out: those are CNL519's, not distinct pictures;
@@ -150,7 +151,7 @@ class Hasher:
 
 def rec_grey(path: str) -> np.ndarray:
     """The thumbnail the scan hashes (the same draft decoding as inspect._decode) for the dHash column."""
-    from cnnlint.dataset.inspect import draft_size
+    from cnnlint.dataset.phash import draft_size
 
     im = Image.open(path)
     if im.format == "JPEG":
@@ -172,14 +173,17 @@ def main() -> int:
     print(f"{len(photos)} photographs: {', '.join(n for n, _ in photos)}")
     base: List[Image.Image] = [im for _, im in photos]
     for _, im in photos:
-        base += list(crops(im, 256, 256))[:6]
+        base += list(crops(im, 256, 256))[:4]
+    flat = [im for im in base if np.asarray(im.convert("L"), dtype=np.float32).std() < 12]
+    base = [im for im in base if np.asarray(im.convert("L"), dtype=np.float32).std() >= 12]
+    print(f"{len(flat)} near-flat base images left out (luminance standard deviation under 12)")
     distinct: List[Image.Image] = []
     for _, im in photos:
         for side in (96, 128, 192, 256, 384):
             for c in crops(im, side, side * 3 // 4):
                 if np.asarray(c.convert("L"), dtype=np.float32).std() >= 12:
                     distinct.append(c)
-    distinct = distinct[:: max(1, len(distinct) // 8000)]
+    distinct = distinct[:: max(1, len(distinct) // 6000)][:7000]
     print(f"{len(base)} base images, {len(distinct)} distinct images")
     results: Dict[str, Dict[str, Dict[int, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
 from PIL import Image
 
+from cnnlint.dataset.phash import draft_size
 from cnnlint.dataset.quality import pixel_facts
 from cnnlint.dataset.record import ImageRecord
 from cnnlint.findings import Finding, Severity
@@ -499,12 +500,6 @@ def _quick_check(fmt: str, data: Optional[bytes]) -> Optional[str]:
     if fmt == "JPEG":
         return jpeg_end_error(data)
     return None
-
-
-def draft_size(size: Tuple[int, int]) -> Tuple[int, int]:
-    """The size a JPEG is decoded at: 1/8 scale, but at least 32 px a side where the image has them
-    (the perceptual hash reads a 32x32 grid)."""
-    return tuple(max(1, side // 8, min(side, 32)) for side in size)  # type: ignore[return-value]
 
 
 def _decode(im, fmt: str, data: Optional[bytes], source) -> Optional[str]:

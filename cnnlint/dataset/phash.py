@@ -13,7 +13,7 @@ one bit per coefficient: above the median of the 64 or not.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Tuple
 
 import numpy as np
 from PIL import Image
@@ -35,10 +35,32 @@ _DCT32 = _dct_matrix(32)
 _WEIGHTS = (np.uint64(1) << np.arange(63, -1, -1, dtype=np.uint64))  # first bit: the highest
 
 
+def draft_size(size: Tuple[int, int]) -> Tuple[int, int]:
+    """The size a JPEG is decoded at: 1/8 scale, but at least 32 px a side where the image has them
+    (the perceptual hash reads a 32x32 grid)."""
+    return tuple(max(1, side // 8, min(side, 32)) for side in size)  # type: ignore[return-value]
+
+
+def box_factor(size: Tuple[int, int]) -> int:
+    """The 1/2/4/8 reduction a JPEG draft makes of an image this size (libjpeg's DCT scaling is a box
+    average); other formats are reduced by it too, so a PNG and its JPEG copy reach the thumbnail alike."""
+    want = draft_size(size)
+    for k in (8, 4, 2):
+        if all(-(-side // k) >= w for side, w in zip(size, want)):
+            return k
+    return 1
+
+
 def grey_thumbnail(im: Image.Image) -> Optional[np.ndarray]:
-    """The image as a THUMB x THUMB float32 array of luminance on 0..255 (aspect not kept); None if impossible."""
+    """The image as a THUMB x THUMB float32 array of luminance on 0..255 (aspect not kept); None if impossible.
+
+    A JPEG arrives decoded at reduced scale (inspect._decode drafts it); any other image is first reduced
+    by the same box factor, then both are resized bilinearly."""
     mode = im.mode
     try:
+        k = box_factor(im.size)
+        if k > 1 and mode not in ("P", "PA", "1"):
+            im = im.reduce(k)
         if mode in _WIDE:
             f = im.convert("F").resize((THUMB, THUMB), Image.BILINEAR)
             a = np.asarray(f, dtype=np.float32)
