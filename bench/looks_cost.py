@@ -18,33 +18,21 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-LAUNCHER = r"""
-import os, sys, time
-start = time.perf_counter()
-pid = os.fork()
-if pid == 0:
-    try:
-        os.execv(sys.argv[1], sys.argv[1:])
-    finally:
-        os._exit(127)
-_, status, usage = os.wait4(pid, 0)
-print("RESULT", time.perf_counter() - start, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, status)
-"""
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from dataset_speed import run_measured  # noqa: E402  (fork, exec, os.wait4: the run's and its workers' rusage)
 
 
 def run_once(tree: str, data: str, python: str) -> dict:
     env = dict(os.environ, PYTHONPATH=tree, PYTHONDONTWRITEBYTECODE="1")
-    proc = subprocess.run([python, "-c", LAUNCHER, python, "-m", "cnnlint", "--no-cache", "--format", "json",
-                           "-o", os.devnull, data], capture_output=True, text=True, env=env, cwd=tree)
-    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")][-1].split()
-    return {"wall": float(line[1]), "cpu": float(line[2]), "maxrss_mb": int(line[3]) / 1024}
+    res = run_measured([python, "-m", "cnnlint", "--no-cache", "--format", "json", "-o", os.devnull, data],
+                       cwd=Path(tree), env=env)
+    return {"wall": round(res["wall"], 2), "cpu": res["cpu"], "rss_mb": res["rss_mb"], "rc": res["rc"]}
 
 
 def in_process_share(data: str, sample: int) -> dict:

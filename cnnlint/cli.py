@@ -234,12 +234,7 @@ def run_lint(args: argparse.Namespace, out=None) -> int:
 
         extras["datasets"] = to_json(datasets, findings)
         sections.insert(0, render_section(datasets, findings, terminal_width(out or sys.stdout)))
-    if args.format == "html":
-        from cnnlint.report.html import render_html
-
-        report = render_html(findings, files, datasets)
-    else:
-        report = _render(findings, files, args, out, extras, sections)
+    report = _render(findings, files, args, out, extras, sections, datasets)
     _write(report, args.output, out)
     if not findings and not args.quiet and args.format == "text":
         print(f"All checks passed ({_counted(code_files, datasets)}).", file=sys.stderr)
@@ -377,7 +372,12 @@ def _render(
     out,
     extras: Optional[Dict[str, object]] = None,
     sections: Sequence[str] = (),
+    datasets: Sequence = (),
 ) -> str:
+    if args.format == "html":
+        from cnnlint.report.html import render_html
+
+        return render_html(findings, files, datasets)
     if args.format == "json":
         from cnnlint.report.json_format import render_json
 
