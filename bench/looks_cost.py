@@ -74,6 +74,7 @@ def main() -> int:
     ap.add_argument("--python", default=sys.executable)
     ap.add_argument("--json")
     args = ap.parse_args()
+    args.data = os.path.abspath(args.data)
     result = {"data": args.data, "base": [], "head": []}
     for _ in range(args.runs):
         for name, tree in (("base", args.base_tree), ("head", str(ROOT))):

@@ -1,13 +1,13 @@
 """A 64-bit perceptual hash of an image, from the pixels the scan already decoded.
 
 `grey_thumbnail` turns a decoded Pillow image (a JPEG is decoded at reduced
-scale, see inspect._decode) into a 64x64 float32 luminance array; `phash`
+scale, see inspect._decode) into a 32x32 float32 luminance array; `phash`
 and `dhash` hash that array. The scan stores `phash`: measured on real
 photographs (bench/hash_robustness.py, numbers in bench/README.md) it keeps
 more re-encoded, resized and brightened copies within the default radius
 than dHash, at a lower false-match rate between distinct images.
 
-pHash: the 2-D DCT-II of the 32x32 block means, the 8x8 lowest frequencies,
+pHash: the 2-D DCT-II of the 32x32 thumbnail, the 8x8 lowest frequencies,
 one bit per coefficient: above the median of the 64 (by a small dead zone) or not.
 """
 
@@ -23,9 +23,8 @@ from PIL import Image
 # on photographs and wallpapers (bench/hash_robustness.py), 1.5 (a pattern of about 0.1 grey level) keeps
 # every re-encode and resize within 8 bits but JPEG q30's 99.4%, at 0.6 false pairs in 10,000.
 DEAD_ZONE = 1.5
-THUMB = 64  # side of the luminance thumbnail the hashes and the quality statistics read (bilinear: no steps)
+THUMB = 32  # side of the luminance thumbnail the hashes and the quality statistics read (bilinear: no steps)
 _WIDE = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")
-_RESIZABLE = ("RGB", "RGBA", "L", "LA", "RGBX")
 
 
 def _dct_matrix(n: int) -> np.ndarray:
@@ -37,7 +36,8 @@ def _dct_matrix(n: int) -> np.ndarray:
 
 
 _DCT32 = _dct_matrix(32)
-_WEIGHTS = (np.uint64(1) << np.arange(63, -1, -1, dtype=np.uint64))  # first bit: the highest
+_DCT8 = np.ascontiguousarray(_DCT32[:8])  # the 8 lowest frequencies: 8x32
+_DCT8T = np.ascontiguousarray(_DCT8.T)
 
 
 def draft_size(size: Tuple[int, int]) -> Tuple[int, int]:
@@ -71,31 +71,23 @@ def grey_thumbnail(im: Image.Image) -> Optional[np.ndarray]:
             a = np.asarray(f, dtype=np.float32)
             top = 65535.0 if mode.startswith("I;16") else max(float(a.max()), 1.0)
             return np.clip(a * (255.0 / top), 0.0, 255.0)
-        if mode not in _RESIZABLE:
-            im = im.convert("RGB")
-        small = im.resize((THUMB, THUMB), Image.BILINEAR, reducing_gap=2.0)
-        if small.mode != "L":
-            small = small.convert("L")
-        return np.asarray(small, dtype=np.float32)
+        if mode != "L":
+            im = im.convert("L")  # on the reduced image: one channel to resize
+        return np.asarray(im.resize((THUMB, THUMB), Image.BILINEAR, reducing_gap=2.0), dtype=np.float32)
     except Exception:  # noqa: BLE001 - a hash is never worth an error on a decoded image
         return None
 
 
-def _pack(bits: np.ndarray) -> int:
-    return int((bits.reshape(-1).astype(np.uint64) * _WEIGHTS).sum(dtype=np.uint64))
-
-
 def phash(grey: np.ndarray) -> int:
-    """64-bit DCT hash of a THUMB x THUMB luminance array."""
-    g32 = grey.reshape(32, THUMB // 32, 32, THUMB // 32).mean(axis=(1, 3), dtype=np.float64)
-    low = (_DCT32 @ g32 @ _DCT32.T)[:8, :8]
-    return _pack(low > np.median(low) + DEAD_ZONE)
+    """64-bit DCT hash of a 32x32 luminance array."""
+    low = _DCT8 @ grey.astype(np.float64) @ _DCT8T
+    return int.from_bytes(np.packbits(low > np.median(low) + DEAD_ZONE).tobytes(), "big")
 
 
 def dhash(grey: np.ndarray) -> int:
     """64-bit difference hash (horizontal gradient signs on a 9x8 resize), kept for the measurement."""
     small = np.asarray(Image.fromarray(grey, "F").resize((9, 8), Image.BOX), dtype=np.float32)
-    return _pack(small[:, 1:] > small[:, :-1])
+    return int.from_bytes(np.packbits(small[:, 1:] > small[:, :-1]).tobytes(), "big")
 
 
 def to_signed(h: int) -> int:

@@ -2,7 +2,7 @@
 
 `pixel_facts(im)` runs in the scan's worker on the image `inspect` has just
 decoded (no second read or decode): the perceptual hash and an `ImageStats`
-from one 64x64 luminance thumbnail. `judge(...)` looks at the statistics of a
+from one 32x32 luminance thumbnail. `judge(...)` looks at the statistics of a
 whole set at once and says which images are exposure outliers (CNL517), far
 blurrier than the rest (CNL518) or carry almost no information (CNL519).
 
@@ -20,8 +20,8 @@ import numpy as np
 
 from cnnlint.dataset.phash import grey_thumbnail, phash
 
-DARK_LEVEL = 24  # thumbnail luminance (0-255) at or under which a pixel counts as black
-BRIGHT_LEVEL = 235  # ... at or over which it counts as blown out
+DARK_LEVEL = 23  # thumbnail luminance (0-255) under 24 (six 4-level histogram bins) counts as black
+BRIGHT_LEVEL = 236  # ... from 236 (the top five bins) counts as blown out
 MIN_SET = 10  # fewer usable images: no judgement against the set
 ROBUST_Z = 3.0  # how far (in robust standard deviations of the set's luminance) an exposure outlier lies
 
@@ -49,25 +49,25 @@ class QualityLimits:
     min_contrast: float = 2.0  # CNL519: luminance standard deviation (0-255)
 
 
-def stats_of(grey: np.ndarray, side: int = 64) -> ImageStats:
-    """Statistics of a 64x64 luminance thumbnail of an image whose shorter decoded side is `side` pixels.
+def stats_of(grey: np.ndarray, side: int = 32) -> ImageStats:
+    """Statistics of a 32x32 luminance thumbnail of an image whose shorter decoded side is `side` pixels.
 
-    Sharpness is measured on the 32x32 block means: every decoded image has that many pixels (a JPEG is
-    decoded at 32 px a side or more), so no image is judged on pixels the thumbnail made up by upscaling.
-    Divided by the luminance variance, a smooth picture (sky, fog) is not taken for a blurred one as often
-    as with the bare Laplacian (measured on photographs: bench/README.md)."""
+    Every decoded image has 32 pixels a side (a JPEG is decoded at 32 px a side or more) unless the image
+    itself is smaller: its sharpness is then unknown, not judged on pixels the thumbnail made up.
+    Sharpness divided by the luminance variance: a smooth picture (sky, fog) is not taken for a blurred
+    one as often as with the bare Laplacian (measured on photographs: bench/README.md)."""
     g = grey.astype(np.float32, copy=False)
-    hist = np.bincount(np.clip(g, 0, 255).astype(np.int32).ravel() >> 2, minlength=64).astype(np.float64)
-    p = hist[hist > 0] / g.size
-    s = g.reshape(32, 2, 32, 2).mean(axis=(1, 3))
-    lap = (s[1:-1, :-2] + s[1:-1, 2:] + s[:-2, 1:-1] + s[2:, 1:-1]) - 4.0 * s[1:-1, 1:-1]
+    hist = np.bincount(g.astype(np.int32).ravel() >> 2, minlength=64)
+    p = hist[hist > 0] / float(g.size)
+    lap = (g[1:-1, :-2] + g[1:-1, 2:] + g[:-2, 1:-1] + g[2:, 1:-1]) - 4.0 * g[1:-1, 1:-1]
+    var = float(g.var())
     return ImageStats(
         luma=round(float(g.mean()), 3),
-        dark=round(float((g <= DARK_LEVEL).mean()), 4),
-        bright=round(float((g >= BRIGHT_LEVEL).mean()), 4),
-        contrast=round(float(g.std()), 3),
+        dark=round(float(hist[:(DARK_LEVEL >> 2) + 1].sum()) / g.size, 4),
+        bright=round(float(hist[BRIGHT_LEVEL >> 2:].sum()) / g.size, 4),
+        contrast=round(var ** 0.5, 3),
         entropy=round(max(0.0, float(-(p * np.log2(p)).sum())), 4),
-        sharpness=round(float(lap.var()) / max(float(s.var()), 1e-6), 5) if side >= 32 else -1.0,
+        sharpness=round(float(lap.var()) / max(var, 1e-6), 5) if side >= 32 else -1.0,
     )
 
 
