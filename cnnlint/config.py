@@ -37,7 +37,7 @@ class Config:
     max_image_pixels: Optional[int] = None  # None: the scanner's default (Pillow's bomb limit)
     near_duplicate_distance: int = 8  # CNL515/CNL516: differing bits of the 64-bit perceptual hash
     exposure_share: float = 0.9  # CNL517: share of black (or white) pixels
-    blur_ratio: float = 10.0  # CNL518: the set's median sharpness over the image's
+    blur_ratio: float = 8.0  # CNL518: the set's median sharpness over the image's
     min_entropy: float = 1.0  # CNL519: bits
     min_contrast: float = 2.0  # CNL519: luminance standard deviation (0-255)
     # the cross-check: the host memory an image set held in memory must fit (a Colab runtime's)

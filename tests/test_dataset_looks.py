@@ -126,10 +126,10 @@ def test_judged_against_the_set():
 
 
 def test_statistics_of_a_thumbnail():
-    flat = stats_of(np.full((64, 64), 128.0, dtype=np.float32))
+    flat = stats_of(np.full((32, 32), 128.0, dtype=np.float32))
     assert flat == ImageStats(luma=128.0, dark=0.0, bright=0.0, contrast=0.0, entropy=0.0, sharpness=0.0)
-    half = np.zeros((64, 64), dtype=np.float32)
-    half[:, 32:] = 255.0
+    half = np.zeros((32, 32), dtype=np.float32)
+    half[:, 16:] = 255.0
     s = stats_of(half)
     assert (s.luma, s.dark, s.bright, s.contrast, s.entropy) == (127.5, 0.5, 0.5, 127.5, 1.0)
     assert stats_of(half, side=20).sharpness == -1.0  # smaller than the 32x32 grid: not judged
@@ -144,8 +144,8 @@ def test_hash_of_the_scan_is_stable_under_reencoding_and_resizing(tmp_path):
     assert bin(ha ^ hc).count("1") > 16
     # 64 bits, with the highest set for some picture: stored in SQLite as a signed integer and back
     assert from_signed(to_signed(2**64 - 1)) == 2**64 - 1 and to_signed(2**64 - 1) == -1
-    bright = np.zeros((64, 64), dtype=np.float32)
-    bright[:8, :8] = 255.0
+    bright = np.zeros((32, 32), dtype=np.float32)
+    bright[:4, :4] = 255.0
     assert phash(bright) >> 63 == 1
 
 

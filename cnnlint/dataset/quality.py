@@ -44,7 +44,7 @@ class ImageStats:
 @dataclass
 class QualityLimits:
     exposure_share: float = 0.9  # CNL517: share of black (or blown-out) pixels
-    blur_ratio: float = 10.0  # CNL518: the set's median sharpness over the image's
+    blur_ratio: float = 8.0  # CNL518: the set's median sharpness over the image's
     min_entropy: float = 1.0  # CNL519: bits
     min_contrast: float = 2.0  # CNL519: luminance standard deviation (0-255)
 
