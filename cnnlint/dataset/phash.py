@@ -86,7 +86,7 @@ def phash(grey: np.ndarray) -> int:
 
 def dhash(grey: np.ndarray) -> int:
     """64-bit difference hash (horizontal gradient signs on a 9x8 resize), kept for the measurement."""
-    small = np.asarray(Image.fromarray(grey, "F").resize((9, 8), Image.BOX), dtype=np.float32)
+    small = np.asarray(Image.fromarray(grey.astype(np.float32)).resize((9, 8), Image.BOX), dtype=np.float32)
     return int.from_bytes(np.packbits(small[:, 1:] > small[:, :-1]).tobytes(), "big")
 
 
