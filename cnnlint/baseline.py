@@ -4,19 +4,23 @@ A finding matches a baseline entry by code, path (relative to the baseline
 file's folder) and the text of its line (stripped), not the line number, so
 edits elsewhere in the file do not make old findings look new. Entries count:
 two accepted findings on identical lines accept two, not three.
+
+The file is JSON, written atomically; a path's bytes that are not UTF-8 are `\\udcXX` escapes
+(report/paths.py), which read back to the same path.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections import Counter
 from typing import Iterable, List, Tuple
 
 from cnnlint import __version__
+from cnnlint.atomic import write_file
 from cnnlint.config import ConfigError
 from cnnlint.findings import Finding
+from cnnlint.report.paths import json_safe
 from cnnlint.sources.lines import SourceLines
 
 Key = Tuple[str, str, str]
@@ -85,13 +89,9 @@ def write_baseline(path: str, findings: List[Finding]) -> int:
         for f, (code, rel, text) in zip(findings, _keys(findings, base))
     ]
     doc = {"format": FORMAT, "tool": "cnnlint", "version": __version__, "findings": entries}
-    folder = base or "."
+    text = json_safe(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"
     try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".cnnlint-baseline-", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh, indent=2, ensure_ascii=False)
-            fh.write("\n")
-        os.replace(tmp, path)
+        write_file(path, text.encode("utf-8"))
     except OSError as exc:
         raise ConfigError(f"--write-baseline {path}: {exc.strerror or exc}") from None
     return len(entries)

@@ -9,11 +9,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Dict, List, Optional, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
 from cnnlint import __version__
 from cnnlint.config import Config, ConfigError, load_config
 from cnnlint.findings import Finding, Severity
+
+if TYPE_CHECKING:
+    from cnnlint.sources.walk import Target
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 SUBCOMMANDS = ("rules", "explain", "demo")
@@ -50,7 +54,12 @@ def _lint_parser() -> argparse.ArgumentParser:
         epilog="Other commands: `cnnlint rules`, `cnnlint explain CODE`, `cnnlint demo [DIR]`. "
         "Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage or internal error.",
     )
-    p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: .)")
+    p.add_argument("paths", nargs="*", metavar="PATH",
+                   help="files or folders (default: .); a named file is checked by its content when its name "
+                   "does not say what it is; `-` reads standard input")
+    p.add_argument("--stdin-filename", metavar="NAME",
+                   help="the name of the file piped to `-`: findings name it and its name decides the kind "
+                   "(script, notebook, requirements); with --fix the fixed text goes to stdout")
     p.add_argument("--data", action="append", default=[], metavar="DIR",
                    help="scan DIR as an image dataset even if it does not look like one (repeatable)")
     p.add_argument("--quick", action="store_true",
@@ -164,21 +173,75 @@ def _progress(args: argparse.Namespace) -> bool:
     return not args.quiet and Progress.wanted(sys.stderr)
 
 
+@dataclass
+class _Checked:
+    """What one command line checked: everything the report and the exit status need."""
+
+    findings: List[Finding]
+    files: int  # for "in 3 of N files"
+    code_files: int
+    images: int  # images named on the command line
+    datasets: list
+    extras: Dict[str, object]
+    sections: List[str]
+    internal_errors: List[str]
+    refused: List[str]  # named paths cnnlint does not check, one line each
+    kinds: Dict[str, str]  # shown path -> kind of each file linted, for --fix and --diff
+    stdin: Optional[Target]
+
+
+def _command_paths(args: argparse.Namespace) -> Tuple[List[str], List[str], bool]:
+    """(paths without `-`, --data folders, whether standard input is read)."""
+    forced = list(getattr(args, "data", None) or [])
+    given = list(args.paths)
+    name = getattr(args, "stdin_filename", None)
+    if given.count("-") > 1:
+        raise ConfigError("`-` (standard input) can be named only once")
+    reads_stdin = "-" in given or (name is not None and not given)
+    if name is not None and not reads_stdin:
+        raise ConfigError("--stdin-filename names standard input: add `-` to the paths")
+    paths = [p for p in given if p != "-"]
+    if not paths and not forced and not reads_stdin:
+        paths = ["."]
+    return paths, forced, reads_stdin
+
+
+def _read_stdin(name: Optional[str]) -> Tuple[Optional[Target], str]:
+    from cnnlint.lint.runner import READ_LIMIT
+    from cnnlint.named import stdin_target
+
+    data = sys.stdin.buffer.read(READ_LIMIT + 1)
+    if len(data) > READ_LIMIT:
+        return None, f"{name or '-'} (standard input): more than {READ_LIMIT // 2**20} MiB, too large to lint"
+    return stdin_target(data, name)
+
+
 def run_lint(args: argparse.Namespace, out=None) -> int:
+    paths, forced, reads_stdin = _command_paths(args)
+    name = getattr(args, "stdin_filename", None)
+    config = load_config(paths or forced or [name or "."], args.config)
+    _apply_flags(config, args)
+    checked = _check(args, config, paths, forced, reads_stdin)
+    return _report(args, config, checked, out)
+
+
+def _check(args: argparse.Namespace, config: Config, paths: List[str], forced: List[str], reads_stdin: bool) -> _Checked:
     from cnnlint.lint.cache import LintCache
     from cnnlint.lint.runner import lint_targets
+    from cnnlint.named import resolve_named
     from cnnlint.sources.walk import discover, excluder, with_included
 
-    forced = list(getattr(args, "data", None) or [])
-    paths = args.paths or ([] if forced else ["."])
-    config = load_config(paths or forced, args.config)
-    _apply_flags(config, args)
     probe_scripts = _probe_scripts(args, paths, config)
-    targets, errors = discover(paths, config.exclude, config.root, config.respect_gitignore)
-    targets = with_included(targets)
-    cache = None
-    if not args.no_cache:
-        cache = LintCache(config.cache_folder())
+    found = discover(paths, config.exclude, config.root, config.respect_gitignore)
+    resolve_named(found)
+    stdin = None
+    if reads_stdin:
+        stdin, refusal = _read_stdin(getattr(args, "stdin_filename", None))
+        found.refused += [refusal] if refusal else []
+        found.targets += [stdin] if stdin is not None else []
+    targets = with_included(found.targets)
+    errors = found.errors
+    cache = None if args.no_cache else LintCache(config.cache_folder())
     found_datasets = None
     if _wants_datasets(config):
         from cnnlint.dataset.layout import find_datasets
@@ -192,16 +255,20 @@ def run_lint(args: argparse.Namespace, out=None) -> int:
     sections: List[str] = []
     probed = _probe(args, probe_scripts, extras, sections) if probe_scripts else []
     datasets: list = []
+    image_findings: List[Finding] = []
     if _wants_datasets(config):
-        from cnnlint.dataset.run import forced_errors, in_any, scan_datasets
+        from cnnlint.dataset.run import forced_errors, in_any, scan_datasets, scan_named_images
 
-        datasets = scan_datasets(
-            paths, forced, config, quick=getattr(args, "quick", False), use_cache=not args.no_cache,
-            progress=_progress(args), excluded=excluder(config.exclude, config.root), found=found_datasets,
-        )
+        options = dict(quick=getattr(args, "quick", False), use_cache=not args.no_cache)
+        datasets = scan_datasets(paths, forced, config, progress=_progress(args), found=found_datasets,
+                                 excluded=excluder(config.exclude, config.root),
+                                 counted=_counted_loaders(run, found_datasets, paths), **options)
         # inside a dataset, an unreadable path is the scan's CNL514, not the code walk's CNL001
         errors = [e for e in errors if not in_any(datasets, e.path)] + forced_errors(forced)
-    dataset_findings = [f for r in datasets for f in r.findings]
+        # an image named beside the folder that holds it is scanned once, with its dataset
+        found.images = [(shown, real) for shown, real in found.images if not in_any(datasets, real)]
+        image_findings = scan_named_images(found.images, config, **options)
+    dataset_findings = [f for r in datasets for f in r.findings] + image_findings
     crossed = _crosscheck(run, datasets, paths, config, extras, as_json=args.format == "json")
     lint_findings = run.findings
     if crossed.superseded:  # a CNL302 that a CNL604 restates with the dataset's facts
@@ -211,36 +278,49 @@ def run_lint(args: argparse.Namespace, out=None) -> int:
         key=Finding.sort_key,
     )
     code_files = run.files + len({f.path for f in errors})
-    files = code_files + sum(r.images for r in datasets)
+    files = code_files + sum(r.images for r in datasets) + len(found.images)
     # folders and stray files have findings too: "in 3 of N files" never has 3 > N
     files = max(files, len({f.path for f in findings}))
+    return _Checked(findings, files, code_files, len(found.images), datasets, extras, sections, run.internal_errors,
+                    found.refused, {t.path: t.kind for t in targets}, stdin)
+
+
+def _report(args: argparse.Namespace, config: Config, checked: _Checked, out) -> int:
+    """Baselines, fixes, the report and the exit status."""
+    findings = checked.findings
+    for message in checked.refused:
+        print(f"cnnlint: error: {message}", file=sys.stderr)
     if args.write_baseline:
         from cnnlint.baseline import write_baseline
 
         count = write_baseline(args.write_baseline, findings)
         print(f"Wrote {count} finding{'s' if count != 1 else ''} to the baseline {args.write_baseline}.", file=sys.stderr)
-        return EXIT_OK
+        return EXIT_ERROR if checked.refused else EXIT_OK
     if args.baseline:
         from cnnlint.baseline import load_baseline
 
         findings = load_baseline(args.baseline).new_findings(findings)
     if args.diff:
-        return _diff(findings, out)
+        status = _diff(findings, out, checked)
+        return EXIT_ERROR if checked.refused else status
     if args.fix:
-        findings = _fix(findings)
+        findings = _fix(findings, checked)
+        if checked.stdin is not None and not args.output:
+            out = sys.stderr  # the fixed text went to stdout: the report goes beside the messages
     # each capability (dataset scan, probe) adds a top-level JSON key and a text section
+    datasets, sections, extras = checked.datasets, checked.sections, checked.extras
     if datasets:
         from cnnlint.dataset.report import render_section, terminal_width, to_json
 
         extras["datasets"] = to_json(datasets, findings)
         sections.insert(0, render_section(datasets, findings, terminal_width(out or sys.stdout)))
-    report = _render(findings, files, args, out, extras, sections, datasets)
+    report = _render(findings, checked.files, args, out, extras, sections, datasets)
     _write(report, args.output, out)
-    if not findings and not args.quiet and args.format == "text":
-        print(f"All checks passed ({_counted(code_files, datasets)}).", file=sys.stderr)
-    for message in run.internal_errors:
+    if not findings and not args.quiet and args.format == "text" and not checked.refused:
+        print(f"All checks passed ({_counted(checked.code_files, datasets, checked.images)}).", file=sys.stderr)
+    for message in checked.internal_errors:
         print(f"cnnlint: {message}", file=sys.stderr)
-    if run.internal_errors:
+    if checked.internal_errors or checked.refused:
         return EXIT_ERROR
     if any(f.severity.rank >= config.fail_on.rank for f in findings):
         return EXIT_FINDINGS
@@ -280,6 +360,19 @@ def _crosscheck(run, datasets: list, paths: Sequence[str], config: Config, extra
         outcome.superseded |= again.superseded
     extras["crosscheck"] = outcome.records
     return outcome
+
+
+def _counted_loaders(run, found: Optional[list], paths: Sequence[str]) -> Optional[Dict[str, tuple]]:
+    """The training loaders the code beside each dataset uses: its findings speak of those only."""
+    if not found or not run.facts:
+        return None
+    from cnnlint.crosscheck.facts import ScriptFacts
+    from cnnlint.crosscheck.loaders_used import loaders_used
+    from cnnlint.dataset.run import DatasetResult
+
+    scripts = [t for t, _ in run.facts]
+    given = [r.dataset for r in _given_datasets([DatasetResult(ds, None, 0.0) for ds in found], paths, scripts)]
+    return loaders_used([(t.real_path, ScriptFacts.from_dict(f)) for t, f in run.facts], found, given)
 
 
 def _given_datasets(datasets: list, paths: Sequence[str], scripts: Sequence[object]) -> list:
@@ -323,35 +416,46 @@ def _probe(args: argparse.Namespace, scripts: Sequence[str], extras: Dict[str, o
     return findings
 
 
-def _counted(code_files: int, datasets: Sequence[object]) -> str:
-    """`3 files`, `3 files, 1 dataset of 240 images`, `1 dataset of 240 images`."""
+def _counted(code_files: int, datasets: Sequence[object], images: int = 0) -> str:
+    """`3 files`, `3 files, 1 dataset of 240 images`, `1 dataset of 240 images`, `1 image`."""
     from cnnlint.dataset.report import describe
 
     parts = []
-    if code_files or not datasets:
+    if code_files or not (datasets or images):
         parts.append(f"{code_files} file{'s' if code_files != 1 else ''}")
     described = describe(datasets)  # type: ignore[arg-type]
     if described:
         parts.append(described)
+    if images:
+        parts.append(f"{images} image{'s' if images != 1 else ''}")
     return ", ".join(parts)
 
 
-def _diff(findings: List[Finding], out) -> int:
+def _fix_sources(checked: _Checked) -> Tuple[Dict[str, str], Dict[str, bytes]]:
+    """The kinds of the linted files and the content of standard input, for apply_fixes."""
+    contents = {checked.stdin.path: checked.stdin.data or b""} if checked.stdin is not None else {}
+    return checked.kinds, contents
+
+
+def _diff(findings: List[Finding], out, checked: _Checked) -> int:
     """--diff: the fixes as a unified diff, nothing written; exit 1 when there is something to fix."""
     from cnnlint.fix import apply_fixes
 
-    outcome = apply_fixes(findings, write=False)
+    kinds, contents = _fix_sources(checked)
+    outcome = apply_fixes(findings, write=False, kinds=kinds, contents=contents)
     for message in outcome.errors:
         print(f"cnnlint: {message}", file=sys.stderr)
     (out or sys.stdout).write("".join(outcome.diffs[path] for path in sorted(outcome.diffs)))
     return EXIT_FINDINGS if outcome.diffs else EXIT_OK
 
 
-def _fix(findings: List[Finding]) -> List[Finding]:
-    """--fix: apply the findings' fixes; the findings left to report."""
+def _fix(findings: List[Finding], checked: _Checked) -> List[Finding]:
+    """--fix: apply the findings' fixes; the findings left to report. Standard input is not written
+    back: its fixed text (or the text as it came, when nothing was fixed) goes to stdout."""
     from cnnlint.fix import apply_fixes
 
-    outcome = apply_fixes(findings, write=True)
+    kinds, contents = _fix_sources(checked)
+    outcome = apply_fixes(findings, write=True, kinds=kinds, contents=contents)
     for message in outcome.errors:
         print(f"cnnlint: {message}", file=sys.stderr)
     if outcome.fixed:
@@ -361,6 +465,10 @@ def _fix(findings: List[Finding]) -> List[Finding]:
         files = len({f.path for f in outcome.fixed})
         n = len(outcome.fixed)
         print(f"Fixed {n} finding{'s' if n != 1 else ''} in {files} file{'s' if files != 1 else ''}.", file=sys.stderr)
+    for path, data in contents.items():
+        sys.stdout.flush()
+        sys.stdout.buffer.write(outcome.texts.get(path, data))
+        sys.stdout.buffer.flush()
     fixed = {id(f) for f in outcome.fixed}
     return [f for f in findings if id(f) not in fixed]
 
@@ -390,6 +498,7 @@ def _render(
         from cnnlint.report.github import render_github
 
         return render_github(findings)
+    from cnnlint.report.paths import escape_text
     from cnnlint.report.text import render_text, use_color
 
     stream = out or sys.stdout
@@ -397,14 +506,17 @@ def _render(
     text = render_text(findings, files, color=tty, snippets=tty, quiet=args.quiet)
     if args.quiet or not sections:
         return text
-    return "".join(section.rstrip("\n") + "\n\n" for section in sections) + text
+    # the sections may name files too: their bytes that are not UTF-8 are escaped as in the findings
+    return escape_text("".join(section.rstrip("\n") + "\n\n" for section in sections)) + text
 
 
 def _write(report: str, output: Optional[str], out) -> None:
+    """The report to stdout, or to FILE (-o) atomically: a failed write leaves an existing FILE as it was."""
     if output:
+        from cnnlint.atomic import write_file
+
         try:
-            with open(output, "w", encoding="utf-8") as fh:
-                fh.write(report)
+            write_file(output, report.encode("utf-8"))
         except OSError as exc:
             raise ConfigError(f"--output {output}: {exc.strerror or exc}") from None
     else:
@@ -490,6 +602,24 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - a bug must end as one line and exit 2, not a traceback and 1
+        return _internal_error(exc)
+
+
+def _internal_error(exc: BaseException) -> int:
+    """One line naming the error (CNNLINT_TRACEBACK=1 adds the traceback, for a bug report)."""
+    if os.environ.get("CNNLINT_TRACEBACK"):
+        import traceback
+
+        traceback.print_exception(type(exc), exc, exc.__traceback__)
+    where = ""
+    tb = exc.__traceback__
+    while tb is not None:
+        where = f" (in {os.path.basename(tb.tb_frame.f_code.co_filename)}:{tb.tb_lineno})"
+        tb = tb.tb_next
+    text = " ".join(str(exc).split())
+    message = f"internal error: {type(exc).__name__}{': ' + text if text else ''}{where}; please report it"
+    return _error(message)
 
 
 if __name__ == "__main__":  # pragma: no cover

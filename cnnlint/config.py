@@ -35,6 +35,7 @@ class Config:
     imbalance_ratio: float = 10.0
     min_class_size: int = 10
     max_image_pixels: Optional[int] = None  # None: the scanner's default (Pillow's bomb limit)
+    max_decode_memory: Optional[int] = None  # bytes per image inspection; None: the scanner's default
     near_duplicate_distance: int = 8  # CNL515/CNL516: differing bits of the 64-bit perceptual hash
     exposure_share: float = 0.9  # CNL517: share of black (or white) pixels
     blur_ratio: float = 8.0  # CNL518: the set's median sharpness over the image's
@@ -75,6 +76,7 @@ _KEYS = {
     "min-entropy": "number",
     "min-contrast": "number",
     "runtime-memory": "size",
+    "max-decode-memory": "decode-memory",
 }
 
 _UNITS = {"max-file-size": "bytes", "min-image-size": "pixels", "min-class-size": "images",
@@ -199,6 +201,8 @@ def apply_table(config: Config, table: dict, where: str) -> None:
                 raise ConfigError(f"{where}: {key}: {exc}") from None
             if config.runtime_memory <= 0:
                 raise ConfigError(f"{where}: {key} must be a size such as \"12GiB\"")
+        elif kind == "decode-memory":
+            config.max_decode_memory = _decode_memory(where, key, value)
         elif kind == "ratio":
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 1:
                 raise ConfigError(f"{where}: {key} must be a number greater than 1 (e.g. 4 for 4:1)")
@@ -220,6 +224,25 @@ def _apply_number(config: Config, key: str, kind: str, value: object, where: str
     if kind == "number" and not (number and value >= 0):  # type: ignore[operator]
         raise ConfigError(f"{where}: {key} must be a number, 0 or more")
     setattr(config, key.replace("-", "_"), float(value))  # type: ignore[arg-type]
+
+
+def _decode_memory(where: str, key: str, value: object) -> int:
+    """A size such as "512MiB", or a whole number of bytes; at least 16 MiB."""
+    from cnnlint.probe.scaling import parse_size
+
+    problem = f"{where}: {key} must be a size of at least 16MiB, such as \"512MiB\" or \"2GiB\""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ConfigError(problem)
+    if isinstance(value, int):
+        size = value
+    else:
+        try:
+            size = parse_size(value) if value.strip()[-1:].isalpha() else -1
+        except ValueError:
+            size = -1
+    if size < 16 * 1024 * 1024:
+        raise ConfigError(problem)
+    return size
 
 
 def load_config(paths: Sequence[str], config_file: Optional[str] = None) -> Config:

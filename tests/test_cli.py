@@ -196,10 +196,22 @@ class TestWalk:
         paths = sorted(f["path"] for f in json.loads(out)["findings"])
         assert paths == ["alias.py", "train.py"]
 
-    def test_unknown_file_types_are_ignored(self, project, capsys):
+    def test_walked_folder_ignores_other_file_types(self, project, capsys):
         (project / "notes.txt").write_text("pip install torch\n")
         (project / "image.jpg").write_bytes(b"\xff\xd8\xff")
-        assert run(["clean.py", "notes.txt", "image.jpg", "-q"], capsys) == (0, "", "")
+        (project / "train.py").unlink()
+        assert run(["-q"], capsys) == (0, "", "")
+
+    def test_named_files_of_other_types_are_accounted_for(self, project, capsys):
+        """Named, they are checked by content (tests/test_named_paths.py) or refused: never a silent pass."""
+        (project / "notes.txt").write_text("pip install torch\n")
+        (project / "image.jpg").write_bytes(b"\xff\xd8\xff")
+        status, out, err = run(["clean.py", "notes.txt", "image.jpg", "-q"], capsys)
+        assert status == 2
+        assert out == ("image.jpg: CNL501 [error] corrupt JPEG: its header cannot be read: Keras image_dataset_from_directory, "
+                   "Keras flow_from_directory, tf.io.decode_image and torchvision ImageFolder fail on it\n")
+        assert err == ("cnnlint: error: notes.txt: by its content, not a Python script, notebook, requirements file, "
+                       "conda environment or image\n")
 
 
 class TestSuppression:

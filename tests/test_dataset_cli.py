@@ -72,7 +72,8 @@ def test_json_datasets_numbers(faulty, capsys):
     assert ds["images"] == train["images"] + val["images"]
     assert ds["modes"]["RGB"] > 50 and ds["modes"]["16-bit"] == 1 and ds["modes"]["L"] == 1
     assert ds["sizes"]["min_width"] == 20 and ds["sizes"]["max_width"] == 400
-    assert ds["sizes"]["most_common"][0] == {"width": 64, "height": 48, "images": 24}
+    # scan.tif (64x48) fails in tf.io.decode_image: an error, so it is left out of the size counts
+    assert ds["sizes"]["most_common"][0] == {"width": 64, "height": 48, "images": 23}
     assert ds["findings"]["CNL501"] == 5 and ds["findings"]["CNL509"] == 1
     assert sum(ds["findings"].values()) == len(doc["findings"])
     assert ds["scan_seconds"] >= 0

@@ -717,11 +717,12 @@ class TestApply:
         apply_fixes(lint_text(LOOP, str(path)), write=True)
         assert path.read_bytes().startswith(codecs.BOM_UTF8 + b"import torch\n\nfor x, y in loader:\n    optimizer.zero_grad()\n")
 
-    def test_lone_cr_file_refused(self, tmp_path):
+    def test_lone_cr_file_edited_with_its_own_line_breaks(self, tmp_path):
         path = tmp_path / "train.py"
-        path.write_bytes(b"x = 1\ry = 2\n")
-        outcome = apply_fixes([finding(path, Fix(1, 1, 1, 1, "z = 0\n"))], write=True)
-        assert outcome.fixed == [] and "lone CR" in outcome.errors[0]
+        path.write_bytes(b"x = 1\ry = 2\r")
+        outcome = apply_fixes([finding(path, Fix(2, 1, 2, 1, "z = 0\n"))], write=True)
+        assert outcome.errors == [] and len(outcome.fixed) == 1
+        assert path.read_bytes() == b"x = 1\rz = 0\ry = 2\r"
 
     def test_mode_and_symlink_kept(self, tmp_path):
         real = tmp_path / "real.py"

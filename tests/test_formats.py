@@ -144,7 +144,7 @@ def test_sarif_rule_descriptions_exact(project, capsys):
     assert cnl001["shortDescription"] == {"text": "File cannot be read or parsed"}
     assert cnl001["defaultConfiguration"] == {"level": "error"}
     assert cnl001["fullDescription"]["text"].startswith("Reports a file cnnlint could not read or parse: a syntax error")
-    assert cnl001["fullDescription"]["text"].endswith("(a FIFO, a socket).")
+    assert cnl001["fullDescription"]["text"].endswith("rest of the script is still linted, the way a notebook cell is.")
     assert rules["CNL201"]["name"] == "gradients-never-cleared"
     assert rules["CNL201"]["help"]["markdown"].startswith("# CNL201: gradients-never-cleared\n")
     assert rules["CNL201"]["fullDescription"]["text"].startswith("Finds a PyTorch training loop that calls")
@@ -388,9 +388,23 @@ def test_github_severity_mapping_and_partial_positions():
     assert render_github(findings).splitlines() == [
         "::error file=a.py,line=1,col=1,endLine=1,endColumn=2,title=CNL201::e",
         "::warning file=a.py,line=2,col=4,title=CNL101::w",
-        "::notice file=requirements.txt,line=3,col=1,endLine=4,endColumn=5,title=CNL401::i",
+        "::notice file=requirements.txt,line=3,endLine=4,title=CNL401::i",
         "::error file=b.py,title=CNL001::unknown line",
         "::notice file=nb.ipynb,title=CNL401::cell 4, line 2: n.%0AHint: pin",
+    ]
+
+
+def test_github_multi_line_range_has_no_columns():
+    """The Actions toolkit: `col` and `endColumn` cannot be sent when `line` and `endLine` differ."""
+    findings = [
+        Finding("CNL201", Severity.ERROR, "m", "a.py", 3, 9, 5, 2),
+        Finding("CNL201", Severity.ERROR, "m", "a.py", 3, 9, 5, None),
+        Finding("CNL201", Severity.ERROR, "s", "a.py", 7, 2, 7, 6),
+    ]
+    assert render_github(findings).splitlines() == [
+        "::error file=a.py,line=3,endLine=5,title=CNL201::m",
+        "::error file=a.py,line=3,endLine=5,title=CNL201::m",
+        "::error file=a.py,line=7,col=2,endLine=7,endColumn=6,title=CNL201::s",
     ]
 
 

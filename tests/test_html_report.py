@@ -40,6 +40,16 @@ def test_every_path_and_message_is_escaped_and_nothing_is_external(planted):
     assert "default-src 'none'; img-src data:" in page
 
 
+def test_a_file_name_that_is_not_utf8_is_shown_with_octal_escapes(planted):
+    # before: UnicodeEncodeError writing the page, an internal error (exit 2)
+    blank = os.fsdecode(b"data/train/cats/blank\xfe.png")
+    os.rename(str(planted / "data" / "train" / "cats" / "blank.png"), str(planted / blank))
+    status, page = _html(["data"], planted / "report.html")
+    assert status == 1
+    assert "train/cats/blank\\376.png" in page
+    assert "blank.png" not in page
+
+
 def test_thumbnails_and_rows_are_capped(planted, monkeypatch):
     monkeypatch.setattr(html_report, "PER_GROUP", 2)
     monkeypatch.setattr(html_report, "MAX_THUMBS", 7)

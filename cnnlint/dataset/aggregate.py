@@ -97,11 +97,16 @@ class Aggregate:
         self.findings: List[Finding] = []
         # per-file findings that many files share (a set of WebP files, of phone photos): grouped
         self.repeated: Dict[Tuple[str, str], _Examples] = {}
+        # each loader's outcome for the files a loader has trouble with or that have a finding: path ->
+        # one letter per loader of LOADERS (o ok, s skipped, f fails, a altered), for the JSON
+        self.outcomes: Dict[str, str] = {}
         # perceptual hashes and statistics: near-duplicates and quality outliers (CNL515-CNL519)
         self.looks = Looks(self.dataset, self.thresholds.near_duplicate_distance, self.thresholds.quality)
 
     def add(self, rec: ImageRecord) -> None:
         key = self.dataset.key_of(rec.real_path)
+        if rec.effects or rec.findings:
+            self.outcomes[rec.path] = "".join(o[0] for o in rec.loaders().values())
         for f in rec.findings:
             if f.code in GROUPED and key is not None:
                 group = self.repeated.get((f.code, f.message))
@@ -213,12 +218,7 @@ class Aggregate:
         dominant, dominant_n = order[0]
         out = []
         for label, n in order:
-            if label == "16-bit":
-                what = "16-bit"
-                why = ("Pillow's convert('RGB') (and so torchvision's loader) clips 16-bit values: "
-                       "the images turn near-white")
-                hint = "convert them to 8-bit with scaling (np.asarray(im) >> 8), or load them with a 16-bit aware reader"
-            elif label == dominant:
+            if label == dominant:
                 continue
             elif n < MINOR_SHARE * total:
                 continue  # a few odd ones among thousands: every standard loader converts them

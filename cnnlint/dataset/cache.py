@@ -6,6 +6,10 @@ modification time, cnnlint's code stamp and the options that change results
 (--quick, the pixel limit) are the same. Lookups and writes go in batches, so
 memory stays flat whatever the number of files. A cache that cannot be read or
 written is dropped and the scan goes on without it.
+
+The database is input like any other file: a symbolic link, FIFO or device in
+its place (or its -wal, -shm, -journal files) is removed, never opened, and a
+row whose values do not have their column's type is a miss.
 """
 
 from __future__ import annotations
@@ -13,13 +17,16 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import stat
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
+from cnnlint.dataset.loaders import Effect
 from cnnlint.dataset.record import ImageRecord
 from cnnlint.findings import Finding, Severity
-from cnnlint.lint.cache import _write_markers, code_stamp
+from cnnlint.lint.cache import code_stamp, write_markers
 
 _FILE = os.path.join("v1", "dataset.sqlite")
+_VERSION = 3  # the table layout: 2 added the loader effects, 3 the hash and statistics; another version starts afresh
 _BATCH = 500  # host parameters per lookup, rows per write
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -30,14 +37,13 @@ CREATE TABLE IF NOT EXISTS files (
     stamp TEXT NOT NULL,
     format TEXT, mode TEXT, bits INTEGER, width INTEGER, height INTEGER,
     frames INTEGER NOT NULL, orientation INTEGER, digest BLOB, decoded INTEGER NOT NULL,
-    findings TEXT, colour INTEGER,
+    findings TEXT, colour INTEGER, effects TEXT,
     phash INTEGER, luma REAL, dark REAL, bright REAL, contrast REAL, entropy REAL, sharpness REAL,
     PRIMARY KEY (real_path, options)
 ) WITHOUT ROWID
 """
 _COLUMNS = ("real_path, size, mtime_ns, format, mode, bits, width, height, frames, orientation, digest, decoded, "
-            "findings, colour, phash, luma, dark, bright, contrast, entropy, sharpness")
-_NEWEST_COLUMN = "sharpness"  # a table without it was written by an older cnnlint
+            "findings, colour, effects, phash, luma, dark, bright, contrast, entropy, sharpness")
 
 
 class ScanCache:
@@ -61,15 +67,17 @@ class ScanCache:
         for attempt in range(2):
             try:
                 os.makedirs(os.path.dirname(self.path), exist_ok=True)
-                _write_markers(self.folder)
+                write_markers(self.folder)
+                if not _only_regular_files(self.path):
+                    break
                 db = sqlite3.connect(self.path, timeout=5.0, isolation_level=None)
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=OFF")
                 db.execute(_SCHEMA)
-                columns = {row[1] for row in db.execute("PRAGMA table_info(files)")}
-                if _NEWEST_COLUMN not in columns:  # written by an older cnnlint: start the table afresh
+                if db.execute("PRAGMA user_version").fetchone()[0] != _VERSION:  # an older cnnlint's: afresh
                     db.execute("DROP TABLE files")
                     db.execute(_SCHEMA)
+                    db.execute(f"PRAGMA user_version = {_VERSION}")
                 self._db = db
                 return db
             except sqlite3.DatabaseError:
@@ -118,10 +126,15 @@ class ScanCache:
                     [options, self._stamp, *chunk],
                 )
                 for row in rows:
+                    if not _valid_row(row) or row[0] not in wanted:
+                        continue  # written by something else: scanned again
                     path, size, mtime = wanted[row[0]]
                     if row[1] != size or row[2] != mtime:
                         continue
-                    found[row[0]] = _record(path, row)
+                    try:
+                        found[row[0]] = _record(path, row)
+                    except (ValueError, TypeError, RecursionError):
+                        continue
         except (sqlite3.Error, ValueError, TypeError, KeyError):
             self._drop()
             found = {}
@@ -140,6 +153,7 @@ class ScanCache:
             rec.format, rec.mode, rec.bits, rec.width, rec.height, rec.frames, rec.orientation,
             rec.digest, 1 if rec.decoded else 0, _findings_text(rec.findings),
             None if rec.colour is None else int(rec.colour),
+            json.dumps([e.to_list() for e in rec.effects], separators=(",", ":")) if rec.effects else None,
             *_pixel_columns(rec),
         ))
         if len(self._pending) >= _BATCH:
@@ -154,7 +168,7 @@ class ScanCache:
             return
         try:
             db.execute("BEGIN")
-            db.executemany(f"INSERT OR REPLACE INTO files VALUES ({','.join('?' * 23)})", rows)
+            db.executemany(f"INSERT OR REPLACE INTO files VALUES ({','.join('?' * 24)})", rows)
             db.execute("COMMIT")
         except sqlite3.Error:
             self._drop()
@@ -164,8 +178,8 @@ class ScanCache:
         self._drop()
 
 
-def options_key(quick: bool, max_pixels: int) -> str:
-    return f"quick={int(bool(quick))};max_pixels={int(max_pixels)}"
+def options_key(quick: bool, max_pixels: int, max_decode_memory: int) -> str:
+    return f"quick={int(bool(quick))};max_pixels={int(max_pixels)};max_decode_memory={int(max_decode_memory)}"
 
 
 def _findings_text(findings: Iterable[Finding]) -> Optional[str]:
@@ -189,15 +203,60 @@ def _pixel_facts(phash, stats: tuple):
             None if stats[0] is None else ImageStats(*stats))
 
 
+def _only_regular_files(path: str) -> bool:
+    """Whether the database and its side files are absent or regular files; a symbolic link (to
+    /dev/zero, to someone's database), FIFO or device there is removed (False if it cannot be)."""
+    for name in (path, path + "-wal", path + "-shm", path + "-journal"):
+        try:
+            mode = os.lstat(name).st_mode
+            if stat.S_ISREG(mode):
+                continue
+            if stat.S_ISDIR(mode):
+                return False
+            os.remove(name)  # the link itself, not what it points to
+        except FileNotFoundError:
+            continue
+        except OSError:
+            return False
+    return True
+
+
+_MAX_FINDINGS_TEXT = 1 << 20
+_INT = (int,)
+_ROW_TYPES = (
+    (str,), _INT, _INT, (str, type(None)), (str, type(None)), (int, type(None)), (int, type(None)),
+    (int, type(None)), _INT, (int, type(None)), (bytes, type(None)), _INT, (str, type(None)), (int, type(None)),
+    (str, type(None)), (int, type(None)), *((float, type(None)),) * 6,
+)
+
+
+def _valid_row(row: tuple) -> bool:
+    """Whether a row has the types `put` writes (SQLite keeps whatever type a writer gave)."""
+    if len(row) != len(_ROW_TYPES) or not all(isinstance(v, t) for v, t in zip(row, _ROW_TYPES)):
+        return False
+    digest, findings = row[10], row[12]
+    effects, stats = row[14], row[16:]
+    return ((digest is None or len(digest) <= 64) and (findings is None or len(findings) <= _MAX_FINDINGS_TEXT)
+            and (effects is None or len(effects) <= _MAX_FINDINGS_TEXT)
+            and (all(v is None for v in stats) or not any(v is None for v in stats)))  # six statistics or none
+
+
 def _record(path: str, row: tuple) -> ImageRecord:
     (real, size, mtime, fmt, mode, bits, width, height, frames, orientation, digest, decoded,
-     findings, colour, phash) = row[:15]
+     findings, colour, effects, phash) = row[:16]
     rec = ImageRecord(path=path, real_path=real, size=size, mtime_ns=mtime, format=fmt, mode=mode,
                       bits=bits, width=width, height=height, frames=frames, orientation=orientation,
                       digest=bytes(digest) if digest is not None else None, decoded=bool(decoded),
                       colour=None if colour is None else bool(colour))
-    rec.phash, rec.stats = _pixel_facts(phash, row[15:])
+    rec.phash, rec.stats = _pixel_facts(phash, row[16:])
+    if effects:
+        rec.effects = [Effect(*e) for e in json.loads(effects)]
     if findings:
+        items = json.loads(findings)
+        if not isinstance(items, list) or not all(
+            isinstance(item, list) and len(item) == 4 and all(isinstance(v, str) for v in item) for item in items
+        ):
+            raise ValueError("findings of another shape")
         rec.findings = [Finding(code, Severity(sev), message, path, 0, 0, hint=hint)
-                        for code, sev, message, hint in json.loads(findings)]
+                        for code, sev, message, hint in items]
     return rec

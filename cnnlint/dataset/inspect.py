@@ -17,13 +17,15 @@ import hashlib
 import io
 import os
 import stat
-import struct
 import warnings
-import zlib
-from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, Optional, Tuple
 
 from PIL import Image
 
+from cnnlint.dataset import budget
+from cnnlint.dataset.loaders import png
+from cnnlint.dataset.loaders.findings import loader_findings
+from cnnlint.dataset.loaders.table import Seen, effects
 from cnnlint.dataset.phash import draft_size
 from cnnlint.dataset.quality import pixel_facts
 from cnnlint.dataset.record import ImageRecord
@@ -60,29 +62,7 @@ EXTENSIONS: Dict[str, str] = {
 # what people call a format in a message
 _FORMAT_NAMES = {"WEBP": "WebP", "JPEG2000": "JPEG 2000", "PPM": "PPM/PGM", "JXL": "JPEG XL"}
 
-# Loaders, by extension (lower-cased) and by content. Checked against Keras 3.x / TF 2.21 /
-# torchvision 0.29 sources: keras image_dataset_utils.ALLOWLIST_FORMATS; the legacy
-# DirectoryIterator.white_list_formats (flow_from_directory, which decodes with PIL);
-# torchvision.datasets.folder.IMG_EXTENSIONS (decodes with PIL).
-KERAS_DATASET_EXTS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
-KERAS_FLOW_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".tif", ".tiff")
-TORCHVISION_EXTS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
-# tf.io.decode_image in TF 2.21: "Unknown image file format. One of JPEG, JPEG XL, PNG, GIF, BMP, WebP
-# required."; a 1-bit BMP fails with "Number of channels inherent in the image must be 1, 3 or 4, was 0"
-TF_DECODE_FORMATS = ("JPEG", "PNG", "GIF", "BMP", "WEBP", "JXL")
-
-_ORIENTATIONS = {
-    2: "mirrored left to right",
-    3: "upside down (rotated 180°)",
-    4: "mirrored top to bottom",
-    5: "mirrored and on its side",
-    6: "on its side (viewers rotate it 90° clockwise)",
-    7: "mirrored and on its side",
-    8: "on its side (viewers rotate it 90° counter-clockwise)",
-}
-
 _MAX_FRAMES = 200  # frames of an animation decoded in full
-_FIX_CORRUPT = "re-export or re-download it, or delete it from the data set"
 
 
 def sniff(head: bytes) -> Optional[str]:
@@ -247,22 +227,9 @@ def _decoder_error(fmt: Optional[str], exc: BaseException) -> str:
 
 
 def png_crc_error(data: bytes) -> Optional[str]:
-    """The first chunk of a PNG whose CRC does not match, or a missing IEND; None when intact."""
-    pos, end = 8, len(data)
-    unpack = struct.unpack_from
-    crc32 = zlib.crc32
-    while pos + 8 <= end:
-        length, = unpack(">I", data, pos)
-        cid = data[pos + 4:pos + 8]
-        stop = pos + 8 + length
-        if stop + 4 > end:
-            return f"truncated PNG: the {cid.decode('latin-1')} chunk at byte {pos} runs past the end of the file"
-        if crc32(data[pos + 4:stop]) != unpack(">I", data, stop)[0]:
-            return f"corrupt PNG: CRC mismatch in the {cid.decode('latin-1')} chunk at byte {pos} (damaged bytes)"
-        if cid == b"IEND":
-            return None
-        pos = stop + 4
-    return "truncated PNG: no IEND chunk (the file stops early)"
+    """The first damaged chunk of a PNG (a critical one before an ancillary one), or a missing IEND; None when intact."""
+    facts = png.facts(data)
+    return None if facts is None else facts.critical_error or facts.ancillary_error
 
 
 def jpeg_end_error(data: bytes) -> Optional[str]:
@@ -274,39 +241,6 @@ def jpeg_end_error(data: bytes) -> Optional[str]:
     if last_eoi >= 0 and last_eoi > data.rfind(b"\xff\xda"):
         return None  # data after the end marker (a trailer): the image itself is whole
     return "truncated JPEG: no end-of-image marker (FFD9) after the image data (the file stops early)"
-
-
-def _loader_problems(ext: str, fmt: str, mode: str) -> Tuple[List[str], bool]:
-    """What the common training loaders do with this file: (problems, crashes)."""
-    problems: List[str] = []
-    crashes = False
-    tf_rejects = None
-    if fmt not in TF_DECODE_FORMATS:
-        tf_rejects = f"{_fmt_name(fmt)} content"
-    elif fmt == "BMP" and mode == "1":
-        tf_rejects = "1-bit BMP"
-    ext_text = ext if ext else "files without an extension"
-    skip = []
-    if ext not in KERAS_DATASET_EXTS:
-        skip.append("Keras image_dataset_from_directory")
-    if ext not in KERAS_FLOW_EXTS:
-        skip.append("Keras flow_from_directory")
-    if ext not in TORCHVISION_EXTS:
-        skip.append("torchvision ImageFolder")
-    if skip:
-        problems.append(f"{_join(skip)} silently skip{'s' if len(skip) == 1 else ''} {ext_text}{' files' if ext else ''}")
-    if tf_rejects:
-        if ext in KERAS_DATASET_EXTS:
-            crashes = True
-            problems.append(f"TensorFlow decode_image (used by Keras image_dataset_from_directory, which takes "
-                            f"{ext} files) fails on {tf_rejects}")
-        else:
-            problems.append(f"TensorFlow decode_image rejects {tf_rejects}")
-    return problems, crashes
-
-
-def _join(items: List[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def inspect_file(path: str, real_path: str, options: "ScanOptions") -> ImageRecord:
@@ -346,19 +280,17 @@ def _inspect(rec: ImageRecord, data: bytes, big, options) -> ImageRecord:
     if fmt is None:
         # an image extension on something else
         if rec.size == 0:
-            _finding(rec, "CNL501", Severity.ERROR, "empty file (0 bytes), not an image",
-                     "delete it, or copy the image again")
+            _not_image(rec, name, data, "empty file (0 bytes), not an image", "delete it, or copy the image again")
         elif _is_appledouble(data[:4]):
-            _finding(rec, "CNL501", Severity.ERROR,
-                     "macOS AppleDouble metadata file (a '._' resource-fork file left by copying from a Mac), "
-                     "not an image",
-                     "delete it (all of them: find DIR -name '._*' -delete)")
+            _not_image(rec, name, data,
+                       "macOS AppleDouble metadata file (a '._' resource-fork file left by copying from a Mac), "
+                       "not an image", "delete it (all of them: find DIR -name '._*' -delete)")
         else:
             fmt = _pillow_format(source)
             if fmt is None:
-                _finding(rec, "CNL501", Severity.ERROR,
-                         f"not an image: the content is no known image format (first bytes {data[:8].hex(' ')})",
-                         f"delete it or replace it with the real {_fmt_name(expected)} file")
+                _not_image(rec, name, data,
+                           f"not an image: the content is no known image format (first bytes {data[:8].hex(' ')})",
+                           f"delete it or replace it with the real {_fmt_name(expected)} file")
                 return rec
             source.seek(0)
         if fmt is None:
@@ -367,6 +299,10 @@ def _inspect(rec: ImageRecord, data: bytes, big, options) -> ImageRecord:
     if rec.size == 0:
         rec.size = len(data)
 
+    refusal = budget.declared_refusal(fmt, data if big is None else big, options.max_decode_memory, _MAX_FRAMES,
+                                      options.max_pixels)
+    if refusal is not None:
+        return _over_budget(rec, refusal)
     with _NoBombCheck():
         try:
             im = Image.open(source)
@@ -376,7 +312,7 @@ def _inspect(rec: ImageRecord, data: bytes, big, options) -> ImageRecord:
             if expected is None:  # an image-like magic in a file not named as an image: not ours
                 rec.format = None
                 return rec
-            _finding(rec, "CNL501", Severity.ERROR, _header_error(fmt, exc), _FIX_CORRUPT)
+            _judge(rec, name, fmt, data, _header_error(fmt, exc))
             return rec
         _extension_check(rec, name, ext, expected, fmt)
         rec.mode, rec.width, rec.height = mode, width, height
@@ -389,6 +325,10 @@ def _inspect(rec: ImageRecord, data: bytes, big, options) -> ImageRecord:
                      "downscale it; if it is genuine, raise max-image-pixels in [tool.cnnlint] "
                      "(Pillow refuses images over twice its MAX_IMAGE_PIXELS)")
             return rec
+        refusal = budget.decoded_refusal(fmt, im, options.max_decode_memory)
+        if refusal is not None:
+            return _over_budget(rec, refusal)
+        later = None
         try:
             rec.frames = _frames(im, fmt)
             if fmt != "PNG" or "exif" in im.info:
@@ -396,7 +336,9 @@ def _inspect(rec: ImageRecord, data: bytes, big, options) -> ImageRecord:
             if options.quick:
                 error = _quick_check(fmt, data if big is None else None)
             else:
-                error = _decode(im, fmt, data if big is None else None, source)
+                error, later = _decode(im, fmt, source)
+        except MemoryError:  # past the OS limit (cnnlint.dataset.budget): more than the headers declared
+            return _over_budget(rec, budget.memory_error_message(options.max_decode_memory))
         except Exception as exc:
             error = _decoder_error(fmt, exc)
         if error is None and not options.quick:
@@ -411,26 +353,28 @@ def _inspect(rec: ImageRecord, data: bytes, big, options) -> ImageRecord:
         except Exception:
             pass
 
-    if error is not None:
-        _finding(rec, "CNL501", Severity.ERROR, error, _FIX_CORRUPT)
-        return rec
+    _judge(rec, name, fmt, data, error, later, mode)
+    return rec
 
-    problems, crashes = _loader_problems(ext, fmt, mode)
-    if problems:
-        _finding(rec, "CNL503", Severity.ERROR if crashes else Severity.WARNING,
-                 "; ".join(problems),
-                 f"convert it to PNG or JPEG (e.g. Image.open(p).convert('RGB').save('{os.path.splitext(name)[0]}.png'))"
-                 if fmt not in ("JPEG", "PNG") or mode == "1"
-                 else f"rename it with a .{'png' if fmt == 'PNG' else 'jpg'} extension")
-    if rec.frames > 1:
-        _finding(rec, "CNL511", Severity.WARNING, _animated_message(fmt, rec.frames),
-                 "keep one frame (Image.open(p).convert('RGB').save(...)) or remove it")
-    if rec.orientation is not None and rec.orientation in _ORIENTATIONS:
-        _finding(rec, "CNL512", Severity.WARNING,
-                 f"EXIF orientation {rec.orientation}: the stored picture is {_ORIENTATIONS[rec.orientation]}; "
-                 f"image viewers apply the tag but TensorFlow and PIL-based loaders (torchvision) do not, "
-                 f"so the model sees it unrotated",
-                 "apply the rotation to the pixels: ImageOps.exif_transpose(Image.open(p)).save(p)")
+
+def _judge(rec: ImageRecord, name: str, fmt: Optional[str], data: bytes, pil_error: Optional[str] = None,
+           later_error: Optional[str] = None, mode: Optional[str] = None) -> None:
+    """The loader model's effects for this file (rec.effects) and their findings (CNL501, CNL503, CNL511, CNL512),
+    for all four loaders; the scan narrows them to the loaders the code beside the data uses."""
+    rec.effects = effects(Seen(name, fmt, data, rec.size or len(data), pil_error, later_error, mode, rec.frames,
+                               rec.orientation))
+    rec.findings += loader_findings(rec.path, fmt, rec.frames, rec.orientation, rec.effects)
+
+
+def _not_image(rec: ImageRecord, name: str, data: bytes, message: str, hint: str) -> None:
+    _judge(rec, name, None, data, message)
+    for f in rec.findings:
+        if f.code == "CNL501":
+            f.hint = hint
+
+
+def _over_budget(rec: ImageRecord, message: str) -> ImageRecord:
+    _finding(rec, "CNL513", Severity.ERROR, message, budget.BUDGET_HINT)
     return rec
 
 
@@ -495,29 +439,27 @@ def _orientation(im) -> Optional[int]:
 def _quick_check(fmt: str, data: Optional[bytes]) -> Optional[str]:
     if data is None:
         return None
-    if fmt == "PNG":
-        return png_crc_error(data)
     if fmt == "JPEG":
         return jpeg_end_error(data)
-    return None
+    return None  # a PNG's CRCs: the loader model checks them (libpng rejects some, Pillow others)
 
 
-def _decode(im, fmt: str, data: Optional[bytes], source) -> Optional[str]:
-    if fmt == "PNG" and data is not None:
-        error = png_crc_error(data)  # a decode does not check CRCs; libpng (TensorFlow) does
-        if error is not None:
-            return error
+def _decode(im, fmt: str, source) -> Tuple[Optional[str], Optional[str]]:
+    """(why the first frame does not decode, why a later one does not); the PNG CRCs are the loader model's."""
     if fmt == "JPEG":
         # decode at 1/8 scale: the entropy-coded data is still read to the end, so truncation and
         # broken markers still fail, at a fraction of the cost of the full-size inverse DCT
         im.draft(None, draft_size(im.size))
     im.load()
-    if fmt != "JPEG" and getattr(im, "is_animated", False):
-        # the other frames are decoded by whoever reads the file in full (GIF via TensorFlow)
-        for index in range(1, min(getattr(im, "n_frames", 1), _MAX_FRAMES)):
-            im.seek(index)
-            im.load()
-    return None
+    if fmt == "GIF" and getattr(im, "is_animated", False):
+        # TensorFlow's giflib reads every frame, even under expand_animations=False; Pillow's loaders the first
+        try:
+            for index in range(1, min(getattr(im, "n_frames", 1), _MAX_FRAMES)):
+                im.seek(index)
+                im.load()
+        except Exception as exc:
+            return None, _decoder_error(fmt, exc)
+    return None, None
 
 
 _COLOUR_SIDE = 64  # pixels per side looked at: enough to tell a colour picture from a grey one
@@ -538,16 +480,3 @@ def _has_colour(im) -> Optional[bool]:
         return None
     spread = float(np.abs(a[..., 0] - a[..., 1]).mean() + np.abs(a[..., 1] - a[..., 2]).mean())
     return spread > _COLOUR_SPREAD
-
-
-def _animated_message(fmt: str, frames: int) -> str:
-    if fmt == "GIF":
-        return (f"animated GIF ({frames} frames): tf.io.decode_image returns a 4-D tensor for it, so batching "
-                f"fails; Keras and PIL-based loaders train on the first frame only")
-    if fmt == "WEBP":
-        return (f"animated WebP ({frames} frames): tf.io.decode_image with its default expand_animations=True "
-                f"crashed the process on animated WebP in TensorFlow 2.21; PIL-based loaders train on the "
-                f"first frame only")
-    if fmt == "TIFF":
-        return f"multi-page TIFF ({frames} pages): the training loaders read the first page only"
-    return f"animated {_fmt_name(fmt)} ({frames} frames): the training loaders read the first frame only"

@@ -8,9 +8,11 @@ file as a stream and keeps only per-class counters and one digest per image.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, List, Optional
+from typing import TYPE_CHECKING, Dict, List, Optional
 
+from cnnlint.dataset.loaders import FAILS, LOADERS, SKIPPED, Effect, listed, outcomes
 from cnnlint.findings import Finding
 
 if TYPE_CHECKING:  # pragma: no cover - quality imports numpy, which code-only runs never load
@@ -37,8 +39,18 @@ class ImageRecord:
     colour: Optional[bool] = None
     phash: Optional[int] = None  # 64-bit perceptual hash of the decoded pixels (cnnlint.dataset.phash)
     stats: Optional[ImageStats] = None  # luminance statistics for the quality outliers (CNL517-519)
+    # what each training loader does with it (cnnlint.dataset.loaders): skips, fails on or alters it; none: ok
+    effects: List[Effect] = field(default_factory=list)
     # per-file findings: CNL501-503, CNL511-514, made in the worker
     findings: List[Finding] = field(default_factory=list)
+
+    def loaders(self) -> Dict[str, str]:
+        """Each loader's outcome: ok, skipped, fails or altered. A file refused before the loader model
+        (over the pixel limit, unreadable, crashing the decoder) fails in every loader that lists it."""
+        if not self.effects and any(f.severity.value == "error" for f in self.findings):
+            name = os.path.basename(self.path)
+            return {ld: FAILS if listed(ld, name) else SKIPPED for ld in LOADERS}
+        return outcomes(self.effects)
 
     @property
     def is_image(self) -> bool:

@@ -8,7 +8,9 @@ from collections import Counter
 from typing import Dict, List, Optional, Sequence
 
 from cnnlint.dataset.aggregate import MODE_NAMES, _plural
+from cnnlint.dataset.inspect import EXTENSIONS
 from cnnlint.dataset.layout import Split
+from cnnlint.dataset.loaders import LOADERS, OUTCOMES
 from cnnlint.dataset.run import DatasetResult
 from cnnlint.findings import Finding
 
@@ -134,10 +136,31 @@ def to_json(results: Sequence[DatasetResult], findings: Sequence[Finding]) -> Li
             },
             "modes": dict(agg.modes.most_common()),
             "findings": finding_counts(r, findings),
+            "loaders": list(r.loaders),
+            "files": files_json(r, findings),
             "scan_seconds": round(r.seconds, 3),
             "images_per_second": round(r.images / r.seconds, 1) if r.seconds > 0 else None,
         })
     return out
+
+
+_OUTCOME = {o[0]: o for o in OUTCOMES}
+
+
+def files_json(result: DatasetResult, findings: Sequence[Finding]) -> Dict[str, dict]:
+    """Each image file with a finding: what each training loader does with it (ok, skipped, fails, altered)."""
+    out: Dict[str, dict] = {}
+    outcomes = result.aggregate.outcomes
+    for f in findings:
+        if f.path in out or not result.dataset.contains(f.path):
+            continue
+        letters = outcomes.get(f.path)
+        if letters is None:
+            if not os.path.isfile(f.path) or EXTENSIONS.get(os.path.splitext(f.path)[1].lower()) is None:
+                continue  # a folder, or a stray file that is no image
+            letters = "o" * len(LOADERS)
+        out[f.path] = {"loaders": {ld: _OUTCOME[c] for ld, c in zip(LOADERS, letters)}}
+    return dict(sorted(out.items()))
 
 
 def describe(results: Sequence[DatasetResult]) -> Optional[str]:

@@ -6,13 +6,15 @@ import os
 import stat
 import time
 from dataclasses import dataclass, field
-from typing import Callable, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from cnnlint.config import Config
 from cnnlint.dataset.aggregate import Aggregate, Thresholds
 from cnnlint.dataset.layout import Dataset, find_datasets, iter_files
+from cnnlint.dataset.loaders import LOADERS
+from cnnlint.dataset.loaders.findings import narrow
 from cnnlint.dataset.quality import QualityLimits
-from cnnlint.findings import Finding
+from cnnlint.findings import Finding, Severity
 
 
 @dataclass
@@ -21,6 +23,7 @@ class DatasetResult:
     aggregate: Aggregate
     seconds: float
     findings: List[Finding] = field(default_factory=list)
+    loaders: Tuple[str, ...] = LOADERS  # the training loaders its findings speak of
 
     @property
     def images(self) -> int:
@@ -45,6 +48,8 @@ def _options(config: Config, quick: bool):
     kwargs = {"quick": quick}
     if config.max_image_pixels is not None:
         kwargs["max_pixels"] = config.max_image_pixels
+    if config.max_decode_memory is not None:
+        kwargs["max_decode_memory"] = config.max_decode_memory
     return ScanOptions(**kwargs)
 
 
@@ -80,8 +85,10 @@ def scan_datasets(
     progress: bool = False,
     excluded: Callable[[str], bool] = lambda path: False,
     found: Optional[List[Dataset]] = None,
+    counted: Optional[Dict[str, Tuple[str, ...]]] = None,
 ) -> List[DatasetResult]:
-    """`found`: find_datasets' answer when the caller already has it."""
+    """`found`: find_datasets' answer when the caller already has it; `counted`: {dataset real path: the
+    loaders the code beside it uses} (cnnlint.crosscheck.loaders_used); others count all four."""
     datasets = find_datasets(paths, forced, excluded) if found is None else found
     if not datasets:
         return []
@@ -94,13 +101,39 @@ def scan_datasets(
         start = time.perf_counter()
         walk_findings: List[Finding] = []
         agg = Aggregate(ds, thresholds(config))
+        loaders = (counted or {}).get(ds.real_path, LOADERS)
         for record in scan_files(iter_files(ds, walk_findings, excluded), options, cache, progress):
+            narrow(record, loaders)
             agg.add(record)
         findings = walk_findings + agg.finish()
-        results.append(DatasetResult(ds, agg, time.perf_counter() - start, findings))
+        results.append(DatasetResult(ds, agg, time.perf_counter() - start, findings, loaders))
     if cache is not None:
         cache.close()
     return results
+
+
+def scan_named_images(
+    images: Sequence[Tuple[str, str]], config: Config, *, quick: bool = False, use_cache: bool = True,
+) -> List[Finding]:
+    """Images named on the command line, each checked as a one-file dataset: the scan's per-file
+    findings (corrupt, truncated, bomb, unreadable ...), no dataset-wide ones."""
+    if not images:
+        return []
+    from cnnlint.dataset.scan import scan_files
+
+    cache = _cache(config) if use_cache else None
+    findings: List[Finding] = []
+    try:
+        for record in scan_files(list(images), _options(config, quick), cache):
+            findings.extend(record.findings)
+            if not record.is_image and not record.findings:
+                # named as an image (told by its first bytes): one the scan cannot open is no pass
+                findings.append(Finding("CNL501", Severity.ERROR, "not a readable image: its header cannot be read",
+                                        record.path, 0, 0, hint="re-export or re-download it, or delete it"))
+    finally:
+        if cache is not None:
+            cache.close()
+    return findings
 
 
 def in_any(results: Sequence[DatasetResult], path: str) -> Optional[DatasetResult]:

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from itertools import chain, islice
 from typing import Iterable, Iterator, List, Optional, TextIO, Tuple
 
+from cnnlint.dataset import budget, chatter
+from cnnlint.dataset.budget import DEFAULT_DECODE_MEMORY
 from cnnlint.dataset.cache import ScanCache, options_key
 from cnnlint.dataset.inspect import DEFAULT_MAX_PIXELS, inspect_file
 from cnnlint.dataset.record import ImageRecord
@@ -32,6 +34,7 @@ class ScanOptions:
     quick: bool = False  # header, PNG CRC and JPEG end-marker checks only: no full decode
     max_pixels: int = DEFAULT_MAX_PIXELS  # larger images are refused without decoding (CNL513)
     jobs: Optional[int] = None  # worker processes; None or 0: one per available core
+    max_decode_memory: int = DEFAULT_DECODE_MEMORY  # bytes one inspection may allocate (CNL513 above)
 
 
 def scan_files(
@@ -43,7 +46,7 @@ def scan_files(
     """One ImageRecord per (display path, real path), in no particular order."""
     total = len(files) if hasattr(files, "__len__") else None  # type: ignore[arg-type]
     bar = Progress(total) if progress else None
-    key = options_key(options.quick, options.max_pixels)
+    key = options_key(options.quick, options.max_pixels, options.max_decode_memory)
     it = iter(files)
     head = list(islice(it, SMALL))
     jobs = _jobs(options.jobs)
@@ -54,7 +57,7 @@ def scan_files(
             for window in _windows(chain(head, it), WINDOW):
                 todo = yield from _cached(window, cache, key, bar)
                 for path, real in todo:
-                    rec = _inspect_one(path, real, options)
+                    rec = _inspect_here(path, real, options)
                     yield _done(rec, cache, key, bar)
         else:
             workers = _Workers(jobs, options)
@@ -63,7 +66,7 @@ def scan_files(
                 if workers.pool is None and len(todo) < SMALL:
                     # a few changed files in a cached set: not worth starting processes
                     for path, real in todo:
-                        yield _done(_inspect_one(path, real, options), cache, key, bar)
+                        yield _done(_inspect_here(path, real, options), cache, key, bar)
                     continue
                 workers.submit(todo)
                 if len(workers.pending) >= 2:  # keep the workers busy while the older window drains
@@ -146,8 +149,14 @@ _OPTIONS: Optional[ScanOptions] = None
 
 
 def _init(options: ScanOptions) -> None:
+    """Each worker's initializer: everything comes through initargs, so any start method works."""
     global _OPTIONS
     _OPTIONS = options
+    if not options.quick:  # the colour check's; loaded (its thread buffers allocated) before the cap
+        import numpy  # noqa: F401
+
+    budget.limit_process(options.max_decode_memory)
+    chatter.redirect_for_good()  # what decoders print becomes part of findings, never terminal output
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     except (ValueError, OSError):
@@ -164,16 +173,42 @@ def _work_chunk(items: List[Tuple[str, str]]) -> List[ImageRecord]:
     return [_inspect_one(path, real, _OPTIONS) for path, real in items]
 
 
+def _inspect_here(path: str, real: str, options: ScanOptions) -> ImageRecord:
+    """An inspection in this (the main) process: under the same memory cap as a worker's."""
+    with budget.limited(options.max_decode_memory):
+        return _inspect_one(path, real, options)
+
+
 def _inspect_one(path: str, real: str, options: ScanOptions) -> ImageRecord:
+    said: List[str] = []
     try:
-        return inspect_file(path, real, options)
+        with chatter.captured(said):
+            rec = inspect_file(path, real, options)
+    except MemoryError:  # outside the decode (the file's bytes, the hash): the cap all the same
+        rec = ImageRecord(path=path, real_path=real)
+        rec.findings.append(Finding(
+            "CNL513", Severity.ERROR, budget.memory_error_message(options.max_decode_memory),
+            path, 0, 0, hint=budget.BUDGET_HINT,
+        ))
     except Exception as exc:  # a bug of ours must not stop the scan of the other files
         rec = ImageRecord(path=path, real_path=real)
         rec.findings.append(Finding(
             "CNL514", Severity.ERROR, f"cannot inspect: internal error {type(exc).__name__}: {exc}",
             path, 0, 0, hint="please report this to cnnlint with the file, if you can share it",
         ))
-        return rec
+    if said:
+        _add_decoder_text(rec, said)
+    return rec
+
+
+def _add_decoder_text(rec: ImageRecord, said: List[str]) -> None:
+    """The decoder's own words go into the file's error finding; without one they were harmless."""
+    from dataclasses import replace
+
+    for i, finding in enumerate(rec.findings):
+        if finding.code in ("CNL501", "CNL513"):
+            rec.findings[i] = replace(finding, message=f"{finding.message} (decoder: {chatter.summary(said)})")
+            return
 
 
 class _Workers:

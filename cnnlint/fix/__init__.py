@@ -13,8 +13,11 @@ other byte stays as it was.
 
 Before anything is written the result is checked: a script (or a notebook
 cell) must still parse, a manifest must still read; otherwise the file is left
-alone and an error line says why. Files are replaced atomically (a temporary
-file in the same folder, then os.replace), keeping their permissions.
+alone and an error line says why. Files are written by cnnlint.atomic.write_file:
+through symbolic links, never into a file that cannot be opened for writing
+(one error line, the file left alone), replaced atomically (temporary file in
+the same folder, fsync, os.replace) keeping mode and owner; a file with several
+hard links is rewritten in place so the links keep sharing it.
 """
 
 from __future__ import annotations
@@ -24,15 +27,14 @@ import difflib
 import io
 import json
 import os
-import re
-import stat
-import tempfile
 import tokenize
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+from cnnlint.atomic import write_file
 from cnnlint.findings import Finding
 from cnnlint.fix.text import FixError, _split_n, apply_to
+from cnnlint.report.paths import quote_path
 
 __all__ = ["FixOutcome", "apply_fixes", "FixError"]
 
@@ -42,6 +44,7 @@ class FixOutcome:
     fixed: List[Finding] = field(default_factory=list)  # findings whose fix was applied (or would be)
     diffs: Dict[str, str] = field(default_factory=dict)  # path -> unified diff
     errors: List[str] = field(default_factory=list)  # one line each: a fix that could not be applied
+    texts: Dict[str, bytes] = field(default_factory=dict)  # path -> fixed content of a file given as `contents`
 
 
 @dataclass
@@ -53,11 +56,19 @@ class _Result:
     errors: List[str]
 
 
-def apply_fixes(findings: Sequence[Finding], write: bool) -> FixOutcome:
+def apply_fixes(
+    findings: Sequence[Finding],
+    write: bool,
+    kinds: Optional[Dict[str, str]] = None,
+    contents: Optional[Dict[str, bytes]] = None,
+) -> FixOutcome:
     """Apply (write=True) or only compute (write=False) the fixes the findings carry.
 
     Returns the findings whose fix was applied (or would be), a unified diff per
     changed file, and one error line per fix or file that could not be fixed.
+    `kinds`: path -> kind of the files whose kind their name does not say (named
+    files classified by content). `contents`: path -> the text of a file that is
+    not on disk (standard input): fixed into `texts`, never written.
     """
     outcome = FixOutcome()
     by_path: Dict[str, List[Finding]] = {}
@@ -66,7 +77,11 @@ def apply_fixes(findings: Sequence[Finding], write: bool) -> FixOutcome:
             by_path.setdefault(finding.path, []).append(finding)
     for path, group in by_path.items():
         try:
-            result = _fix_file(path, group)
+            data = (contents or {}).get(path)
+            if data is None:
+                with open(path, "rb") as fh:
+                    data = fh.read()
+            result = _fix_file(path, data, (kinds or {}).get(path) or _kind(path), group)
         except FixError as exc:
             outcome.errors.append(f"{path}: fixes not applied: {exc}")
             continue
@@ -76,9 +91,11 @@ def apply_fixes(findings: Sequence[Finding], write: bool) -> FixOutcome:
         outcome.errors.extend(result.errors)
         if not result.fixed or result.new_text == result.old_text:
             continue
-        if write:
+        if contents and path in contents:
+            outcome.texts[path] = result.new_data
+        elif write:
             try:
-                write_atomic(path, result.new_data)
+                write_file(path, result.new_data)
             except OSError as exc:
                 outcome.errors.append(f"{path}: fixes not applied: cannot write the file: {exc.strerror or exc}")
                 continue
@@ -98,19 +115,14 @@ def _kind(path: str) -> str:
     return kind if kind in ("python", "notebook", "conda") else "requirements"
 
 
-def _fix_file(path: str, findings: List[Finding]) -> _Result:
-    with open(path, "rb") as fh:
-        data = fh.read()
-    kind = _kind(path)
+def _fix_file(path: str, data: bytes, kind: str, findings: List[Finding]) -> _Result:
     if kind == "notebook":
         return _fix_notebook(path, data, findings)
     if kind == "python":
         text, encode = _python_codec(data)
-        if re.search(r"\r(?!\n)", text):
-            raise FixError("the file has line breaks made of a lone CR; cnnlint only edits LF and CRLF files")
         check = _check_python
     else:
-        text, encode = _utf8_codec(data, "a requirements file" if kind == "requirements" else "environment.yml")
+        text, encode = _manifest_codec(data, "a requirements file" if kind == "requirements" else "environment.yml")
         check = _manifest_check(path, kind)
     new_text, fixed, _left, errors = apply_to(text, [(f, f.fix.all_edits()) for f in findings])  # type: ignore[union-attr]
     if new_text != text:
@@ -147,18 +159,21 @@ def _python_codec(data: bytes) -> Tuple[str, Callable[[str], bytes]]:
     return text, encode
 
 
-def _utf8_codec(data: bytes, what: str) -> Tuple[str, Callable[[str], bytes]]:
-    bom = data.startswith(codecs.BOM_UTF8)
+def _manifest_codec(data: bytes, what: str) -> Tuple[str, Callable[[str], bytes]]:
+    """Decoded as the reader decodes it (UTF-8, a byte order mark, a requirements coding line)."""
+    from cnnlint.sources.manifest import manifest_encoding
+
+    form = manifest_encoding(data, coding_line=what == "a requirements file")
     try:
-        text = data[3:].decode("utf-8") if bom else data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise FixError(f"{what} must be UTF-8") from None
+        text = form.decode(data)
+    except (UnicodeError, LookupError):
+        raise FixError(f"{what} must be text in the encoding it declares (UTF-8 when it declares none)") from None
 
     def encode(new: str) -> bytes:
         try:
-            return (codecs.BOM_UTF8 if bom else b"") + new.encode("utf-8")
+            return form.encode(new)
         except UnicodeEncodeError:
-            raise FixError("the fixed text cannot be written as UTF-8") from None
+            raise FixError(f"the fixed text cannot be written as {form.encoding}") from None
 
     return text, encode
 
@@ -174,7 +189,9 @@ def _parses(code: str) -> bool:
 
 
 def _check_python(text: str) -> str:
-    return "" if _parses(text) else "the fixed file would not parse"
+    from cnnlint.sources.python import code_to_parse
+
+    return "" if _parses(code_to_parse(text)) else "the fixed file would not parse"  # IPython lines as read
 
 
 def _manifest_check(path: str, kind: str) -> Callable[[str], str]:
@@ -307,7 +324,9 @@ def _shown(path: str) -> str:
 def unified_diff(path: str, old: str, new: str) -> str:
     shown = _shown(path)
     out = []
-    for line in difflib.unified_diff(_split_n(old), _split_n(new), f"a/{shown}", f"b/{shown}"):
+    # a name that is not valid UTF-8 (or holds control characters or quotes) is quoted as git quotes it
+    before, after = quote_path(f"a/{shown}"), quote_path(f"b/{shown}")
+    for line in difflib.unified_diff(_split_n(old), _split_n(new), before, after):
         if line.endswith("\n"):
             out.append(line)
         elif line.startswith(("---", "+++", "@@")):
@@ -315,23 +334,3 @@ def unified_diff(path: str, old: str, new: str) -> str:
         else:
             out.append(line + "\n\\ No newline at end of file\n")
     return "".join(out)
-
-
-def write_atomic(path: str, data: bytes) -> None:
-    """Replace the file's content at once, keeping its permission bits (and a symlink's target)."""
-    target = os.path.realpath(path)
-    mode = stat.S_IMODE(os.stat(target).st_mode)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=f".{os.path.basename(target)}.", suffix=".cnnlint-fix")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise

@@ -9,6 +9,7 @@ written with the line ending of the line the edit starts on.
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass
 from typing import List, Sequence, Tuple
 
@@ -32,9 +33,9 @@ _CELL_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 class Lines:
     """Line starts of a text, for turning (line, column) into offsets.
 
-    Scripts and manifests break lines at LF only, as Python and pip do (CRLF
-    counts as one break); notebook cells break where str.splitlines() does, as
-    the notebook reader counts their lines.
+    Scripts and manifests break lines at LF, CRLF and a lone CR, as Python's
+    tokenizer does (and the readers count lines); notebook cells break where
+    str.splitlines() does, as the notebook reader counts their lines.
     """
 
     def __init__(self, text: str, cell: bool = False) -> None:
@@ -43,7 +44,7 @@ class Lines:
         self.ends: List[int] = []  # where each line's text ends, before its line break
         self.breaks: List[str] = []
         offset = 0
-        for piece in text.splitlines(keepends=True) if cell else _split_n(text):
+        for piece in text.splitlines(keepends=True) if cell else _split_universal(text):
             brk = _break_of(piece, cell)
             self.starts.append(offset)
             self.ends.append(offset + len(piece) - len(brk))
@@ -66,20 +67,36 @@ class Lines:
         return offset
 
     def newline_at(self, offset: int) -> str:
-        """The line break of the line holding `offset` (on a last line without one: the line before's)."""
+        """The line break of the line holding `offset` (on a last line without one: the line before's):
+        LF, CRLF or a lone CR, the file's own; other breaks (in notebook cells) give LF."""
         index = bisect.bisect_right(self.starts, offset) - 1
         for i in (index, index - 1):
             if 0 <= i < len(self.breaks) and self.breaks[i]:
-                return "\r\n" if self.breaks[i] == "\r\n" else "\n"
+                return self.breaks[i] if self.breaks[i] in ("\r\n", "\r") else "\n"
         return "\n"
 
 
 def _break_of(piece: str, cell: bool) -> str:
     if piece.endswith("\r\n"):
         return "\r\n"
-    if piece and (piece[-1] == "\n" or (cell and piece[-1] in _CELL_BREAKS)):
+    if piece and (piece[-1] in "\n\r" or (cell and piece[-1] in _CELL_BREAKS)):
         return piece[-1]
     return ""
+
+
+_UNIVERSAL_BREAK = re.compile(r"\r\n?|\n")
+
+
+def _split_universal(text: str) -> List[str]:
+    """Lines broken at LF, CRLF or a lone CR, each with its break kept."""
+    out = []
+    start = 0
+    for m in _UNIVERSAL_BREAK.finditer(text):
+        out.append(text[start : m.end()])
+        start = m.end()
+    if start < len(text):
+        out.append(text[start:])
+    return out
 
 
 def _split_n(text: str) -> List[str]:

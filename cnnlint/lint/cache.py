@@ -3,6 +3,11 @@
 One JSON file per cache folder; an entry also records the content hashes of the
 other files its result depended on (a `-c constraints.txt`), and is used only
 while they are unchanged. A cache that cannot be read or written is ignored.
+
+The cache is input like any other file (a cloned repository may carry one): it
+is read only when it is a regular file, not through a symbolic link, up to
+_MAX_BYTES, and an entry is used only when every field has its type; anything
+else is a miss, and the next save replaces the file.
 """
 
 from __future__ import annotations
@@ -14,9 +19,12 @@ import tempfile
 from typing import Dict, List, Optional, Tuple
 
 from cnnlint import __version__
+from cnnlint.findings import Severity
+from cnnlint.sources.files import read_regular
 
 _FILE = os.path.join("v1", "lint.json")
 _MAX_ENTRIES = 50_000
+_MAX_BYTES = 128 * 1024 * 1024  # a cache of _MAX_ENTRIES files is a few tens of MiB
 
 
 def code_stamp() -> str:
@@ -55,8 +63,7 @@ def file_hash(path: str) -> Optional[str]:
     try:
         if os.path.isdir(path):
             return listing_hash(os.listdir(path))
-        with open(path, "rb") as fh:
-            data = fh.read(4 * 1024 * 1024)
+        data = read_regular(path, 4 * 1024 * 1024)  # a related file turned FIFO is not waited on
     except OSError:
         return None
     return hashlib.blake2b(data, digest_size=16).hexdigest()
@@ -70,16 +77,20 @@ class LintCache:
         self._hashes: Dict[str, Optional[str]] = {}
         self._dirty = False
         try:
-            with open(os.path.join(folder, _FILE), encoding="utf-8") as fh:
-                data = json.load(fh)
-            if data.get("version") == __version__ and isinstance(data.get("entries"), dict):
+            raw = read_regular(os.path.join(folder, _FILE), _MAX_BYTES + 1, follow_symlinks=False)
+            data = json.loads(raw) if len(raw) <= _MAX_BYTES else None
+            if isinstance(data, dict) and data.get("version") == __version__ and isinstance(data.get("entries"), dict):
                 self.entries = data["entries"]
-        except (OSError, ValueError, AttributeError):
-            pass
+        except (OSError, ValueError, RecursionError):
+            self._dirty = True  # a damaged cache: the next save replaces it
 
     def get(self, key: str) -> Optional[Tuple[List[dict], Dict[str, Optional[str]], Optional[dict]]]:
         entry = self.entries.get(key)
         if entry is None:
+            return None
+        if not _valid_entry(entry):
+            del self.entries[key]
+            self._dirty = True
             return None
         related = entry.get("related") or {}
         for path, digest in related.items():
@@ -109,7 +120,7 @@ class LintCache:
         try:
             target = os.path.join(self.folder, _FILE)
             os.makedirs(os.path.dirname(target), exist_ok=True)
-            _write_markers(self.folder)
+            write_markers(self.folder)
             fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".lint-", suffix=".tmp")
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 json.dump({"version": __version__, "entries": entries}, fh, separators=(",", ":"))
@@ -118,12 +129,60 @@ class LintCache:
             pass  # a read-only checkout lints without a cache
 
 
-def _write_markers(folder: str) -> None:
-    ignore = os.path.join(folder, ".gitignore")
-    if not os.path.exists(ignore):
-        with open(ignore, "w", encoding="utf-8") as fh:
-            fh.write("# Automatically created by cnnlint.\n*\n")
-    tag = os.path.join(folder, "CACHEDIR.TAG")
-    if not os.path.exists(tag):
-        with open(tag, "w", encoding="utf-8") as fh:
-            fh.write("Signature: 8a477f597d28d172789f06886806bc55\n# cnnlint cache\n")
+def write_markers(folder: str) -> None:
+    """.gitignore and CACHEDIR.TAG in the cache folder, created only where nothing is (not even a
+    dangling symbolic link, which a plain open would follow)."""
+    for name, text in ((".gitignore", "# Automatically created by cnnlint.\n*\n"),
+                       ("CACHEDIR.TAG", "Signature: 8a477f597d28d172789f06886806bc55\n# cnnlint cache\n")):
+        try:
+            with open(os.path.join(folder, name), "x", encoding="utf-8") as fh:
+                fh.write(text)
+        except FileExistsError:
+            pass
+
+
+_FINDING_FIELDS = {
+    "code": (str,), "message": (str,), "path": (str,), "hint": (str,), "line": (int,), "column": (int,),
+    "end_line": (int, type(None)), "end_column": (int, type(None)), "cell": (int, type(None)),
+}
+_FIX_FIELDS = {"line": (int,), "column": (int,), "end_line": (int,), "end_column": (int,), "text": (str,),
+               "description": (str,)}
+
+
+def _typed(d: object, fields: Dict[str, tuple], extra: Tuple[str, ...]) -> bool:
+    """Whether `d` is a dict holding exactly these fields (and optionally `extra`), each of its type."""
+    if not isinstance(d, dict) or not set(fields) <= set(d) <= set(fields) | set(extra):
+        return False
+    return all(isinstance(d[k], types) and not isinstance(d[k], bool) for k, types in fields.items())
+
+
+def _valid_fix(fix: object) -> bool:
+    if fix is None:
+        return True
+    if not _typed(fix, _FIX_FIELDS, ("edits",)):
+        return False
+    edits = fix.get("edits", ())  # type: ignore[union-attr]
+    return isinstance(edits, (list, tuple)) and all(
+        isinstance(e, (list, tuple)) and len(e) == 5 and all(isinstance(v, int) for v in e[:4]) and isinstance(e[4], str)
+        for e in edits
+    )
+
+
+def _valid_finding(d: object) -> bool:
+    if not _typed(d, _FINDING_FIELDS, ("severity", "fix")) or "severity" not in d:  # type: ignore[operator]
+        return False
+    return d["severity"] in {s.value for s in Severity} and _valid_fix(d.get("fix"))  # type: ignore[index,union-attr]
+
+
+def _valid_entry(entry: object) -> bool:
+    """Whether a cache entry read from disk has the shape put() writes."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("findings"), list):
+        return False
+    related = entry.get("related") or {}
+    facts = entry.get("facts")
+    return (
+        isinstance(related, dict)
+        and all(isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in related.items())
+        and (facts is None or isinstance(facts, dict))
+        and all(_valid_finding(d) for d in entry["findings"])
+    )

@@ -12,6 +12,7 @@ import libcst as cst
 from cnnlint.findings import Fix, Severity
 from cnnlint.lint.positions import node_ranges
 from cnnlint.lint.tree import ImportTable, children
+from cnnlint.sources.files import read_regular
 
 if TYPE_CHECKING:
     from cnnlint.lint.rule import Rule, Target
@@ -151,8 +152,7 @@ class FileContext:
         """
         full = os.path.normpath(os.path.join(os.path.dirname(self.real_path), path))
         try:
-            with open(full, "rb") as fh:
-                data = fh.read(4 * 1024 * 1024)
+            data = read_regular(full, 4 * 1024 * 1024)  # a FIFO named by `-c` would block open()
         except OSError:
             self.related[full] = None
             return None

@@ -20,7 +20,6 @@ and the rule.
 
 from __future__ import annotations
 
-import functools
 import os
 import posixpath
 import re
@@ -35,6 +34,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from cnnlint.findings import Fix, Severity
+from cnnlint.lint.installed import installed_version
 from cnnlint.lint.rule import Rule
 from cnnlint.lint.tree import call_tail, keyword, positional, string_value
 from cnnlint.sources.manifest import (
@@ -85,9 +85,11 @@ _ARCHIVE_EXT = (".whl", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz", ".zip"
 _URL = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*://|(?:git|hg|svn|bzr)\+)", re.IGNORECASE)
 _VCS = re.compile(r"^(git|hg|svn|bzr)\+", re.IGNORECASE)
 _SHA = re.compile(r"^[0-9a-fA-F]{7,40}$")
-_VERSION_REF = re.compile(r"^(?:v|version|release|rel|r)?[-_.]?\d+(?:[._+-]?[A-Za-z0-9]+)*$|\d+\.\d+")
+# every pattern here matches in time linear in the text: no two ways to split a run of characters
+# (`(?:[._+-]?[A-Za-z0-9]+)*` took exponential time on `1aaaa…!`)
+_VERSION_REF = re.compile(r"^(?:v|version|release|rel|r)?[-_.]?\d(?:[._+-]?[A-Za-z0-9])*$|\d+\.\d+")
 _EXTRAS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])")
-_DIRECT_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(?:\[[^\]]*\])?\s*@")
+_DIRECT_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(?:\[[^\]]*\]\s*)?@")
 
 
 def _release_length(version: str) -> int:
@@ -170,7 +172,9 @@ def judge_reference(url: str, name: str = "", shown: str = "") -> Optional[Verdi
     ref = ""
     kind = ""
     host = parts.netloc.lower()
-    found = re.search(r"/archive/(?:refs/(heads|tags)/)?(.+?)(?:\.zip|\.tar\.gz|\.tgz|\.tar\.bz2)$", path)
+    found = None
+    if path.endswith((".zip", ".tar.gz", ".tgz", ".tar.bz2")):  # else the search fails at every `/archive/`
+        found = re.search(r"/archive/(?:refs/(heads|tags)/)?(.+?)(?:\.zip|\.tar\.gz|\.tgz|\.tar\.bz2)$", path)
     if host.endswith("codeload.github.com"):
         found = re.search(r"^/[^/]+/[^/]+/(?:zip|tar\.gz|legacy\.zip|legacy\.tar\.gz)/(?:refs/(heads|tags)/)?(.+)$", path)
     elif "/-/archive/" in path:
@@ -879,9 +883,11 @@ def loose_requirements(
     if verdicts is None:
         return None
     loose = []
+    keys = set()
     for verdict in verdicts:
         verdict = constrain(verdict, constraints)
-        if verdict.status != PINNED and all(v.key != verdict.key for v in loose):
+        if verdict.status != PINNED and verdict.key not in keys:
+            keys.add(verdict.key)
             loose.append(verdict)
     return loose
 
@@ -896,6 +902,7 @@ def _collect(read: Reader, path: str, constraints: Dict[str, Verdict], depth: in
         return None
     base = os.path.dirname(path)
     verdicts: List[Verdict] = []
+    loaded = set()  # constraint files already merged
     for entry in manifest.entries:
         if entry.kind in (REQUIREMENT, EDITABLE):
             verdict = judge_editable(entry.value) if entry.kind == EDITABLE else judge_requirement(entry.value)
@@ -910,7 +917,8 @@ def _collect(read: Reader, path: str, constraints: Dict[str, Verdict], depth: in
                 if nested is None:
                     return None
                 verdicts.extend(nested)
-            else:
+            elif target not in loaded:
+                loaded.add(target)
                 found = load_constraints(read, target)
                 if found is None:
                     return None
@@ -1062,19 +1070,6 @@ def call_commands(call: cst.Call, imports: object) -> List[List[Word]]:
 
 
 # ---------------------------------------------------------------- messages
-
-
-@functools.lru_cache(maxsize=512)
-def installed_version(name: str) -> Optional[str]:
-    """The version of `name` installed in the running environment, if any."""
-    from importlib import metadata
-
-    for candidate in dict.fromkeys((name, canonicalize_name(name), canonicalize_name(name).replace("-", "_"))):
-        try:
-            return metadata.version(candidate)
-        except Exception:  # noqa: BLE001 - not installed, or broken metadata
-            continue
-    return None
 
 
 def _suggested_version(verdict: Verdict) -> Optional[str]:
@@ -1234,9 +1229,9 @@ def _fix_at(line: int, column: int, edit: Tuple[int, int, str], problem: Problem
     return Fix(line, start + edit[0], line, start + edit[1], edit[2], description=f"pin `{name}{edit[2]}`")
 
 
-def _manifest_fix(manifest: Manifest, entry: Entry, verdict: Verdict) -> Optional[Fix]:
+def _manifest_fix(lines: List[str], entry: Entry, verdict: Verdict) -> Optional[Fix]:
     """The pin for a requirements line (or a line of the pip list of environment.yml),
-    when the requirement is written on one line exactly as read."""
+    when the requirement is written on one line exactly as read; `lines`: the manifest's lines."""
     edit = pin_edit(entry.value, entry.value, verdict)
     if edit is None:
         return None
@@ -1244,7 +1239,6 @@ def _manifest_fix(manifest: Manifest, entry: Entry, verdict: Verdict) -> Optiona
     line, column = entry.position(0)
     if entry.position(end)[0] != line:
         return None
-    lines = manifest.text.split("\n")
     if not 0 < line <= len(lines) or lines[line - 1][column - 1 : column - 1 + end] != entry.value[:end]:
         return None
     return Fix(line, column + start, line, column + end, text, description=f"pin `{verdict.name}{text}`")
@@ -1333,7 +1327,8 @@ class UnpinnedDependency(Rule):
             if install is None:
                 continue
             for problem in analyze_install(install, self.ctx.read_related):
-                severity, message, hint = self._describe(problem, install.tool, "notebook")
+                what = "script" if getattr(self.ctx.source, "kind", "") == "python" else "notebook"
+                severity, message, hint = self._describe(problem, install.tool, what)
                 line, column = locate(problem.word.start)
                 end_line, end_column = locate(max(problem.word.start, problem.word.end - 1))
                 fix = self._shell_fix(command, problem, line, column)
@@ -1397,6 +1392,9 @@ class UnpinnedDependency(Rule):
     def check_manifest(self, manifest: Manifest) -> None:
         filename = os.path.basename(manifest.path) or manifest.path
         constraints = self._manifest_constraints(manifest)
+        # computed once: per entry they made a large file quadratic
+        lines = manifest.text.split("\n")
+        hashes = "--hash" in manifest.text
         for entry in manifest.entries:
             if entry.kind == CONDA:
                 verdict = judge_conda(entry.value)
@@ -1426,15 +1424,17 @@ class UnpinnedDependency(Rule):
             else:
                 end = len(value)
             fix = None
-            if entry.kind == REQUIREMENT and not verdict.conda and "--hash" not in manifest.text:
-                fix = _manifest_fix(manifest, entry, verdict)
+            if entry.kind == REQUIREMENT and not verdict.conda and not hashes:
+                fix = _manifest_fix(lines, entry, verdict)
             self.report(entry.span(0, max(1, end)), message, hint_for(verdict), severity=severity, fix=fix)
 
     def _manifest_constraints(self, manifest: Manifest) -> Optional[Dict[str, Verdict]]:
         constraints: Dict[str, Verdict] = {}
+        read = set()  # a file named on 40,000 lines is read once
         for entry in manifest.entries:
-            if entry.kind != CONSTRAINT:
+            if entry.kind != CONSTRAINT or entry.value in read:
                 continue
+            read.add(entry.value)
             if not _local(entry):
                 return None
             found = load_constraints(self.ctx.read_related, entry.value)

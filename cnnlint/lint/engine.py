@@ -250,8 +250,8 @@ def lint_python(source: SourceFile, rule_classes: Sequence[type], real_path: str
     rule_classes = [cls for cls in rule_classes if "python" in cls.inputs and cls.applies(source)]
     wants_facts = extract.applies(source.text)
     if not rule_classes and not wants_facts and _cpython_syntax_error(source.text) == (True, None):
-        return FileResult()  # nothing to look for, and the syntax is fine
-    errors: List[Finding] = []
+        return FileResult(findings=list(source.notes))  # nothing to look for, and the syntax is fine
+    errors: List[Finding] = list(source.notes)  # what the reader reports of a file it still read
     module = _parse(source, errors)
     result = FileResult(findings=errors)
     if module is None:
@@ -285,12 +285,15 @@ def lint_python(source: SourceFile, rule_classes: Sequence[type], real_path: str
 
 
 def lint_manifest(manifest: "Manifest", rule_classes: Sequence[type], real_path: str) -> FileResult:
+    from cnnlint.sources.manifest import unreadable_includes
+
     ctx = FileContext(manifest, None, real_path)  # type: ignore[arg-type]
     guard = _Guard(manifest.path)
     rules = [cls(ctx) for cls in rule_classes if "manifest" in cls.inputs]
     for rule in rules:
         guard.wrap(rule, rule.check_manifest)(manifest)
-    result = FileResult(findings=_resolve(ctx, manifest.text, manifest.path))
+    missing = unreadable_includes(manifest, ctx.read_related, real_path)  # pip fails on them: CNL001
+    result = FileResult(findings=missing + _resolve(ctx, manifest.text, manifest.path))
     result.related = ctx.related
     result.internal_errors = guard.errors
     return result

@@ -14,7 +14,7 @@ from cnnlint.findings import Finding, Severity
 from cnnlint.lint.cache import LintCache, content_key
 from cnnlint.sources.walk import Target
 
-_READ_LIMIT = 256 * 1024 * 1024
+READ_LIMIT = 256 * 1024 * 1024
 
 
 @dataclass
@@ -89,9 +89,11 @@ def _lint_pending(pending: List[Tuple[int, Target, bytes, int, bool]], jobs: int
 def _read(target: Target) -> Tuple[Optional[bytes], Optional[Finding]]:
     from cnnlint.sources.walk import unreadable, os_reason
 
+    if target.data is not None:  # standard input, read once
+        return target.data, None
     try:
         with open(target.real_path, "rb") as fh:
-            return fh.read(_READ_LIMIT), None
+            return fh.read(READ_LIMIT), None
     except OSError as exc:
         return None, unreadable(target.path, os_reason(exc))
 

@@ -2,7 +2,9 @@
 
 `::error file=train.py,line=5,col=5,endLine=5,endColumn=20,title=CNL201::message`
 (`warning` for warnings, `notice` for info), escaped as @actions/core escapes
-them. A notebook finding names the `.ipynb` file without a line (its line is a
+them. A range over several lines gives `line` and `endLine` only: the toolkit
+takes no `col`/`endColumn` when the lines differ. A file name's bytes that are not UTF-8
+are written as octal escapes (`bad\\377.py`, see report/paths.py). A notebook finding names the `.ipynb` file without a line (its line is a
 line of a cell, not of the JSON file): the cell and line go in the message.
 """
 
@@ -12,6 +14,7 @@ import os
 from typing import List, Optional, Tuple
 
 from cnnlint.findings import Finding, Severity
+from cnnlint.report.paths import escape_text
 from cnnlint.report.sarif import message_text
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
@@ -38,31 +41,31 @@ def _annotation_path(path: str) -> str:
 
 
 def _position(f: Finding) -> List[Tuple[str, Optional[int]]]:
+    """line, col, endLine, endColumn as the Actions toolkit takes them: `col` and `endColumn` only
+    on a range within one line (the toolkit's rule: neither may be sent when the lines differ)."""
     if f.cell is not None or not isinstance(f.line, int) or f.line < 1:
         return []
     props: List[Tuple[str, Optional[int]]] = [("line", f.line)]
+    end_line = f.end_line if isinstance(f.end_line, int) and f.end_line >= f.line else None
+    if end_line is not None and end_line > f.line:
+        return props + [("endLine", end_line)]
     column = f.column if isinstance(f.column, int) and f.column >= 1 else None
     props.append(("col", column))
-    if isinstance(f.end_line, int) and f.end_line >= f.line:
-        props.append(("endLine", f.end_line))
+    if end_line is not None:
+        props.append(("endLine", end_line))
         end_column = f.end_column
-        if (
-            column is not None
-            and isinstance(end_column, int)
-            and end_column >= 1
-            and (f.end_line > f.line or end_column >= column)
-        ):
+        if column is not None and isinstance(end_column, int) and end_column >= column:
             props.append(("endColumn", end_column))
     return props
 
 
 def annotation(f: Finding) -> str:
-    props = [("file", _annotation_path(f.path))]
+    props = [("file", escape_text(_annotation_path(f.path)))]
     props += [(k, str(v)) for k, v in _position(f) if v is not None]
     props.append(("title", f.code))
     joined = ",".join(f"{k}={escape_property(v)}" for k, v in props if v != "")
     command = COMMANDS.get(f.severity, "warning")
-    return f"::{command} {joined}::{escape_data(message_text(f))}"
+    return f"::{command} {joined}::{escape_data(escape_text(message_text(f)))}"
 
 
 def render_github(findings: List[Finding]) -> str:

@@ -18,6 +18,7 @@ from typing import Dict, List, Optional, Sequence
 from cnnlint import __version__
 from cnnlint.findings import Finding
 from cnnlint.report.charts import BarChart, bar_chart, side_histogram
+from cnnlint.report.paths import escape_text
 from cnnlint.report.summary import summarize
 from cnnlint.report.thumbs import thumbnail
 from cnnlint.sources.lines import SourceLines
@@ -184,9 +185,10 @@ def render_html(findings: List[Finding], files: int, datasets: Sequence = ()) ->
         loader=jinja2.FileSystemLoader(os.path.join(os.path.dirname(__file__), "templates")),
         autoescape=True, trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
     )
-    return env.get_template("report.html.j2").render(
+    # a file name that is not UTF-8 shows its bytes as octal escapes (bad\377.jpg), as text output does
+    return escape_text(env.get_template("report.html.j2").render(
         version=__version__, summary=summarize(findings, files), total=len(findings), datasets=views,
         code_rows=code_rows, data_rows=data_rows, max_rows=MAX_ROWS,
         code_more=max(0, sum(1 for d in in_data if not d) - MAX_ROWS),
         data_more=max(0, sum(1 for d in in_data if d) - MAX_ROWS),
-    )
+    ))

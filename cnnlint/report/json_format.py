@@ -1,4 +1,7 @@
-"""--format json: one object; later capabilities add top-level keys beside findings."""
+"""--format json: one object; later capabilities add top-level keys beside findings.
+
+Valid UTF-8 JSON whatever the file names: bytes that are not UTF-8 are `\\udcXX` escapes (report/paths.py).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from typing import Dict, List
 
 from cnnlint import __version__
 from cnnlint.findings import Finding
+from cnnlint.report.paths import json_safe
 from cnnlint.report.summary import summarize
 
 FINDING_KEYS = ("code", "severity", "message", "hint", "path", "line", "column", "end_line", "end_column", "cell")
@@ -20,4 +24,4 @@ def render_json(findings: List[Finding], files: int, extra: Dict[str, object] = 
     }
     if extra:
         doc.update(extra)
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return json_safe(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"

@@ -3,7 +3,9 @@
 One run. `tool.driver.rules` lists every rule of the catalog (with its page as
 help), `results` one entry per finding. Relative paths are URIs relative to
 `%SRCROOT%` (the current directory, declared in `originalUriBaseIds`); absolute
-paths become `file://` URIs. A notebook finding points at the `.ipynb` file
+paths become `file://` URIs. URIs are percent-encoded from the file name's bytes,
+so a name that is not valid UTF-8 is written exactly (`bad%FF.py`); texts escape
+its bytes as `\\udcXX`. A notebook finding points at the `.ipynb` file
 without a region (its line is a line of a cell, not of the JSON file): the cell
 and line go in the message and in the result's property bag.
 """
@@ -108,7 +110,7 @@ def artifact_location(path: str) -> Dict[str, str]:
             pass
     posix = path.replace(os.sep, "/") if os.sep != "/" else path
     posix = posixpath.normpath(posix) if posix else "."
-    return {"uri": quote(posix, safe="/"), "uriBaseId": SRCROOT}
+    return {"uri": quote(os.fsencode(posix), safe="/"), "uriBaseId": SRCROOT}
 
 
 def _srcroot_uri() -> str:

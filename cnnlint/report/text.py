@@ -1,11 +1,17 @@
-"""--format text: `path:line:col: CODE [severity] message`, a hint, and on a terminal a snippet."""
+"""--format text: `path:line:col: CODE [severity] message`, a hint, and on a terminal a snippet.
+
+A path that is not valid UTF-8 (or holds control characters or quotes) is quoted as git quotes it
+(report/paths.py).
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import List
 
 from cnnlint.findings import Finding
+from cnnlint.report.paths import escape_text, quote_path
 from cnnlint.report.summary import summarize
 from cnnlint.sources.lines import SourceLines
 
@@ -35,14 +41,15 @@ def render_text(
     lines = SourceLines()
     for f in findings:
         sev = f.severity.value
+        location = dataclasses.replace(f, path=quote_path(f.path)).location()
         out.append(
-            f"{paint(f.location(), 'bold')}: {paint(f.code, 'code')} "
-            f"{paint('[' + sev + ']', sev)} {f.message}"
+            f"{paint(location, 'bold')}: {paint(f.code, 'code')} "
+            f"{paint('[' + sev + ']', sev)} {escape_text(f.message)}"
         )
         if quiet:
             continue
         if f.hint:
-            out.append(f"  {paint('hint:', 'dim')} {f.hint}")
+            out.append(f"  {paint('hint:', 'dim')} {escape_text(f.hint)}")
         if snippets:
             src = lines.get(f)
             if src is not None and src.strip():

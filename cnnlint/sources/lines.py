@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import Dict, Optional
+import re
+from typing import Dict, List, Optional
 
 from cnnlint.findings import Finding
+from cnnlint.sources.model import SourceError
 
 
 class SourceLines:
@@ -37,17 +39,36 @@ class SourceLines:
         try:
             with open(path, "rb") as fh:
                 raw = fh.read(8 * 1024 * 1024)
-            text = raw.decode("utf-8")
-        except (OSError, UnicodeDecodeError):
+        except OSError:
             return None
-        if path.endswith(".ipynb"):
-            try:
-                nb = json.loads(text)
-                cells = {}
-                for i, cell in enumerate(nb.get("cells", []), start=1):
-                    src = cell.get("source", "")
-                    cells[i] = ("".join(src) if isinstance(src, list) else src).splitlines()
-                return cells
-            except (ValueError, AttributeError, TypeError):
-                return None
-        return text.splitlines()
+        if not path.endswith(".ipynb"):
+            return _file_lines(path, raw)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        try:
+            nb = json.loads(text)
+            cells = {}
+            for i, cell in enumerate(nb.get("cells", []), start=1):
+                src = cell.get("source", "")
+                cells[i] = ("".join(src) if isinstance(src, list) else src).splitlines()
+            return cells
+        except (ValueError, AttributeError, TypeError):
+            return None
+
+
+def _file_lines(path: str, raw: bytes) -> Optional[List[str]]:
+    """A script's or manifest's lines, decoded and broken as its reader does (a coding line, a BOM,
+    UTF-16; LF, CRLF and a lone CR end lines, a form feed does not)."""
+    from cnnlint.sources.manifest import decode_manifest
+    from cnnlint.sources.python import decode_python
+
+    try:
+        text = decode_python(raw) if path.endswith(".py") else decode_manifest(raw)
+    except SourceError:
+        return None
+    return _LINE_BREAK.split(text)
+
+
+_LINE_BREAK = re.compile(r"\r\n?|\n")

@@ -19,12 +19,17 @@ holds lines in requirements-file syntax.
 
 from __future__ import annotations
 
+import codecs
+import errno
 import os
 import re
 from dataclasses import dataclass, field
-from typing import List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+from cnnlint.findings import Finding, Severity
+from cnnlint.sources.files import read_regular
 from cnnlint.sources.model import SourceError
+from cnnlint.sources.python import universal_newlines
 
 # entry kinds
 REQUIREMENT = "requirement"  # a PEP 508 requirement, URL or path (pip syntax)
@@ -33,7 +38,7 @@ INCLUDE = "include"  # the file named by -r / --requirement
 CONSTRAINT = "constraint"  # the file named by -c / --constraint
 CONDA = "conda"  # a conda match spec in environment.yml
 
-_COMMENT = re.compile(r"(^|\s+)#.*$")
+_COMMENT = re.compile(r"\s*#")  # with match(): a comment line
 _TOKEN = re.compile(r"\S+")
 
 # requirements-file options that name a file or a requirement, long and short forms
@@ -71,12 +76,7 @@ class Entry:
 
     def position(self, offset: int) -> Tuple[int, int]:
         """(line, column) in the file of character `offset` of `value`."""
-        found = self.segments[0]
-        for seg in self.segments:
-            if seg.offset <= offset:
-                found = seg
-            else:
-                break
+        found = self.segments[_segment_at(self.segments, offset)]
         return found.line, found.column + max(0, offset - found.offset)
 
     def span(self, start: int = 0, end: Optional[int] = None) -> Tuple[int, int, int, int]:
@@ -103,18 +103,74 @@ class Manifest:
     entries: List[Entry] = field(default_factory=list)
 
 
-def decode_manifest(data: bytes, what: str = "requirements file") -> str:
-    if b"\0" in data[:8192]:
+# pip's reader (pip/_internal/utils/encoding.py): a byte order mark, else a coding line on one of the
+# first two lines, else UTF-8. UTF-32 is tried before UTF-16: FF FE 00 00 starts with FF FE.
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_PIP_CODING = re.compile(rb"coding[:=]\s*([-\w.]+)")
+
+
+@dataclass(frozen=True)
+class ManifestEncoding:
+    """How a manifest's bytes are text: `bom + text.encode(encoding)` gives them back."""
+
+    encoding: str
+    bom: bytes = b""
+    declared: bool = False  # named by a coding line
+
+    def decode(self, data: bytes) -> str:
+        return data[len(self.bom) :].decode(self.encoding)
+
+    def encode(self, text: str) -> bytes:
+        return self.bom + text.encode(self.encoding)
+
+
+def manifest_encoding(data: bytes, coding_line: bool = True) -> ManifestEncoding:
+    """The encoding pip reads a requirements file in (decoding raises LookupError for a coding
+    line that names no text encoding); YAML knows byte order marks only (coding_line=False)."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return ManifestEncoding(encoding, bom)
+    for line in data.split(b"\n", 2)[:2] if coding_line else ():
+        found = _PIP_CODING.search(line) if line[:1] == b"#" else None
+        if found:
+            return ManifestEncoding(found.group(1).decode("ascii"), declared=True)
+    return ManifestEncoding("utf-8")
+
+
+def decode_manifest(data: bytes, what: str = "requirements file", coding_line: bool = True) -> str:
+    """The manifest's text, with lone CRs made LFs (every offset stays); raises SourceError."""
+    form = manifest_encoding(data, coding_line)
+    if not form.bom and b"\0" in data[:8192]:
         raise SourceError(f"binary file (contains NUL bytes), not a {what}")
     try:
-        text = data.decode("utf-8")
+        text = form.decode(data)
     except UnicodeDecodeError as exc:
-        raise SourceError.undecodable(
-            data, exc, f"cannot be decoded (a {what} must be UTF-8); re-save the file as UTF-8"
-        ) from None
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    return text
+        if form.encoding == "utf-8" and not form.bom:
+            why = f"cannot be decoded (a {what} must be UTF-8 unless it says otherwise); re-save the file as UTF-8"
+            raise SourceError.undecodable(data, exc, why) from None
+        body = data[len(form.bom) :]
+        before = body[: exc.start].decode(form.encoding, "replace")
+        line = before.count("\n") + 1
+        column = len(before) - (before.rfind("\n") + 1) + 1
+        where = "its coding line" if form.declared else "its byte order mark"
+        raise SourceError(f"the file is not valid {form.encoding}, the encoding {where} names", line, column) from None
+    except UnicodeError as exc:
+        raise SourceError(f"cannot be decoded as {form.encoding}: {' '.join(str(exc).split())}") from None
+    except LookupError:
+        try:
+            codecs.lookup(form.encoding)
+        except LookupError:
+            raise SourceError(f"unknown encoding {form.encoding!r} in the coding line") from None
+        raise SourceError(f"the coding line names {form.encoding!r}, which is not a text encoding") from None
+    if "\0" in text[:8192]:
+        raise SourceError(f"binary file (contains NUL characters), not a {what}")
+    return universal_newlines(text)
 
 
 # ---------------------------------------------------------------- requirements
@@ -153,26 +209,47 @@ def _joined(pieces: List[Tuple[str, int, int]]) -> Tuple[str, List[Segment]]:
     return text, segments
 
 
+def _segment_at(segments: Sequence[Segment], offset: int) -> int:
+    """Index of the last segment starting at or before `offset` (0 when none does)."""
+    lo, hi = 0, len(segments)
+    while lo < hi:  # bisect by offset: a line continued ten thousand times stays linear
+        mid = (lo + hi) // 2
+        if segments[mid].offset <= offset:
+            lo = mid + 1
+        else:
+            hi = mid
+    return max(lo - 1, 0)
+
+
 def _sub_entry(kind: str, text: str, segments: List[Segment], start: int, end: int, section: str) -> Entry:
     """The entry for text[start:end] of a logical line."""
     value = text[start:end]
     # value quoted the shell way in an options line: drop the quotes
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
         start, end, value = start + 1, end - 1, value[1:-1]
-    segs: List[Segment] = []
-    for seg in segments:
-        if seg.offset <= start:
-            segs = [Segment(0, seg.line, seg.column + start - seg.offset)]
-        elif seg.offset < end:
-            segs.append(Segment(seg.offset - start, seg.line, seg.column))
-    if not segs:
-        segs = [Segment(0, segments[0].line, segments[0].column)]
+    k = _segment_at(segments, start)
+    first = segments[k]
+    segs = [Segment(0, first.line, first.column + max(0, start - first.offset))]
+    for k in range(k + 1, len(segments)):
+        seg = segments[k]
+        if seg.offset >= end:
+            break
+        segs.append(Segment(seg.offset - start, seg.line, seg.column))
     return Entry(kind, value, tuple(segs), section)
+
+
+def _strip_comment(text: str) -> str:
+    """The line without its comment: pip's `(^|\\s+)#.*$` removed, in linear time (the regex
+    takes time quadratic in a run of spaces)."""
+    at = text.find("#")
+    while at > 0 and not text[at - 1].isspace():
+        at = text.find("#", at + 1)
+    return text if at < 0 else text[:at].rstrip()
 
 
 def parse_requirement_line(text: str, segments: List[Segment], section: str = "") -> List[Entry]:
     """Entries of one logical requirements line (continuations joined, comment not yet removed)."""
-    text = _COMMENT.sub("", text)
+    text = _strip_comment(text)
     tokens = [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
     if not tokens:
         return []
@@ -286,7 +363,7 @@ def read_manifest(path: str, data: bytes, kind: str) -> Manifest:
         text = decode_manifest(data, "requirements file")
         return Manifest(path=path, kind=kind, text=text, entries=parse_requirements(text))
     if kind == "conda":
-        text = decode_manifest(data, "conda environment file")
+        text = decode_manifest(data, "conda environment file", coding_line=False)
         return Manifest(path=path, kind=kind, text=text, entries=parse_conda(text))
     raise SourceError(f"unknown manifest kind {kind!r}")
 
@@ -305,10 +382,48 @@ def included_files(manifest: Manifest, constraints: bool = False) -> List[str]:
     """
     kinds = {INCLUDE, CONSTRAINT} if constraints else {INCLUDE}
     base = os.path.dirname(manifest.path)
-    found: List[str] = []
+    found: Dict[str, None] = {}  # ordered, and a lookup per entry that does not grow with the file
     for entry in manifest.entries:
         if entry.kind in kinds and _is_local_target(entry.value):
-            full = os.path.normpath(os.path.join(base, os.path.expanduser(entry.value)))
-            if full not in found:
-                found.append(full)
+            found.setdefault(os.path.normpath(os.path.join(base, os.path.expanduser(entry.value))))
+    return list(found)
+
+
+def unreadable_includes(manifest: Manifest, read: Callable[[str], Optional[bytes]], real_path: str) -> List[Finding]:
+    """A CNL001 at each `-r` / `-c` file that cannot be opened: pip reads every file named
+    before it installs anything, so the whole install fails ("Could not open requirements file").
+
+    `read` reads a path relative to the manifest's folder (FileContext.read_related, which
+    records it for the cache); URLs and paths with environment variables are not checked.
+    """
+    found: List[Finding] = []
+    reasons: Dict[str, Optional[str]] = {}  # value -> why it cannot be read (None: it can)
+    for entry in manifest.entries:
+        if entry.kind not in (INCLUDE, CONSTRAINT) or not _is_local_target(entry.value):
+            continue
+        if entry.value not in reasons:
+            reasons[entry.value] = None
+            if read(entry.value) is None:
+                full = os.path.join(os.path.dirname(real_path), entry.value)
+                try:
+                    read_regular(full, 0)
+                    reasons[entry.value] = "cannot be read"
+                except OSError as exc:
+                    reasons[entry.value] = "does not exist" if exc.errno == errno.ENOENT else (exc.strerror or str(exc))
+        reason = reasons[entry.value]
+        if reason is None:
+            continue
+        option = "-r" if entry.kind == INCLUDE else "-c"
+        line, column, end_line, end_column = entry.span()
+        found.append(Finding(
+            code="CNL001",
+            severity=Severity.ERROR,
+            message=f"cannot read {entry.value} (named by {option}): {reason}, so pip fails on this file",
+            path=manifest.path,
+            line=line,
+            column=column,
+            end_line=end_line,
+            end_column=end_column,
+            hint="fix the path (it is relative to this file's folder) or remove the line",
+        ))
     return found

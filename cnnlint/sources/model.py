@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import List, Optional, Tuple
+from typing import TYPE_CHECKING, List, Optional, Tuple
+
+if TYPE_CHECKING:
+    from cnnlint.findings import Finding
 
 
 class SourceError(Exception):
@@ -53,6 +56,10 @@ class SourceFile:
     line_map: Optional[List[Tuple[int, int]]] = None
     # notebooks: cell number -> its raw source lines, for snippets
     cells: Optional[dict] = None
+    # scripts whose IPython lines `text` replaces: the script as written
+    raw_text: Optional[str] = None
+    # what the reader found wrong while the file was still linted (CNL001 findings)
+    notes: List["Finding"] = field(default_factory=list)
 
     def locate(self, line: int) -> Tuple[Optional[int], int]:
         """Map a line of `text` to (cell, line in cell); cell is None for scripts."""
@@ -73,5 +80,5 @@ class SourceFile:
             if lines and 0 < cell_line <= len(lines):
                 return lines[cell_line - 1]
             return ""
-        lines = self.text.split("\n")
+        lines = (self.text if self.raw_text is None else self.raw_text).split("\n")
         return lines[line - 1] if 0 < line <= len(lines) else ""

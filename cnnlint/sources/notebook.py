@@ -1,28 +1,24 @@
 """Reading .ipynb notebooks: code cells joined into one module for parsing.
 
-IPython syntax (`!cmd`, `%magic`, `%%cell magics`, `x = !cmd`, `obj?`) is replaced
-by `pass` placeholders at the same indentation, so line numbers survive and the
-result parses; shell commands are kept as ShellCommand records for the rules.
+IPython syntax (`!cmd`, `%magic`, `%%cell magics`, `x = !cmd`, `obj?`, and
+`pip install x` alone in a cell, which automagic runs as `%pip`) is replaced by
+`pass` placeholders at the same indentation (cnnlint.sources.ipython), so line
+numbers survive and the result parses; shell commands are kept as ShellCommand
+records for the rules.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from typing import List, Optional, Tuple
 
+from cnnlint.sources.ipython import automagic_line, continued, join_continuation, replace_magic
 from cnnlint.sources.model import ShellCommand, SourceError, SourceFile
 
 # cell magics whose body is still Python
 _PYTHON_CELL_MAGICS = {"capture", "time", "timeit", "prun", "debug", "tensorflow_version"}
 # cell magics whose body is shell
 _SHELL_CELL_MAGICS = {"bash", "sh", "script", "system", "sx"}
-# line magics that run a shell command (the magic name is kept: `%pip install x` -> "pip install x")
-_SHELL_LINE_MAGICS = {"pip", "conda", "mamba", "uv"}
-_SHELL_LINE_MAGICS_BARE = {"sx", "system"}
-
-_ASSIGN_MAGIC = re.compile(r"^(?P<target>[\w.,\[\]\s]+?)\s*=\s*(?P<sigil>!!?|%)(?P<rest>.*)$")
-_HELP = re.compile(r"^(\?\??[\w.]+|[\w.]+\?\??)$")
 
 
 def _cell_source(cell: dict) -> str:
@@ -36,29 +32,28 @@ def _cell_source(cell: dict) -> str:
     raise SourceError("cell source is not text")
 
 
-def _continued(lines: List[str], i: int) -> int:
-    """Index of the last line of a magic starting at i (lines ending in a backslash continue)."""
-    j = i
-    while lines[j].rstrip().endswith("\\") and j + 1 < len(lines):
-        j += 1
-    return j
-
-
-def _join_continuation(lines: List[str]) -> str:
-    parts = [ln.rstrip() for ln in lines]
-    parts = [p[:-1].rstrip() if p.endswith("\\") else p for p in parts]
-    return " ".join(p.strip() for p in parts if p.strip())
-
-
-def _shell_from_magic(body: str) -> Optional[Tuple[str, int]]:
-    """For a line magic body (after `%`), the shell command it runs and its offset in body."""
-    name, _, rest = body.partition(" ")
-    if name in _SHELL_LINE_MAGICS:
-        return body, 0
-    if name in _SHELL_LINE_MAGICS_BARE:
-        stripped = rest.lstrip()
-        return stripped, len(body) - len(stripped)
-    return None
+def _cell_magic_body(src_lines: List[str], first_line: int, name: str) -> Tuple[List[str], List[ShellCommand]]:
+    """The lines of a `%%name` cell (its first line is the magic): blank, its shell lines kept."""
+    out: List[str] = ["pass"]
+    shell: List[ShellCommand] = []
+    is_shell = name in _SHELL_CELL_MAGICS
+    i = 1
+    while i < len(src_lines):
+        j = continued(src_lines, i)
+        if is_shell and src_lines[i].strip() and not src_lines[i].lstrip().startswith("#"):
+            indent = len(src_lines[i]) - len(src_lines[i].lstrip())
+            shell.append(
+                ShellCommand(
+                    line=first_line + i,
+                    column=indent + 1,
+                    text=join_continuation(src_lines[i : j + 1]),
+                    end_line=first_line + j,
+                    end_column=len(src_lines[j].rstrip()) + 1,
+                )
+            )
+        out.extend("" for _ in range(i, j + 1))
+        i = j + 1
+    return out, shell
 
 
 def _convert_cell(
@@ -70,89 +65,26 @@ def _convert_cell(
     """
     out: List[str] = []
     shell: List[ShellCommand] = []
-    n = len(src_lines)
     start = 0
-    if n and src_lines[0].lstrip().startswith("%%"):
+    if src_lines and src_lines[0].lstrip().startswith("%%"):
         name = src_lines[0].lstrip()[2:].split(" ", 1)[0].strip()
+        if name not in _PYTHON_CELL_MAGICS:
+            return _cell_magic_body(src_lines, first_line, name)
         out.append("pass")
         start = 1
-        if name not in _PYTHON_CELL_MAGICS:
-            is_shell = name in _SHELL_CELL_MAGICS
-            i = 1
-            while i < n:
-                j = _continued(src_lines, i)
-                if is_shell and src_lines[i].strip() and not src_lines[i].lstrip().startswith("#"):
-                    indent = len(src_lines[i]) - len(src_lines[i].lstrip())
-                    shell.append(
-                        ShellCommand(
-                            line=first_line + i,
-                            column=indent + 1,
-                            text=_join_continuation(src_lines[i : j + 1]),
-                            end_line=first_line + j,
-                            end_column=len(src_lines[j].rstrip()) + 1,
-                        )
-                    )
-                out.extend("" for _ in range(i, j + 1))
-                i = j + 1
-            return out, shell
-
+    automagic = automagic_line(src_lines)
     i = start
-    while i < n:
-        line = src_lines[i]
-        stripped = line.lstrip()
-        indent_text = line[: len(line) - len(stripped)]
-        indent = len(indent_text)
-        body: Optional[str] = None
-        offset = 0  # column (0-based) of the command in the line
-        is_magic = False
-        if stripped.startswith("!"):
-            is_magic = True
-            bang = 2 if stripped.startswith("!!") else 1
-            body = stripped[bang:]
-            offset = indent + bang
-        elif stripped.startswith("%"):
-            is_magic = True
-            found = _shell_from_magic(stripped[1:])
-            if found is not None:
-                body, extra = found
-                offset = indent + 1 + extra
-        elif _HELP.match(stripped.rstrip()):
-            is_magic = True
-        else:
-            m = _ASSIGN_MAGIC.match(stripped)
-            if m and not stripped.startswith("#"):
-                is_magic = True
-                rest = m.group("rest")
-                sigil = m.group("sigil")
-                if sigil.startswith("!"):
-                    body = rest
-                    offset = indent + m.start("rest")
-                else:
-                    found = _shell_from_magic(rest)
-                    if found is not None:
-                        body, extra = found
-                        offset = indent + m.start("rest") + extra
-        if not is_magic:
-            out.append(line)
+    while i < len(src_lines):
+        replaced = replace_magic(src_lines, i, first_line, automagic=i == automagic)
+        if replaced is None:
+            out.append(src_lines[i])
             i += 1
             continue
-        j = _continued(src_lines, i)
-        if body is not None:
-            leading = len(body) - len(body.lstrip())
-            text = _join_continuation([body] + src_lines[i + 1 : j + 1])
-            if text:
-                shell.append(
-                    ShellCommand(
-                        line=first_line + i,
-                        column=offset + leading + 1,
-                        text=text,
-                        end_line=first_line + j,
-                        end_column=len(src_lines[j].rstrip()) + 1,
-                    )
-                )
-        out.append(indent_text + "pass")
-        out.extend("" for _ in range(i + 1, j + 1))
-        i = j + 1
+        lines, command = replaced
+        if command is not None:
+            shell.append(command)
+        out.extend(lines)
+        i += len(lines)
     return out, shell
 
 

@@ -49,3 +49,4 @@ def read_source(path: str, data: bytes, kind: Optional[str] = None) -> Optional[
 
         return read_manifest(path, data, kind)
     return None
+

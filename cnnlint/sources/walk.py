@@ -2,8 +2,10 @@
 
 Directories are walked (symbolic links followed, loops detected), skipping VCS
 folders, virtual environments, caches, node_modules and what .gitignore files
-ignore. Explicitly named files are linted whatever their location, unless the
-configuration's `exclude` matches them.
+ignore; their files are classified by name. Explicitly named files are linted
+whatever their location, unless the configuration's `exclude` matches them, and
+always accounted for: one whose name does not say what it is is listed in
+`Discovery.unknown` for cnnlint.named to tell by its content.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import errno
 import fnmatch
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from cnnlint.findings import Finding, Severity
@@ -31,6 +33,16 @@ class Target:
     path: str  # as shown to the user
     real_path: str  # absolute
     kind: str  # python | notebook | requirements | conda
+    data: Optional[bytes] = field(default=None, compare=False, repr=False)  # the content read from standard input
+
+
+@dataclass
+class Discovery:
+    targets: List[Target] = field(default_factory=list)
+    errors: List[Finding] = field(default_factory=list)  # CNL001: paths that cannot be read
+    images: List[Tuple[str, str]] = field(default_factory=list)  # (shown, absolute): images named on the command line
+    refused: List[str] = field(default_factory=list)  # one line each: a named path that is not checked, and why
+    unknown: List[str] = field(default_factory=list)  # named regular files whose name does not say: see cnnlint.named
 
 
 def display_path(path: str) -> str:
@@ -146,11 +158,11 @@ def discover(
     exclude: Sequence[str] = (),
     root: Optional[str] = None,
     respect_gitignore: bool = True,
-) -> Tuple[List[Target], List[Finding]]:
-    """The files to lint under `paths`, and CNL001 findings for paths that cannot be read."""
+) -> Discovery:
+    """The files to lint under `paths`, CNL001 findings for paths that cannot be read, the images
+    named, and the named files refused."""
     root = os.path.abspath(root or os.getcwd())
-    targets: List[Target] = []
-    errors: List[Finding] = []
+    found = Discovery()
     seen_files = set()
     gitignores = _GitIgnores() if respect_gitignore else None
     excluded = excluder(exclude, root)
@@ -160,13 +172,13 @@ def discover(
         if real in seen_files:
             return
         seen_files.add(real)
-        targets.append(Target(display_path(path), real, kind))
+        found.targets.append(Target(display_path(path), real, kind))
 
     for given in paths:
         try:
             st = os.stat(given)
         except OSError as exc:
-            errors.append(unreadable(given, os_reason(exc)))
+            found.errors.append(unreadable(given, os_reason(exc)))
             continue
         if stat.S_ISDIR(st.st_mode):
             ignores = gitignores
@@ -174,18 +186,28 @@ def discover(
             if ignores is not None and ignores.ignored(top, True):
                 # named on the command line: lint it, with only its own .gitignore files
                 ignores = _GitIgnores(floor=top)
-            _walk_dir(given, st, add_file, errors, excluded, ignores)
-        elif excluded(os.path.abspath(given)):
-            continue
+            _walk_dir(given, st, add_file, found.errors, excluded, ignores)
+        elif not excluded(os.path.abspath(given)):
+            kind = _named_kind(given, st, found)
+            if kind is not None:
+                add_file(given, kind)
+    return found
+
+
+def _named_kind(given: str, st: os.stat_result, found: Discovery) -> Optional[str]:
+    """The kind of a file named on the command line, by its name; None when it is reported
+    (CNL001), refused, or left to cnnlint.named to tell by its content (`found.unknown`)."""
+    kind = classify(given)
+    if not stat.S_ISREG(st.st_mode):
+        if kind is not None:
+            found.errors.append(unreadable(given, "not a regular file"))
         else:
-            kind = classify(given)
-            if kind is None:
-                continue
-            if not stat.S_ISREG(st.st_mode):
-                errors.append(unreadable(given, "not a regular file"))
-                continue
-            add_file(given, kind)
-    return targets, errors
+            found.refused.append(f"{display_path(given)}: not a regular file (to check standard input, "
+                                 "name it `-` and give its name with --stdin-filename)")
+        return None
+    if kind is None:
+        found.unknown.append(given)
+    return kind
 
 
 @dataclass
@@ -303,8 +325,12 @@ def with_included(targets: List[Target]) -> List[Target]:
     while queue:
         target = queue.pop()
         try:
-            with open(target.real_path, "rb") as fh:
-                manifest = read_manifest(target.real_path, fh.read(4 * 1024 * 1024), "requirements")
+            if target.data is not None:
+                data = target.data[:4 * 1024 * 1024]
+            else:
+                with open(target.real_path, "rb") as fh:
+                    data = fh.read(4 * 1024 * 1024)
+            manifest = read_manifest(target.real_path, data, "requirements")
         except (OSError, SourceError):
             continue  # reported when the file itself is linted
         for path in included_files(manifest):
