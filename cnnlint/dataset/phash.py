@@ -35,53 +35,61 @@ def _dct_matrix(n: int) -> np.ndarray:
     return m.astype(np.float64)
 
 
-_DCT32 = _dct_matrix(32)
-_DCT8 = np.ascontiguousarray(_DCT32[:8])  # the 8 lowest frequencies: 8x32
+_DCT8 = np.ascontiguousarray(_dct_matrix(32)[:8]).astype(np.float32)  # the 8 lowest frequencies: 8x32
 _DCT8T = np.ascontiguousarray(_DCT8.T)
+MIN_SIDE = 32  # a JPEG is drafted to the smallest scale that keeps this many pixels a side
 
 
-def draft_size(size: Tuple[int, int]) -> Tuple[int, int]:
-    """The size a JPEG is decoded at: 1/8 scale, but at least 32 px a side where the image has them
-    (the perceptual hash reads a 32x32 grid)."""
-    return tuple(max(1, side // 8, min(side, 32)) for side in size)  # type: ignore[return-value]
-
-
-def box_factor(size: Tuple[int, int]) -> int:
-    """The 1/2/4/8 reduction a JPEG draft makes of an image this size (libjpeg's DCT scaling is a box
-    average); other formats are reduced by it too, so a PNG and its JPEG copy reach the thumbnail alike."""
-    want = draft_size(size)
+def jpeg_scale(size: Tuple[int, int]) -> int:
+    """The reduction (8, 4, 2 or 1) a JPEG of this size is decoded at: the largest whose scaled sides,
+    rounded up as libjpeg rounds them, keep MIN_SIDE pixels (or the whole side, if it is shorter)."""
     for k in (8, 4, 2):
-        if all(-(-side // k) >= w for side, w in zip(size, want)):
+        if all(-(-side // k) >= min(side, MIN_SIDE) for side in size):
             return k
     return 1
 
 
+def draft_size(size: Tuple[int, int]) -> Tuple[int, int]:
+    """The size to ask Image.draft for so that it picks jpeg_scale: Pillow picks the largest scale k with
+    side // asked >= k, so asking for side // k pixels picks k (asking for 32 at 255 px would pick 1/4)."""
+    k = jpeg_scale(size)
+    return tuple(max(1, side // k) for side in size)  # type: ignore[return-value]
+
+
+def box_factor(size: Tuple[int, int]) -> int:
+    """The reduction a JPEG draft makes of an image this size (libjpeg's DCT scaling is a box average);
+    other formats are reduced by it too, so a PNG and its JPEG copy reach the thumbnail alike."""
+    return jpeg_scale(size)
+
+
 def grey_thumbnail(im: Image.Image) -> Optional[np.ndarray]:
-    """The image as a THUMB x THUMB float32 array of luminance on 0..255 (aspect not kept); None if impossible.
+    """The image as a THUMB x THUMB uint8 array of luminance (aspect not kept); None if impossible.
 
     A JPEG arrives decoded at reduced scale (inspect._decode drafts it); any other image is first reduced
     by the same box factor, then both are resized bilinearly."""
     mode = im.mode
     try:
-        k = box_factor(im.size)
+        k = box_factor(im.size) if im.format != "JPEG" else 1
         if k > 1 and mode not in ("P", "PA", "1"):
             im = im.reduce(k)
         if mode in _WIDE:
             f = im.convert("F").resize((THUMB, THUMB), Image.BILINEAR)
-            a = np.asarray(f, dtype=np.float32)
+            a = np.frombuffer(f.tobytes(), dtype=np.float32)
             top = 65535.0 if mode.startswith("I;16") else max(float(a.max()), 1.0)
-            return np.clip(a * (255.0 / top), 0.0, 255.0)
+            return np.clip(a * (255.0 / top) + 0.5, 0.0, 255.0).astype(np.uint8).reshape(THUMB, THUMB)
         if mode != "L":
             im = im.convert("L")  # on the reduced image: one channel to resize
-        return np.asarray(im.resize((THUMB, THUMB), Image.BILINEAR, reducing_gap=2.0), dtype=np.float32)
+        small = im.resize((THUMB, THUMB), Image.BILINEAR, reducing_gap=2.0)
+        return np.frombuffer(small.tobytes(), dtype=np.uint8).reshape(THUMB, THUMB)  # one copy, read-only
     except Exception:  # noqa: BLE001 - a hash is never worth an error on a decoded image
         return None
 
 
 def phash(grey: np.ndarray) -> int:
-    """64-bit DCT hash of a 32x32 luminance array."""
-    low = _DCT8 @ grey.astype(np.float64) @ _DCT8T
-    return int.from_bytes(np.packbits(low > np.median(low) + DEAD_ZONE).tobytes(), "big")
+    """64-bit DCT hash of a 32x32 luminance array: the 8x8 lowest frequencies, D8 . X . D8^T in float32."""
+    low = (_DCT8 @ grey.astype(np.float32) @ _DCT8T).ravel()
+    mid = np.partition(low, (31, 32))
+    return int.from_bytes(np.packbits(low > (float(mid[31]) + float(mid[32])) * 0.5 + DEAD_ZONE).tobytes(), "big")
 
 
 def dhash(grey: np.ndarray) -> int:

@@ -55,19 +55,30 @@ def stats_of(grey: np.ndarray, side: int = 32) -> ImageStats:
     Every decoded image has 32 pixels a side (a JPEG is decoded at 32 px a side or more) unless the image
     itself is smaller: its sharpness is then unknown, not judged on pixels the thumbnail made up.
     Sharpness divided by the luminance variance: a smooth picture (sky, fog) is not taken for a blurred
-    one as often as with the bare Laplacian (measured on photographs: bench/README.md)."""
-    g = grey.astype(np.float32, copy=False)
-    hist = np.bincount(g.astype(np.int32).ravel() >> 2, minlength=64)
-    p = hist[hist > 0] / float(g.size)
-    lap = (g[1:-1, :-2] + g[1:-1, 2:] + g[:-2, 1:-1] + g[2:, 1:-1]) - 4.0 * g[1:-1, 1:-1]
-    var = float(g.var())
+    one as often as with the bare Laplacian (measured on photographs: bench/README.md).
+    Few whole-array passes (each costs more in call overhead than in arithmetic at this size): the sums
+    by dot products, exposure and entropy from one 64-bin histogram."""
+    if grey.dtype != np.uint8:
+        grey = np.clip(np.rint(grey), 0, 255).astype(np.uint8)
+    n = float(grey.size)
+    g = grey.astype(np.float64)  # sums of squares of 0-255 values are exact in float64
+    flat = g.ravel()
+    mean = float(flat.sum()) / n
+    var = max(0.0, float(flat @ flat) / n - mean * mean)
+    bins = np.bincount(grey.ravel() >> 2, minlength=64)
+    p = bins[bins > 0] * (1.0 / n)
+    sharpness = -1.0
+    if side >= 32:
+        lap = (g[1:-1, :-2] + g[1:-1, 2:] + g[:-2, 1:-1] + g[2:, 1:-1] - 4.0 * g[1:-1, 1:-1]).ravel()
+        lap_mean = float(lap.sum()) / lap.size
+        sharpness = round(max(0.0, float(lap @ lap) / lap.size - lap_mean * lap_mean) / max(var, 1e-6), 5)
     return ImageStats(
-        luma=round(float(g.mean()), 3),
-        dark=round(float(hist[:(DARK_LEVEL >> 2) + 1].sum()) / g.size, 4),
-        bright=round(float(hist[BRIGHT_LEVEL >> 2:].sum()) / g.size, 4),
+        luma=round(mean, 3),
+        dark=round(float(bins[:(DARK_LEVEL >> 2) + 1].sum()) / n, 4),
+        bright=round(float(bins[BRIGHT_LEVEL >> 2:].sum()) / n, 4),
         contrast=round(var ** 0.5, 3),
-        entropy=round(max(0.0, float(-(p * np.log2(p)).sum())), 4),
-        sharpness=round(float(lap.var()) / max(var, 1e-6), 5) if side >= 32 else -1.0,
+        entropy=round(max(0.0, float(-(p @ np.log2(p)))), 4),
+        sharpness=sharpness,
     )
 
 
