@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from cnnlint.dataset.inspect import inspect_file  # noqa: E402
-from cnnlint.dataset.phash import dhash, grey_thumbnail  # noqa: E402
+from cnnlint.dataset.phash import dhash, grey_thumbnail, same_layout  # noqa: E402
 from cnnlint.dataset.scan import ScanOptions  # noqa: E402
 
 SKIP = {"chessboard_GRAY", "chessboard_RGB", "phantom", "logo", "text", "page", "horse", "color",
@@ -138,7 +138,7 @@ class Hasher:
         self.options = ScanOptions()
         self.n = 0
 
-    def __call__(self, data_ext) -> Tuple[int, int]:
+    def __call__(self, data_ext) -> Tuple[int, int, bytes]:
         data, ext = data_ext
         self.n += 1
         path = os.path.join(self.folder, f"f{self.n % 4}{ext}")
@@ -146,7 +146,7 @@ class Hasher:
             fh.write(data)
         rec = inspect_file(path, path, self.options)
         grey = rec_grey(path)
-        return rec.phash, dhash(grey)
+        return rec.phash, dhash(grey), rec.layout
 
 
 def rec_grey(path: str) -> np.ndarray:
@@ -189,20 +189,23 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         h = Hasher(tmp)
         for name, fn in TRANSFORMS.items():
-            dist = {"pHash": [], "dHash": []}
+            dist = {"pHash": [], "dHash": [], "pHash+layout": []}
             for im in base:
                 a, b = fn(im)
-                (pa, da), (pb, db) = h(a), h(b)
+                (pa, da, la), (pb, db, lb) = h(a), h(b)
                 dist["pHash"].append(bin(pa ^ pb).count("1"))
                 dist["dHash"].append(bin(da ^ db).count("1"))
+                # the scan's pair check: a pair whose low coefficients do not correlate is no pair at any radius
+                dist["pHash+layout"].append(dist["pHash"][-1] if same_layout(la, lb) else 65)
             results[name] = {k: {r: float(np.mean(np.array(v) <= r)) for r in RADII} for k, v in dist.items()}
             print(f"{name:16s} " + "  ".join(
                 f"{k} " + " ".join(f"r{r}:{results[name][k][r]:.3f}" for r in RADII) for k in dist), flush=True)
-        ph, dh = [], []
+        ph, dh, lay = [], [], []
         for im in distinct:
-            p, d = h(_jpeg(im, 90))
+            p, d, lo = h(_jpeg(im, 90))
             ph.append(p)
             dh.append(d)
+            lay.append(lo)
     n = len(distinct)
     pairs = n * (n - 1) // 2
     false = {}
@@ -214,6 +217,17 @@ def main() -> int:
             for r in RADII:
                 counts[r] += int((d <= r).sum())
         false[k] = {r: counts[r] / pairs for r in RADII}
+        if k == "pHash":
+            kept = {r: 0 for r in RADII}
+            for i in range(n - 1):
+                d = popcount(arr[i + 1:] ^ arr[i])
+                for j in np.flatnonzero(d <= max(RADII)):
+                    if same_layout(lay[i], lay[i + 1 + int(j)]):
+                        for r in RADII:
+                            kept[r] += int(d[j] <= r)
+            false["pHash+layout"] = {r: kept[r] / pairs for r in RADII}
+            print("false matches pHash+layout: " + " ".join(
+                f"r{r}: {kept[r]} ({kept[r] / pairs * 1e4:.3f} per 10k)" for r in RADII))
         print(f"false matches {k}: " + " ".join(f"r{r}: {counts[r]} ({counts[r] / pairs * 1e4:.3f} per 10k)"
                                                  for r in RADII))
     print(f"{n} distinct images, {pairs:,} pairs")

@@ -137,7 +137,7 @@ class Aggregate:
                 self.first[rec.digest] = (key, rec.path)
             else:
                 self.dups.setdefault(rec.digest, []).append((key, rec.path))
-        self.looks.add(key, rec.path, rec.phash, rec.digest, rec.stats)
+        self.looks.add(key, rec.path, rec.phash, rec.digest, rec.stats, rec.layout)
         if rec.findings:
             return  # counted in the mix, but a file already flagged gets no mode or size finding
         ex = self.mode_examples.get(label)

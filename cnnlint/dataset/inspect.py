@@ -345,7 +345,7 @@ def _inspect(rec: ImageRecord, data: bytes, big, options) -> ImageRecord:
             rec.decoded = True
             if mode == "RGB":
                 rec.colour = _has_colour(im)
-            rec.phash, rec.stats = pixel_facts(im)
+            rec.phash, rec.stats, rec.layout = pixel_facts(im)
             if fmt == "PNG" and rec.orientation is None and "exif" in im.info:
                 rec.orientation = _orientation(im)
         try:

@@ -85,11 +85,45 @@ def grey_thumbnail(im: Image.Image) -> Optional[np.ndarray]:
         return None
 
 
-def phash(grey: np.ndarray) -> int:
-    """64-bit DCT hash of a 32x32 luminance array: the 8x8 lowest frequencies, D8 . X . D8^T in float32."""
-    low = (_DCT8 @ grey.astype(np.float32) @ _DCT8T).ravel()
+def low_block(grey: np.ndarray) -> np.ndarray:
+    """The 8x8 lowest DCT frequencies of a 32x32 luminance array (D8 . X . D8^T in float32), flattened."""
+    return (_DCT8 @ grey.astype(np.float32) @ _DCT8T).ravel()
+
+
+def phash(grey: np.ndarray, low: Optional[np.ndarray] = None) -> int:
+    """64-bit DCT hash of a 32x32 luminance array: one bit per low coefficient, above the median or not."""
+    low = low_block(grey) if low is None else low
     mid = np.partition(low, (31, 32))
     return int.from_bytes(np.packbits(low > (float(mid[31]) + float(mid[32])) * 0.5 + DEAD_ZONE).tobytes(), "big")
+
+
+LAYOUT_BYTES = 63
+# Two hashes within the radius are one picture only if their low coefficients also correlate this well: a
+# re-encoded, resized or brightened copy correlates above 0.99, two distinct pictures whose coefficients
+# fall on the same sides of the median far less (the 20k benchmark's false pair: 0.46; bench/README.md)
+MIN_CORRELATION = 0.8
+
+
+def layout(low: np.ndarray) -> bytes:
+    """The 63 low AC coefficients as int8, scaled to the largest: what `same_layout` compares."""
+    ac = low[1:]
+    top = float(np.abs(ac).max())
+    if not top > 0:
+        return bytes(LAYOUT_BYTES)
+    return np.rint(ac * (127.0 / top)).astype(np.int8).tobytes()
+
+
+def same_layout(a: Optional[bytes], b: Optional[bytes]) -> bool:
+    """Whether two layouts correlate at MIN_CORRELATION or more; True when either is unknown or flat
+    (nothing to tell them apart by: the hash alone decides)."""
+    if not a or not b:
+        return True
+    x = np.frombuffer(a, dtype=np.int8).astype(np.float64)
+    y = np.frombuffer(b, dtype=np.int8).astype(np.float64)
+    x -= x.mean()
+    y -= y.mean()
+    norm = float(np.sqrt((x @ x) * (y @ y)))
+    return norm == 0.0 or float(x @ y) / norm >= MIN_CORRELATION
 
 
 def dhash(grey: np.ndarray) -> int:

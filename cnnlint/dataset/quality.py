@@ -18,7 +18,7 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from cnnlint.dataset.phash import grey_thumbnail, phash
+from cnnlint.dataset.phash import grey_thumbnail, layout, low_block, phash
 
 DARK_LEVEL = 23  # thumbnail luminance (0-255) under 24 (six 4-level histogram bins) counts as black
 BRIGHT_LEVEL = 236  # ... from 236 (the top five bins) counts as blown out
@@ -82,12 +82,13 @@ def stats_of(grey: np.ndarray, side: int = 32) -> ImageStats:
     )
 
 
-def pixel_facts(im) -> Tuple[Optional[int], Optional[ImageStats]]:
-    """(perceptual hash, statistics) of a decoded Pillow image; (None, None) when it cannot be thumbnailed."""
+def pixel_facts(im) -> Tuple[Optional[int], Optional[ImageStats], Optional[bytes]]:
+    """(perceptual hash, statistics, layout) of a decoded Pillow image; Nones when it cannot be thumbnailed."""
     grey = grey_thumbnail(im)
     if grey is None:
-        return None, None
-    return phash(grey), stats_of(grey, min(im.size))
+        return None, None, None
+    low = low_block(grey)
+    return phash(grey, low), stats_of(grey, min(im.size)), layout(low)
 
 
 @dataclass

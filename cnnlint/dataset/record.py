@@ -39,6 +39,7 @@ class ImageRecord:
     colour: Optional[bool] = None
     phash: Optional[int] = None  # 64-bit perceptual hash of the decoded pixels (cnnlint.dataset.phash)
     stats: Optional[ImageStats] = None  # luminance statistics for the quality outliers (CNL517-519)
+    layout: Optional[bytes] = None  # its 63 low DCT coefficients (int8): near pairs are checked on them
     # what each training loader does with it (cnnlint.dataset.loaders): skips, fails on or alters it; none: ok
     effects: List[Effect] = field(default_factory=list)
     # per-file findings: CNL501-503, CNL511-514, made in the worker

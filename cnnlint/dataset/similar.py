@@ -1,11 +1,12 @@
 """Near-duplicates (CNL515, CNL516) and quality outliers (CNL517-519) of one dataset, from the records' pixel facts.
 
 `Looks` keeps, per decoded image, its class key, path, perceptual hash, the first
-8 bytes of its content digest and its six statistics (about 60 bytes beside the
+8 bytes of its content digest, its six statistics and its 63-byte layout (about 120 bytes beside the
 path). `finish` judges the statistics against the set (quality.judge), then finds
 every pair within the Hamming radius (neardup.near_pairs) among the images that are
 not blank or black (their hash means nothing), leaves out byte-identical pairs
-(CNL508/CNL509 report those) and reports each pair once: across splits CNL515,
+(CNL508/CNL509 report those) and pairs whose low DCT coefficients do not correlate
+(phash.same_layout: hashes that agree by chance), and reports each pair once: across splits CNL515,
 within a split CNL516.
 """
 
@@ -20,6 +21,7 @@ import numpy as np
 
 from cnnlint.dataset.layout import ROLE_ORDER, Dataset
 from cnnlint.dataset.neardup import near_pairs
+from cnnlint.dataset.phash import LAYOUT_BYTES, same_layout
 from cnnlint.dataset.quality import Outlier, QualityLimits, judge
 from cnnlint.findings import Finding, Severity
 
@@ -58,10 +60,12 @@ class Looks:
         self.hashes = array("Q")
         self.digests = array("Q")
         self.stats = array("f")
+        self.layouts = bytearray()  # LAYOUT_BYTES an image; zeros: unknown
         self.pairs: List[NearPair] = []  # after finish: every near pair reported, for the HTML report
         self.outliers: List[Tuple[str, str, str]] = []  # after finish: (code, path, message)
 
-    def add(self, key: int, path: str, phash: Optional[int], digest: Optional[bytes], stats) -> None:
+    def add(self, key: int, path: str, phash: Optional[int], digest: Optional[bytes], stats,
+            layout: Optional[bytes] = None) -> None:
         if phash is None or stats is None:
             return
         self.keys.append(key)
@@ -69,6 +73,7 @@ class Looks:
         self.hashes.append(phash)
         self.digests.append(int.from_bytes(digest[:8], "big") if digest else len(self.paths))
         self.stats.extend(stats.as_tuple())
+        self.layouts += layout if layout is not None and len(layout) == LAYOUT_BYTES else bytes(LAYOUT_BYTES)
 
     def finish(self) -> List[Finding]:
         n = len(self.paths)
@@ -119,9 +124,14 @@ class Looks:
         for i, j, d in found:
             if digests[i] == digests[j]:
                 continue  # byte-identical: CNL508 or CNL509
+            if not same_layout(self._layout(int(index[i])), self._layout(int(index[j]))):
+                continue  # the hashes agree by chance, the low frequencies do not: two pictures
             pairs.append(self._classify(int(index[i]), int(index[j]), int(d)))
         pairs.sort(key=lambda p: (p.code, p.copy, p.original))
         return pairs
+
+    def _layout(self, i: int) -> bytes:
+        return bytes(self.layouts[i * LAYOUT_BYTES:(i + 1) * LAYOUT_BYTES])
 
     def _classify(self, a: int, b: int, distance: int) -> NearPair:
         ds = self.dataset
