@@ -66,8 +66,9 @@ def _lint_parser() -> argparse.ArgumentParser:
                    help="dataset scan: check headers, PNG CRCs and JPEG end markers only, no full decode")
     p.add_argument("--select", type=_codes, metavar="CODES", help="comma-separated codes or prefixes, e.g. CNL2,CNL401")
     p.add_argument("--ignore", type=_codes, metavar="CODES", help="codes or prefixes to skip")
-    p.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text",
-                   help="output format (default: text; github: workflow annotations; sarif: SARIF 2.1.0)")
+    p.add_argument("--format", choices=("text", "json", "sarif", "github", "html"), default="text",
+                   help="output format (default: text; github: workflow annotations; sarif: SARIF 2.1.0; "
+                        "html: one self-contained page with charts and thumbnails, for -o report.html)")
     p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE")
     p.add_argument("--config", metavar="FILE", help="settings file (default: nearest pyproject.toml with [tool.cnnlint])")
     p.add_argument("--fail-on", choices=("error", "warning", "info"), help="lowest severity that exits 1 (default: warning)")
@@ -313,7 +314,7 @@ def _report(args: argparse.Namespace, config: Config, checked: _Checked, out) ->
 
         extras["datasets"] = to_json(datasets, findings)
         sections.insert(0, render_section(datasets, findings, terminal_width(out or sys.stdout)))
-    report = _render(findings, checked.files, args, out, extras, sections)
+    report = _render(findings, checked.files, args, out, extras, sections, datasets)
     _write(report, args.output, out)
     if not findings and not args.quiet and args.format == "text" and not checked.refused:
         print(f"All checks passed ({_counted(checked.code_files, datasets, checked.images)}).", file=sys.stderr)
@@ -479,7 +480,12 @@ def _render(
     out,
     extras: Optional[Dict[str, object]] = None,
     sections: Sequence[str] = (),
+    datasets: Sequence = (),
 ) -> str:
+    if args.format == "html":
+        from cnnlint.report.html import render_html
+
+        return render_html(findings, files, datasets)
     if args.format == "json":
         from cnnlint.report.json_format import render_json
 

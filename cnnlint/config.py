@@ -36,6 +36,11 @@ class Config:
     min_class_size: int = 10
     max_image_pixels: Optional[int] = None  # None: the scanner's default (Pillow's bomb limit)
     max_decode_memory: Optional[int] = None  # bytes per image inspection; None: the scanner's default
+    near_duplicate_distance: int = 8  # CNL515/CNL516: differing bits of the 64-bit perceptual hash
+    exposure_share: float = 0.9  # CNL517: share of black (or white) pixels
+    blur_ratio: float = 8.0  # CNL518: the set's median sharpness over the image's
+    min_entropy: float = 1.0  # CNL519: bits
+    min_contrast: float = 2.0  # CNL519: luminance standard deviation (0-255)
     # the cross-check: the host memory an image set held in memory must fit (a Colab runtime's)
     runtime_memory: int = 12 * 1024**3
     # the folder patterns are relative to (the config file's folder, or the cwd)
@@ -65,6 +70,11 @@ _KEYS = {
     "imbalance-ratio": "ratio",
     "min-class-size": "int",
     "max-image-pixels": "int",
+    "near-duplicate-distance": "bits",
+    "exposure-share": "share",
+    "blur-ratio": "ratio",
+    "min-entropy": "number",
+    "min-contrast": "number",
     "runtime-memory": "size",
     "max-decode-memory": "decode-memory",
 }
@@ -197,6 +207,23 @@ def apply_table(config: Config, table: dict, where: str) -> None:
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 1:
                 raise ConfigError(f"{where}: {key} must be a number greater than 1 (e.g. 4 for 4:1)")
             setattr(config, key.replace("-", "_"), float(value))
+        else:
+            _apply_number(config, key, kind, value, where)
+
+
+def _apply_number(config: Config, key: str, kind: str, value: object, where: str) -> None:
+    """The dataset-quality settings: "bits" 0-24, "share" over 0 up to 1, "number" 0 or more."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == "bits":
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 24:
+            raise ConfigError(f"{where}: {key} must be a whole number of bits from 0 to 24 (of the 64-bit hash)")
+        setattr(config, key.replace("-", "_"), value)
+        return
+    if kind == "share" and not (number and 0 < value <= 1):  # type: ignore[operator]
+        raise ConfigError(f"{where}: {key} must be a share over 0 and up to 1 (e.g. 0.9)")
+    if kind == "number" and not (number and value >= 0):  # type: ignore[operator]
+        raise ConfigError(f"{where}: {key} must be a number, 0 or more")
+    setattr(config, key.replace("-", "_"), float(value))  # type: ignore[arg-type]
 
 
 def _decode_memory(where: str, key: str, value: object) -> int:

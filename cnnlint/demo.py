@@ -132,14 +132,18 @@ FILES = {
 
 
 def _picture(seed: int, size: int = 64):
-    """A small deterministic picture: a colour gradient with noise (distinct bytes per seed)."""
+    """A small deterministic picture: a colour gradient over a random coarse layout, with noise (distinct
+    pictures per seed, as a perceptual hash sees them, with the contrast of a photograph)."""
     import numpy as np
     from PIL import Image
 
     rng = np.random.default_rng(seed)
     ramp = np.linspace(0, 1, size, dtype=np.float32)
     base = rng.uniform(40, 200, 3).astype(np.float32)
-    pixels = base + 50 * ramp[None, :, None] * rng.uniform(-1, 1, 3) + rng.normal(0, 8, (size, size, 3))
+    waves = np.cos(np.pi * np.arange(6, dtype=np.float32)[:, None] * ramp[None, :])  # (6, size)
+    layout = waves.T @ rng.normal(0, 25, (6, 6)).astype(np.float32) @ waves
+    pixels = (base + 50 * ramp[None, :, None] * rng.uniform(-1, 1, 3) + layout[:, :, None]
+              + rng.normal(0, 8, (size, size, 3)))
     return Image.fromarray(np.clip(pixels, 0, 255).astype("uint8"))  # HxWx3 uint8: RGB
 
 

@@ -280,7 +280,7 @@ def test_cache_of_an_older_layout_is_dropped(tmp_path):
     path = write_image(os.path.join(str(tmp_path), "a.jpg"), "jpeg")
     list(scan_files([(path, path)], ScanOptions(), ScanCache(folder)))
     db = sqlite3.connect(os.path.join(folder, "v1", "dataset.sqlite"))
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 3
     assert db.execute("SELECT COUNT(*) FROM files").fetchone()[0] == 1
 
 

@@ -481,6 +481,16 @@ def test_dataset_cache_rows_of_another_type_are_misses(tmp_path):
     cache = ScanCache(folder)
     warm = sorted((r.path, r.width, r.findings) for r in scan_files(iter(files), ScanOptions(), cache))
     assert (cache.hits, cache.misses, warm) == (1, 2, cold)
+    # the pixel facts too: a layout of another length, statistics half missing, a hash as text
+    db = sqlite3.connect(str(tmp_path / "cache" / "v1" / "dataset.sqlite"))
+    db.execute("UPDATE files SET layout = x'00' WHERE real_path = ?", (files[0][1],))
+    db.execute("UPDATE files SET luma = NULL WHERE real_path = ?", (files[1][1],))
+    db.execute("UPDATE files SET phash = 'abc' WHERE real_path = ?", (files[2][1],))
+    db.commit()
+    db.close()
+    cache = ScanCache(folder)
+    again = sorted((r.path, r.width, r.findings) for r in scan_files(iter(files), ScanOptions(), cache))
+    assert (cache.hits, cache.misses, again) == (0, 3, cold)
 
 
 def test_search_for_magics_is_bounded(monkeypatch):

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
 from cnnlint.dataset.layout import ROLE_ORDER, Dataset
+from cnnlint.dataset.quality import QualityLimits
 from cnnlint.dataset.record import ImageRecord
+from cnnlint.dataset.similar import Looks
 from cnnlint.findings import Finding, Severity
 
 # per-file findings of the inspection that whole sets can share: grouped past PER_FILE files
@@ -36,6 +38,8 @@ class Thresholds:
     max_aspect_ratio: float = 4.0
     imbalance_ratio: float = 10.0
     min_class_size: int = 10
+    near_duplicate_distance: int = 8  # CNL515/CNL516: differing bits of the 64-bit perceptual hash
+    quality: QualityLimits = field(default_factory=QualityLimits)  # CNL517-CNL519
 
 
 def mode_label(rec: ImageRecord) -> str:
@@ -96,6 +100,8 @@ class Aggregate:
         # each loader's outcome for the files a loader has trouble with or that have a finding: path ->
         # one letter per loader of LOADERS (o ok, s skipped, f fails, a altered), for the JSON
         self.outcomes: Dict[str, str] = {}
+        # perceptual hashes and statistics: near-duplicates and quality outliers (CNL515-CNL519)
+        self.looks = Looks(self.dataset, self.thresholds.near_duplicate_distance, self.thresholds.quality)
 
     def add(self, rec: ImageRecord) -> None:
         key = self.dataset.key_of(rec.real_path)
@@ -131,6 +137,7 @@ class Aggregate:
                 self.first[rec.digest] = (key, rec.path)
             else:
                 self.dups.setdefault(rec.digest, []).append((key, rec.path))
+        self.looks.add(key, rec.path, rec.phash, rec.digest, rec.stats, rec.layout)
         if rec.findings:
             return  # counted in the mix, but a file already flagged gets no mode or size finding
         ex = self.mode_examples.get(label)
@@ -167,6 +174,7 @@ class Aggregate:
         out += self._size_findings()
         out += self._class_findings()
         out += self._duplicate_findings()
+        out += self.looks.finish()
         return sorted(out, key=Finding.sort_key)
 
     def _where(self, ex: _Examples) -> str:

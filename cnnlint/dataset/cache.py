@@ -21,12 +21,13 @@ import stat
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from cnnlint.dataset.loaders import Effect
+from cnnlint.dataset.phash import LAYOUT_BYTES
 from cnnlint.dataset.record import ImageRecord
 from cnnlint.findings import Finding, Severity
 from cnnlint.lint.cache import code_stamp, write_markers
 
 _FILE = os.path.join("v1", "dataset.sqlite")
-_VERSION = 2  # the table layout: 2 added the loader effects; a file of another version starts afresh
+_VERSION = 3  # the table layout: 2 added the loader effects, 3 the hash, statistics and layout; another: afresh
 _BATCH = 500  # host parameters per lookup, rows per write
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -38,11 +39,12 @@ CREATE TABLE IF NOT EXISTS files (
     format TEXT, mode TEXT, bits INTEGER, width INTEGER, height INTEGER,
     frames INTEGER NOT NULL, orientation INTEGER, digest BLOB, decoded INTEGER NOT NULL,
     findings TEXT, colour INTEGER, effects TEXT,
+    phash INTEGER, luma REAL, dark REAL, bright REAL, contrast REAL, entropy REAL, sharpness REAL, layout BLOB,
     PRIMARY KEY (real_path, options)
 ) WITHOUT ROWID
 """
 _COLUMNS = ("real_path, size, mtime_ns, format, mode, bits, width, height, frames, orientation, digest, decoded, "
-            "findings, colour, effects")
+            "findings, colour, effects, phash, luma, dark, bright, contrast, entropy, sharpness, layout")
 
 
 class ScanCache:
@@ -153,6 +155,7 @@ class ScanCache:
             rec.digest, 1 if rec.decoded else 0, _findings_text(rec.findings),
             None if rec.colour is None else int(rec.colour),
             json.dumps([e.to_list() for e in rec.effects], separators=(",", ":")) if rec.effects else None,
+            *_pixel_columns(rec),
         ))
         if len(self._pending) >= _BATCH:
             self.flush()
@@ -166,7 +169,7 @@ class ScanCache:
             return
         try:
             db.execute("BEGIN")
-            db.executemany(f"INSERT OR REPLACE INTO files VALUES ({','.join('?' * 17)})", rows)
+            db.executemany(f"INSERT OR REPLACE INTO files VALUES ({','.join('?' * 25)})", rows)
             db.execute("COMMIT")
         except sqlite3.Error:
             self._drop()
@@ -183,6 +186,22 @@ def options_key(quick: bool, max_pixels: int, max_decode_memory: int) -> str:
 def _findings_text(findings: Iterable[Finding]) -> Optional[str]:
     items = [[f.code, f.severity.value, f.message, f.hint] for f in findings]
     return json.dumps(items, separators=(",", ":")) if items else None
+
+
+def _pixel_columns(rec: ImageRecord) -> tuple:
+    """The perceptual hash (as SQLite's signed 64-bit INTEGER), the six statistics and the layout, or NULLs."""
+    from cnnlint.dataset.phash import to_signed
+
+    phash = None if rec.phash is None else to_signed(rec.phash)
+    return (phash, *(rec.stats.as_tuple() if rec.stats is not None else (None,) * 6), rec.layout)
+
+
+def _pixel_facts(phash, stats: tuple):
+    from cnnlint.dataset.phash import from_signed
+    from cnnlint.dataset.quality import ImageStats
+
+    return (None if phash is None else from_signed(phash),
+            None if stats[0] is None else ImageStats(*stats))
 
 
 def _only_regular_files(path: str) -> bool:
@@ -208,7 +227,7 @@ _INT = (int,)
 _ROW_TYPES = (
     (str,), _INT, _INT, (str, type(None)), (str, type(None)), (int, type(None)), (int, type(None)),
     (int, type(None)), _INT, (int, type(None)), (bytes, type(None)), _INT, (str, type(None)), (int, type(None)),
-    (str, type(None)),
+    (str, type(None)), (int, type(None)), *((float, type(None)),) * 6, (bytes, type(None)),
 )
 
 
@@ -217,18 +236,22 @@ def _valid_row(row: tuple) -> bool:
     if len(row) != len(_ROW_TYPES) or not all(isinstance(v, t) for v, t in zip(row, _ROW_TYPES)):
         return False
     digest, findings = row[10], row[12]
-    effects = row[14]
+    effects, stats, layout = row[14], row[16:22], row[22]
     return ((digest is None or len(digest) <= 64) and (findings is None or len(findings) <= _MAX_FINDINGS_TEXT)
-            and (effects is None or len(effects) <= _MAX_FINDINGS_TEXT))
+            and (effects is None or len(effects) <= _MAX_FINDINGS_TEXT)
+            and (all(v is None for v in stats) or not any(v is None for v in stats))  # six statistics or none
+            and (layout is None or len(layout) == LAYOUT_BYTES))
 
 
 def _record(path: str, row: tuple) -> ImageRecord:
     (real, size, mtime, fmt, mode, bits, width, height, frames, orientation, digest, decoded,
-     findings, colour, effects) = row
+     findings, colour, effects, phash) = row[:16]
     rec = ImageRecord(path=path, real_path=real, size=size, mtime_ns=mtime, format=fmt, mode=mode,
                       bits=bits, width=width, height=height, frames=frames, orientation=orientation,
                       digest=bytes(digest) if digest is not None else None, decoded=bool(decoded),
                       colour=None if colour is None else bool(colour))
+    rec.phash, rec.stats = _pixel_facts(phash, row[16:22])
+    rec.layout = None if row[22] is None else bytes(row[22])
     if effects:
         rec.effects = [Effect(*e) for e in json.loads(effects)]
     if findings:

@@ -24,4 +24,10 @@ CODES: List[RuleInfo] = [
     RuleInfo("CNL512", "exif-orientation", W, "EXIF orientation the loaders ignore: the model sees it rotated"),
     RuleInfo("CNL513", "decompression-bomb", E, "Image over the pixel limit, refused without decoding"),
     RuleInfo("CNL514", "unreadable-path", E, "Dataset path that cannot be read (permissions, broken link, loop, FIFO)"),
+    RuleInfo("CNL515", "near-duplicate-leakage", E,
+             "Validation/test image that is a near-duplicate (re-encoded, resized, cropped) of a training image"),
+    RuleInfo("CNL516", "near-duplicate-images", W, "Near-duplicate images within a split: under one label or two"),
+    RuleInfo("CNL517", "exposure-outlier", W, "Image almost black or blown out, where the rest of the set is not"),
+    RuleInfo("CNL518", "blurry-image", W, "Image far blurrier than the rest of the set"),
+    RuleInfo("CNL519", "low-information-image", W, "Near-constant or very low-entropy image (blank frame, placeholder)"),
 ]

@@ -26,6 +26,8 @@ from cnnlint.dataset import budget
 from cnnlint.dataset.loaders import png
 from cnnlint.dataset.loaders.findings import loader_findings
 from cnnlint.dataset.loaders.table import Seen, effects
+from cnnlint.dataset.phash import draft_size
+from cnnlint.dataset.quality import pixel_facts
 from cnnlint.dataset.record import ImageRecord
 from cnnlint.findings import Finding, Severity
 from cnnlint.sources.walk import os_reason
@@ -343,6 +345,7 @@ def _inspect(rec: ImageRecord, data: bytes, big, options) -> ImageRecord:
             rec.decoded = True
             if mode == "RGB":
                 rec.colour = _has_colour(im)
+            rec.phash, rec.stats, rec.layout = pixel_facts(im)
             if fmt == "PNG" and rec.orientation is None and "exif" in im.info:
                 rec.orientation = _orientation(im)
         try:
@@ -446,7 +449,7 @@ def _decode(im, fmt: str, source) -> Tuple[Optional[str], Optional[str]]:
     if fmt == "JPEG":
         # decode at 1/8 scale: the entropy-coded data is still read to the end, so truncation and
         # broken markers still fail, at a fraction of the cost of the full-size inverse DCT
-        im.draft(None, (max(1, im.size[0] // 8), max(1, im.size[1] // 8)))
+        im.draft(None, draft_size(im.size))
     im.load()
     if fmt == "GIF" and getattr(im, "is_animated", False):
         # TensorFlow's giflib reads every frame, even under expand_animations=False; Pillow's loaders the first

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import TYPE_CHECKING, Dict, List, Optional
 
 from cnnlint.dataset.loaders import FAILS, LOADERS, SKIPPED, Effect, listed, outcomes
 from cnnlint.findings import Finding
+
+if TYPE_CHECKING:  # pragma: no cover - quality imports numpy, which code-only runs never load
+    from cnnlint.dataset.quality import ImageStats
 
 
 @dataclass
@@ -34,6 +37,9 @@ class ImageRecord:
     decoded: bool = False  # a full decode succeeded (False under --quick: not attempted)
     # an RGB image whose pixels have colour (False: R = G = B, a grey picture stored as RGB); None: not known
     colour: Optional[bool] = None
+    phash: Optional[int] = None  # 64-bit perceptual hash of the decoded pixels (cnnlint.dataset.phash)
+    stats: Optional[ImageStats] = None  # luminance statistics for the quality outliers (CNL517-519)
+    layout: Optional[bytes] = None  # its 63 low DCT coefficients (int8): near pairs are checked on them
     # what each training loader does with it (cnnlint.dataset.loaders): skips, fails on or alters it; none: ok
     effects: List[Effect] = field(default_factory=list)
     # per-file findings: CNL501-503, CNL511-514, made in the worker

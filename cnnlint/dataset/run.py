@@ -13,6 +13,7 @@ from cnnlint.dataset.aggregate import Aggregate, Thresholds
 from cnnlint.dataset.layout import Dataset, find_datasets, iter_files
 from cnnlint.dataset.loaders import LOADERS
 from cnnlint.dataset.loaders.findings import narrow
+from cnnlint.dataset.quality import QualityLimits
 from cnnlint.findings import Finding, Severity
 
 
@@ -35,6 +36,9 @@ def thresholds(config: Config) -> Thresholds:
         max_aspect_ratio=config.max_aspect_ratio,
         imbalance_ratio=config.imbalance_ratio,
         min_class_size=config.min_class_size,
+        near_duplicate_distance=config.near_duplicate_distance,
+        quality=QualityLimits(exposure_share=config.exposure_share, blur_ratio=config.blur_ratio,
+                              min_entropy=config.min_entropy, min_contrast=config.min_contrast),
     )
 
 
