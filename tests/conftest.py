@@ -36,6 +36,12 @@ def _fork_unless_threaded() -> int:
 os.fork = _fork_unless_threaded
 
 
+def fork_for_a_test() -> int:
+    """The unguarded fork(), for a test's own child that only gives up root and calls cnnlint in-process
+    (tests/test_fix_filesystem.py): numpy's idle BLAS thread, the one thread there, holds no lock it needs."""
+    return _fork()
+
+
 FRAMEWORKS = ("tensorflow", "keras", "torch", "torchvision")
 NO_FRAMEWORKS = "CNNLINT_TEST_NO_FRAMEWORKS"  # set to 1 by .ci/run for its runs without them
 

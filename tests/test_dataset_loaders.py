@@ -8,7 +8,6 @@ Without TensorFlow or torchvision it skips, except in CI (the CI variable set), 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import sqlite3
@@ -21,6 +20,7 @@ from cnnlint.dataset.inspect import inspect_file
 from cnnlint.dataset.loaders import LOADERS, bmp, gif, png, webp
 from cnnlint.dataset.scan import ScanOptions, scan_files
 from fixtures import odd_images
+from conftest import need_framework
 from fixtures.images import write_image
 from fixtures.loader_truth import TABLE, cnnlint_outcomes, disagreements, truth
 
@@ -28,11 +28,8 @@ KERAS_DS = "Keras image_dataset_from_directory"
 
 
 def _need_libraries() -> None:
-    missing = [m for m in ("tensorflow", "torchvision", "keras") if importlib.util.find_spec(m) is None]
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"{', '.join(missing)} required in CI")
-        pytest.skip(f"{', '.join(missing)} not installed")
+    for module in ("tensorflow", "torchvision", "keras"):
+        need_framework(module)
 
 
 def test_outcomes_equal_the_real_loaders(tmp_path):

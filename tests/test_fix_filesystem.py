@@ -16,6 +16,7 @@ import tempfile
 import pytest
 
 from cnnlint.atomic import write_file
+from conftest import fork_for_a_test
 from cnnlint.findings import Finding, Fix, Severity
 from cnnlint.fix import apply_fixes
 
@@ -45,7 +46,7 @@ def as_nobody(work):
     if os.geteuid() != 0:
         return work()
     read_end, write_end = os.pipe()
-    pid = os.fork()
+    pid = fork_for_a_test()
     if pid == 0:  # the child: drop root, work, send the result, leave
         try:
             os.setgroups([])

@@ -24,9 +24,9 @@ def _ranged(n):
 def _lint_seconds(text, tries):
     best = float("inf")
     for _ in range(tries):
-        start = time.perf_counter()
+        start = time.process_time()  # CPU time: wall time measured the machine's load (8.08x once)
         found = lint_text(text, "requirements.txt", select=("CNL401",))
-        best = min(best, time.perf_counter() - start)
+        best = min(best, time.process_time() - start)
     return best, found
 
 

@@ -21,8 +21,7 @@ import stat
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from cnnlint.dataset.loaders import Effect
-from cnnlint.dataset.phash import LAYOUT_BYTES
-from cnnlint.dataset.record import ImageRecord
+from cnnlint.dataset.record import LAYOUT_BYTES, ImageRecord
 from cnnlint.findings import Finding, Severity
 from cnnlint.lint.cache import code_stamp, write_markers
 

@@ -26,8 +26,6 @@ from cnnlint.dataset import budget
 from cnnlint.dataset.loaders import png
 from cnnlint.dataset.loaders.findings import loader_findings
 from cnnlint.dataset.loaders.table import Seen, effects
-from cnnlint.dataset.phash import draft_size
-from cnnlint.dataset.quality import pixel_facts
 from cnnlint.dataset.record import ImageRecord
 from cnnlint.findings import Finding, Severity
 from cnnlint.sources.walk import os_reason
@@ -345,7 +343,7 @@ def _inspect(rec: ImageRecord, data: bytes, big, options) -> ImageRecord:
             rec.decoded = True
             if mode == "RGB":
                 rec.colour = _has_colour(im)
-            rec.phash, rec.stats, rec.layout = pixel_facts(im)
+            rec.phash, rec.stats, rec.layout = _pixel_facts(im)
             if fmt == "PNG" and rec.orientation is None and "exif" in im.info:
                 rec.orientation = _orientation(im)
         try:
@@ -371,6 +369,13 @@ def _not_image(rec: ImageRecord, name: str, data: bytes, message: str, hint: str
     for f in rec.findings:
         if f.code == "CNL501":
             f.hint = hint
+
+
+def _pixel_facts(im):
+    # numpy starts threads when imported: never at module level here, which the fork server preloads
+    from cnnlint.dataset.quality import pixel_facts
+
+    return pixel_facts(im)
 
 
 def _over_budget(rec: ImageRecord, message: str) -> ImageRecord:
@@ -449,6 +454,8 @@ def _decode(im, fmt: str, source) -> Tuple[Optional[str], Optional[str]]:
     if fmt == "JPEG":
         # decode at 1/8 scale: the entropy-coded data is still read to the end, so truncation and
         # broken markers still fail, at a fraction of the cost of the full-size inverse DCT
+        from cnnlint.dataset.phash import draft_size  # numpy: not imported by the fork server's preload
+
         im.draft(None, draft_size(im.size))
     im.load()
     if fmt == "GIF" and getattr(im, "is_animated", False):

@@ -18,6 +18,8 @@ from typing import Optional, Tuple
 import numpy as np
 from PIL import Image
 
+from cnnlint.dataset.record import LAYOUT_BYTES
+
 # A coefficient must lie this far above the median to give a 1. Smooth pictures (a sky, a gradient) have
 # many low-frequency coefficients within a hair of the median, which re-encoding flips at random; measured
 # on photographs and wallpapers (bench/hash_robustness.py), 1.5 (a pattern of about 0.1 grey level) keeps
@@ -97,7 +99,6 @@ def phash(grey: np.ndarray, low: Optional[np.ndarray] = None) -> int:
     return int.from_bytes(np.packbits(low > (float(mid[31]) + float(mid[32])) * 0.5 + DEAD_ZONE).tobytes(), "big")
 
 
-LAYOUT_BYTES = 63
 # Two hashes within the radius are one picture only if their low coefficients also correlate this well: a
 # re-encoded, resized or brightened copy correlates above 0.99, two distinct pictures whose coefficients
 # fall on the same sides of the median far less (the 20k benchmark's false pair: 0.46; bench/README.md)

@@ -19,6 +19,9 @@ if TYPE_CHECKING:  # pragma: no cover - quality imports numpy, which code-only r
     from cnnlint.dataset.quality import ImageStats
 
 
+LAYOUT_BYTES = 63  # the low DCT coefficients (int8) kept per image for the near-pair check
+
+
 @dataclass
 class ImageRecord:
     path: str  # as shown to the user (display_path)

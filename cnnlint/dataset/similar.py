@@ -21,7 +21,8 @@ import numpy as np
 
 from cnnlint.dataset.layout import ROLE_ORDER, Dataset
 from cnnlint.dataset.neardup import near_pairs
-from cnnlint.dataset.phash import LAYOUT_BYTES, same_layout
+from cnnlint.dataset.phash import same_layout
+from cnnlint.dataset.record import LAYOUT_BYTES
 from cnnlint.dataset.quality import Outlier, QualityLimits, judge
 from cnnlint.findings import Finding, Severity
 
