@@ -35,6 +35,8 @@ class Config:
     imbalance_ratio: float = 10.0
     min_class_size: int = 10
     max_image_pixels: Optional[int] = None  # None: the scanner's default (Pillow's bomb limit)
+    dask_scheduler: Optional[str] = None  # tcp://HOST:8786: the dataset scan runs on that Dask cluster
+    storage_endpoint: Optional[str] = None  # an S3-compatible store's URL (else AWS_ENDPOINT_URL)
     # the cross-check: the host memory an image set held in memory must fit (a Colab runtime's)
     runtime_memory: int = 12 * 1024**3
     # the folder patterns are relative to (the config file's folder, or the cwd)
@@ -65,6 +67,8 @@ _KEYS = {
     "min-class-size": "int",
     "max-image-pixels": "int",
     "runtime-memory": "size",
+    "dask-scheduler": "string",
+    "storage-endpoint": "string",
 }
 
 _UNITS = {"max-file-size": "bytes", "min-image-size": "pixels", "min-class-size": "images",
@@ -175,7 +179,7 @@ def apply_table(config: Config, table: dict, where: str) -> None:
         elif kind == "string":
             if not isinstance(value, str):
                 raise ConfigError(f"{where}: {key} must be a string")
-            config.cache_dir = value
+            setattr(config, key.replace("-", "_"), value)
         elif kind == "int":
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ConfigError(f"{where}: {key} must be a positive integer ({_UNITS[key]})")
