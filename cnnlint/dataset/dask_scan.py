@@ -22,6 +22,7 @@ from cnnlint.findings import Finding, Severity
 
 CHUNK = 2000  # files per task: large enough that a task's overhead (~1 ms) is noise
 EXTRA = "pip install 'cnnlint[dask]'"
+CONNECT_TIMEOUT = "10s"
 
 Item = Tuple[str, str]
 
@@ -33,7 +34,7 @@ def connect(address: str):
     except ImportError:
         raise ConfigError(f"--scheduler needs dask.distributed: {EXTRA}") from None
     try:
-        return Client(address, set_as_default=False, timeout="10s")
+        return Client(address, set_as_default=False, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError, ValueError) as exc:
         raise ConfigError(f"cannot reach the Dask scheduler at {address}: {' '.join(str(exc).split())}") from None
 
@@ -51,7 +52,7 @@ class DaskWorkers:
         self.limit = max(4, 2 * threads)  # tasks in flight: every worker thread busy, one more queued each
         self.buffer: List[Item] = []
         self.items = {}  # future key -> its files, until it is answered
-        self.done = as_completed()
+        self.done = as_completed(loop=self.client.loop)
         self.pending = 0
 
     def _send(self, items: List[Item], alone: bool = False) -> None:

@@ -41,18 +41,22 @@ class StorageOptions:
     """What opens a store; picklable, so that pool and Dask workers open their own."""
 
     endpoint: Optional[str] = None  # an S3-compatible endpoint; None: AWS_ENDPOINT_URL or the SDK's default
-    tries: int = TRIES
-    backoff: float = BACKOFF
+    tries: int = 0  # 0: TRIES
+    backoff: float = 0.0  # 0: BACKOFF
 
 
-_FILESYSTEMS: Dict[Tuple[int, str, Optional[str]], object] = {}
+_FILESYSTEMS: Dict[tuple, object] = {}
 
 
 def filesystem(url: str, storage: Optional[StorageOptions] = None):
     """The fsspec filesystem of a URL's scheme, one per process. ImportError names the extra to install."""
     storage = storage or StorageOptions()
     scheme = url.partition("://")[0].lower()
-    key = (os.getpid(), scheme, storage.endpoint)
+    endpoint = storage.endpoint
+    if scheme == "s3" and not endpoint:
+        endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    # one per process, endpoint and credentials chain (a changed environment opens another)
+    key = (os.getpid(), scheme, endpoint, os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_PROFILE"))
     fs = _FILESYSTEMS.get(key)
     if fs is not None:
         return fs
@@ -62,11 +66,10 @@ def filesystem(url: str, storage: Optional[StorageOptions] = None):
         raise ImportError(f"reading {scheme}:// needs fsspec: {EXTRA}") from None
     kwargs: dict = {"use_listings_cache": False, "skip_instance_cache": True}
     if scheme == "s3":
-        endpoint = storage.endpoint or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
         if endpoint:
             kwargs["endpoint_url"] = endpoint
         # our own retries (below) with backoff: the SDK's would multiply with them
-        kwargs["config_kwargs"] = {"retries": {"max_attempts": 1, "mode": "standard"}}
+        kwargs["config_kwargs"] = {"retries": {"total_max_attempts": 1, "mode": "standard"}}
     try:
         fs = fsspec.filesystem(scheme, **kwargs)
     except (ImportError, ValueError) as exc:
@@ -104,13 +107,14 @@ def reason(exc: BaseException) -> str:
 
 def with_retries(call, storage: StorageOptions):
     """call() with exponential backoff on transient errors; the last error is raised."""
-    for attempt in range(max(1, storage.tries)):
+    tries = storage.tries or TRIES
+    for attempt in range(tries):
         try:
             return call()
         except Exception as exc:  # noqa: BLE001 - the SDKs raise many kinds
-            if not transient(exc) or attempt + 1 >= storage.tries:
+            if not transient(exc) or attempt + 1 >= tries:
                 raise
-            delay = storage.backoff * (2 ** attempt)
+            delay = (storage.backoff or BACKOFF) * (2 ** attempt)
             time.sleep(delay * (0.75 + 0.5 * (hash((os.getpid(), time.monotonic())) % 1000) / 1000))
     raise AssertionError("unreachable")  # pragma: no cover
 
