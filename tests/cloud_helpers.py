@@ -106,3 +106,30 @@ class Proxy:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(5)
+
+
+def crash_plugin(name: str):
+    """A Dask worker plugin that makes the inspection of the file called `name` kill its worker (SIGKILL),
+    as a decoder crash does; set up again on each restarted worker while registered."""
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    class CrashOn(WorkerPlugin):
+        def __init__(self, target: str) -> None:
+            self.name = "cnnlint-crash-on"
+            self.target = target
+
+        def setup(self, worker) -> None:
+            import signal
+
+            from cnnlint.dataset import scan
+
+            real, target = scan.inspect_file, self.target
+
+            def crashing(path, real_path, options):
+                if os.path.basename(path) == target:
+                    os.kill(os.getpid(), signal.SIGKILL)
+                return real(path, real_path, options)
+
+            scan.inspect_file = crashing
+
+    return CrashOn(name)

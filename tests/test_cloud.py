@@ -299,3 +299,47 @@ def test_unreachable_scheduler_is_one_line_exit_2(here, capsys, monkeypatch):
     assert err.startswith("cnnlint: error: cannot reach the Dask scheduler at tcp://127.0.0.1:9: ")
     assert len(err.strip().splitlines()) == 1
 
+
+
+def test_a_file_that_kills_every_worker_is_isolated_and_reported(cluster, here, monkeypatch):
+    """Runs last: it restarts the workers at the end (their inspection was patched to crash)."""
+    from distributed import Client
+
+    from cloud_helpers import crash_plugin
+    from cnnlint.dataset import dask_scan
+    from cnnlint.dataset.scan import ScanOptions, scan_files
+
+    monkeypatch.setattr(dask_scan, "CHUNK", 4)
+    files = [(f"x/{i}.png", write_image(str(here / "x" / f"{i}.png"), "png", size=(40, 40))) for i in range(10)]
+    with Client(cluster.scheduler_address, set_as_default=False) as client:
+        client.register_plugin(crash_plugin("5.png"))
+        try:
+            records = {r.path: r for r in scan_files(files, ScanOptions(scheduler=cluster.scheduler_address))}
+        finally:
+            client.unregister_worker_plugin("cnnlint-crash-on")
+            client.restart()
+    assert sorted(records) == sorted(p for p, _ in files)
+    assert [(f.code, f.message) for f in records["x/5.png"].findings] == [
+        ("CNL501", "the image decoder crashed on it: the process reading it died "
+                   "(a Dask worker, every time it was tried)")]
+    assert all(r.format == "PNG" and not r.findings for p, r in records.items() if p != "x/5.png")
+
+
+def test_a_script_reading_the_bucket_is_held_against_the_scanned_bucket(store, here, capsys):
+    from test_crosscheck import keras_flow
+
+    for i in range(7):
+        for j in range(4):
+            write_image(str(here / "flowers" / "train" / f"c{i}" / f"{j}.png"), "png", size=(64, 64), seed=i * 10 + j)
+    bucket = store.bucket()
+    upload_tree(store.client, bucket, str(here / "flowers"), "flowers")
+    script = keras_flow(units=5).replace('"data/train"', f'"s3://{bucket}/flowers/train"')
+    (here / "train.py").write_text(script)
+    status, doc, _ = _run(["--no-cache", "train.py", f"s3://{bucket}/flowers"], capsys)
+    assert status == 1
+    [finding] = [f for f in doc["findings"] if f["code"].startswith("CNL6")]
+    assert (finding["code"], finding["path"], finding["line"]) == ("CNL601", "train.py", 10)
+    assert f"s3://{bucket}/flowers/train/ has 7 class folders" in finding["message"]
+    held = doc["crosscheck"][0]["facts"][0]["held_against"]
+    assert (held["matched_by"], held["folder"], held["dataset"]) == (
+        "path", f"s3://{bucket}/flowers/train/", f"s3://{bucket}/flowers")
