@@ -13,11 +13,10 @@ pool, and is not tried again.
 
 from __future__ import annotations
 
-from typing import Iterator, List, Optional, Tuple
+from typing import Any, Callable, Iterator, List, Optional, Tuple
 
 from cnnlint.config import ConfigError
 from cnnlint.dataset.record import ImageRecord
-from cnnlint.dataset.scan import ScanOptions, crashed, inspect_chunk
 from cnnlint.findings import Finding, Severity
 
 CHUNK = 2000  # files per task: large enough that a task's overhead (~1 ms) is noise
@@ -40,12 +39,16 @@ def connect(address: str):
 
 
 class DaskWorkers:
-    """Chunks of files as Dask tasks; `submit` and `drain` yield records as tasks finish."""
+    """Chunks of files as Dask tasks; `submit` and `drain` yield records as tasks finish.
 
-    def __init__(self, options: ScanOptions, chunk: int = 0) -> None:
+    `inspect(items, options)` is the task (cnnlint.dataset.scan.inspect_chunk, importable on the workers);
+    `crashed(path, real, how)` makes the CNL501 of a file that kills every worker it runs on."""
+
+    def __init__(self, options: Any, inspect: Callable[..., List[ImageRecord]],
+                 crashed: Callable[[str, str, str], ImageRecord], chunk: int = 0) -> None:
         from distributed import as_completed
 
-        self.options = options
+        self.options, self.inspect, self.crashed = options, inspect, crashed
         self.client = connect(options.scheduler or "")
         threads = sum(self.client.nthreads().values()) or 1
         self.chunk = chunk or CHUNK
@@ -56,7 +59,7 @@ class DaskWorkers:
         self.pending = 0
 
     def _send(self, items: List[Item], alone: bool = False) -> None:
-        future = self.client.submit(inspect_chunk, items, self.options, pure=False)
+        future = self.client.submit(self.inspect, items, self.options, pure=False)
         self.items[future.key] = (items, alone)
         self.done.add(future)
         self.pending += 1
@@ -99,7 +102,7 @@ class DaskWorkers:
             return
         path, real = items[0]
         if killed:
-            yield crashed(path, real, "a Dask worker, every time it was tried")
+            yield self.crashed(path, real, "a Dask worker, every time it was tried")
             return
         rec = ImageRecord(path=path, real_path=real)
         rec.findings.append(Finding(

@@ -20,9 +20,10 @@ import hashlib
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Dict, Iterator, List, Optional, Tuple
+from collections import deque
+from itertools import islice
+from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
-from cnnlint.dataset.urls import is_url
 from cnnlint.findings import Finding, Severity
 from cnnlint.sources.walk import TreeEntry, TreeFolder
 
@@ -30,6 +31,7 @@ EXTRA = "pip install 'cnnlint[cloud]'"
 TRIES = 5  # reads and listings, all together, before an object is reported unreadable
 BACKOFF = 0.2  # seconds before the second try; doubled each time (with jitter)
 READ_WHOLE = 64 * 1024 * 1024  # larger objects: only the head is read (the header facts)
+FETCH_THREADS = 16  # object reads in flight per worker process
 _TRANSIENT_ERRNOS = {errno.EBUSY, errno.EAGAIN, errno.ETIMEDOUT, errno.ECONNRESET, errno.ECONNREFUSED,
                      errno.ECONNABORTED, errno.EPIPE, errno.EIO}
 _TRANSIENT_WORDS = ("SlowDown", "Throttl", "TooManyRequests", "ServiceUnavailable", "503", "429", "500",
@@ -201,24 +203,31 @@ def read_object(url: str, storage: StorageOptions):
     return data[:64], size, with_retries(lambda: fs.open(path, "rb"), storage)
 
 
+def read_many(urls: Iterable[str], storage: StorageOptions, threads: int = FETCH_THREADS) -> Iterator[tuple]:
+    """(url, (data, size, big) or the exception) for each URL, in order, with up to `threads` reads in
+    flight: an object store answers each request after tens of milliseconds, so one reader at a time
+    would leave the worker idle; the window bounds the bytes held."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(url: str):
+        try:
+            return read_object(url, storage)
+        except Exception as exc:  # noqa: BLE001 - handed to the caller
+            return exc
+
+    it = iter(urls)
+    with ThreadPoolExecutor(threads) as pool:
+        window = deque((url, pool.submit(one, url)) for url in islice(it, threads))
+        while window:
+            url, future = window.popleft()
+            for nxt in islice(it, 1):
+                window.append((nxt, pool.submit(one, nxt)))
+            yield url, future.result()
+
+
 def unreadable_object(url: str, exc: BaseException) -> Finding:
     return Finding("CNL514", Severity.ERROR, f"cannot read: {reason(exc)}", url, 0, 0,
                    hint="check the object and the credentials; the rest of the dataset was still scanned")
-
-
-def inspect_object(path: str, url: str, options) -> "object":
-    """The ImageRecord of one object: read once (with retries), inspected from memory."""
-    from cnnlint.dataset.inspect import inspect_bytes
-    from cnnlint.dataset.record import ImageRecord
-
-    storage = getattr(options, "storage", None) or StorageOptions()
-    try:
-        data, size, big = read_object(url, storage)
-    except Exception as exc:  # noqa: BLE001 - any store error is this object's finding
-        rec = ImageRecord(path=path, real_path=url)
-        rec.findings.append(unreadable_object(path, exc))
-        return rec
-    return inspect_bytes(path, url, data, size, options, big)
 
 
 def find_buckets(urls: List[str], forced: List[str], storage: Optional[StorageOptions] = None

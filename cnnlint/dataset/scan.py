@@ -18,7 +18,7 @@ from itertools import chain, islice
 from typing import Any, Callable, Iterable, Iterator, List, Optional, TextIO, Tuple
 
 from cnnlint.dataset.cache import ScanCache, options_key
-from cnnlint.dataset.inspect import DEFAULT_MAX_PIXELS, inspect_file
+from cnnlint.dataset.inspect import DEFAULT_MAX_PIXELS, inspect_bytes, inspect_file
 from cnnlint.dataset.record import ImageRecord
 from cnnlint.dataset.urls import is_url
 from cnnlint.findings import Finding, Severity
@@ -58,7 +58,7 @@ def scan_files(
         if options.scheduler:  # on a Dask cluster: chunks out, records back as they finish
             from cnnlint.dataset.dask_scan import DaskWorkers
 
-            workers = DaskWorkers(options)  # type: ignore[assignment]
+            workers = DaskWorkers(options, inspect_chunk, crashed)  # type: ignore[assignment]
             for window in _windows(chain(head, it), WINDOW):
                 todo = yield from _cached(window, cache, key, bar, stat)
                 for rec in workers.submit(todo):  # type: ignore[attr-defined]
@@ -190,16 +190,22 @@ def _work_chunk(items: List[Tuple[str, str]]) -> List[ImageRecord]:
 
 
 def inspect_chunk(items: List[Tuple[str, str]], options: ScanOptions) -> List[ImageRecord]:
-    """The records of (display path, real path) pairs, inspected here, one after the other."""
-    return [_inspect_one(path, real, options) for path, real in items]
+    """The records of (display path, real path) pairs, inspected here, one after the other (bucket
+    objects are read ahead, several at a time)."""
+    if not any(is_url(real) for _, real in items):
+        return [_inspect_one(path, real, options) for path, real in items]
+    from cnnlint.dataset.remote import StorageOptions, read_many
+
+    urls = [real for _, real in items if is_url(real)]
+    fetched = read_many(urls, options.storage or StorageOptions())
+    return [_inspect_one(path, real, options, next(fetched)[1] if is_url(real) else None) for path, real in items]
 
 
-def _inspect_one(path: str, real: str, options: ScanOptions) -> ImageRecord:
+def _inspect_one(path: str, real: str, options: ScanOptions, fetched=None) -> ImageRecord:
+    """`fetched`: a bucket object's read, done ahead (read_many's answer)."""
     try:
         if is_url(real):
-            from cnnlint.dataset.remote import inspect_object
-
-            return inspect_object(path, real, options)  # type: ignore[return-value]
+            return _inspect_object(path, real, options, fetched)
         return inspect_file(path, real, options)
     except Exception as exc:  # a bug of ours must not stop the scan of the other files
         rec = ImageRecord(path=path, real_path=real)
@@ -208,6 +214,23 @@ def _inspect_one(path: str, real: str, options: ScanOptions) -> ImageRecord:
             path, 0, 0, hint="please report this to cnnlint with the file, if you can share it",
         ))
         return rec
+
+
+def _inspect_object(path: str, url: str, options: ScanOptions, fetched=None) -> ImageRecord:
+    """An object in a bucket: read once (with retries), inspected from memory."""
+    from cnnlint.dataset.remote import StorageOptions, read_object, unreadable_object
+
+    if fetched is None:
+        try:
+            fetched = read_object(url, options.storage or StorageOptions())
+        except Exception as exc:  # noqa: BLE001 - any store error is this object's finding
+            fetched = exc
+    if isinstance(fetched, BaseException):
+        rec = ImageRecord(path=path, real_path=url)
+        rec.findings.append(unreadable_object(path, fetched))
+        return rec
+    data, size, big = fetched
+    return inspect_bytes(path, url, data, size, options, big)
 
 
 class _Workers:
