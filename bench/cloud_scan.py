@@ -7,8 +7,8 @@ Everything runs on 127.0.0.1 with dummy credentials; nothing reaches the interne
 processes, so the numbers for the cnnlint process are the client's own:
 
 * images/s: objects scanned / wall time of the cnnlint process (listing included);
-* client peak RSS: the cnnlint process's peak resident memory (os.wait4; with the local pool this is
-  its largest process, the pool workers being its children);
+* client peak RSS: the cnnlint process's own peak resident memory (sampled every 50 ms; the local
+  pool's worker processes are not in it);
 * client CPU: user + system seconds of the cnnlint process and of its children (the local pool's
   workers); for Dask, the workers' CPU is measured apart (psutil, before and after).
 
@@ -99,15 +99,46 @@ def scan(url: str, env: dict, scheduler: str = "") -> dict:
     start = time.perf_counter()
     with open(OUT / "cloud_scan_report.json", "wb") as out:
         proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.PIPE)
+        peak = PeakRss(proc.pid)
         _, status, usage = os.wait4(proc.pid, 0)
+        peak.stop()
     wall = time.perf_counter() - start
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     doc = json.loads((OUT / "cloud_scan_report.json").read_text() or "{}")
     images = sum(d["images"] for d in doc.get("datasets", []))
     return {"url": url, "engine": "dask" if scheduler else "local pool", "exit": os.waitstatus_to_exitcode(status),
             "images": images, "wall_s": round(wall, 2), "images_per_s": round(images / wall, 1),
-            "client_peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+            "client_peak_rss_mb": round(peak.peak / 2**20, 1),
             "client_cpu_s": round(usage.ru_utime + usage.ru_stime, 2), "stderr": err.strip()[-300:]}
+
+
+class PeakRss:
+    """The peak resident memory of one process (the cnnlint client itself, not its pool workers), sampled
+    every 50 ms. (os.wait4's ru_maxrss would report this script's own size: Linux keeps the high-water
+    mark of the forked copy across the exec.)"""
+
+    def __init__(self, pid: int) -> None:
+        import threading
+
+        import psutil
+
+        self.proc, self.peak, self.done = psutil.Process(pid), 0, threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        import psutil
+
+        while not self.done.is_set():
+            try:
+                self.peak = max(self.peak, self.proc.memory_info().rss)
+            except psutil.Error:
+                return
+            self.done.wait(0.05)
+
+    def stop(self) -> None:
+        self.done.set()
+        self.thread.join()
 
 
 def workers_cpu(pids) -> float:
@@ -149,6 +180,13 @@ def main() -> int:
         print(f"uploaded {n:,} objects in {up:.0f} s ({n / up:,.0f}/s)", flush=True)
         latency = get_latency(client)
         print(f"one small GET: {latency * 1000:.2f} ms", flush=True)
+        sys.path.insert(0, str(ROOT))
+        from cnnlint.dataset.remote import list_prefix
+
+        start = time.perf_counter()
+        listed = list_prefix("s3://bench/data").objects
+        listing = time.perf_counter() - start
+        print(f"listing {listed:,} objects (1,000 a page): {listing:.1f} s ({listed / listing:,.0f}/s)", flush=True)
         procs.append(subprocess.Popen([str(bindir / "dask"), "scheduler", "--host", "127.0.0.1", "--port",
                                        str(sched_port), "--dashboard-address", ":0"], env=env,
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
@@ -174,7 +212,8 @@ def main() -> int:
                 p.wait(20)
             except subprocess.TimeoutExpired:
                 p.kill()
-    result = {"objects": n, "upload_s": round(up, 1), "get_latency_ms": round(latency * 1000, 3), "scans": rows}
+    result = {"objects": n, "upload_s": round(up, 1), "get_latency_ms": round(latency * 1000, 3),
+              "listing_s": round(listing, 2), "scans": rows}
     (OUT / "cloud_scan.json").write_text(json.dumps(result, indent=2))
     print()
     print(f"{'dataset':<22} {'engine':<11} {'images':>8} {'wall s':>8} {'images/s':>9} {'client RSS MB':>14} "

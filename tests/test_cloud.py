@@ -220,7 +220,12 @@ def test_a_missing_extra_or_bucket_is_one_finding(store, here, capsys):
     status, doc, _ = _run(["--no-cache", "s3://no-such-bucket-here/data", "gs://x/y"], capsys)
     assert status == 1
     got = {(f["code"], f["path"]): f["message"] for f in doc["findings"]}
-    assert got[("CNL001", "s3://no-such-bucket-here/data")].startswith("cannot list: ")
+    assert got[("CNL001", "s3://no-such-bucket-here/data")] == (
+        "cannot list: no such bucket, or no objects under this prefix")
+    empty = store.bucket()
+    status, doc, _ = _run(["--no-cache", f"s3://{empty}/nothing/"], capsys)
+    assert (status, [(f["code"], f["path"], f["message"]) for f in doc["findings"]]) == (
+        1, [("CNL001", f"s3://{empty}/nothing", "cannot list: no such bucket, or no objects under this prefix")])
     assert ("CNL001", "gs://x/y") in got  # gcsfs not installed here, or no access: named, never a crash
 
 

@@ -243,6 +243,9 @@ def find_buckets(urls: List[str], forced: List[str], storage: Optional[StorageOp
         except ImportError as exc:
             errors.append(_cannot_list(url, str(exc)))
             continue
+        except FileNotFoundError:
+            errors.append(_cannot_list(url, "no such bucket, or no objects under this prefix"))
+            continue
         except Exception as exc:  # noqa: BLE001 - any store error: this URL's finding
             errors.append(_cannot_list(url, reason(exc)))
             continue
