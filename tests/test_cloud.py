@@ -27,7 +27,9 @@ class Store:
         return name
 
 
-@pytest.fixture(scope="session")
+# module scope: the server, its threads and the cluster's processes are gone before other test files
+# run (a process pool forked from a process with them alive was seen to take minutes to terminate)
+@pytest.fixture(scope="module")
 def store():
     need("moto", "s3fs", "boto3", "flask")
     import boto3
@@ -231,7 +233,7 @@ def test_a_missing_extra_or_bucket_is_one_finding(store, here, capsys):
 
 # ---- the scan on a Dask cluster -----------------------------------------------------------------
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def cluster(store):
     """Two worker processes on loopback; they inherit the store's endpoint and dummy credentials."""
     need("distributed")
@@ -240,7 +242,7 @@ def cluster(store):
 
     with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
         c = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                         dashboard_address=None, silence_logs=logging.ERROR)
+                         dashboard_address=":0", silence_logs=logging.ERROR)
         try:
             yield c
         finally:
@@ -264,6 +266,44 @@ def test_dask_scan_gives_the_same_json_as_the_local_scan(store, cluster, here, c
     assert bucket_dask[0] == 1
     assert _comparable(bucket_dask[1]) == _comparable(bucket_local[1])
     assert _comparable(bucket_dask[1], f"s3://{bucket}/") == _comparable(local[1])
+
+
+def test_unreachable_scheduler_is_one_line_exit_2(here, capsys, monkeypatch):
+    need("distributed")
+    from cnnlint.dataset import dask_scan
+
+    monkeypatch.setattr(dask_scan, "CONNECT_TIMEOUT", "1s")
+    write_image(str(here / "x" / "a.png"), "png", size=(40, 40))
+    status = main(["--no-cache", "--scheduler", "tcp://127.0.0.1:9", "--data", "x"])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.startswith("cnnlint: error: cannot reach the Dask scheduler at tcp://127.0.0.1:9: ")
+    assert len(err.strip().splitlines()) == 1
+
+
+
+def test_a_file_that_kills_every_worker_is_isolated_and_reported(cluster, here, monkeypatch):
+    """Its workers stay patched to crash on a file named 5.png (no other test has one) until the module's end.
+    Before the test that kills a worker: a plugin sent while a killed worker is still listed waits 30 s."""
+    from distributed import Client
+
+    from cloud_helpers import crash_plugin
+    from cnnlint.dataset import dask_scan
+    from cnnlint.dataset.scan import ScanOptions, scan_files
+
+    monkeypatch.setattr(dask_scan, "CHUNK", 4)
+    files = [(f"x/{i}.png", write_image(str(here / "x" / f"{i}.png"), "png", size=(40, 40))) for i in range(10)]
+    with Client(cluster.scheduler_address, set_as_default=False) as client:
+        client.register_plugin(crash_plugin("5.png"))
+        try:
+            records = {r.path: r for r in scan_files(files, ScanOptions(scheduler=cluster.scheduler_address))}
+        finally:
+            client.unregister_worker_plugin("cnnlint-crash-on")
+    assert sorted(records) == sorted(p for p, _ in files)
+    assert [(f.code, f.message) for f in records["x/5.png"].findings] == [
+        ("CNL501", "the image decoder crashed on it: the process reading it died "
+                   "(a Dask worker, every time it was tried)")]
+    assert all(r.format == "PNG" and not r.findings for p, r in records.items() if p != "x/5.png")
 
 
 def test_a_worker_killed_mid_scan_still_gives_every_record(cluster, here, monkeypatch):
@@ -290,44 +330,6 @@ def test_a_worker_killed_mid_scan_still_gives_every_record(cluster, here, monkey
     got += list(scan)
     assert len(got) == len({r.path for r in got}) == len(files) == 75
     assert facts(got) == expected
-
-
-def test_unreachable_scheduler_is_one_line_exit_2(here, capsys, monkeypatch):
-    need("distributed")
-    from cnnlint.dataset import dask_scan
-
-    monkeypatch.setattr(dask_scan, "CONNECT_TIMEOUT", "1s")
-    write_image(str(here / "x" / "a.png"), "png", size=(40, 40))
-    status = main(["--no-cache", "--scheduler", "tcp://127.0.0.1:9", "--data", "x"])
-    err = capsys.readouterr().err
-    assert status == 2
-    assert err.startswith("cnnlint: error: cannot reach the Dask scheduler at tcp://127.0.0.1:9: ")
-    assert len(err.strip().splitlines()) == 1
-
-
-
-def test_a_file_that_kills_every_worker_is_isolated_and_reported(cluster, here, monkeypatch):
-    """Runs last: it restarts the workers at the end (their inspection was patched to crash)."""
-    from distributed import Client
-
-    from cloud_helpers import crash_plugin
-    from cnnlint.dataset import dask_scan
-    from cnnlint.dataset.scan import ScanOptions, scan_files
-
-    monkeypatch.setattr(dask_scan, "CHUNK", 4)
-    files = [(f"x/{i}.png", write_image(str(here / "x" / f"{i}.png"), "png", size=(40, 40))) for i in range(10)]
-    with Client(cluster.scheduler_address, set_as_default=False) as client:
-        client.register_plugin(crash_plugin("5.png"))
-        try:
-            records = {r.path: r for r in scan_files(files, ScanOptions(scheduler=cluster.scheduler_address))}
-        finally:
-            client.unregister_worker_plugin("cnnlint-crash-on")
-            client.restart()
-    assert sorted(records) == sorted(p for p, _ in files)
-    assert [(f.code, f.message) for f in records["x/5.png"].findings] == [
-        ("CNL501", "the image decoder crashed on it: the process reading it died "
-                   "(a Dask worker, every time it was tried)")]
-    assert all(r.format == "PNG" and not r.findings for p, r in records.items() if p != "x/5.png")
 
 
 def test_a_script_reading_the_bucket_is_held_against_the_scanned_bucket(store, here, capsys):
