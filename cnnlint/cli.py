@@ -61,7 +61,11 @@ def _lint_parser() -> argparse.ArgumentParser:
                    help="the name of the file piped to `-`: findings name it and its name decides the kind "
                    "(script, notebook, requirements); with --fix the fixed text goes to stdout")
     p.add_argument("--data", action="append", default=[], metavar="DIR",
-                   help="scan DIR as an image dataset even if it does not look like one (repeatable)")
+                   help="scan DIR (a folder, or a bucket URL: s3://, gs://, az://) as an image dataset even if it "
+                   "does not look like one (repeatable)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="dataset scan: inspect the images on the Dask cluster at ADDRESS (tcp://HOST:8786; "
+                   "needs cnnlint[dask]) instead of local processes")
     p.add_argument("--quick", action="store_true",
                    help="dataset scan: check headers, PNG CRCs and JPEG end markers only, no full decode")
     p.add_argument("--select", type=_codes, metavar="CODES", help="comma-separated codes or prefixes, e.g. CNL2,CNL401")
@@ -110,6 +114,8 @@ def _apply_flags(config: Config, args: argparse.Namespace) -> None:
             setattr(config, name, values)
     if args.fail_on:
         config.fail_on = Severity.parse(args.fail_on)
+    if getattr(args, "scheduler", None):
+        config.dask_scheduler = args.scheduler
     if args.fix and args.diff:
         raise ConfigError("--fix and --diff cannot be used together (--diff only shows the fixes)")
 
@@ -226,11 +232,14 @@ def run_lint(args: argparse.Namespace, out=None) -> int:
 
 
 def _check(args: argparse.Namespace, config: Config, paths: List[str], forced: List[str], reads_stdin: bool) -> _Checked:
+    from cnnlint.dataset.urls import is_url
     from cnnlint.lint.cache import LintCache
     from cnnlint.lint.runner import lint_targets
     from cnnlint.named import resolve_named
     from cnnlint.sources.walk import discover, excluder, with_included
 
+    urls, forced_urls = [p for p in paths if is_url(p)], [p for p in forced if is_url(p)]
+    paths, forced = [p for p in paths if not is_url(p)], [p for p in forced if not is_url(p)]
     probe_scripts = _probe_scripts(args, paths, config)
     found = discover(paths, config.exclude, config.root, config.respect_gitignore)
     resolve_named(found)
@@ -247,6 +256,12 @@ def _check(args: argparse.Namespace, config: Config, paths: List[str], forced: L
         from cnnlint.dataset.layout import find_datasets
 
         found_datasets = find_datasets(paths, forced, excluder(config.exclude, config.root))
+        if urls or forced_urls:  # buckets: listed once here, scanned with the folders
+            from cnnlint.dataset.remote import StorageOptions, find_buckets
+
+            buckets, listing_errors = find_buckets(urls, forced_urls, StorageOptions(config.storage_endpoint))
+            found_datasets += buckets
+            errors = errors + listing_errors
     # the cross-check's facts are placed (a code generation pass) only when something may be judged
     # against data or the JSON lists them; otherwise the rare finding's script is placed afterwards
     fact_positions = bool(found_datasets) or args.format == "json" or any(os.path.isfile(p) for p in paths)

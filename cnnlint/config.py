@@ -41,6 +41,8 @@ class Config:
     blur_ratio: float = 8.0  # CNL518: the set's median sharpness over the image's
     min_entropy: float = 1.0  # CNL519: bits
     min_contrast: float = 2.0  # CNL519: luminance standard deviation (0-255)
+    dask_scheduler: Optional[str] = None  # tcp://HOST:8786: the dataset scan runs on that Dask cluster
+    storage_endpoint: Optional[str] = None  # an S3-compatible store's URL (else AWS_ENDPOINT_URL)
     # the cross-check: the host memory an image set held in memory must fit (a Colab runtime's)
     runtime_memory: int = 12 * 1024**3
     # the folder patterns are relative to (the config file's folder, or the cwd)
@@ -77,6 +79,8 @@ _KEYS = {
     "min-contrast": "number",
     "runtime-memory": "size",
     "max-decode-memory": "decode-memory",
+    "dask-scheduler": "string",
+    "storage-endpoint": "string",
 }
 
 _UNITS = {"max-file-size": "bytes", "min-image-size": "pixels", "min-class-size": "images",
@@ -187,7 +191,7 @@ def apply_table(config: Config, table: dict, where: str) -> None:
         elif kind == "string":
             if not isinstance(value, str):
                 raise ConfigError(f"{where}: {key} must be a string")
-            config.cache_dir = value
+            setattr(config, key.replace("-", "_"), value)
         elif kind == "int":
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ConfigError(f"{where}: {key} must be a positive integer ({_UNITS[key]})")

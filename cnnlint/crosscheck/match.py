@@ -14,6 +14,7 @@ from typing import List, Optional, Sequence
 
 from cnnlint.dataset.layout import SPLITS, Split
 from cnnlint.dataset.run import DatasetResult
+from cnnlint.dataset.urls import is_url
 
 
 @dataclass
@@ -65,7 +66,22 @@ def _real(path: str) -> str:
     return os.path.realpath(path)
 
 
+def _by_url(url: str, results: Sequence[DatasetResult]) -> Optional[Match]:
+    """A bucket URL in a script (`image_dataset_from_directory("gs://...")`): the scanned bucket prefix itself."""
+    url = url.rstrip("/")
+    for r in results:
+        ds = r.dataset
+        if url == ds.real_path:
+            return Match(r, ds.splits[0] if ds.layout != "splits" else None, "path")
+        for s in ds.splits:
+            if s.name is not None and url == s.real_path:
+                return Match(r, s, "path")
+    return None
+
+
 def _by_path(path: str, script_real: str, results: Sequence[DatasetResult], cwd: str) -> Optional[Match]:
+    if is_url(path):
+        return _by_url(path, results)
     expanded = os.path.expanduser(path)
     bases = [expanded] if os.path.isabs(expanded) else [
         os.path.join(os.path.dirname(script_real), expanded), os.path.join(cwd, expanded)

@@ -247,6 +247,16 @@ def inspect_file(path: str, real_path: str, options: "ScanOptions") -> ImageReco
     data, big = _read(rec, real_path)
     if data is None:
         return rec
+    return _inspect_closing(rec, data, big, options)
+
+
+def inspect_bytes(path: str, real_path: str, data: bytes, size: int, options: "ScanOptions", big=None) -> ImageRecord:
+    """`inspect_file` for bytes already in memory (an object read from a bucket): `data` is the whole
+    content, or its head when `big` is an open binary file of the whole (closed here)."""
+    return _inspect_closing(ImageRecord(path=path, real_path=real_path, size=size), data, big, options)
+
+
+def _inspect_closing(rec: ImageRecord, data: bytes, big, options) -> ImageRecord:
     try:
         return _inspect(rec, data, big, options)
     finally:

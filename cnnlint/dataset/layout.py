@@ -13,11 +13,12 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
+from cnnlint.dataset.urls import is_url
 from cnnlint.findings import Finding, Severity
 from cnnlint.sources.walk import (
-    LOOP_REASON, SKIP_DIRS, _is_venv, display_path, os_reason, unreadable, walk_tree,
+    LOOP_REASON, SKIP_DIRS, TreeFolder, _is_venv, display_path, os_reason, unreadable, walk_tree,
 )
 
 IMAGE_EXTENSIONS = frozenset({
@@ -43,6 +44,15 @@ def is_image_name(name: str) -> bool:
     return os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS
 
 
+def _abs(path: str) -> str:
+    """os.path.abspath, for local paths; a bucket URL stays as it is (without a trailing slash)."""
+    return path.rstrip("/") if is_url(path) else os.path.abspath(path)
+
+
+def _shown(path: str) -> str:
+    return path.rstrip("/") if is_url(path) else display_path(path)
+
+
 def _is_code(name: str) -> bool:
     return os.path.splitext(name)[1].lower() in CODE_EXTENSIONS
 
@@ -62,10 +72,12 @@ class _Summary:
     total_others: int = 0
 
 
-def _summarize(top: str, top_stat: os.stat_result, excluded: Callable[[str], bool]) -> _Summary:
+def _summarize(top: str, top_stat: Optional[os.stat_result], excluded: Callable[[str], bool],
+               nodes: Optional[Iterable[TreeFolder]] = None) -> _Summary:
+    """`nodes`: a listing's folders (a bucket's) instead of walking `top` on disk."""
     summaries: Dict[str, _Summary] = {}
     order: List[_Summary] = []
-    for node in walk_tree(top, top_stat):
+    for node in walk_tree(top, top_stat) if nodes is None else nodes:  # type: ignore[arg-type]
         s = summaries.get(node.path) or _Summary(os.path.basename(node.path), node.path)
         summaries[node.path] = s
         order.append(s)
@@ -91,7 +103,7 @@ def _summarize(top: str, top_stat: os.stat_result, excluded: Callable[[str], boo
         s.total_images = s.images + sum(c.total_images for c in s.children.values())
         s.total_code = s.code + sum(c.total_code for c in s.children.values())
         s.total_others = s.others + sum(c.total_others for c in s.children.values())
-    return summaries[os.path.abspath(top)]
+    return summaries[_abs(top)]
 
 
 @dataclass
@@ -114,6 +126,7 @@ class Dataset:
     layout: str  # "splits" | "classes" | "flat"
     splits: List[Split]
     forced: bool = False
+    listing: Optional[Any] = field(default=None, repr=False, compare=False)  # a bucket's (cnnlint.dataset.remote)
 
     def __post_init__(self) -> None:
         self._split_index = {s.name: i for i, s in enumerate(self.splits)}
@@ -161,7 +174,7 @@ class Dataset:
 
     def contains(self, path: str) -> bool:
         """Whether a display path (a finding's) lies in this dataset."""
-        real = os.path.abspath(path)
+        real = _abs(path)
         return real == self.real_path or real.startswith(self.real_path.rstrip(os.sep) + os.sep)
 
 
@@ -210,8 +223,8 @@ def _split_folders(s: _Summary) -> List[Tuple[_Summary, bool]]:
 
 
 def _make(s: _Summary, layout: str, forced: bool, splits: Sequence[Tuple[_Summary, bool]] = ()) -> Dataset:
-    real = os.path.abspath(s.path)
-    shown = display_path(s.path)
+    real = _abs(s.path)
+    shown = _shown(s.path)
     if layout == "splits":
         made = [
             Split(c.name, SPLITS[c.name.lower()], os.path.join(shown, c.name), c.path,
@@ -270,6 +283,16 @@ def find_datasets(
     return list(found.values())
 
 
+def find_listed(url: str, nodes: Iterable[TreeFolder], forced: bool, listing: Any = None) -> List[Dataset]:
+    """The datasets of a listed bucket prefix (`Listing.nodes()`), found as in a folder."""
+    top = _summarize(url, None, lambda path: False, nodes)
+    found = [_classify(top, lenient=True, forced=True)] if forced else _walk_for_datasets(top)
+    for ds in found:
+        if ds is not None:
+            ds.listing = listing
+    return [ds for ds in found if ds is not None]
+
+
 def _walk_for_datasets(top: _Summary) -> List[Dataset]:
     result: List[Dataset] = []
     stack: List[Tuple[_Summary, bool]] = [(top, True)]
@@ -306,7 +329,7 @@ def _stray_findings(group: _Strays, class_names: Sequence[str]) -> List[Finding]
     if len(names) > STRAY_GROUP:
         shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
         return [Finding(
-            code="CNL510", severity=Severity.WARNING, line=0, column=0, path=display_path(group.folder),
+            code="CNL510", severity=Severity.WARNING, line=0, column=0, path=_shown(group.folder),
             message=f"{len(names)} entries that are not images in this {'class ' if group.role == 'class' else ''}"
                     f"folder: {shown}",
             hint="move notes, labels and metadata out of the image folders; a loader that lists the folder "
@@ -334,7 +357,7 @@ def _stray_findings(group: _Strays, class_names: Sequence[str]) -> List[Finding]
             hint = ("move it out of the image folders; Keras and ImageFolder skip it, but a loader that "
                     "lists the folder (os.listdir + Image.open) fails on it")
         out.append(Finding(code="CNL510", severity=Severity.WARNING, message=message,
-                           path=display_path(path.rstrip("/")), line=0, column=0, hint=hint))
+                           path=_shown(path.rstrip("/")), line=0, column=0, hint=hint))
     return out
 
 
@@ -345,15 +368,18 @@ def iter_files(
 ) -> Iterator[Tuple[str, str]]:
     """(display path, absolute path) of each image-named file the loaders would read, streamed;
     stray entries (CNL510) and folders that cannot be read (CNL514) go to `findings`."""
-    try:
-        top_stat = os.stat(ds.real_path)
-    except OSError as exc:
-        findings.append(path_finding(ds.real_path, os_reason(exc)))
-        return
+    if ds.listing is not None:
+        nodes: Iterable[TreeFolder] = ds.listing.nodes()
+    else:
+        try:
+            nodes = walk_tree(ds.real_path, os.stat(ds.real_path))
+        except OSError as exc:
+            findings.append(path_finding(ds.real_path, os_reason(exc)))
+            return
     split_by_name = {s.name: s for s in ds.splits}
-    for node in walk_tree(ds.real_path, top_stat):
-        rel = os.path.relpath(node.path, ds.real_path)
-        parts = [] if rel == os.curdir else rel.split(os.sep)
+    for node in nodes:
+        rel = os.path.relpath(node.path, ds.real_path) if ds.listing is None else node.path[len(ds.real_path) + 1:]
+        parts = [] if rel in (os.curdir, "") else rel.split(os.sep)
         if node.error is not None:
             findings.append(path_finding(node.path, os_reason(node.error)))
             continue
@@ -380,7 +406,7 @@ def iter_files(
             elif role != "flat":
                 keep.append(d)
         node.dirs[:] = keep
-        shown = display_path(node.path)  # once per folder: its files are shown under it
+        shown = _shown(node.path)  # once per folder: its files are shown under it
         prefix = "" if shown == os.curdir else shown + os.sep
         for path, exc, _is_link in node.errors:
             if is_image_name(path):

@@ -156,11 +156,16 @@ def files_json(result: DatasetResult, findings: Sequence[Finding]) -> Dict[str, 
             continue
         letters = outcomes.get(f.path)
         if letters is None:
-            if not os.path.isfile(f.path) or EXTENSIONS.get(os.path.splitext(f.path)[1].lower()) is None:
+            if not _is_file(result, f.path) or EXTENSIONS.get(os.path.splitext(f.path)[1].lower()) is None:
                 continue  # a folder, or a stray file that is no image
             letters = "o" * len(LOADERS)
         out[f.path] = {"loaders": {ld: _OUTCOME[c] for ld, c in zip(LOADERS, letters)}}
     return dict(sorted(out.items()))
+
+
+def _is_file(result: DatasetResult, path: str) -> bool:
+    listing = result.dataset.listing  # a bucket's: its objects are listed
+    return listing.meta(path) is not None if listing is not None else os.path.isfile(path)
 
 
 def describe(results: Sequence[DatasetResult]) -> Optional[str]:

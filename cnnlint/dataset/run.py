@@ -45,7 +45,11 @@ def thresholds(config: Config) -> Thresholds:
 def _options(config: Config, quick: bool):
     from cnnlint.dataset.scan import ScanOptions
 
-    kwargs = {"quick": quick}
+    from cnnlint.dataset.dask_scan import scheduler_address
+    from cnnlint.dataset.remote import StorageOptions
+
+    kwargs = {"quick": quick, "scheduler": scheduler_address(config.dask_scheduler),
+              "storage": StorageOptions(endpoint=config.storage_endpoint)}
     if config.max_image_pixels is not None:
         kwargs["max_pixels"] = config.max_image_pixels
     if config.max_decode_memory is not None:
@@ -102,7 +106,8 @@ def scan_datasets(
         walk_findings: List[Finding] = []
         agg = Aggregate(ds, thresholds(config))
         loaders = (counted or {}).get(ds.real_path, LOADERS)
-        for record in scan_files(iter_files(ds, walk_findings, excluded), options, cache, progress):
+        stat = ds.listing.meta if ds.listing is not None else None  # a bucket's: sizes and ETags listed
+        for record in scan_files(iter_files(ds, walk_findings, excluded), options, cache, progress, stat):
             narrow(record, loaders)
             agg.add(record)
         findings = walk_findings + agg.finish()

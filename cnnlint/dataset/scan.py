@@ -15,14 +15,15 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from itertools import chain, islice
-from typing import Iterable, Iterator, List, Optional, TextIO, Tuple
+from typing import Any, Callable, Iterable, Iterator, List, Optional, TextIO, Tuple
 
 from cnnlint import workers
 from cnnlint.dataset import budget, chatter
 from cnnlint.dataset.budget import DEFAULT_DECODE_MEMORY
 from cnnlint.dataset.cache import ScanCache, options_key
-from cnnlint.dataset.inspect import DEFAULT_MAX_PIXELS, inspect_file
+from cnnlint.dataset.inspect import DEFAULT_MAX_PIXELS, inspect_bytes, inspect_file
 from cnnlint.dataset.record import ImageRecord
+from cnnlint.dataset.urls import is_url
 from cnnlint.findings import Finding, Severity
 
 SMALL = 64  # fewer files than this: no worker processes
@@ -36,6 +37,8 @@ class ScanOptions:
     max_pixels: int = DEFAULT_MAX_PIXELS  # larger images are refused without decoding (CNL513)
     jobs: Optional[int] = None  # worker processes; None or 0: one per available core
     max_decode_memory: int = DEFAULT_DECODE_MEMORY  # bytes one inspection may allocate (CNL513 above)
+    storage: Optional[Any] = None  # how buckets are opened (cnnlint.dataset.remote.StorageOptions)
+    scheduler: Optional[str] = None  # a Dask scheduler's address: inspect there (cnnlint.dataset.dask_scan)
 
 
 def scan_files(
@@ -43,8 +46,10 @@ def scan_files(
     options: ScanOptions,
     cache: Optional[ScanCache] = None,
     progress: bool = False,
+    stat: Optional[Callable[[str], Optional[Tuple[int, int]]]] = None,
 ) -> Iterator[ImageRecord]:
-    """One ImageRecord per (display path, real path), in no particular order."""
+    """One ImageRecord per (display path, real path), in no particular order. `stat`: (size, stamp) of
+    a real path for the cache, instead of os.stat (a bucket listing's size and ETag)."""
     total = len(files) if hasattr(files, "__len__") else None  # type: ignore[arg-type]
     bar = Progress(total) if progress else None
     key = options_key(options.quick, options.max_pixels, options.max_decode_memory)
@@ -54,28 +59,38 @@ def scan_files(
     workers: Optional[_Workers] = None
     finished = False
     try:
-        if len(head) < SMALL or jobs <= 1:
+        if options.scheduler:  # on a Dask cluster: chunks out, records back as they finish
+            from cnnlint.dataset.dask_scan import DaskWorkers
+
+            workers = DaskWorkers(options, inspect_chunk, crashed)  # type: ignore[assignment]
             for window in _windows(chain(head, it), WINDOW):
-                todo = yield from _cached(window, cache, key, bar)
+                todo = yield from _cached(window, cache, key, bar, stat)
+                for rec in workers.submit(todo):  # type: ignore[attr-defined]
+                    yield _done(rec, cache, key, bar, stat)
+            for rec in workers.drain():  # type: ignore[attr-defined]
+                yield _done(rec, cache, key, bar, stat)
+        elif len(head) < SMALL or jobs <= 1:
+            for window in _windows(chain(head, it), WINDOW):
+                todo = yield from _cached(window, cache, key, bar, stat)
                 for path, real in todo:
                     rec = _inspect_here(path, real, options)
-                    yield _done(rec, cache, key, bar)
+                    yield _done(rec, cache, key, bar, stat)
         else:
             workers = _Workers(jobs, options)
             for window in _windows(chain(head, it), WINDOW):
-                todo = yield from _cached(window, cache, key, bar)
+                todo = yield from _cached(window, cache, key, bar, stat)
                 if workers.pool is None and len(todo) < SMALL:
                     # a few changed files in a cached set: not worth starting processes
                     for path, real in todo:
-                        yield _done(_inspect_here(path, real, options), cache, key, bar)
+                        yield _done(_inspect_here(path, real, options), cache, key, bar, stat)
                     continue
                 workers.submit(todo)
                 if len(workers.pending) >= 2:  # keep the workers busy while the older window drains
                     for rec in workers.drain_one():
-                        yield _done(rec, cache, key, bar)
+                        yield _done(rec, cache, key, bar, stat)
             while workers.pending:
                 for rec in workers.drain_one():
-                    yield _done(rec, cache, key, bar)
+                    yield _done(rec, cache, key, bar, stat)
         finished = True
     finally:
         if workers is not None:
@@ -94,19 +109,18 @@ def _windows(items: Iterator[Tuple[str, str]], size: int) -> Iterator[List[Tuple
         yield window
 
 
-def _cached(window, cache: Optional[ScanCache], key: str, bar):
+def _cached(window, cache: Optional[ScanCache], key: str, bar, stat=None):
     """Yields the cache hits of a window; returns the (display, real) pairs still to inspect."""
     if cache is None:
         return window
     entries = []
     todo = []
     for path, real in window:
-        try:
-            st = os.stat(real)
-        except OSError:
+        meta = _stat(real) if stat is None else stat(real)
+        if meta is None:
             todo.append((path, real))  # the inspection reports why
             continue
-        entries.append((path, real, st.st_size, st.st_mtime_ns))
+        entries.append((path, real, meta[0], meta[1]))
     hits = cache.lookup(entries, key)
     for path, real, _, _ in entries:
         rec = hits.get(real)
@@ -121,13 +135,24 @@ def _cached(window, cache: Optional[ScanCache], key: str, bar):
     return todo
 
 
+def _stat(real: str) -> Optional[Tuple[int, int]]:
+    try:
+        st = os.stat(real)
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
 def _retarget(rec: ImageRecord, path: str) -> ImageRecord:
     from dataclasses import replace
 
     return replace(rec, path=path, findings=[replace(f, path=path) for f in rec.findings])
 
 
-def _done(rec: ImageRecord, cache: Optional[ScanCache], key: str, bar) -> ImageRecord:
+def _done(rec: ImageRecord, cache: Optional[ScanCache], key: str, bar, stat=None) -> ImageRecord:
+    if stat is not None and rec.size:  # an object: cached under its listed ETag stamp
+        meta = stat(rec.real_path)
+        rec.mtime_ns = meta[1] if meta is not None else 0
     if cache is not None:
         cache.put(rec, key)
     if bar is not None:
@@ -171,7 +196,7 @@ def _work(item: Tuple[str, str]) -> ImageRecord:
 
 def _work_chunk(items: List[Tuple[str, str]]) -> List[ImageRecord]:
     assert _OPTIONS is not None
-    return [_inspect_one(path, real, _OPTIONS) for path, real in items]
+    return inspect_chunk(items, _OPTIONS)
 
 
 def _inspect_here(path: str, real: str, options: ScanOptions) -> ImageRecord:
@@ -180,11 +205,27 @@ def _inspect_here(path: str, real: str, options: ScanOptions) -> ImageRecord:
         return _inspect_one(path, real, options)
 
 
-def _inspect_one(path: str, real: str, options: ScanOptions) -> ImageRecord:
+def inspect_chunk(items: List[Tuple[str, str]], options: ScanOptions) -> List[ImageRecord]:
+    """The records of (display path, real path) pairs, inspected here, one after the other (bucket
+    objects are read ahead, several at a time)."""
+    if not any(is_url(real) for _, real in items):
+        return [_inspect_one(path, real, options) for path, real in items]
+    from cnnlint.dataset.remote import StorageOptions, read_many
+
+    urls = [real for _, real in items if is_url(real)]
+    fetched = read_many(urls, options.storage or StorageOptions())
+    return [_inspect_one(path, real, options, next(fetched)[1] if is_url(real) else None) for path, real in items]
+
+
+def _inspect_one(path: str, real: str, options: ScanOptions, fetched=None) -> ImageRecord:
+    """`fetched`: a bucket object's read, done ahead (read_many's answer)."""
     said: List[str] = []
     try:
         with chatter.captured(said):
-            rec = inspect_file(path, real, options)
+            if is_url(real):
+                rec = _inspect_object(path, real, options, fetched)
+            else:
+                rec = inspect_file(path, real, options)
     except MemoryError:  # outside the decode (the file's bytes, the hash): the cap all the same
         rec = ImageRecord(path=path, real_path=real)
         rec.findings.append(Finding(
@@ -210,6 +251,23 @@ def _add_decoder_text(rec: ImageRecord, said: List[str]) -> None:
         if finding.code in ("CNL501", "CNL513"):
             rec.findings[i] = replace(finding, message=f"{finding.message} (decoder: {chatter.summary(said)})")
             return
+
+
+def _inspect_object(path: str, url: str, options: ScanOptions, fetched=None) -> ImageRecord:
+    """An object in a bucket: read once (with retries), inspected from memory."""
+    from cnnlint.dataset.remote import StorageOptions, read_object, unreadable_object
+
+    if fetched is None:
+        try:
+            fetched = read_object(url, options.storage or StorageOptions())
+        except Exception as exc:  # noqa: BLE001 - any store error is this object's finding
+            fetched = exc
+    if isinstance(fetched, BaseException):
+        rec = ImageRecord(path=path, real_path=url)
+        rec.findings.append(unreadable_object(path, fetched))
+        return rec
+    data, size, big = fetched
+    return inspect_bytes(path, url, data, size, options, big)
 
 
 class _Workers:
@@ -308,6 +366,16 @@ def _isolated(items: List[Tuple[str, str]], options: ScanOptions) -> Iterator[Im
         pool.join()
 
 
+def crashed(path: str, real: str, how: str) -> ImageRecord:
+    """The CNL501 of a file whose inspection killed the process reading it."""
+    rec = ImageRecord(path=path, real_path=real)
+    rec.findings.append(Finding(
+        "CNL501", Severity.ERROR, f"the image decoder crashed on it: the process reading it died ({how})",
+        path, 0, 0, hint="re-export it or delete it; a training loader using the same decoder may crash too",
+    ))
+    return rec
+
+
 def _crashed(path: str, real: str, exitcode: int) -> ImageRecord:
     how = f"exit status {exitcode}"
     if exitcode < 0:
@@ -317,12 +385,7 @@ def _crashed(path: str, real: str, exitcode: int) -> ImageRecord:
             how = f"signal {-exitcode}"
         if exitcode == -signal.SIGKILL:
             how += ", out of memory?"
-    rec = ImageRecord(path=path, real_path=real)
-    rec.findings.append(Finding(
-        "CNL501", Severity.ERROR, f"the image decoder crashed on it: the process reading it died ({how})",
-        path, 0, 0, hint="re-export it or delete it; a training loader using the same decoder may crash too",
-    ))
-    return rec
+    return crashed(path, real, how)
 
 
 def _pool(jobs: int, options: ScanOptions):

@@ -21,6 +21,7 @@ from typing import Dict, List, Optional
 from urllib.parse import quote
 
 from cnnlint import __version__
+from cnnlint.dataset.urls import is_url
 from cnnlint.findings import Finding, Severity
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -102,7 +103,9 @@ def _rules(findings: List[Finding]) -> List[Dict[str, object]]:
 
 
 def artifact_location(path: str) -> Dict[str, str]:
-    """A relative path as a POSIX URI under %SRCROOT%; an absolute one as a file:// URI."""
+    """A relative path as a POSIX URI under %SRCROOT%; an absolute one as a file:// URI; a bucket URL as it is."""
+    if is_url(path):
+        return {"uri": path}
     if os.path.isabs(path):
         try:
             return {"uri": pathlib.Path(os.path.normpath(path)).as_uri()}

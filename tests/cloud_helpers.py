@@ -1,0 +1,135 @@
+"""For the bucket and Dask tests: a moto S3 server on loopback, a throttling proxy in front of it, uploads.
+
+Nothing here reaches the internet: the server, the proxy and the Dask cluster listen on 127.0.0.1,
+and the AWS credentials are dummies. moto, s3fs and dask.distributed are in the test extra; without
+them the tests skip, except in CI (the CI variable set), where they fail.
+"""
+
+import http.client
+import importlib.util
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+KEY_ID = "testing-key-id"
+SECRET = "testing-secret-never-printed"
+
+
+def need(*modules: str) -> None:
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    if not missing:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{', '.join(missing)} required in CI (the test extra)")
+    pytest.skip(f"{', '.join(missing)} not installed")
+
+
+def upload_tree(client, bucket: str, folder: str, prefix: str) -> int:
+    """Every file under `folder` as `prefix/<relative path>`, uploaded in parallel; how many."""
+    items = []
+    for root, _, files in os.walk(folder):
+        for name in files:
+            path = os.path.join(root, name)
+            items.append((path, prefix + "/" + os.path.relpath(path, folder).replace(os.sep, "/")))
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda item: client.upload_file(item[0], bucket, item[1]), items))
+    return len(items)
+
+
+class Proxy:
+    """HTTP on loopback in front of the S3 server: answers `503 SlowDown` to the first `throttle` GETs of
+    objects (or to all of them with throttle=-1), and `403 InvalidAccessKeyId` to requests signed with
+    another key id than KEY_ID; everything else is passed through."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream = upstream_port
+        self.throttle = 0
+        self.throttled = 0
+        self.lock = threading.Lock()
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # quiet
+                pass
+
+            def _any(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                auth = self.headers.get("Authorization", "")
+                if f"Credential={KEY_ID}/" not in auth:
+                    return self._error(403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist")
+                if self.command == "GET" and "list-type" not in self.path and proxy._throttled():
+                    return self._error(503, "SlowDown", "Please reduce your request rate.")
+                conn = http.client.HTTPConnection("127.0.0.1", proxy.upstream, timeout=30)
+                headers = {k: v for k, v in self.headers.items()}
+                conn.request(self.command, self.path, body=body or None, headers=headers)
+                resp = conn.getresponse()
+                data = resp.read()
+                self.send_response(resp.status)
+                for k, v in resp.getheaders():
+                    if k.lower() not in ("transfer-encoding", "connection", "content-length", "server", "date"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+                conn.close()
+
+            def _error(self, status, code, message):
+                body = (f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code>"
+                        f"<Message>{message}</Message></Error>").encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/xml")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = _any
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def _throttled(self) -> bool:
+        with self.lock:
+            if self.throttle < 0 or self.throttled < self.throttle:
+                self.throttled += 1
+                return True
+            return False
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(5)
+
+
+def crash_plugin(name: str):
+    """A Dask worker plugin that makes the inspection of the file called `name` kill its worker (SIGKILL),
+    as a decoder crash does; set up again on each restarted worker while registered."""
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    class CrashOn(WorkerPlugin):
+        def __init__(self, target: str) -> None:
+            self.name = "cnnlint-crash-on"
+            self.target = target
+
+        def setup(self, worker) -> None:
+            import signal
+
+            from cnnlint.dataset import scan
+
+            real, target = scan.inspect_file, self.target
+
+            def crashing(path, real_path, options):
+                if os.path.basename(path) == target:
+                    os.kill(os.getpid(), signal.SIGKILL)
+                return real(path, real_path, options)
+
+            scan.inspect_file = crashing
+
+    return CrashOn(name)

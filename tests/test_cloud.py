@@ -1,0 +1,352 @@
+"""Datasets in a bucket (fsspec against a moto S3 server on loopback) and the scan on a Dask LocalCluster."""
+
+import itertools
+import json
+import logging
+import os
+import signal
+
+import pytest
+
+from cloud_helpers import KEY_ID, SECRET, Proxy, need, upload_tree
+from cnnlint.cli import main
+from fixtures.datasets import build_clean, build_faulty
+from fixtures.images import write_image
+
+_names = itertools.count()
+
+
+class Store:
+    def __init__(self, port, proxy, client):
+        self.endpoint = f"http://127.0.0.1:{port}"
+        self.proxy, self.client = proxy, client
+
+    def bucket(self) -> str:
+        name = f"bkt-{next(_names)}"
+        self.client.create_bucket(Bucket=name)
+        return name
+
+
+# module scope: the server, its threads and the cluster's processes are gone before other test files
+# run (a process pool forked from a process with them alive was seen to take minutes to terminate)
+@pytest.fixture(scope="module")
+def store():
+    need("moto", "s3fs", "boto3", "flask")
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log
+    mp = pytest.MonkeyPatch()
+    for name, value in {"AWS_ACCESS_KEY_ID": KEY_ID, "AWS_SECRET_ACCESS_KEY": SECRET, "AWS_DEFAULT_REGION": "us-east-1",
+                        "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+                        "AWS_EC2_METADATA_DISABLED": "true"}.items():
+        mp.setenv(name, value)
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_S3"):
+        mp.delenv(name, raising=False)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    proxy = None
+    try:
+        port = server.get_host_and_port()[1]
+        proxy = Proxy(port)
+        mp.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{port}")
+        yield Store(port, proxy, boto3.client("s3", endpoint_url=f"http://127.0.0.1:{port}"))
+    finally:
+        if proxy is not None:
+            proxy.close()
+        server.stop()
+        mp.undo()
+
+
+@pytest.fixture
+def here(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CI", raising=False)
+    return tmp_path
+
+
+def _run(argv, capsys):
+    status = main(["--format", "json", *argv])
+    captured = capsys.readouterr()
+    return status, json.loads(captured.out), captured.err
+
+
+def _comparable(doc, prefix=""):
+    """The report with the bucket prefix taken off every path and the timings left out."""
+    text = json.dumps(doc, sort_keys=True).replace(prefix, "") if prefix else json.dumps(doc, sort_keys=True)
+    doc = json.loads(text)
+    for ds in doc.get("datasets", []):
+        ds.pop("scan_seconds", None)
+        ds.pop("images_per_second", None)
+    doc.get("summary", {}).pop("seconds", None)
+    return doc
+
+
+def _faulty_without_empty_folders(root):
+    """The faulty fixture as a bucket can hold it: objects only, so no empty folders."""
+    build_faulty(str(root), special=False)
+    for folder, dirs, files in list(os.walk(str(root), topdown=False)):
+        if not os.listdir(folder):
+            os.rmdir(folder)
+
+
+# ---- the bucket on one machine ------------------------------------------------------------------
+
+def test_bucket_scan_reports_what_the_folder_scan_reports(store, here, capsys):
+    _faulty_without_empty_folders(here / "data")
+    bucket = store.bucket()
+    upload_tree(store.client, bucket, str(here / "data"), "data")
+    local_status, local, _ = _run(["--no-cache", "data"], capsys)
+    status, remote, _ = _run(["--no-cache", f"s3://{bucket}/data/"], capsys)
+    assert (status, local_status) == (1, 1)
+    paths = {f["path"] for f in remote["findings"]}
+    assert paths and all(p.startswith(f"s3://{bucket}/data/") for p in paths)
+    assert _comparable(remote, f"s3://{bucket}/") == _comparable(local)
+    assert remote["datasets"][0]["path"] == f"s3://{bucket}/data"
+    assert remote["datasets"][0]["layout"] == "splits"
+
+
+def test_data_flag_takes_a_bucket_and_every_format_names_the_object(store, here, capsys):
+    bucket = store.bucket()
+    write_image(str(here / "x" / "a.png"), "png", size=(40, 40))
+    write_image(str(here / "x" / "b.jpg"), "truncated_jpeg")
+    upload_tree(store.client, bucket, str(here / "x"), "flat")
+    url = f"s3://{bucket}/flat/b.jpg"
+    status, doc, _ = _run(["--no-cache", "--data", f"s3://{bucket}/flat"], capsys)
+    assert status == 1
+    assert [(f["code"], f["path"]) for f in doc["findings"] if f["severity"] == "error"] == [("CNL501", url)]
+    for fmt in ("text", "sarif", "github"):
+        assert main(["--no-cache", "--format", fmt, "--data", f"s3://{bucket}/flat"]) == 1
+        out = capsys.readouterr().out
+        assert (url.replace(":", "%3A") if fmt == "github" else url) in out  # GitHub's escaping of file=
+
+
+def test_listing_pages_past_1000_keys(store, here):
+    from cnnlint.dataset.remote import list_prefix
+
+    bucket = store.bucket()
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda i: store.client.put_object(Bucket=bucket, Key=f"many/cls/{i:05d}.png", Body=b"x"),
+                      range(1100)))
+    listing = list_prefix(f"s3://{bucket}/many")
+    assert listing.objects == 1100
+    assert len(listing.files[f"s3://{bucket}/many/cls"]) == 1100
+    assert listing.meta(f"s3://{bucket}/many/cls/01099.png")[0] == 1
+
+
+def test_cache_is_keyed_by_etag_a_reupload_is_read_again(store, here, capsys, monkeypatch):
+    from cnnlint.dataset import remote
+
+    bucket = store.bucket()
+    build_clean(str(here / "data"), per_class=4, val_per_class=2)
+    upload_tree(store.client, bucket, str(here / "data"), "data")
+    reads = []
+    real_read = remote.read_object
+    monkeypatch.setattr(remote, "read_object", lambda url, storage: reads.append(url) or real_read(url, storage))
+    url = f"s3://{bucket}/data"
+    first = _run([url], capsys)[0]
+    count = len(reads)
+    assert count >= 10
+    assert _run([url], capsys)[0] == first
+    assert len(reads) == count  # every object a cache hit
+    # the same key and size, other bytes: a new ETag
+    key = "data/train/cats/" + sorted(os.listdir(here / "data" / "train" / "cats"))[0]
+    body = store.client.get_object(Bucket=bucket, Key=key)["Body"].read()
+    store.client.put_object(Bucket=bucket, Key=key, Body=body[:len(body) // 2] + b"\0" * (len(body) - len(body) // 2))
+    status, doc, _ = _run([url], capsys)
+    assert reads[count:] == [f"s3://{bucket}/{key}"]
+    assert status == 1
+    assert f"s3://{bucket}/{key}" in {f["path"] for f in doc["findings"] if f["code"] == "CNL501"}
+
+
+def test_object_deleted_between_listing_and_reading(store, here, capsys, monkeypatch):
+    from cnnlint.dataset import remote
+
+    bucket = store.bucket()
+    build_clean(str(here / "data"), per_class=4, val_per_class=2)
+    uploaded = upload_tree(store.client, bucket, str(here / "data"), "data")
+    gone = "data/val/dogs/" + sorted(os.listdir(here / "data" / "val" / "dogs"))[0]
+    real_list = remote.list_prefix
+
+    def list_then_delete(url, storage=None):
+        listing = real_list(url, storage)
+        store.client.delete_object(Bucket=bucket, Key=gone)
+        return listing
+
+    monkeypatch.setattr(remote, "list_prefix", list_then_delete)
+    status, doc, _ = _run(["--no-cache", f"s3://{bucket}/data"], capsys)
+    assert status == 1
+    assert [(f["code"], f["path"], f["message"]) for f in doc["findings"] if f["severity"] == "error"] == [
+        ("CNL514", f"s3://{bucket}/{gone}", "cannot read: no such object (deleted after the listing?)")]
+    assert doc["datasets"][0]["images"] == uploaded  # counted, as an unreadable file in a folder is
+
+
+def test_throttling_is_retried_then_reported(store, here, capsys, monkeypatch):
+    from cnnlint.dataset import remote
+
+    monkeypatch.setattr(remote, "BACKOFF", 0.01)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{store.proxy.port}")
+    bucket = store.bucket()
+    write_image(str(here / "x" / "a.png"), "png", size=(40, 40))
+    upload_tree(store.client, bucket, str(here / "x"), "flat")
+    store.proxy.throttled, store.proxy.throttle = 0, 3  # three 503 SlowDown, then the object
+    status, doc, _ = _run(["--no-cache", "--data", f"s3://{bucket}/flat"], capsys)
+    assert (status, doc["findings"], store.proxy.throttled) == (0, [], 3)
+    store.proxy.throttled, store.proxy.throttle = 0, -1  # throttled for good
+    try:
+        status, doc, _ = _run(["--no-cache", "--data", f"s3://{bucket}/flat"], capsys)
+    finally:
+        store.proxy.throttle = 0
+    assert status == 1
+    assert store.proxy.throttled == remote.TRIES
+    [finding] = doc["findings"]
+    assert (finding["code"], finding["path"]) == ("CNL514", f"s3://{bucket}/flat/a.png")
+    assert finding["message"].startswith("cannot read: the store kept failing or throttling (")
+    assert "SlowDown" in finding["message"] or "reduce your request rate" in finding["message"]
+
+
+def test_wrong_credentials_one_finding_never_the_secret(store, here, capsys, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{store.proxy.port}")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAWRONGWRONGWRONG")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wrong-secret-value-never-printed")
+    status = main(["--no-cache", f"s3://{store.bucket()}/data"])
+    out, err = capsys.readouterr()
+    assert status == 1
+    assert "cannot list: access denied (check the credentials and the bucket's permissions)" in out
+    assert "wrong-secret-value" not in out + err and SECRET not in out + err
+
+
+def test_a_missing_extra_or_bucket_is_one_finding(store, here, capsys):
+    status, doc, _ = _run(["--no-cache", "s3://no-such-bucket-here/data", "gs://x/y"], capsys)
+    assert status == 1
+    got = {(f["code"], f["path"]): f["message"] for f in doc["findings"]}
+    assert got[("CNL001", "s3://no-such-bucket-here/data")] == (
+        "cannot list: no such bucket, or no objects under this prefix")
+    empty = store.bucket()
+    status, doc, _ = _run(["--no-cache", f"s3://{empty}/nothing/"], capsys)
+    assert (status, [(f["code"], f["path"], f["message"]) for f in doc["findings"]]) == (
+        1, [("CNL001", f"s3://{empty}/nothing", "cannot list: no such bucket, or no objects under this prefix")])
+    assert ("CNL001", "gs://x/y") in got  # gcsfs not installed here, or no access: named, never a crash
+
+
+# ---- the scan on a Dask cluster -----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def cluster(store):
+    """Two worker processes on loopback; they inherit the store's endpoint and dummy credentials."""
+    need("distributed")
+    import dask
+    from distributed import LocalCluster
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+        c = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                         dashboard_address=":0", silence_logs=logging.ERROR)
+        try:
+            yield c
+        finally:
+            c.close()
+
+
+def test_dask_scan_gives_the_same_json_as_the_local_scan(store, cluster, here, capsys, monkeypatch):
+    from cnnlint.dataset import dask_scan
+
+    monkeypatch.setattr(dask_scan, "CHUNK", 8)  # many tasks
+    _faulty_without_empty_folders(here / "data")
+    bucket = store.bucket()
+    upload_tree(store.client, bucket, str(here / "data"), "data")
+    addr = cluster.scheduler_address
+    local = _run(["--no-cache", "data"], capsys)
+    on_dask = _run(["--no-cache", "--scheduler", addr, "data"], capsys)
+    assert on_dask[0] == local[0] == 1
+    assert _comparable(on_dask[1]) == _comparable(local[1])
+    bucket_local = _run(["--no-cache", f"s3://{bucket}/data"], capsys)
+    bucket_dask = _run(["--no-cache", "--scheduler", addr, f"s3://{bucket}/data"], capsys)
+    assert bucket_dask[0] == 1
+    assert _comparable(bucket_dask[1]) == _comparable(bucket_local[1])
+    assert _comparable(bucket_dask[1], f"s3://{bucket}/") == _comparable(local[1])
+
+
+def test_unreachable_scheduler_is_one_line_exit_2(here, capsys, monkeypatch):
+    need("distributed")
+    from cnnlint.dataset import dask_scan
+
+    monkeypatch.setattr(dask_scan, "CONNECT_TIMEOUT", "1s")
+    write_image(str(here / "x" / "a.png"), "png", size=(40, 40))
+    status = main(["--no-cache", "--scheduler", "tcp://127.0.0.1:9", "--data", "x"])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.startswith("cnnlint: error: cannot reach the Dask scheduler at tcp://127.0.0.1:9: ")
+    assert len(err.strip().splitlines()) == 1
+
+
+
+def test_a_file_that_kills_every_worker_is_isolated_and_reported(cluster, here, monkeypatch):
+    """Its workers stay patched to crash on a file named 5.png (no other test has one) until the module's end.
+    Before the test that kills a worker: a plugin sent while a killed worker is still listed waits 30 s."""
+    from distributed import Client
+
+    from cloud_helpers import crash_plugin
+    from cnnlint.dataset import dask_scan
+    from cnnlint.dataset.scan import ScanOptions, scan_files
+
+    monkeypatch.setattr(dask_scan, "CHUNK", 4)
+    files = [(f"x/{i}.png", write_image(str(here / "x" / f"{i}.png"), "png", size=(40, 40))) for i in range(10)]
+    with Client(cluster.scheduler_address, set_as_default=False) as client:
+        client.register_plugin(crash_plugin("5.png"))
+        try:
+            records = {r.path: r for r in scan_files(files, ScanOptions(scheduler=cluster.scheduler_address))}
+        finally:
+            client.unregister_worker_plugin("cnnlint-crash-on")
+    assert sorted(records) == sorted(p for p, _ in files)
+    assert [(f.code, f.message) for f in records["x/5.png"].findings] == [
+        ("CNL501", "the image decoder crashed on it: the process reading it died "
+                   "(a Dask worker, every time it was tried)")]
+    assert all(r.format == "PNG" and not r.findings for p, r in records.items() if p != "x/5.png")
+
+
+def test_a_worker_killed_mid_scan_still_gives_every_record(cluster, here, monkeypatch):
+    from distributed import Client
+
+    from cnnlint.dataset import dask_scan
+    from cnnlint.dataset.layout import find_datasets, iter_files
+    from cnnlint.dataset.scan import ScanOptions, scan_files
+
+    monkeypatch.setattr(dask_scan, "CHUNK", 4)
+    build_clean(str(here / "data"), per_class=20, val_per_class=5)
+    [ds] = find_datasets(["data"])
+    files = list(iter_files(ds, []))
+
+    def facts(records):
+        return sorted((r.path, r.format, r.width, r.height, r.digest, [f.code for f in r.findings]) for r in records)
+
+    expected = facts(scan_files(files, ScanOptions(jobs=1)))
+    with Client(cluster.scheduler_address, set_as_default=False) as client:
+        pids = sorted(client.run(os.getpid).values())
+    scan = scan_files(files, ScanOptions(scheduler=cluster.scheduler_address))
+    got = [next(scan)]
+    os.kill(pids[0], signal.SIGKILL)  # at most 4 of the 17 tasks are in flight: most are still to run
+    got += list(scan)
+    assert len(got) == len({r.path for r in got}) == len(files) == 75
+    assert facts(got) == expected
+
+
+def test_a_script_reading_the_bucket_is_held_against_the_scanned_bucket(store, here, capsys):
+    from test_crosscheck import keras_flow
+
+    for i in range(7):
+        for j in range(4):
+            write_image(str(here / "flowers" / "train" / f"c{i}" / f"{j}.png"), "png", size=(64, 64), seed=i * 10 + j)
+    bucket = store.bucket()
+    upload_tree(store.client, bucket, str(here / "flowers"), "flowers")
+    script = keras_flow(units=5).replace('"data/train"', f'"s3://{bucket}/flowers/train"')
+    (here / "train.py").write_text(script)
+    status, doc, _ = _run(["--no-cache", "train.py", f"s3://{bucket}/flowers"], capsys)
+    assert status == 1
+    [finding] = [f for f in doc["findings"] if f["code"].startswith("CNL6")]
+    assert (finding["code"], finding["path"], finding["line"]) == ("CNL601", "train.py", 10)
+    assert f"s3://{bucket}/flowers/train/ has 7 class folders" in finding["message"]
+    held = doc["crosscheck"][0]["facts"][0]["held_against"]
+    assert (held["matched_by"], held["folder"], held["dataset"]) == (
+        "path", f"s3://{bucket}/flowers/train/", f"s3://{bucket}/flowers")
