@@ -11,7 +11,8 @@ from cnnlint.cli import main
 from cnnlint.dataset.cache import ScanCache
 from cnnlint.dataset.inspect import inspect_file
 from cnnlint.dataset.phash import from_signed, phash, to_signed
-from cnnlint.dataset.quality import ImageStats, QualityLimits, judge, stats_of
+from cnnlint.dataset.quality import QualityLimits, judge, stats_of
+from cnnlint.dataset.record import ImageStats
 from cnnlint.dataset.scan import ScanOptions, scan_files
 from fixtures.datasets import build_planted
 from fixtures.images import write_image

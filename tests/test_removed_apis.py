@@ -6,9 +6,7 @@ the finding says. Those tests skip only when the library is missing and `CI` is
 unset; in CI a missing library is a failure.
 """
 
-import importlib.util
 import json
-import os
 import subprocess
 import sys
 import textwrap

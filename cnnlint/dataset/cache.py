@@ -21,7 +21,7 @@ import stat
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from cnnlint.dataset.loaders import Effect
-from cnnlint.dataset.record import LAYOUT_BYTES, ImageRecord
+from cnnlint.dataset.record import LAYOUT_BYTES, ImageRecord, ImageStats
 from cnnlint.findings import Finding, Severity
 from cnnlint.lint.cache import code_stamp, write_markers
 
@@ -197,7 +197,6 @@ def _pixel_columns(rec: ImageRecord) -> tuple:
 
 def _pixel_facts(phash, stats: tuple):
     from cnnlint.dataset.phash import from_signed
-    from cnnlint.dataset.quality import ImageStats
 
     return (None if phash is None else from_signed(phash),
             None if stats[0] is None else ImageStats(*stats))

@@ -19,26 +19,12 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from cnnlint.dataset.phash import grey_thumbnail, layout, low_block, phash
+from cnnlint.dataset.record import ImageStats
 
 DARK_LEVEL = 23  # thumbnail luminance (0-255) under 24 (six 4-level histogram bins) counts as black
 BRIGHT_LEVEL = 236  # ... from 236 (the top five bins) counts as blown out
 MIN_SET = 10  # fewer usable images: no judgement against the set
 ROBUST_Z = 3.0  # how far (in robust standard deviations of the set's luminance) an exposure outlier lies
-
-
-@dataclass(frozen=True)
-class ImageStats:
-    luma: float  # mean luminance, 0-255
-    dark: float  # share of thumbnail pixels at or under DARK_LEVEL
-    bright: float  # share at or over BRIGHT_LEVEL
-    contrast: float  # standard deviation of the luminance
-    entropy: float  # bits, of a 64-bin luminance histogram
-    # variance of the 4-neighbour Laplacian over the variance of the luminance, at 32x32 (scale-free: how much
-    # of the picture's contrast is fine detail); -1: unknown (the image has fewer pixels)
-    sharpness: float
-
-    def as_tuple(self) -> Tuple[float, ...]:
-        return (self.luma, self.dark, self.bright, self.contrast, self.entropy, self.sharpness)
 
 
 @dataclass

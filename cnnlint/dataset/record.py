@@ -10,13 +10,27 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from cnnlint.dataset.loaders import FAILS, LOADERS, SKIPPED, Effect, listed, outcomes
 from cnnlint.findings import Finding
 
-if TYPE_CHECKING:  # pragma: no cover - quality imports numpy, which code-only runs never load
-    from cnnlint.dataset.quality import ImageStats
+
+@dataclass(frozen=True)
+class ImageStats:
+    """Luminance statistics of an image's 32x32 thumbnail (cnnlint.dataset.quality computes and judges them)."""
+
+    luma: float  # mean luminance, 0-255
+    dark: float  # share of thumbnail pixels at or under quality.DARK_LEVEL
+    bright: float  # share at or over quality.BRIGHT_LEVEL
+    contrast: float  # standard deviation of the luminance
+    entropy: float  # bits, of a 64-bin luminance histogram
+    # variance of the 4-neighbour Laplacian over the variance of the luminance, at 32x32 (scale-free: how much
+    # of the picture's contrast is fine detail); -1: unknown (the image has fewer pixels)
+    sharpness: float
+
+    def as_tuple(self) -> Tuple[float, ...]:
+        return (self.luma, self.dark, self.bright, self.contrast, self.entropy, self.sharpness)
 
 
 LAYOUT_BYTES = 63  # the low DCT coefficients (int8) kept per image for the near-pair check
