@@ -15,14 +15,18 @@ imports done (a few ms per worker, against ~0.5 s of imports per worker with `sp
 `spawn` elsewhere (Windows): a fresh interpreter per worker.
 
 Both pickle what the pool's initializer and tasks receive, and re-import the modules that
-define the task functions; nothing relies on state inherited from the parent.
+define the task functions; nothing relies on state inherited from the parent. That includes the
+environment: a fork server keeps the one it started with, so an initializer takes the parent's
+environment of the moment (`environment()`, applied with `adopt_environment`): credentials and
+endpoints set later (AWS_*, a test's settings) reach the workers as they would with fork().
 """
 
 from __future__ import annotations
 
 import multiprocessing
 from multiprocessing.context import BaseContext
-from typing import Sequence
+import os
+from typing import Dict, Sequence
 
 # imported once in the fork server (and so in every worker): nothing here may start a thread
 LINT_PRELOAD = (
@@ -43,3 +47,15 @@ def context(preload: Sequence[str] = ()) -> BaseContext:
         ctx.set_forkserver_preload(list(preload))
         return ctx
     return multiprocessing.get_context("spawn")
+
+
+def environment() -> Dict[str, str]:
+    """The parent's environment now, for a pool's initargs."""
+    return dict(os.environ)
+
+
+def adopt_environment(env: Dict[str, str]) -> None:
+    """In a worker: the environment its parent had when it made the pool."""
+    if env != os.environ:
+        os.environ.clear()
+        os.environ.update(env)

@@ -112,3 +112,16 @@ def test_the_suite_refuses_fork_from_a_threaded_process():
     finally:
         stop.set()
         busy.join()
+
+
+def test_scan_workers_see_the_environment_of_the_moment(monkeypatch):
+    """The fork server keeps the environment it started with; a bucket's credentials set later
+    (or a test's) must still reach the workers, as they would with fork()."""
+    from cnnlint.dataset import scan
+
+    options = scan.ScanOptions(quick=True)
+    with scan._pool(1, options) as pool:  # the fork server runs from here on
+        pool.apply(os.getpid)
+    monkeypatch.setenv("CNNLINT_TEST_LATE", "set after the fork server started")
+    with scan._pool(1, options) as pool:
+        assert pool.apply(os.getenv, ("CNNLINT_TEST_LATE",)) == "set after the fork server started"

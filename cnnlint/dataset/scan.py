@@ -174,10 +174,12 @@ def _jobs(jobs: Optional[int]) -> int:
 _OPTIONS: Optional[ScanOptions] = None
 
 
-def _init(options: ScanOptions) -> None:
+def _init(options: ScanOptions, env: Optional[dict] = None) -> None:
     """Each worker's initializer: everything comes through initargs, so any start method works."""
     global _OPTIONS
     _OPTIONS = options
+    if env is not None:  # the fork server's own is older: a bucket's credentials may have come since
+        workers.adopt_environment(env)
     if not options.quick:  # the colour check's; loaded (its thread buffers allocated) before the cap
         import numpy  # noqa: F401
 
@@ -391,7 +393,7 @@ def _crashed(path: str, real: str, exitcode: int) -> ImageRecord:
 def _pool(jobs: int, options: ScanOptions):
     # never fork(): the workers come from a single-threaded fork server (cnnlint.workers says why)
     ctx = workers.context(workers.SCAN_PRELOAD)
-    return ctx.Pool(jobs, initializer=_init, initargs=(options,))
+    return ctx.Pool(jobs, initializer=_init, initargs=(options, workers.environment()))
 
 
 # ---- progress ----------------------------------------------------------------------------------
