@@ -5,6 +5,7 @@ import json
 import logging
 import os
 import signal
+import sys
 
 import pytest
 
@@ -236,6 +237,8 @@ def test_a_missing_extra_or_bucket_is_one_finding(store, here, capsys):
 @pytest.fixture(scope="module")
 def cluster(store):
     """Two worker processes on loopback; they inherit the store's endpoint and dummy credentials."""
+    if sys.version_info < (3, 10):  # the dask.distributed that installs there (2024.7) hangs in LocalCluster.close()
+        pytest.skip("dask.distributed on Python 3.9 (2024.7.1, its last release there) hangs closing a LocalCluster")
     need("distributed")
     import dask
     from distributed import LocalCluster
