@@ -38,8 +38,13 @@ os.fork = _fork_unless_threaded
 
 def fork_for_a_test() -> int:
     """The unguarded fork(), for a test's own child that only gives up root and calls cnnlint in-process
-    (tests/test_fix_filesystem.py): numpy's idle BLAS thread, the one thread there, holds no lock it needs."""
-    return _fork()
+    (tests/test_fix_filesystem.py): numpy's idle BLAS thread, the one thread there, holds no lock it needs
+    (so Python 3.12's warning about forking a threaded process does not apply, and is not shown)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return _fork()
 
 
 FRAMEWORKS = ("tensorflow", "keras", "torch", "torchvision")
