@@ -58,11 +58,23 @@ def listing_hash(names: List[str]) -> str:
     return hashlib.blake2b("\0".join(sorted(names)).encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
 
 
+def project_listing(folder: str) -> List[str]:
+    """The names in a folder, less the cache folders in it (cnnlint's own, made by the very run that
+    listed the folder, or any other that carries a CACHEDIR.TAG): a result that depends on a folder's
+    listing must not be invalidated by the cache it is stored in."""
+    names = []
+    for name in os.listdir(folder):
+        if name == ".cnnlint_cache" or os.path.isfile(os.path.join(folder, name, "CACHEDIR.TAG")):
+            continue
+        names.append(name)
+    return sorted(names)
+
+
 def file_hash(path: str) -> Optional[str]:
     """A related file's content hash; for a folder, the hash of its listing (a new file changes it)."""
     try:
         if os.path.isdir(path):
-            return listing_hash(os.listdir(path))
+            return listing_hash(project_listing(path))
         data = read_regular(path, 4 * 1024 * 1024)  # a related file turned FIFO is not waited on
     except OSError:
         return None

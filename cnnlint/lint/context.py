@@ -183,11 +183,11 @@ class FileContext:
     def list_related(self, folder: str) -> List[str]:
         """The names in a folder this file's result depends on (the project's manifests, say);
         the cache keys the result on the listing, so a file added there is noticed."""
-        from cnnlint.lint.cache import listing_hash
+        from cnnlint.lint.cache import listing_hash, project_listing
 
         full = os.path.normpath(os.path.join(os.path.dirname(self.real_path), folder))
         try:
-            names = sorted(os.listdir(full))
+            names = project_listing(full)
         except OSError:
             self.related[full] = None
             return []

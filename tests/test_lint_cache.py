@@ -1,0 +1,47 @@
+"""The lint cache: a warm run right after the run that filled it re-lints nothing."""
+
+import os
+
+from cnnlint.cli import main
+from cnnlint.lint import runner
+from cnnlint.lint.cache import file_hash, listing_hash, project_listing
+
+
+def _project(root):
+    (root / "pyproject.toml").write_text("[tool.cnnlint]\n")
+    (root / "train.py").write_text("import torch\n\nfor x, y in loader:\n    loss = model(x)\n    loss.backward()\n    opt.step()\n")
+    (root / "util.py").write_text("import os\n")
+
+
+def test_the_first_warm_run_after_a_cache_fill_relints_nothing(tmp_path, monkeypatch, capsys):
+    _project(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    linted = []
+    real = runner.lint_one
+
+    def spy(target, *args):
+        linted.append(os.path.basename(target.path))
+        return real(target, *args)
+
+    monkeypatch.setattr(runner, "lint_one", spy)
+    first = main(["."])
+    out_first = capsys.readouterr().out
+    assert sorted(linted) == ["train.py", "util.py"]
+    assert os.path.isdir(tmp_path / ".cnnlint_cache")
+    linted.clear()
+    assert main(["."]) == first == 1
+    assert capsys.readouterr().out == out_first
+    assert linted == []  # CNL403 depends on the project folder's listing, which gained .cnnlint_cache
+
+
+def test_a_folders_listing_ignores_cache_folders_but_not_new_files(tmp_path):
+    (tmp_path / "train.py").write_text("")
+    before = file_hash(str(tmp_path))
+    (tmp_path / ".cnnlint_cache").mkdir()
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    (other / "CACHEDIR.TAG").write_text("Signature: 8a477f597d28d172789f06886806bc55\n")
+    assert project_listing(str(tmp_path)) == ["train.py"]
+    assert file_hash(str(tmp_path)) == before == listing_hash(["train.py"])
+    (tmp_path / "requirements.txt").write_text("torch==2.3.1\n")
+    assert file_hash(str(tmp_path)) != before
