@@ -17,6 +17,7 @@ from cnnlint.config import Config, ConfigError, load_config
 from cnnlint.findings import Finding, Severity
 
 if TYPE_CHECKING:
+    from cnnlint.catalog import RuleInfo
     from cnnlint.sources.walk import Target
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -38,7 +39,7 @@ def _seconds(text: str) -> float:
 
 
 def _size(text: str) -> int:
-    from cnnlint.probe.scaling import parse_size
+    from cnnlint.sizes import parse_size
 
     try:
         return parse_size(text)
@@ -103,7 +104,7 @@ def _error(message: str) -> int:
 
 
 def _apply_flags(config: Config, args: argparse.Namespace) -> None:
-    from cnnlint.lint.registry import check_selectors
+    from cnnlint.catalog import check_selectors
 
     for name in ("select", "ignore"):
         values = getattr(args, name)
@@ -121,7 +122,7 @@ def _apply_flags(config: Config, args: argparse.Namespace) -> None:
 
 
 def _keep(finding: Finding, config: Config) -> bool:
-    from cnnlint.lint.registry import is_enabled, matches
+    from cnnlint.catalog import is_enabled, matches
     from cnnlint.sources.walk import glob_matches
 
     if finding.code == "CNL001":
@@ -138,12 +139,12 @@ def _keep(finding: Finding, config: Config) -> bool:
     return True
 
 
-def _wants(config: Config, codes: Sequence[object]) -> bool:
+def _wants(config: Config, codes: Sequence[RuleInfo]) -> bool:
     """Whether any of a capability's codes is selected: a scan or a probe whose findings would all
     be dropped is not run."""
-    from cnnlint.lint.registry import is_enabled
+    from cnnlint.catalog import wants
 
-    return any(is_enabled(info.code, config.select, config.ignore) for info in codes)  # type: ignore[attr-defined]
+    return wants(codes, config.select, config.ignore)
 
 
 def _wants_datasets(config: Config) -> bool:
@@ -539,7 +540,7 @@ def _write(report: str, output: Optional[str], out) -> None:
 
 
 def cmd_rules(argv: Sequence[str]) -> int:
-    from cnnlint.lint.registry import catalog
+    from cnnlint.catalog import catalog
 
     p = argparse.ArgumentParser(prog="cnnlint rules", description="List the rules.")
     p.add_argument("--format", choices=("text", "json"), default="text")
@@ -568,7 +569,7 @@ def cmd_rules(argv: Sequence[str]) -> int:
 
 def cmd_explain(argv: Sequence[str]) -> int:
     from cnnlint.lint.pages import page_path
-    from cnnlint.lint.registry import known_codes
+    from cnnlint.catalog import known_codes
 
     p = argparse.ArgumentParser(prog="cnnlint explain", description="Print a rule's documentation.")
     p.add_argument("code")

@@ -261,7 +261,7 @@ class TestCache:
 
 class TestSubcommands:
     def test_rules_lists_every_code(self, capsys):
-        from cnnlint.lint.registry import known_codes
+        from cnnlint.catalog import known_codes
 
         status, out, _ = run(["rules"], capsys)
         assert status == 0

@@ -10,7 +10,7 @@ from cnnlint import __version__
 from cnnlint.cli import main
 from cnnlint.findings import Finding, Severity
 from cnnlint.lint.pages import notebook_from_cells, page_path
-from cnnlint.lint.registry import catalog
+from cnnlint.catalog import catalog
 from cnnlint.report.github import escape_data, escape_property, render_github
 from cnnlint.report.sarif import artifact_location, message_text, render_sarif
 

@@ -23,7 +23,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 from cnnlint.dataset.loaders import Effect
 from cnnlint.dataset.record import LAYOUT_BYTES, ImageRecord, ImageStats
 from cnnlint.findings import Finding, Severity
-from cnnlint.lint.cache import code_stamp, write_markers
+from cnnlint.cachedir import code_stamp, write_markers
 
 _FILE = os.path.join("v1", "dataset.sqlite")
 _VERSION = 3  # the table layout: 2 added the loader effects, 3 the hash, statistics and layout; another: afresh

@@ -18,7 +18,7 @@ import io
 import os
 import stat
 import warnings
-from typing import TYPE_CHECKING, Dict, Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 from PIL import Image
 
@@ -30,11 +30,7 @@ from cnnlint.dataset.record import ImageRecord
 from cnnlint.findings import Finding, Severity
 from cnnlint.sources.walk import os_reason
 
-if TYPE_CHECKING:  # pragma: no cover
-    from cnnlint.dataset.scan import ScanOptions
-
-# Pillow's own hard limit (it raises DecompressionBombError above twice MAX_IMAGE_PIXELS)
-DEFAULT_MAX_PIXELS = 2 * (Image.MAX_IMAGE_PIXELS or 89478485)
+from cnnlint.dataset.options import ScanOptions
 
 # files up to this size are read in one go; bigger ones are hashed in blocks and decoded from disk
 _READ_WHOLE = 64 * 1024 * 1024
@@ -241,7 +237,7 @@ def jpeg_end_error(data: bytes) -> Optional[str]:
     return "truncated JPEG: no end-of-image marker (FFD9) after the image data (the file stops early)"
 
 
-def inspect_file(path: str, real_path: str, options: "ScanOptions") -> ImageRecord:
+def inspect_file(path: str, real_path: str, options: ScanOptions) -> ImageRecord:
     """Everything one file tells about itself, with its per-file findings (CNL501-503, CNL511-514)."""
     rec = ImageRecord(path=path, real_path=real_path)
     data, big = _read(rec, real_path)
@@ -250,7 +246,7 @@ def inspect_file(path: str, real_path: str, options: "ScanOptions") -> ImageReco
     return _inspect_closing(rec, data, big, options)
 
 
-def inspect_bytes(path: str, real_path: str, data: bytes, size: int, options: "ScanOptions", big=None) -> ImageRecord:
+def inspect_bytes(path: str, real_path: str, data: bytes, size: int, options: ScanOptions, big=None) -> ImageRecord:
     """`inspect_file` for bytes already in memory (an object read from a bucket): `data` is the whole
     content, or its head when `big` is an open binary file of the whole (closed here)."""
     return _inspect_closing(ImageRecord(path=path, real_path=real_path, size=size), data, big, options)

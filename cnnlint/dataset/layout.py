@@ -18,7 +18,7 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequ
 from cnnlint.dataset.urls import is_url
 from cnnlint.findings import Finding, Severity
 from cnnlint.sources.walk import (
-    LOOP_REASON, SKIP_DIRS, TreeFolder, _is_venv, display_path, os_reason, unreadable, walk_tree,
+    LOOP_REASON, SKIP_DIRS, TreeFolder, is_venv, display_path, os_reason, unreadable, walk_tree,
 )
 
 IMAGE_EXTENSIONS = frozenset({
@@ -92,7 +92,7 @@ def _summarize(top: str, top_stat: Optional[os.stat_result], excluded: Callable[
                 s.others += 1
         keep = []
         for d in node.dirs:
-            if d.loop or d.name.startswith(".") or d.name in SKIP_DIRS or _is_venv(d.path) or excluded(d.path):
+            if d.loop or d.name.startswith(".") or d.name in SKIP_DIRS or is_venv(d.path) or excluded(d.path):
                 continue
             keep.append(d)
             child = _Summary(d.name, d.path)

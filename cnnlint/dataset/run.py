@@ -43,7 +43,7 @@ def thresholds(config: Config) -> Thresholds:
 
 
 def _options(config: Config, quick: bool):
-    from cnnlint.dataset.scan import ScanOptions
+    from cnnlint.dataset.options import ScanOptions
 
     from cnnlint.dataset.dask_scan import scheduler_address
     from cnnlint.dataset.remote import StorageOptions

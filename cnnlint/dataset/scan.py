@@ -21,7 +21,8 @@ from cnnlint import workers
 from cnnlint.dataset import budget, chatter
 from cnnlint.dataset.budget import DEFAULT_DECODE_MEMORY
 from cnnlint.dataset.cache import ScanCache, options_key
-from cnnlint.dataset.inspect import DEFAULT_MAX_PIXELS, inspect_bytes, inspect_file
+from cnnlint.dataset.inspect import inspect_bytes, inspect_file
+from cnnlint.dataset.options import ScanOptions
 from cnnlint.dataset.record import ImageRecord
 from cnnlint.dataset.urls import is_url
 from cnnlint.findings import Finding, Severity
@@ -29,16 +30,6 @@ from cnnlint.findings import Finding, Severity
 SMALL = 64  # fewer files than this: no worker processes
 POLL = 1.0  # seconds between checks that every worker is still alive
 WINDOW = 2048  # files read from the input, looked up in the cache and handed out at a time
-
-
-@dataclass
-class ScanOptions:
-    quick: bool = False  # header, PNG CRC and JPEG end-marker checks only: no full decode
-    max_pixels: int = DEFAULT_MAX_PIXELS  # larger images are refused without decoding (CNL513)
-    jobs: Optional[int] = None  # worker processes; None or 0: one per available core
-    max_decode_memory: int = DEFAULT_DECODE_MEMORY  # bytes one inspection may allocate (CNL513 above)
-    storage: Optional[Any] = None  # how buckets are opened (cnnlint.dataset.remote.StorageOptions)
-    scheduler: Optional[str] = None  # a Dask scheduler's address: inspect there (cnnlint.dataset.dask_scan)
 
 
 def scan_files(

@@ -19,32 +19,13 @@ import tempfile
 from typing import Dict, List, Optional, Tuple
 
 from cnnlint import __version__
+from cnnlint.cachedir import code_stamp, write_markers
 from cnnlint.findings import Severity
 from cnnlint.sources.files import read_regular
 
 _FILE = os.path.join("v1", "lint.json")
 _MAX_ENTRIES = 50_000
 _MAX_BYTES = 128 * 1024 * 1024  # a cache of _MAX_ENTRIES files is a few tens of MiB
-
-
-def code_stamp() -> str:
-    """cnnlint's version plus its sources' modification times (editable installs change code)."""
-    global _STAMP
-    if _STAMP is None:
-        package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        newest = 0.0
-        for folder, _, files in os.walk(package):
-            for name in files:
-                if name.endswith(".py"):
-                    try:
-                        newest = max(newest, os.stat(os.path.join(folder, name)).st_mtime)
-                    except OSError:
-                        pass
-        _STAMP = f"{__version__}:{newest}"
-    return _STAMP
-
-
-_STAMP: Optional[str] = None
 
 
 def content_key(kind: str, real_path: str, data: bytes, fingerprint: str) -> str:
@@ -127,18 +108,6 @@ class LintCache:
             os.replace(tmp, target)
         except OSError:
             pass  # a read-only checkout lints without a cache
-
-
-def write_markers(folder: str) -> None:
-    """.gitignore and CACHEDIR.TAG in the cache folder, created only where nothing is (not even a
-    dangling symbolic link, which a plain open would follow)."""
-    for name, text in ((".gitignore", "# Automatically created by cnnlint.\n*\n"),
-                       ("CACHEDIR.TAG", "Signature: 8a477f597d28d172789f06886806bc55\n# cnnlint cache\n")):
-        try:
-            with open(os.path.join(folder, name), "x", encoding="utf-8") as fh:
-                fh.write(text)
-        except FileExistsError:
-            pass
 
 
 _FINDING_FIELDS = {

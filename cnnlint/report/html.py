@@ -88,7 +88,7 @@ class _Budget:
 
 
 def _names() -> Dict[str, str]:
-    from cnnlint.lint.registry import catalog
+    from cnnlint.catalog import catalog
 
     return {info.code: info.name for info in catalog()}
 

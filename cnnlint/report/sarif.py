@@ -90,7 +90,7 @@ def _descriptor(code: str, name: str, severity: Severity, summary: str) -> Dict[
 
 
 def _rules(findings: List[Finding]) -> List[Dict[str, object]]:
-    from cnnlint.lint.registry import catalog
+    from cnnlint.catalog import catalog
 
     rules = [_descriptor(i.code, i.name, i.severity, i.summary) for i in catalog()]
     known = {r["id"] for r in rules}
