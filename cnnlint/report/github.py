@@ -14,6 +14,7 @@ import os
 from typing import List, Optional, Tuple
 
 from cnnlint.findings import Finding, Severity
+from cnnlint.report.formats import Report, register
 from cnnlint.report.paths import escape_text
 from cnnlint.report.sarif import message_text
 
@@ -70,3 +71,12 @@ def annotation(f: Finding) -> str:
 
 def render_github(findings: List[Finding]) -> str:
     return "".join(annotation(f) + "\n" for f in findings)
+
+
+@register
+class GithubFormat:
+    name = "github"
+    help = "workflow annotations"
+
+    def render(self, report: Report) -> str:
+        return render_github(report.findings)

@@ -10,6 +10,7 @@ from typing import Dict, List
 
 from cnnlint import __version__
 from cnnlint.findings import Finding
+from cnnlint.report.formats import Report, register
 from cnnlint.report.paths import json_safe
 from cnnlint.report.summary import summarize
 
@@ -25,3 +26,12 @@ def render_json(findings: List[Finding], files: int, extra: Dict[str, object] = 
     if extra:
         doc.update(extra)
     return json_safe(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"
+
+
+@register
+class JsonFormat:
+    name = "json"
+    help = ""
+
+    def render(self, report: Report) -> str:
+        return render_json(report.findings, report.files, report.extras)

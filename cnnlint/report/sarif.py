@@ -23,6 +23,7 @@ from urllib.parse import quote
 from cnnlint import __version__
 from cnnlint.dataset.urls import is_url
 from cnnlint.findings import Finding, Severity
+from cnnlint.report.formats import Report, register
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/cnnlint/cnnlint"
@@ -179,3 +180,12 @@ def render_sarif(findings: List[Finding], files: int = 0) -> str:
     }
     doc = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
     return json.dumps(doc, indent=2) + "\n"
+
+
+@register
+class SarifFormat:
+    name = "sarif"
+    help = "SARIF 2.1.0"
+
+    def render(self, report: Report) -> str:
+        return render_sarif(report.findings, report.files)
