@@ -5,7 +5,7 @@ import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from cnnlint.findings import Severity
-from cnnlint.lint.engine import lint_python
+from cnnlint.lint.engine import lint_python, lint_source
 from cnnlint.lint.positions import LinePlacer, node_ranges, ranges_in_statements
 from cnnlint.lint.rule import Rule
 from cnnlint.lint.tree import children, walk
@@ -321,18 +321,50 @@ def test_files_no_rule_applies_to_get_only_a_syntax_check(monkeypatch):
     from cnnlint.lint import engine
     from cnnlint.lint.registry import rule_classes
 
-    real_parse = engine._parse
-    parsed = []
+    real_parse, real_parse_ast = engine._parse, engine._parse_ast
+    parsed, checked = [], []
 
     def spy(source, errors):
         parsed.append(source.path)
         return real_parse(source, errors)
 
+    def spy_ast(source, errors, text=None):
+        checked.append(source.path)
+        return real_parse_ast(source, errors, text)
+
     monkeypatch.setattr(engine, "_parse", spy)
+    monkeypatch.setattr(engine, "_parse_ast", spy_ast)
     plain = SourceFile(path="util.py", kind="python", text="import os\n\ndef here():\n    return os.getcwd()\n")
     assert lint_python(plain, rule_classes(), "util.py").findings == []
     broken = SourceFile(path="bad.py", kind="python", text="def here(:\n    pass\n")
     assert [f.code for f in lint_python(broken, rule_classes(), "bad.py").findings] == ["CNL001"]
     trains = SourceFile(path="t.py", kind="python", text="for b in dl:\n    loss.backward()\n    opt.step()\n")
     assert [f.code for f in lint_python(trains, rule_classes(), "t.py").findings] == ["CNL201"]
-    assert parsed == ["bad.py", "t.py"]
+    assert parsed == ["t.py"]  # libcst, for the rules not yet on ast
+    assert checked == ["bad.py", "t.py"]  # CPython's parser: the syntax check, and the ast rules' tree
+
+
+def test_an_ast_rule_is_walked_on_cpythons_tree_with_character_columns():
+    import ast
+
+    from cnnlint.lint.index.imports import ImportTable
+    from cnnlint.lint.rule import AstRule
+    from cnnlint.sources.read import read_source
+
+    class LoadsWeights(AstRule):
+        code, name, severity, summary = "CNL999", "loads-weights", Severity.WARNING, "test rule"
+
+        def visit_Call(self, node):
+            assert isinstance(node, ast.Call)
+            if self.ctx.get(ImportTable).qualify(node.func) == "torch.load":
+                self.report(node, "loads weights", "a hint")
+
+    source = read_source("x.py", "import torch as T\n# é\nx = (T.load('é'))\n".encode())
+    found = lint_source(source, [LoadsWeights], "x.py").findings
+    assert [(f.code, f.line, f.column, f.end_line, f.end_column) for f in found] == [("CNL999", 3, 6, 3, 17)]
+    cells = '{"cells":[{"cell_type":"code","source":"def f(:\\n","metadata":{},"outputs":[]},' \
+        '{"cell_type":"code","source":"import torch\\ntorch.load(1)","metadata":{},"outputs":[]}],' \
+        '"metadata":{},"nbformat":4,"nbformat_minor":5}'
+    found = lint_source(read_source("x.ipynb", cells.encode()), [LoadsWeights], "x.ipynb").findings
+    assert [(f.code, f.cell, f.line, f.column, f.message) for f in found] == [
+        ("CNL001", 1, 1, 7, "syntax error: invalid syntax"), ("CNL999", 2, 2, 1, "loads weights")]

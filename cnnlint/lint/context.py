@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Tuple, Type, TypeVar
 
 import libcst as cst
 
 from cnnlint.findings import Fix, Severity
+from cnnlint.lint.index.syntax import Syntax
 from cnnlint.lint.positions import node_ranges
 from cnnlint.lint.tree import ImportTable, children
 from cnnlint.sources.files import read_regular
@@ -29,10 +31,16 @@ class PendingReport:
     fix: Optional[Fix]
 
 
+A = TypeVar("A")
+
+
 class FileContext:
-    def __init__(self, source: "SourceFile", module: Optional[cst.Module], real_path: str) -> None:
+    def __init__(self, source: "SourceFile", module: Optional[cst.Module], real_path: str,
+                 syntax: Optional[Syntax] = None) -> None:
         self.source = source
-        self.module = module
+        self.module = module  # libcst's tree, for the rules not yet on ast (None when none is active)
+        self.syntax = syntax  # CPython's tree, lines, parents and positions
+        self._analyses: Dict[type, Any] = {}
         self.real_path = real_path  # the file on disk, for resolving relative paths
         self.reports: List[PendingReport] = []
         # files read while linting this one (path -> content hash), for the cache
@@ -105,6 +113,19 @@ class FileContext:
                 return None
             found.update(more)
         return found
+
+    def get(self, analysis: Type[A]) -> A:
+        """The file's analysis of this kind (a cnnlint.lint.index class taking the context), built
+        on first use and kept for the other rules."""
+        found = self._analyses.get(analysis)
+        if found is None:
+            found = self._analyses[analysis] = analysis(self)  # type: ignore[call-arg]
+        return found  # type: ignore[no-any-return]
+
+    def span(self, target: "Target", ranges: Dict[int, Tuple[int, int, int, int]]) -> Tuple[int, int, int, int]:
+        if isinstance(target, ast.AST):
+            return self.syntax.span(target) if self.syntax is not None else (1, 1, 1, 1)
+        return span_of(target, ranges)
 
     @property
     def imports(self) -> ImportTable:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import warnings
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -9,7 +11,8 @@ import libcst as cst
 
 from cnnlint.findings import Finding, Fix, Severity
 from cnnlint.lint import complexity
-from cnnlint.lint.context import FileContext, span_of
+from cnnlint.lint.context import FileContext
+from cnnlint.lint.index.syntax import Syntax, children as ast_children
 from cnnlint.lint.suppress import is_suppressed
 from cnnlint.lint.tree import children
 from cnnlint.sources.model import SourceError, SourceFile
@@ -45,39 +48,81 @@ def source_error(path: str, exc: SourceError, what: str = "cannot read") -> Find
     )
 
 
-def _parse(source: SourceFile, errors: List[Finding]) -> Optional[cst.Module]:
-    """Parse the source; in notebooks a cell with a syntax error is reported and blanked."""
+def _syntax_finding(source: SourceFile, line: int, column: int, message: str) -> Finding:
+    cell, cell_line = source.locate(line)
+    return Finding(
+        code=PARSE_ERROR,
+        severity=Severity.ERROR,
+        message=f"syntax error: {message}",
+        path=source.path,
+        line=cell_line,
+        column=column,
+        cell=cell,
+        hint="the file (or cell) was not linted; fix the syntax or exclude it",
+    )
+
+
+def _blank_cell(text: str, source: SourceFile, line: int) -> Optional[str]:
+    """The text with the notebook cell holding `line` blanked; None for a script."""
+    cell, _ = source.locate(line)
+    if cell is None or source.line_map is None:
+        return None
+    lines = text.split("\n")
+    for i, (c, _) in enumerate(source.line_map):
+        if c == cell and i < len(lines):
+            lines[i] = ""
+    return "\n".join(lines)
+
+
+def _parse(source: SourceFile, errors: List[Finding]) -> Tuple[Optional[cst.Module], str]:
+    """Parse the source with libcst; in notebooks a cell with a syntax error is reported and
+    blanked. Returns the tree and the text it was parsed from."""
     text = source.text
     for _ in range(64):
         try:
-            return cst.parse_module(text)
+            return cst.parse_module(text), text
         except cst.ParserSyntaxError as exc:
             line, column, message = _syntax_error(text, exc)
-            cell, cell_line = source.locate(line)
-            errors.append(
-                Finding(
-                    code=PARSE_ERROR,
-                    severity=Severity.ERROR,
-                    message=f"syntax error: {message}",
-                    path=source.path,
-                    line=cell_line,
-                    column=column,
-                    cell=cell,
-                    hint="the file (or cell) was not linted; fix the syntax or exclude it",
-                )
-            )
-            if cell is None or source.line_map is None:
-                return None
-            lines = text.split("\n")
-            for i, (c, _) in enumerate(source.line_map):
-                if c == cell and i < len(lines):
-                    lines[i] = ""
-            text = "\n".join(lines)
+            errors.append(_syntax_finding(source, line, column, message))
+            blanked = _blank_cell(text, source, line)
+            if blanked is None:
+                return None, text
+            text = blanked
         except RecursionError:
             errors.append(source_error(source.path, SourceError("too deeply nested to parse"), "cannot parse"))
-            return None
+            return None, text
         except Exception as exc:  # noqa: BLE001 - libcst raises assorted errors on odd input
             errors.append(source_error(source.path, SourceError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__), "cannot parse"))
+            return None, text
+    return None, text
+
+
+def _parse_ast(source: SourceFile, errors: List[Finding], text: Optional[str] = None) -> Optional[Syntax]:
+    """Parse with CPython's parser; in notebooks a cell with a syntax error is reported and
+    blanked. With `text` (what libcst parsed), errors were reported already: none are added."""
+    report = text is None
+    text = source.text if text is None else text
+    for _ in range(64):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return Syntax(ast.parse(text), text)
+        except SyntaxError as err:
+            if not report:
+                return None
+            line = err.lineno or 1
+            errors.append(_syntax_finding(source, line, max(err.offset or 1, 1), err.msg))
+            blanked = _blank_cell(text, source, line)
+            if blanked is None:
+                return None
+            text = blanked
+        except (RecursionError, MemoryError):
+            if report:
+                errors.append(source_error(source.path, SourceError("too deeply nested to parse"), "cannot parse"))
+            return None
+        except ValueError as exc:  # NUL bytes
+            if report:
+                errors.append(source_error(source.path, SourceError(str(exc).splitlines()[0] if str(exc) else "invalid source"), "cannot parse"))
             return None
     return None
 
@@ -141,7 +186,7 @@ class _Guard:
                 fn(*args)
             except Exception as exc:  # noqa: BLE001 - reported as an internal error
                 where = ""
-                if args and isinstance(args[0], cst.CSTNode):
+                if args and isinstance(args[0], (cst.CSTNode, ast.AST)):
                     where = f" at a {type(args[0]).__name__} node"
                 failed[key] = (rule.code, f"{self.path}: internal error in {rule.code}{where}: {type(exc).__name__}: {exc}")
 
@@ -156,11 +201,12 @@ class _Guard:
         return {code for code, _ in self.failed.values()}
 
 
-def _dispatch_table(rules: Sequence["Rule"], guard: _Guard) -> Tuple[Dict[type, List[Callable]], Dict[type, List[Callable]]]:
+def _dispatch_table(rules: Sequence["Rule"], guard: _Guard, syntax: str = "cst") -> Tuple[Dict[type, List[Callable]], Dict[type, List[Callable]]]:
     visit: Dict[str, List[Callable]] = {}
     leave: Dict[str, List[Callable]] = {}
+    nodes = ast if syntax == "ast" else cst
     for rule in rules:
-        if not rule.wants_walk():
+        if rule.syntax != syntax or not rule.wants_walk():
             continue
         for node_name, (v, l) in type(rule).node_hooks.items():
             if v:
@@ -168,12 +214,13 @@ def _dispatch_table(rules: Sequence["Rule"], guard: _Guard) -> Tuple[Dict[type, 
             if l:
                 leave.setdefault(node_name, []).append(guard.wrap(rule, getattr(rule, l)))
     return (
-        {getattr(cst, k): fns for k, fns in visit.items()},
-        {getattr(cst, k): fns for k, fns in leave.items()},
+        {getattr(nodes, k): fns for k, fns in visit.items()},
+        {getattr(nodes, k): fns for k, fns in leave.items()},
     )
 
 
-def _walk(module: cst.Module, ctx: FileContext, visit: Dict[type, List[Callable]], leave: Dict[type, List[Callable]]) -> None:
+def _walk(module: object, ctx: FileContext, visit: Dict[type, List[Callable]], leave: Dict[type, List[Callable]],
+          kids_of: Callable = children) -> None:
     ancestors = ctx.ancestors
     push_ancestor = ancestors.append
     visit_get = visit.get
@@ -198,7 +245,7 @@ def _walk(module: cst.Module, ctx: FileContext, visit: Dict[type, List[Callable]
                 fn(node)
         push_ancestor(node)  # type: ignore[arg-type]
         push(_LEAVE)
-        kids = children(node)  # type: ignore[arg-type]
+        kids = kids_of(node)
         kids.reverse()
         extend(kids)
 
@@ -221,7 +268,7 @@ def _fix_in_cell(fix: "Fix", source: SourceFile, cell: Optional[int]) -> Optiona
 
 
 def _resolve(ctx: FileContext, text: str, path: str) -> List[Finding]:
-    ranges = ctx.ranges([r.target for r in ctx.reports if isinstance(r.target, cst.CSTNode)])
+    ranges = ctx.ranges([r.target for r in ctx.reports if isinstance(r.target, cst.CSTNode)]) if ctx.module is not None else {}
     source = ctx.source
     if isinstance(source, SourceFile):
         raw_line = source.raw_line
@@ -231,7 +278,7 @@ def _resolve(ctx: FileContext, text: str, path: str) -> List[Finding]:
     findings: List[Finding] = []
     seen = set()
     for r in ctx.reports:
-        line, column, end_line, end_column = span_of(r.target, ranges)
+        line, column, end_line, end_column = ctx.span(r.target, ranges)
         if is_suppressed(raw_line(line), r.code):
             continue
         cell, cell_line = ctx.source.locate(line) if isinstance(ctx.source, SourceFile) else (None, line)
@@ -270,17 +317,29 @@ def lint_python(source: SourceFile, rule_classes: Sequence[type], real_path: str
     if not rule_classes and not wants_facts and verdict.clean:
         return FileResult(findings=list(source.notes))  # nothing to look for, and the syntax is fine
     errors: List[Finding] = list(source.notes)  # what the reader reports of a file it still read
-    module = _parse(source, errors)
     result = FileResult(findings=errors)
-    if module is None:
-        return result
-    ctx = FileContext(source, module, real_path)
+    module: Optional[cst.Module] = None
+    if wants_facts or any(cls.syntax == "cst" for cls in rule_classes):  # until every rule reads ast
+        module, text = _parse(source, errors)
+        if module is None:
+            return result
+        syntax = _parse_ast(source, errors, text)
+    else:
+        syntax = _parse_ast(source, errors)
+        if syntax is None:
+            return result
+    ctx = FileContext(source, module, real_path, syntax)
     ctx.place_by_statement = wants_facts and fact_positions
     guard = _Guard(source.path)
-    rules = [cls(ctx) for cls in rule_classes]
-    visit, leave = _dispatch_table(rules, guard)
-    if visit or leave:
-        _walk(module, ctx, visit, leave)
+    rules = [cls(ctx) for cls in rule_classes if cls.syntax == "cst" or syntax is not None]
+    if module is not None:
+        visit, leave = _dispatch_table(rules, guard)
+        if visit or leave:
+            _walk(module, ctx, visit, leave)
+    if syntax is not None:
+        visit, leave = _dispatch_table(rules, guard, "ast")
+        if visit or leave:
+            _walk(syntax.tree, ctx, visit, leave, ast_children)
     for rule in rules:
         check_shell = guard.wrap(rule, rule.check_shell)
         for command in source.shell:

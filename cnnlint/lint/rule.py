@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar, Dict, FrozenSet, List, Optional, Tuple, Union
 
+import ast
+
 import libcst as cst
 
 from cnnlint.findings import Fix, Severity
@@ -22,7 +24,7 @@ if TYPE_CHECKING:
     from cnnlint.sources.model import ShellCommand, SourceFile
 
 # where a report points: a node, or an explicit (line, column, end_line, end_column)
-Target = Union[cst.CSTNode, Tuple[int, int, int, int]]
+Target = Union[ast.AST, cst.CSTNode, Tuple[int, int, int, int]]
 
 
 class Rule:
@@ -33,18 +35,24 @@ class Rule:
     autofix: ClassVar[bool] = False
     # which inputs the rule looks at: "python" (scripts and notebooks), "manifest"
     inputs: ClassVar[FrozenSet[str]] = frozenset({"python"})
-    # filled by __init_subclass__: libcst node class name -> (visit method, leave method)
+    # filled by __init_subclass__: node class name -> (visit method, leave method)
     node_hooks: ClassVar[Dict[str, Tuple[Optional[str], Optional[str]]]] = {}
+    # the tree the rule reads: "ast" (CPython's; every new rule) or "cst" (libcst; rules not yet
+    # moved to ast, issue 13)
+    syntax: ClassVar[str] = "cst"
+    # the analyses (cnnlint.lint.index classes) the rule asks the context for
+    uses: ClassVar[Tuple[type, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
         hooks: Dict[str, Tuple[Optional[str], Optional[str]]] = {}
+        nodes = ast if cls.syntax == "ast" else cst
         for attr in dir(cls):
             for prefix in ("visit_", "leave_"):
                 if attr.startswith(prefix):
                     node_name = attr[len(prefix) :]
-                    if not isinstance(getattr(cst, node_name, None), type):
-                        raise TypeError(f"{cls.__name__}.{attr}: no libcst node {node_name}")
+                    if not isinstance(getattr(nodes, node_name, None), type):
+                        raise TypeError(f"{cls.__name__}.{attr}: no {nodes.__name__} node {node_name}")
                     visit, leave = hooks.get(node_name, (None, None))
                     hooks[node_name] = (attr, leave) if prefix == "visit_" else (visit, attr)
         cls.node_hooks = hooks
@@ -90,6 +98,20 @@ class Rule:
 
     def finish(self) -> None:
         """Called once after the walk (Python inputs only)."""
+
+
+class AstRule(Rule):
+    """A rule on CPython's ast: node hooks `visit_<ast class>` / `leave_<ast class>` for local
+    checks, `check()` for whole-file judgement (after the walk), the file's analyses from
+    `self.ctx.get(AnalysisClass)`, declared in `uses`."""
+
+    syntax = "ast"
+
+    def check(self) -> None:
+        """Called once after the walk, for judgement over the whole file."""
+
+    def finish(self) -> None:
+        self.check()
 
 
 RuleList = List[type]

@@ -1,0 +1,125 @@
+"""The parsed file: CPython's ast tree, its lines, parents and positions in characters."""
+
+from __future__ import annotations
+
+import ast
+from typing import Dict, Iterator, List, Optional, Tuple
+
+Range = Tuple[int, int, int, int]  # line, column, end_line, end_column (1-based columns, end exclusive)
+
+# fields whose children come before the others in the source (ast lists decorators after the body)
+_FIRST = {ast.FunctionDef: "decorator_list", ast.AsyncFunctionDef: "decorator_list", ast.ClassDef: "decorator_list"}
+
+
+def children(node: ast.AST) -> List[ast.AST]:
+    """Direct child nodes in source order (decorators first, dict keys beside their values,
+    keyword arguments in their place among the positional ones)."""
+    tp = type(node)
+    if tp is ast.Dict:
+        out: List[ast.AST] = []
+        for key, value in zip(node.keys, node.values):  # type: ignore[attr-defined]
+            if key is not None:
+                out.append(key)
+            out.append(value)
+        return out
+    if tp is ast.Call:
+        if node.args and node.keywords:  # type: ignore[attr-defined]
+            rest = sorted([*node.args, *node.keywords], key=lambda n: (n.lineno, n.col_offset))  # type: ignore[attr-defined]
+            return [node.func, *rest]  # type: ignore[attr-defined]
+        return [node.func, *node.args, *node.keywords]  # type: ignore[attr-defined]
+    first = _FIRST.get(tp)
+    if first is None:
+        return list(ast.iter_child_nodes(node))
+    out = list(getattr(node, first))
+    out.extend(child for child in ast.iter_child_nodes(node) if child not in out)
+    return out
+
+
+def walk(node: ast.AST, stop: Tuple[type, ...] = ()) -> Iterator[ast.AST]:
+    """Every node under `node` (itself included), depth first, in source order; nodes of a `stop`
+    type are yielded but not entered (nested functions, say)."""
+    stack = [node]
+    pop = stack.pop
+    extend = stack.extend
+    while stack:
+        current = pop()
+        yield current
+        if stop and isinstance(current, stop):
+            continue
+        kids = children(current)
+        kids.reverse()
+        extend(kids)
+
+
+class Syntax:
+    """One file's tree. Positions and parents are computed on first use."""
+
+    def __init__(self, tree: ast.Module, text: str) -> None:
+        self.tree = tree
+        self.text = text
+        self.lines = text.split("\n")
+        self._parents: Optional[Dict[int, ast.AST]] = None
+
+    def parent(self, node: ast.AST) -> Optional[ast.AST]:
+        if self._parents is None:
+            parents: Dict[int, ast.AST] = {}
+            for current in ast.walk(self.tree):
+                for child in ast.iter_child_nodes(current):
+                    parents[id(child)] = current
+            self._parents = parents
+        return self._parents.get(id(node))
+
+    def column(self, line: int, byte_offset: int) -> int:
+        """The 1-based character column of a byte offset (ast's col_offset) on a 1-based line."""
+        if not 0 < line <= len(self.lines):
+            return byte_offset + 1
+        text = self.lines[line - 1]
+        if text.isascii():
+            return byte_offset + 1
+        return len(text.encode("utf-8")[:byte_offset].decode("utf-8", "replace")) + 1
+
+    def span(self, node: ast.AST) -> Range:
+        line = getattr(node, "lineno", None)
+        if line is None:
+            return (1, 1, 1, 1)
+        end_line = getattr(node, "end_lineno", None) or line
+        end_offset = getattr(node, "end_col_offset", None)
+        column = self.column(line, node.col_offset)  # type: ignore[attr-defined]
+        end_column = self.column(end_line, end_offset) if end_offset is not None else column
+        return (line, column, end_line, end_column)
+
+    def segment(self, node: ast.AST) -> str:
+        """The node's source text."""
+        line, column, end_line, end_column = self.span(node)
+        if line == end_line:
+            return self.lines[line - 1][column - 1 : end_column - 1] if line <= len(self.lines) else ""
+        parts = [self.lines[line - 1][column - 1 :], *self.lines[line : end_line - 1], self.lines[end_line - 1][: end_column - 1]]
+        return "\n".join(parts)
+
+
+_BODIES = ("body", "handlers", "orelse", "finalbody", "cases")
+
+
+def block_statements(node: ast.AST) -> List[ast.AST]:
+    """The statements directly inside a compound statement (bodies, except clauses, else,
+    finally, match cases), in source order."""
+    out: List[ast.AST] = []
+    for name in _BODIES:
+        for part in getattr(node, name, None) or ():
+            if isinstance(part, ast.stmt):
+                out.append(part)
+            else:  # an except handler or a match case holds statements
+                out.extend(getattr(part, "body", ()))
+    return out
+
+
+def iter_statements(node: ast.AST) -> Iterator[ast.AST]:
+    """Every statement under `node`, depth first in source order; never looks into expressions."""
+    stack = block_statements(node)
+    stack.reverse()
+    while stack:
+        stmt = stack.pop()
+        yield stmt
+        inner = block_statements(stmt)
+        inner.reverse()
+        stack.extend(inner)
