@@ -29,6 +29,11 @@ BUILTIN = [
     RuleInfo("CNL001", "unreadable-file", Severity.ERROR, "File cannot be read or parsed"),
 ]
 
+# the families of codes, by the digit after CNL (`cnnlint rules`, the pages' Family field)
+FAMILIES = {"0": "cnnlint itself", "1": "input pipeline", "2": "training loop",
+            "3": "model, loss and optimizer", "4": "environment and dependencies",
+            "5": "dataset", "6": "code versus data", "7": "runtime probe"}
+
 # "module:attribute": a list of RuleInfo, or a function returning one. The static rules' entry is
 # their discovery (cnnlint.lint.discovery), which finds the rule classes rather than listing them.
 CODE_TABLES = (

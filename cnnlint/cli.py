@@ -108,7 +108,7 @@ def run_lint(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
 
 
 def cmd_rules(argv: Sequence[str]) -> int:
-    from cnnlint.catalog import catalog
+    from cnnlint.catalog import FAMILIES, catalog
 
     p = argparse.ArgumentParser(prog="cnnlint rules", description="List the rules.")
     p.add_argument("--format", choices=("text", "json"), default="text")
@@ -120,16 +120,13 @@ def cmd_rules(argv: Sequence[str]) -> int:
         print(json.dumps([{"code": i.code, "name": i.name, "severity": i.severity.value,
                            "autofix": i.autofix, "summary": i.summary} for i in infos], indent=2))
         return EXIT_OK
-    families = {"0": "cnnlint itself", "1": "input pipeline", "2": "training loop",
-                "3": "model, loss and optimizer", "4": "environment and dependencies",
-                "5": "dataset", "6": "code versus data", "7": "runtime probe"}
     current = None
     width = max(len(info.name) for info in infos)
     for info in infos:
         family = info.code[3]
         if family != current:
             current = family
-            print(f"{'' if info is infos[0] else chr(10)}CNL{family}xx {families.get(family, '')}")
+            print(f"{'' if info is infos[0] else chr(10)}CNL{family}xx {FAMILIES.get(family, '')}")
         fix = "fix" if info.autofix else "   "
         print(f"  {info.code}  {info.severity.value:<7}  {fix}  {info.name:<{width}} {info.summary}")
     return EXIT_OK
