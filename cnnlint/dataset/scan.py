@@ -13,13 +13,11 @@ import signal
 import sys
 import time
 from collections import deque
-from dataclasses import dataclass
 from itertools import chain, islice
-from typing import Any, Callable, Iterable, Iterator, List, Optional, TextIO, Tuple
+from typing import Callable, Iterable, Iterator, List, Optional, TextIO, Tuple
 
 from cnnlint import workers
 from cnnlint.dataset import budget, chatter
-from cnnlint.dataset.budget import DEFAULT_DECODE_MEMORY
 from cnnlint.dataset.cache import ScanCache, options_key
 from cnnlint.dataset.inspect import inspect_bytes, inspect_file
 from cnnlint.dataset.options import ScanOptions
