@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Dict, List, Optional, Sequence
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence
 
 from cnnlint.catalog import load_table
 from cnnlint.config import ConfigError
 from cnnlint.findings import Finding
 from cnnlint.runstate import Capability, RunState
+
+if TYPE_CHECKING:
+    from cnnlint.sources.walk import Target
 
 
 class Probe(Capability):
@@ -166,14 +169,16 @@ def _counted_loaders(state: RunState) -> Optional[Dict[str, tuple]]:
     from cnnlint.dataset.run import DatasetResult
 
     scripts = [t for t, _ in lint.facts]
-    given = [r.dataset for r in given_datasets([DatasetResult(ds, None, 0.0) for ds in found], state.paths, scripts)]
+    # the datasets before their scan: results without an aggregate, for given_datasets
+    unscanned = [DatasetResult(ds, None, 0.0) for ds in found]  # type: ignore[arg-type]
+    given = [r.dataset for r in given_datasets(unscanned, state.paths, scripts)]
     return loaders_used([(t.real_path, ScriptFacts.from_dict(f)) for t, f in lint.facts], found, given)
 
 
-def given_datasets(datasets: list, paths: Sequence[str], scripts: Sequence[object]) -> list:
+def given_datasets(datasets: list, paths: Sequence[str], scripts: Sequence["Target"]) -> list:
     """The datasets the command line gives as data: --data folders, folders named, and datasets inside
     a named folder that holds no script (`cnnlint train.py data/`, not `cnnlint .`)."""
-    script_reals = [os.path.realpath(t.real_path) for t in scripts]  # type: ignore[attr-defined]
+    script_reals = [os.path.realpath(t.real_path) for t in scripts]
     data_dirs = []
     for p in paths:
         if os.path.isdir(p):

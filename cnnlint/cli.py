@@ -74,7 +74,8 @@ def _lint_parser() -> argparse.ArgumentParser:
     p.add_argument("--fail-on", choices=("error", "warning", "info"), help="lowest severity that exits 1 (default: warning)")
     p.add_argument("--no-cache", action="store_true",
                    help="lint and scan every file afresh, without reading or writing the cache")
-    p.add_argument("--fix", action="store_true", help="apply the safe fixes (files are rewritten atomically) and report what is left")
+    p.add_argument("--fix", action="store_true",
+                   help="apply the safe fixes (files are rewritten atomically) and report what is left")
     p.add_argument("--diff", action="store_true", help="print the safe fixes as a unified diff; write nothing")
     p.add_argument("--baseline", metavar="FILE", help="report only findings not recorded in this baseline file")
     p.add_argument("--write-baseline", metavar="FILE", help="record the current findings as accepted, in FILE, and exit 0")

@@ -12,7 +12,7 @@ from cnnlint.findings import Finding
 
 if TYPE_CHECKING:
     from cnnlint.lint.runner import LintRun
-    from cnnlint.sources.walk import Found, Target
+    from cnnlint.sources.walk import Discovery, Target
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -56,7 +56,7 @@ class RunState:
     forced_urls: List[str]  # --data bucket URLs
     reads_stdin: bool
     errors: List[Finding] = field(default_factory=list)  # paths that could not be read
-    found: Optional["Found"] = None
+    found: Optional["Discovery"] = None
     stdin: Optional["Target"] = None
     targets: List["Target"] = field(default_factory=list)
     lint: Optional["LintRun"] = None

@@ -54,7 +54,8 @@ def test_write_then_only_new_findings_fail(project, capsys):
 
 def test_identical_lines_are_counted(project, capsys):
     run(["--write-baseline", "base.json"], capsys)
-    (project / "train.py").write_text(LOOP + "\nfor x, y in loader:\n    loss = criterion(model(x), y)\n    loss.backward()\n    optimizer.step()\n")
+    (project / "train.py").write_text(
+        LOOP + "\nfor x, y in loader:\n    loss = criterion(model(x), y)\n    loss.backward()\n    optimizer.step()\n")
     status, out, _ = run(["--baseline", "base.json", "-q", "train.py"], capsys)
     assert status == 1 and len(out.splitlines()) == 1
 

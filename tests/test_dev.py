@@ -9,7 +9,7 @@ import pytest
 
 from cnnlint.catalog import FAMILIES, catalog
 from cnnlint.dev import rules_table
-from cnnlint.dev.scaffold import check_new, new_rule, page_text
+from cnnlint.dev.scaffold import check_new, page_text
 from cnnlint.lint.pages import examples, header_fields
 from conftest import ROOT, lint_text
 

@@ -275,7 +275,7 @@ def _digest(rec: ImageRecord, data: bytes, big):
     return big
 
 
-def _unsniffed_format(rec: ImageRecord, name: str, data: bytes, source, expected: Optional[str]) -> Optional[str]:
+def _unsniffed_format(rec: ImageRecord, name: str, data: bytes, source, expected: str) -> Optional[str]:
     """An image extension on content whose first bytes name no format: Pillow's format when it
     reads it after all; otherwise None, with the finding that says what the file is."""
     if rec.size == 0:
@@ -306,6 +306,7 @@ def _inspect(rec: ImageRecord, data: bytes, big, options) -> ImageRecord:
 
     source = _digest(rec, data, big)
     if fmt is None:
+        assert expected is not None  # no format in the content: the extension named one
         fmt = _unsniffed_format(rec, name, data, source, expected)
         if fmt is None:
             return rec
@@ -495,7 +496,7 @@ def _has_colour(im) -> Optional[bool]:
 
     try:
         small = im if im.size[0] * im.size[1] <= _COLOUR_SIDE * _COLOUR_SIDE else im.resize(
-            (_COLOUR_SIDE, _COLOUR_SIDE), Image.NEAREST)
+            (_COLOUR_SIDE, _COLOUR_SIDE), Image.NEAREST)  # type: ignore[attr-defined]
         a = np.asarray(small, dtype=np.int16)
     except Exception:  # noqa: BLE001 - a colour guess is never worth an error
         return None

@@ -14,7 +14,7 @@ import sys
 import time
 from collections import deque
 from itertools import chain, islice
-from typing import Callable, Iterable, Iterator, List, Optional, TextIO, Tuple
+from typing import Any, Callable, Iterable, Iterator, List, Optional, TextIO, Tuple
 
 from cnnlint import workers
 from cnnlint.dataset import budget, chatter
@@ -46,17 +46,18 @@ def scan_files(
     head = list(islice(it, SMALL))
     jobs = _jobs(options.jobs)
     workers: Optional[_Workers] = None
+    dask: Any = None  # cnnlint.dataset.dask_scan.DaskWorkers
     finished = False
     try:
         if options.scheduler:  # on a Dask cluster: chunks out, records back as they finish
             from cnnlint.dataset.dask_scan import DaskWorkers
 
-            workers = DaskWorkers(options, inspect_chunk, crashed)  # type: ignore[assignment]
+            dask = DaskWorkers(options, inspect_chunk, crashed)
             for window in _windows(chain(head, it), WINDOW):
                 todo = yield from _cached(window, cache, key, bar, stat)
-                for rec in workers.submit(todo):  # type: ignore[attr-defined]
+                for rec in dask.submit(todo):
                     yield _done(rec, cache, key, bar, stat)
-            for rec in workers.drain():  # type: ignore[attr-defined]
+            for rec in dask.drain():
                 yield _done(rec, cache, key, bar, stat)
         elif len(head) < SMALL or jobs <= 1:
             for window in _windows(chain(head, it), WINDOW):
@@ -82,8 +83,9 @@ def scan_files(
                     yield _done(rec, cache, key, bar, stat)
         finished = True
     finally:
-        if workers is not None:
-            workers.close(terminate=not finished)
+        for pool in (workers, dask):
+            if pool is not None:
+                pool.close(terminate=not finished)
         if cache is not None:
             cache.flush()
         if bar is not None:

@@ -89,16 +89,16 @@ def _read_module(module: str, path: str, known: Dict[str, str], result: Structur
         result.function_lines[f"{module}:{name}"] = (fn.end_lineno or fn.lineno) - fn.lineno + 1
     is_package = path.endswith("__init__.py")
     for node in ast.walk(tree):
-        for target, name in _imports(node, module, is_package, known):
+        for target, imported in _imports(node, module, is_package, known):
             while target and target not in known and "." in target:
                 target = target.rsplit(".", 1)[0]
             if target not in known or target == module or target.split(".")[0] != package:
                 continue
             edges[module].add(target)
             home = _owner(module, is_package)
-            private = name is not None and name.startswith("_") and not name.startswith("__")
+            private = imported is not None and imported.startswith("_") and not imported.startswith("__")
             if private and target.rsplit(".", 1)[0] != home and target != home:
-                result.private.append((module, f"{target}.{name}"))
+                result.private.append((module, f"{target}.{imported}"))
 
 
 def strongly_connected(edges: Dict[str, Set[str]]) -> List[List[str]]:

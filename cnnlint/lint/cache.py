@@ -128,9 +128,9 @@ def _typed(d: object, fields: Dict[str, tuple], extra: Tuple[str, ...]) -> bool:
 def _valid_fix(fix: object) -> bool:
     if fix is None:
         return True
-    if not _typed(fix, _FIX_FIELDS, ("edits",)):
+    if not isinstance(fix, dict) or not _typed(fix, _FIX_FIELDS, ("edits",)):
         return False
-    edits = fix.get("edits", ())  # type: ignore[union-attr]
+    edits = fix.get("edits", ())
     return isinstance(edits, (list, tuple)) and all(
         isinstance(e, (list, tuple)) and len(e) == 5 and all(isinstance(v, int) for v in e[:4]) and isinstance(e[4], str)
         for e in edits
@@ -138,9 +138,9 @@ def _valid_fix(fix: object) -> bool:
 
 
 def _valid_finding(d: object) -> bool:
-    if not _typed(d, _FINDING_FIELDS, ("severity", "fix")) or "severity" not in d:  # type: ignore[operator]
+    if not isinstance(d, dict) or not _typed(d, _FINDING_FIELDS, ("severity", "fix")) or "severity" not in d:
         return False
-    return d["severity"] in {s.value for s in Severity} and _valid_fix(d.get("fix"))  # type: ignore[index,union-attr]
+    return d["severity"] in {s.value for s in Severity} and _valid_fix(d.get("fix"))
 
 
 def _valid_entry(entry: object) -> bool:

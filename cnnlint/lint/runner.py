@@ -67,7 +67,8 @@ def lint_one(target: Target, data: bytes, max_size: int, fact_positions: bool = 
         return [], {}, f"{target.path}: internal error: {type(exc).__name__}: {exc}", None
 
 
-def _work(item: Tuple[int, Target, bytes, int, bool]) -> Tuple[int, List[dict], Dict[str, Optional[str]], Optional[str], Optional[dict]]:
+def _work(item: Tuple[int, Target, bytes, int, bool]
+          ) -> Tuple[int, List[dict], Dict[str, Optional[str]], Optional[str], Optional[dict]]:
     index, target, data, max_size, fact_positions = item
     findings, related, error, facts = lint_one(target, data, max_size, fact_positions)
     return index, findings, related, error, facts

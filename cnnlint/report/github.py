@@ -4,8 +4,9 @@
 (`warning` for warnings, `notice` for info), escaped as @actions/core escapes
 them. A range over several lines gives `line` and `endLine` only: the toolkit
 takes no `col`/`endColumn` when the lines differ. A file name's bytes that are not UTF-8
-are written as octal escapes (`bad\\377.py`, see report/paths.py). A notebook finding names the `.ipynb` file without a line (its line is a
-line of a cell, not of the JSON file): the cell and line go in the message.
+are written as octal escapes (`bad\\377.py`, see report/paths.py). A notebook finding names the
+`.ipynb` file without a line (its line is a line of a cell, not of the JSON file): the cell and line
+go in the message.
 """
 
 from __future__ import annotations

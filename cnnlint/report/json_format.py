@@ -6,7 +6,7 @@ Valid UTF-8 JSON whatever the file names: bytes that are not UTF-8 are `\\udcXX`
 from __future__ import annotations
 
 import json
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 from cnnlint import __version__
 from cnnlint.findings import Finding
@@ -17,7 +17,7 @@ from cnnlint.report.summary import summarize
 FINDING_KEYS = ("code", "severity", "message", "hint", "path", "line", "column", "end_line", "end_column", "cell")
 
 
-def render_json(findings: List[Finding], files: int, extra: Dict[str, object] = None) -> str:
+def render_json(findings: List[Finding], files: int, extra: Optional[Dict[str, object]] = None) -> str:
     doc: Dict[str, object] = {
         "version": __version__,
         "findings": [{k: f.to_dict()[k] for k in FINDING_KEYS} for f in findings],

@@ -271,6 +271,8 @@ def walk_tree(top: str, top_stat: os.stat_result) -> Iterator[TreeFolder]:
         yield node
         subdirs = []
         for d in node.dirs:
+            if d.stat is None:  # pragma: no cover - a folder's entry is always stat'ed
+                continue
             key = (d.stat.st_dev, d.stat.st_ino)
             if d.loop or key in visited:
                 continue
