@@ -7,15 +7,8 @@ import pytest
 
 from cnnlint import __version__
 from cnnlint.cli import main
+from conftest import LOOP, run_cli as run
 
-LOOP = """\
-import torch
-
-for x, y in loader:
-    loss = criterion(model(x), y)
-    loss.backward()
-    optimizer.step()
-"""
 LOOP_FINDING = "train.py:5:5: CNL201 [error]"
 
 
@@ -25,12 +18,6 @@ def project(tmp_path, monkeypatch):
     (tmp_path / "train.py").write_text(LOOP)
     (tmp_path / "clean.py").write_text("import os\nprint(os.getcwd())\n")
     return tmp_path
-
-
-def run(args, capsys):
-    status = main(args)
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 def test_clean_file_exits_0_and_stdout_is_empty(project, capsys):

@@ -17,7 +17,7 @@ from cnnlint.lint import dependencies
 from cnnlint.lint.api import lint_text
 from cnnlint.lint.pages import examples, notebook_from_cells
 from cnnlint.sources.notebook import read_notebook
-from conftest import ROOT
+from conftest import LOOP, ROOT
 
 PYTEST = importlib.metadata.version("pytest")
 LIBCST = importlib.metadata.version("libcst")
@@ -112,14 +112,6 @@ def test_page_examples_with_fixes_cover_both_rules(monkeypatch):
 
 # ---------------------------------------------------------------- CNL201: exact results
 
-LOOP = """\
-import torch
-
-for x, y in loader:
-    loss = criterion(model(x), y)
-    loss.backward()
-    optimizer.step()
-"""
 
 
 class TestNeverCleared:
