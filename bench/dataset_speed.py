@@ -263,7 +263,7 @@ def install_cleanvision(skip: bool) -> Optional[str]:
 
 
 def _last_error(text: str) -> str:
-    lines = [l for l in text.strip().splitlines() if l.strip()]
+    lines = [line for line in text.strip().splitlines() if line.strip()]
     for line in reversed(lines):
         if "Error" in line or "Exception" in line:
             return line.strip()[:200]

@@ -112,7 +112,8 @@ def _rewrite_in_place(target: str, data: bytes, mode: int) -> None:
 
 def write_file(path: str, data: bytes) -> None:
     """Put `data` in the file at `path` (see the module's docstring for how); a new file gets
-    0o666 less the umask, as `open` gives. Raises OSError when the file cannot be written; then nothing has changed and nothing is left behind.
+    0o666 less the umask, as `open` gives. Raises OSError when the file cannot be written; then nothing
+    has changed and nothing is left behind.
     """
     target = os.path.realpath(path)
     try:

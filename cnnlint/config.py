@@ -141,7 +141,7 @@ def _table(path: str) -> dict:
 
 
 def _check_codes(path: str, key: str, values: Sequence[str]) -> List[str]:
-    from cnnlint.lint.registry import check_selectors
+    from cnnlint.catalog import check_selectors
 
     unknown = check_selectors(values)
     if unknown:
@@ -197,7 +197,7 @@ def apply_table(config: Config, table: dict, where: str) -> None:
                 raise ConfigError(f"{where}: {key} must be a positive integer ({_UNITS[key]})")
             setattr(config, key.replace("-", "_"), value)
         elif kind == "size":
-            from cnnlint.probe.scaling import parse_size
+            from cnnlint.sizes import parse_size
 
             try:
                 config.runtime_memory = parse_size(str(value)) if not isinstance(value, bool) else 0
@@ -232,7 +232,7 @@ def _apply_number(config: Config, key: str, kind: str, value: object, where: str
 
 def _decode_memory(where: str, key: str, value: object) -> int:
     """A size such as "512MiB", or a whole number of bytes; at least 16 MiB."""
-    from cnnlint.probe.scaling import parse_size
+    from cnnlint.sizes import parse_size
 
     problem = f"{where}: {key} must be a size of at least 16MiB, such as \"512MiB\" or \"2GiB\""
     if isinstance(value, bool) or not isinstance(value, (int, str)):

@@ -29,11 +29,8 @@ import os
 from typing import Dict, Sequence
 
 # imported once in the fork server (and so in every worker): nothing here may start a thread
-LINT_PRELOAD = (
-    "cnnlint.lint.runner", "cnnlint.lint.engine", "cnnlint.sources.read", "cnnlint.crosscheck.extract",
-    *(f"cnnlint.lint.{name}" for name in ("augmentation", "dependencies", "input_pipeline", "model_config",
-                                          "removed_api", "training_hygiene", "training_loop")),  # registry's rules
-)
+# (the lint pool adds the rule modules that cnnlint.lint.discovery finds: runner.lint_preload())
+LINT_PRELOAD = ("cnnlint.lint.runner", "cnnlint.lint.engine", "cnnlint.sources.read", "cnnlint.crosscheck.extract")
 SCAN_PRELOAD = ("cnnlint.dataset.scan",)
 
 

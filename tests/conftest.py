@@ -66,6 +66,30 @@ def need_framework(module: str) -> None:
     pytest.skip(f"{module} is not installed")
 
 
+# a PyTorch loop that never clears its gradients: one CNL201 at train.py:5:5
+LOOP = """\
+import torch
+
+for x, y in loader:
+    loss = criterion(model(x), y)
+    loss.backward()
+    optimizer.step()
+"""
+
+
+def run_cli(args, capsys, stdin=None, monkeypatch=None):
+    """`cnnlint ARGS` in this process: (exit status, stdout, stderr). `stdin`: bytes piped to `-`."""
+    import io
+
+    from cnnlint.cli import main
+
+    if stdin is not None:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
+    status = main(list(args))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
 def lint(code, path="train.py", select=("ALL",)):
     """Findings for `code` linted as `path`; notebook paths take `# %%`-separated cells."""
     if path.endswith(".ipynb") and not code.lstrip().startswith("{"):

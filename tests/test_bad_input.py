@@ -87,7 +87,8 @@ def test_syntax_error_position(tmp_path, capsys):
 def test_notebook_cell_with_syntax_error_is_skipped_not_the_notebook(tmp_path, capsys):
     cells = [
         {"cell_type": "code", "source": "print 'python 2'", "metadata": {}},
-        {"cell_type": "code", "source": "for x, y in loader:\n    loss = crit(model(x), y)\n    loss.backward()\n    optimizer.step()", "metadata": {}},
+        {"cell_type": "code", "metadata": {},
+         "source": "for x, y in loader:\n    loss = crit(model(x), y)\n    loss.backward()\n    optimizer.step()"},
     ]
     (tmp_path / "n.ipynb").write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
     main([str(tmp_path / "n.ipynb"), "--no-cache", "-q"])

@@ -2,16 +2,7 @@ import json
 
 import pytest
 
-from cnnlint.cli import main
-
-LOOP = """\
-import torch
-
-for x, y in loader:
-    loss = criterion(model(x), y)
-    loss.backward()
-    optimizer.step()
-"""
+from conftest import LOOP, run_cli as run
 
 
 @pytest.fixture
@@ -20,12 +11,6 @@ def project(tmp_path, monkeypatch):
     (tmp_path / "train.py").write_text(LOOP)
     (tmp_path / "requirements.txt").write_text("numpy==1.26.4\ntorch==2.3.1\nopencv-python\n")
     return tmp_path
-
-
-def run(args, capsys):
-    status = main(args)
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 def test_write_then_only_new_findings_fail(project, capsys):
@@ -54,7 +39,8 @@ def test_write_then_only_new_findings_fail(project, capsys):
 
 def test_identical_lines_are_counted(project, capsys):
     run(["--write-baseline", "base.json"], capsys)
-    (project / "train.py").write_text(LOOP + "\nfor x, y in loader:\n    loss = criterion(model(x), y)\n    loss.backward()\n    optimizer.step()\n")
+    (project / "train.py").write_text(
+        LOOP + "\nfor x, y in loader:\n    loss = criterion(model(x), y)\n    loss.backward()\n    optimizer.step()\n")
     status, out, _ = run(["--baseline", "base.json", "-q", "train.py"], capsys)
     assert status == 1 and len(out.splitlines()) == 1
 

@@ -7,15 +7,8 @@ import pytest
 
 from cnnlint import __version__
 from cnnlint.cli import main
+from conftest import LOOP, run_cli as run
 
-LOOP = """\
-import torch
-
-for x, y in loader:
-    loss = criterion(model(x), y)
-    loss.backward()
-    optimizer.step()
-"""
 LOOP_FINDING = "train.py:5:5: CNL201 [error]"
 
 
@@ -25,12 +18,6 @@ def project(tmp_path, monkeypatch):
     (tmp_path / "train.py").write_text(LOOP)
     (tmp_path / "clean.py").write_text("import os\nprint(os.getcwd())\n")
     return tmp_path
-
-
-def run(args, capsys):
-    status = main(args)
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 def test_clean_file_exits_0_and_stdout_is_empty(project, capsys):
@@ -261,7 +248,7 @@ class TestCache:
 
 class TestSubcommands:
     def test_rules_lists_every_code(self, capsys):
-        from cnnlint.lint.registry import known_codes
+        from cnnlint.catalog import known_codes
 
         status, out, _ = run(["rules"], capsys)
         assert status == 0
@@ -282,7 +269,8 @@ class TestSubcommands:
         assert status == 0
         for code in ("CNL101", "CNL102", "CNL201", "CNL202", "CNL401"):
             assert f" {code} [" in out, code
-        assert sorted(os.listdir(tmp_path / "demo")) == ["data", "flowers.ipynb", "requirements.txt", "train_keras.py", "train_torch.py"]
+        assert sorted(os.listdir(tmp_path / "demo")) == [
+            "data", "flowers.ipynb", "requirements.txt", "train_keras.py", "train_torch.py"]
 
     def test_demo_scans_its_image_folder(self, tmp_path, capsys):
         status, out, _ = run(["demo", str(tmp_path / "demo")], capsys)
@@ -320,7 +308,8 @@ def test_installed_package_ships_rule_pages(tmp_path):
         pytest.skip("cnnlint is not installed (only the source tree is importable)")
     package = where.stdout.strip()
     assert sorted(os.listdir(os.path.join(package, "rule_pages"))) == sorted(os.listdir(os.path.join(root, "rules")))
-    proc = subprocess.run([sys.executable, "-m", "cnnlint", "explain", "CNL401"], cwd=tmp_path, capture_output=True, text=True, env=env)
+    proc = subprocess.run([sys.executable, "-m", "cnnlint", "explain", "CNL401"], cwd=tmp_path, capture_output=True,
+                          text=True, env=env)
     assert proc.returncode == 0 and proc.stdout.startswith("# CNL401: ")
 
 
@@ -342,7 +331,7 @@ def test_gitignored_folder_named_on_the_command_line_is_linted(project, capsys):
     (out_dir / "x.tmp.py").write_text(LOOP)
     (out_dir / ".gitignore").write_text("skip.py\n")
     (out_dir / "skip.py").write_text(LOOP)
-    assert run(["-q"], capsys)[1].splitlines() == [l for l in run(["train.py", "-q"], capsys)[1].splitlines()]
+    assert run(["-q"], capsys)[1].splitlines() == list(run(["train.py", "-q"], capsys)[1].splitlines())
     status, out, _ = run(["out", "-q", "--ignore", "CNL403"], capsys)
     assert status == 1
     assert [line.split(":")[0] for line in out.splitlines()] == [os.path.join("out", "t.py"), os.path.join("out", "x.tmp.py")]

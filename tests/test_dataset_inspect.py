@@ -204,11 +204,14 @@ def test_png_crc_checker():
     assert png_crc_error(b"\x89PNG\r\n\x1a\n") == "truncated PNG: no IEND chunk (the file stops early)"
 
 
-def test_non_image_files_get_a_bare_record(tmp_path):
-    for name, kind in (("notes.txt", "text"), (".DS_Store", "ds_store"), ("labels.csv", "text")):
-        rec = check(make(tmp_path, name, kind))
-        assert (rec.format, rec.findings, rec.digest, rec.is_image) == (None, [], None, False)
-    # image-looking first bytes in a file not named as an image, that Pillow cannot open: not ours
+@pytest.mark.parametrize("name,kind", [("notes.txt", "text"), (".DS_Store", "ds_store"), ("labels.csv", "text")])
+def test_non_image_files_get_a_bare_record(tmp_path, name, kind):
+    rec = check(make(tmp_path, name, kind))
+    assert (rec.format, rec.findings, rec.digest, rec.is_image) == (None, [], None, False)
+
+
+def test_image_magic_in_a_file_not_named_as_an_image_is_not_ours(tmp_path):
+    """Image-looking first bytes in a file not named as an image, that Pillow cannot open."""
     path = os.path.join(str(tmp_path), "data.bin")
     with open(path, "wb") as fh:
         fh.write(b"P6 garbage that is no image at all")
@@ -307,12 +310,12 @@ def test_quick_does_not_decode_so_misses_mid_stream_garbage(tmp_path):
     assert codes(check(path)) == ["CNL501"]
 
 
-def test_draft_decode_still_fails_on_damage(tmp_path):
+@pytest.mark.parametrize("kind", ["truncated_jpeg", "garbage_jpeg"])
+@pytest.mark.parametrize("size", [(128, 96), (1024, 768)])
+def test_draft_decode_still_fails_on_damage(tmp_path, kind, size):
     """The JPEG decode runs at 1/8 scale: truncation and broken markers must still fail it."""
-    for kind in ("truncated_jpeg", "garbage_jpeg"):
-        for size in ((128, 96), (1024, 768)):
-            rec = check(make(tmp_path, f"{kind}{size[0]}.jpg", kind, size=size))
-            assert codes(rec) == ["CNL501"], (kind, size)
+    rec = check(make(tmp_path, f"{kind}{size[0]}.jpg", kind, size=size))
+    assert codes(rec) == ["CNL501"]
 
 
 # ---- paths that cannot be read ---------------------------------------------------------------

@@ -15,7 +15,7 @@ import sqlite3
 import pytest
 
 from cnnlint.cli import main
-from cnnlint.dataset.cache import ScanCache
+from cnnlint.dataset.cache import SCHEMA_VERSION, ScanCache
 from cnnlint.dataset.inspect import inspect_file
 from cnnlint.dataset.loaders import LOADERS, bmp, gif, png, webp
 from cnnlint.dataset.scan import ScanOptions, scan_files
@@ -277,7 +277,7 @@ def test_cache_of_an_older_layout_is_dropped(tmp_path):
     path = write_image(os.path.join(str(tmp_path), "a.jpg"), "jpeg")
     list(scan_files([(path, path)], ScanOptions(), ScanCache(folder)))
     db = sqlite3.connect(os.path.join(folder, "v1", "dataset.sqlite"))
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert db.execute("SELECT COUNT(*) FROM files").fetchone()[0] == 1
 
 

@@ -17,7 +17,7 @@ from cnnlint.lint import dependencies
 from cnnlint.lint.api import lint_text
 from cnnlint.lint.pages import examples, notebook_from_cells
 from cnnlint.sources.notebook import read_notebook
-from conftest import ROOT
+from conftest import LOOP, ROOT
 
 PYTEST = importlib.metadata.version("pytest")
 LIBCST = importlib.metadata.version("libcst")
@@ -112,14 +112,6 @@ def test_page_examples_with_fixes_cover_both_rules(monkeypatch):
 
 # ---------------------------------------------------------------- CNL201: exact results
 
-LOOP = """\
-import torch
-
-for x, y in loader:
-    loss = criterion(model(x), y)
-    loss.backward()
-    optimizer.step()
-"""
 
 
 class TestNeverCleared:
@@ -229,7 +221,8 @@ class TestNeverCleared:
         assert lint_file(tmp_path / "gan.py") == []
 
     def test_async_for(self, tmp_path):
-        code = "import torch\nasync def main():\n    async for x in stream:\n        model(x).sum().backward()\n        optimizer.step()\n"
+        code = ("import torch\nasync def main():\n    async for x in stream:\n        model(x).sum().backward()\n"
+                "        optimizer.step()\n")
         assert fixed_text(tmp_path, code) == code.replace(
             "async for x in stream:\n", "async for x in stream:\n        optimizer.zero_grad()\n"
         )
@@ -291,7 +284,8 @@ class TestNeverClearedNoFix:
     def test_step_in_a_nested_loop_or_comprehension(self):
         code = "import torch\nfor x in loader:\n    model(x).sum().backward()\n    [opt.step() for opt in opts]\n"
         assert self.only_finding(code).fix is None  # `opt` exists only in the comprehension
-        code = "import torch\nfor x in loader:\n    model(x).sum().backward()\n    for optimizer in opts:\n        optimizer.step()\n"
+        code = ("import torch\nfor x in loader:\n    model(x).sum().backward()\n    for optimizer in opts:\n"
+                "        optimizer.step()\n")
         assert self.only_finding(code).fix is None  # the inner loop binds `optimizer`
 
     def test_optimizer_from_a_list(self):
@@ -319,7 +313,8 @@ class TestMisplacedClear:
         )
 
     def test_fix_is_one_insertion_and_one_deletion(self):
-        code = "import torch\nfor x in b:\n    loss = m(x)\n    loss.backward()\n    optimizer.zero_grad()\n    optimizer.step()\n"
+        code = ("import torch\nfor x in b:\n    loss = m(x)\n    loss.backward()\n    optimizer.zero_grad()\n"
+                "    optimizer.step()\n")
         (f,) = lint_text(code, "t.py")
         assert f.fix.all_edits() == [(4, 1, 4, 1, "    optimizer.zero_grad()\n"), (5, 1, 6, 1, "")]
 
@@ -589,7 +584,8 @@ class TestNotebookJson:
 
     def test_one_string_list_stays_one_string(self, tmp_path):
         nb = dict(NOTEBOOK, cells=[{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
-                                    "source": ["import torch\nfor x in dl:\n    m(x).sum().backward()\n    opt.zero_grad()\n    opt.step()\n"]}])
+                                    "source": ["import torch\nfor x in dl:\n    m(x).sum().backward()\n"
+                                    "    opt.zero_grad()\n    opt.step()\n"]}])
         path = self.write(tmp_path, nb, indent=1)
         (f,) = lint_file(path)
         assert apply_fixes([f], write=True).fixed == [f]
@@ -804,12 +800,17 @@ ODD = [
     "",
     "import torch\nfor x in y:\n    pass\n",
     "import torch\nfor x in loader:\n    (loss := model(x).sum()).backward()\n    optimizer.step()\n",
-    "import torch\nfor x in loader:\n    f = lambda: optimizer.zero_grad()\n    model(x).sum().backward()\n    optimizer.step()\n",
-    "import torch\nfor x in loader:\n    match x:\n        case 1:\n            model(x).sum().backward()\n            optimizer.step()\n        case _:\n            pass\n",
-    "import torch\nfor x in loader:\n    def inner():\n        optimizer.zero_grad()\n    model(*x).sum().backward()\n    optimizer.step(**{})\n",
+    "import torch\nfor x in loader:\n    f = lambda: optimizer.zero_grad()\n    model(x).sum().backward()\n"
+    "    optimizer.step()\n",
+    "import torch\nfor x in loader:\n    match x:\n        case 1:\n            model(x).sum().backward()\n"
+    "            optimizer.step()\n        case _:\n            pass\n",
+    "import torch\nfor x in loader:\n    def inner():\n        optimizer.zero_grad()\n    model(*x).sum().backward()\n"
+    "    optimizer.step(**{})\n",
     "import torch\nwhile (batch := next(it, None)) is not None:\n    model(batch).sum().backward()\n    optimizer.step()\n",
-    "import torch\nfor x in loader:\n    try:\n        model(x).sum().backward()\n    finally:\n        optimizer.zero_grad()\n    optimizer.step()\n",
-    "import torch\nfor x in loader:\n    if x:\n        model(x).sum().backward()\n        optimizer.zero_grad()\n    optimizer.step()\n",
+    "import torch\nfor x in loader:\n    try:\n        model(x).sum().backward()\n    finally:\n"
+    "        optimizer.zero_grad()\n    optimizer.step()\n",
+    "import torch\nfor x in loader:\n    if x:\n        model(x).sum().backward()\n        optimizer.zero_grad()\n"
+    "    optimizer.step()\n",
 ]
 
 

@@ -7,24 +7,16 @@ import pathlib
 import pytest
 
 from cnnlint import __version__
-from cnnlint.cli import main
 from cnnlint.findings import Finding, Severity
 from cnnlint.lint.pages import notebook_from_cells, page_path
-from cnnlint.lint.registry import catalog
+from cnnlint.catalog import catalog
 from cnnlint.report.github import escape_data, escape_property, render_github
 from cnnlint.report.sarif import artifact_location, message_text, render_sarif
+from conftest import LOOP, run_cli
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCHEMA = os.path.join(HERE, "fixtures", "sarif-2.1.0.schema.json")
 
-LOOP = """\
-import torch
-
-for x, y in loader:
-    loss = criterion(model(x), y)
-    loss.backward()
-    optimizer.step()
-"""
 NOTEBOOK = "import os\n# %%\nx = 1\n!pip install tensorflow\n"
 
 CNL201_MESSAGE = (
@@ -60,9 +52,7 @@ def project(tmp_path, monkeypatch):
 
 
 def run(args, capsys):
-    status = main(list(args) + ["--no-cache"])
-    out, err = capsys.readouterr()
-    return status, out, err
+    return run_cli(list(args) + ["--no-cache"], capsys)
 
 
 def sarif(args, capsys):

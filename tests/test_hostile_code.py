@@ -158,7 +158,7 @@ def test_lone_cr_requirements_positions_and_fix(tmp_path, monkeypatch):
 def main_findings(path):
     """Findings for a file on disk, read the way the command line reads it."""
     from cnnlint.lint.engine import lint_source
-    from cnnlint.lint.registry import active_rules
+    from cnnlint.lint.discovery import active_rules
     from cnnlint.sources.read import read_source
 
     source = read_source(str(path), path.read_bytes())

@@ -14,9 +14,9 @@ import pytest
 
 from cnnlint.cli import main
 from cnnlint.report.paths import escape_text, json_safe, quote_path
+from conftest import LOOP
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LOOP = "import torch\n\nfor x, y in loader:\n    loss = criterion(model(x), y)\n    loss.backward()\n    optimizer.step()\n"
 BAD = "bad\udcff.py"  # the bytes b"bad\xff.py", as Python decodes them
 MESSAGE_START = "`optimizer.step()` runs every iteration of this loop"
 

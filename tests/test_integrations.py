@@ -131,7 +131,8 @@ def test_pre_commit_accepts_the_manifest_and_the_readme_config(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     config = tmp_path / ".pre-commit-config.yaml"
     config.write_text(_readme_block("pre-commit", "yaml"))
-    proc = subprocess.run([sys.executable, "-m", "pre_commit", "validate-config", str(config)], capture_output=True, text=True, env=_clean_env())
+    proc = subprocess.run([sys.executable, "-m", "pre_commit", "validate-config", str(config)], capture_output=True,
+                          text=True, env=_clean_env())
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -268,7 +269,8 @@ def test_pre_commit_hook_refuses_then_accepts_a_commit(tmp_path):
     assert re.search(r"^cnnlint\.+Failed$", output, re.M), output
     assert f"train.py:12:9: CNL201 [error] {CNL201_MESSAGE}\n  hint: {CNL201_HINT}\n" in output
     assert "Found 1 finding (1 error) in 1 of 1 file." in output  # only train.py was handed to cnnlint
-    assert subprocess.run(["git", "rev-parse", "-q", "--verify", "HEAD"], cwd=project, env=env, capture_output=True).returncode != 0
+    head = subprocess.run(["git", "rev-parse", "-q", "--verify", "HEAD"], cwd=project, env=env, capture_output=True)
+    assert head.returncode != 0
 
     (project / "train.py").write_text(FIXED)
     _git(["add", "train.py"], project, env)

@@ -5,7 +5,6 @@ dataset scan; anything else is refused with one error line and exit 2: never "Al
 (0 files)". A walked folder still goes by names. `-` reads standard input (--stdin-filename NAME).
 """
 
-import io
 import json
 import os
 import subprocess
@@ -13,12 +12,11 @@ import sys
 
 import pytest
 
-from cnnlint.cli import main
 from cnnlint.lint.pages import notebook_from_cells
 from cnnlint.sources.sniff import sniff
+from conftest import LOOP, run_cli
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LOOP = "import torch\n\nfor x, y in loader:\n    loss = criterion(model(x), y)\n    loss.backward()\n    optimizer.step()\n"
 FIXED = LOOP.replace("loader:\n", "loader:\n    optimizer.zero_grad()\n")
 REFUSED = "by its content, not a Python script, notebook, requirements file, conda environment or image"
 
@@ -30,11 +28,7 @@ def project(tmp_path, monkeypatch):
 
 
 def run(args, capsys, stdin=None, monkeypatch=None):
-    if stdin is not None:
-        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
-    status = main(["--no-cache", *args])
-    out, err = capsys.readouterr()
-    return status, out, err
+    return run_cli(["--no-cache", *args], capsys, stdin, monkeypatch)
 
 
 def located(out):

@@ -10,6 +10,7 @@ from cnnlint.findings import Severity
 from cnnlint.probe import measure, runner, scaling
 from cnnlint.probe.guard import is_loopback
 from cnnlint.probe.harness import State, count_fit_sites
+from cnnlint.sizes import parse_size
 from cnnlint.probe.runner import ChildRun, Options, probe, render_section
 
 GiB, MiB = scaling.GIB, scaling.MIB
@@ -20,7 +21,7 @@ GiB, MiB = scaling.GIB, scaling.MIB
     ("1.5gib", int(1.5 * GiB)), ("40", 40 * GiB), ("24G", 24 * 10 ** 9),
 ])
 def test_parse_size(text, expected):
-    assert scaling.parse_size(text) == expected
+    assert parse_size(text) == expected
 
 
 @pytest.mark.parametrize("text,message", [
@@ -28,7 +29,7 @@ def test_parse_size(text, expected):
 ])
 def test_parse_size_errors(text, message):
     with pytest.raises(ValueError, match=message):
-        scaling.parse_size(text)
+        parse_size(text)
 
 
 def test_fit_line_takes_the_largest_pairwise_slope():

@@ -24,7 +24,8 @@ def test_notebook_snippet_uses_the_cell(tmp_path):
     import json
 
     nb = tmp_path / "n.ipynb"
-    nb.write_text(json.dumps({"cells": [{"cell_type": "markdown", "source": "x"}, {"cell_type": "code", "source": ["a = 1\n", "!pip install torch"]}]}))
+    nb.write_text(json.dumps({"cells": [{"cell_type": "markdown", "source": "x"},
+                                        {"cell_type": "code", "source": ["a = 1\n", "!pip install torch"]}]}))
     f = Finding("CNL401", Severity.WARNING, "msg", str(nb), 2, 14, 2, 19, "pin", cell=2)
     out = render_text([f], 1, snippets=True).splitlines()
     assert out[0] == f"{nb}:cell 2:2:14: CNL401 [warning] msg"

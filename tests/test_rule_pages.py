@@ -5,7 +5,7 @@ import os
 import pytest
 
 from cnnlint.lint.pages import _FENCE, examples, header_fields, notebook_from_cells, write_project
-from cnnlint.lint.registry import catalog
+from cnnlint.catalog import catalog
 from conftest import ROOT, lint_text
 
 RULES_DIR = os.path.join(ROOT, "rules")

@@ -60,7 +60,8 @@ class TestNotebook:
     def test_shell_and_magics_become_placeholders(self):
         src = read_notebook(
             "n.ipynb",
-            nb(("code", "!pip install torch\n%matplotlib inline\nif True:\n    %pip install -q x==1\nfiles = !ls\nmodel.fit?\nz = 1")),
+            nb(("code", "!pip install torch\n%matplotlib inline\nif True:\n    %pip install -q x==1\n"
+                        "files = !ls\nmodel.fit?\nz = 1")),
         )
         assert src.text.splitlines() == ["pass", "pass", "if True:", "    pass", "pass", "pass", "z = 1"]
         assert [(c.line, c.column, c.text) for c in src.shell] == [

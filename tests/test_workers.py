@@ -81,7 +81,8 @@ def test_fork_server_preloads_only_modules_that_start_no_thread():
     single-threaded (numpy's import, for one, starts a BLAS thread)."""
     code = ("import importlib, os, sys\n"
             "from cnnlint import workers\n"
-            "for name in workers.LINT_PRELOAD + workers.SCAN_PRELOAD:\n"
+            "from cnnlint.lint.runner import lint_preload\n"
+            "for name in lint_preload() + workers.SCAN_PRELOAD:\n"
             "    importlib.import_module(name)\n"
             "print(len(os.listdir('/proc/self/task')), 'numpy' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -211,7 +211,8 @@ class _Checker:
             hint = (f"give the last layer {n} outputs (nn.Linear(..., {n}), or len(dataset.classes) so it follows the folders)"
                     if torch else f"use Dense({n}, ...) (or Dense(len(class_names)) so it follows the folders)")
             if m.reads_splits_as_classes:
-                hint = f"point the loader at {m.result.dataset.path.rstrip(os.sep)}/{m.result.dataset.splits[0].name}/, not at the folder of splits"
+                hint = (f"point the loader at {m.result.dataset.path.rstrip(os.sep)}/{m.result.dataset.splits[0].name}/, "
+                        "not at the folder of splits")
             self.report("CNL601", severity, out, message, hint)
             self.note("output units", out, against, "differs", "CNL601")
 
@@ -378,7 +379,8 @@ class _Checker:
                           else "there is only one class to learn")
                 self.report("CNL604", Severity.ERROR, cm,
                             f'{arg}="binary" is for two classes (one 0/1 label per image), but {what}: {effect}',
-                            f'use {arg}="categorical" with categorical_crossentropy (or "{"int" if arg == "label_mode" else "sparse"}" '
+                            f'use {arg}="categorical" with categorical_crossentropy '
+                            f'(or "{"int" if arg == "label_mode" else "sparse"}" '
                             f"with sparse_categorical_crossentropy) and Dense({n}, activation=\"softmax\")" if n > 2
                             else "add the other class's folder, or train a one-class method instead")
                 self.note("class mode", cm, against, "differs", "CNL604")

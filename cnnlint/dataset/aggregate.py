@@ -87,7 +87,7 @@ class Aggregate:
         self.widths = array("H")
         self.heights = array("H")
         self.image_keys = array("I")  # each one's class key (an index into dataset.keys)
-        self.colour = Counter()  # RGB images by content: True colour, False grey stored as RGB
+        self.colour: "Counter[bool]" = Counter()  # RGB images by content: True colour, False grey stored as RGB
         self.min_wh: Optional[Tuple[int, int]] = None
         self.max_wh: Optional[Tuple[int, int]] = None
         self.small = _Examples()

@@ -14,36 +14,25 @@ row whose values do not have their column's type is a miss.
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import stat
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+import zlib
+from typing import Dict, List, Optional, Sequence, Tuple
 
-from cnnlint.dataset.loaders import Effect
-from cnnlint.dataset.record import LAYOUT_BYTES, ImageRecord, ImageStats
-from cnnlint.findings import Finding, Severity
-from cnnlint.lint.cache import code_stamp, write_markers
+from cnnlint.cachedir import code_stamp, write_markers
+from cnnlint.dataset.columns import NAMES, record_of, row_of, table_sql, valid_row
+from cnnlint.dataset.record import ImageRecord
 
 _FILE = os.path.join("v1", "dataset.sqlite")
-_VERSION = 3  # the table layout: 2 added the loader effects, 3 the hash, statistics and layout; another: afresh
 _BATCH = 500  # host parameters per lookup, rows per write
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS files (
-    real_path TEXT NOT NULL,
-    options TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    mtime_ns INTEGER NOT NULL,
-    stamp TEXT NOT NULL,
-    format TEXT, mode TEXT, bits INTEGER, width INTEGER, height INTEGER,
-    frames INTEGER NOT NULL, orientation INTEGER, digest BLOB, decoded INTEGER NOT NULL,
-    findings TEXT, colour INTEGER, effects TEXT,
-    phash INTEGER, luma REAL, dark REAL, bright REAL, contrast REAL, entropy REAL, sharpness REAL, layout BLOB,
-    PRIMARY KEY (real_path, options)
-) WITHOUT ROWID
-"""
-_COLUMNS = ("real_path, size, mtime_ns, format, mode, bits, width, height, frames, orientation, digest, decoded, "
-            "findings, colour, effects, phash, luma, dark, bright, contrast, entropy, sharpness, layout")
+# the table: the record's columns (cnnlint.dataset.columns), and what a row was written under
+_TABLE = table_sql({"options": "TEXT NOT NULL", "stamp": "TEXT NOT NULL"}, ("real_path", "options"))
+_SELECT = ", ".join(NAMES)
+_INSERT = f"INSERT OR REPLACE INTO files (options, stamp, {_SELECT}) VALUES ({','.join('?' * (len(NAMES) + 2))})"
+# the table's layout, as SQLite's user_version: a table of another layout (an older cnnlint's, or
+# one from before a field was added to the record) is dropped and the cache starts afresh
+SCHEMA_VERSION = zlib.crc32(_TABLE.encode()) & 0x7FFFFFFF
 
 
 class ScanCache:
@@ -73,11 +62,11 @@ class ScanCache:
                 db = sqlite3.connect(self.path, timeout=5.0, isolation_level=None)
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=OFF")
-                db.execute(_SCHEMA)
-                if db.execute("PRAGMA user_version").fetchone()[0] != _VERSION:  # an older cnnlint's: afresh
+                db.execute(_TABLE)
+                if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:  # another layout: afresh
                     db.execute("DROP TABLE files")
-                    db.execute(_SCHEMA)
-                    db.execute(f"PRAGMA user_version = {_VERSION}")
+                    db.execute(_TABLE)
+                    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 self._db = db
                 return db
             except sqlite3.DatabaseError:
@@ -122,17 +111,17 @@ class ScanCache:
                 chunk = reals[start:start + _BATCH]
                 marks = ",".join("?" * len(chunk))
                 rows = db.execute(
-                    f"SELECT {_COLUMNS} FROM files WHERE options = ? AND stamp = ? AND real_path IN ({marks})",
+                    f"SELECT {_SELECT} FROM files WHERE options = ? AND stamp = ? AND real_path IN ({marks})",
                     [options, self._stamp, *chunk],
                 )
                 for row in rows:
-                    if not _valid_row(row) or row[0] not in wanted:
+                    if not valid_row(row) or row[0] not in wanted:
                         continue  # written by something else: scanned again
                     path, size, mtime = wanted[row[0]]
                     if row[1] != size or row[2] != mtime:
                         continue
                     try:
-                        found[row[0]] = _record(path, row)
+                        found[row[0]] = record_of(row, path)
                     except (ValueError, TypeError, RecursionError):
                         continue
         except (sqlite3.Error, ValueError, TypeError, KeyError):
@@ -148,14 +137,7 @@ class ScanCache:
             return
         if rec.size == 0 and rec.mtime_ns == 0:
             return  # never read (unreadable path): ask again next time
-        self._pending.append((
-            rec.real_path, options, rec.size, rec.mtime_ns, self._stamp,
-            rec.format, rec.mode, rec.bits, rec.width, rec.height, rec.frames, rec.orientation,
-            rec.digest, 1 if rec.decoded else 0, _findings_text(rec.findings),
-            None if rec.colour is None else int(rec.colour),
-            json.dumps([e.to_list() for e in rec.effects], separators=(",", ":")) if rec.effects else None,
-            *_pixel_columns(rec),
-        ))
+        self._pending.append((options, self._stamp, *row_of(rec)))
         if len(self._pending) >= _BATCH:
             self.flush()
 
@@ -168,7 +150,7 @@ class ScanCache:
             return
         try:
             db.execute("BEGIN")
-            db.executemany(f"INSERT OR REPLACE INTO files VALUES ({','.join('?' * 25)})", rows)
+            db.executemany(_INSERT, rows)
             db.execute("COMMIT")
         except sqlite3.Error:
             self._drop()
@@ -180,26 +162,6 @@ class ScanCache:
 
 def options_key(quick: bool, max_pixels: int, max_decode_memory: int) -> str:
     return f"quick={int(bool(quick))};max_pixels={int(max_pixels)};max_decode_memory={int(max_decode_memory)}"
-
-
-def _findings_text(findings: Iterable[Finding]) -> Optional[str]:
-    items = [[f.code, f.severity.value, f.message, f.hint] for f in findings]
-    return json.dumps(items, separators=(",", ":")) if items else None
-
-
-def _pixel_columns(rec: ImageRecord) -> tuple:
-    """The perceptual hash (as SQLite's signed 64-bit INTEGER), the six statistics and the layout, or NULLs."""
-    from cnnlint.dataset.phash import to_signed
-
-    phash = None if rec.phash is None else to_signed(rec.phash)
-    return (phash, *(rec.stats.as_tuple() if rec.stats is not None else (None,) * 6), rec.layout)
-
-
-def _pixel_facts(phash, stats: tuple):
-    from cnnlint.dataset.phash import from_signed
-
-    return (None if phash is None else from_signed(phash),
-            None if stats[0] is None else ImageStats(*stats))
 
 
 def _only_regular_files(path: str) -> bool:
@@ -218,46 +180,3 @@ def _only_regular_files(path: str) -> bool:
         except OSError:
             return False
     return True
-
-
-_MAX_FINDINGS_TEXT = 1 << 20
-_INT = (int,)
-_ROW_TYPES = (
-    (str,), _INT, _INT, (str, type(None)), (str, type(None)), (int, type(None)), (int, type(None)),
-    (int, type(None)), _INT, (int, type(None)), (bytes, type(None)), _INT, (str, type(None)), (int, type(None)),
-    (str, type(None)), (int, type(None)), *((float, type(None)),) * 6, (bytes, type(None)),
-)
-
-
-def _valid_row(row: tuple) -> bool:
-    """Whether a row has the types `put` writes (SQLite keeps whatever type a writer gave)."""
-    if len(row) != len(_ROW_TYPES) or not all(isinstance(v, t) for v, t in zip(row, _ROW_TYPES)):
-        return False
-    digest, findings = row[10], row[12]
-    effects, stats, layout = row[14], row[16:22], row[22]
-    return ((digest is None or len(digest) <= 64) and (findings is None or len(findings) <= _MAX_FINDINGS_TEXT)
-            and (effects is None or len(effects) <= _MAX_FINDINGS_TEXT)
-            and (all(v is None for v in stats) or not any(v is None for v in stats))  # six statistics or none
-            and (layout is None or len(layout) == LAYOUT_BYTES))
-
-
-def _record(path: str, row: tuple) -> ImageRecord:
-    (real, size, mtime, fmt, mode, bits, width, height, frames, orientation, digest, decoded,
-     findings, colour, effects, phash) = row[:16]
-    rec = ImageRecord(path=path, real_path=real, size=size, mtime_ns=mtime, format=fmt, mode=mode,
-                      bits=bits, width=width, height=height, frames=frames, orientation=orientation,
-                      digest=bytes(digest) if digest is not None else None, decoded=bool(decoded),
-                      colour=None if colour is None else bool(colour))
-    rec.phash, rec.stats = _pixel_facts(phash, row[16:22])
-    rec.layout = None if row[22] is None else bytes(row[22])
-    if effects:
-        rec.effects = [Effect(*e) for e in json.loads(effects)]
-    if findings:
-        items = json.loads(findings)
-        if not isinstance(items, list) or not all(
-            isinstance(item, list) and len(item) == 4 and all(isinstance(v, str) for v in item) for item in items
-        ):
-            raise ValueError("findings of another shape")
-        rec.findings = [Finding(code, Severity(sev), message, path, 0, 0, hint=hint)
-                        for code, sev, message, hint in items]
-    return rec

@@ -13,7 +13,7 @@ pool, and is not tried again.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from cnnlint.config import ConfigError
 from cnnlint.dataset.record import ImageRecord
@@ -54,7 +54,7 @@ class DaskWorkers:
         self.chunk = chunk or CHUNK
         self.limit = max(4, 2 * threads)  # tasks in flight: every worker thread busy, one more queued each
         self.buffer: List[Item] = []
-        self.items = {}  # future key -> its files, until it is answered
+        self.items: Dict[str, Tuple[List[Item], bool]] = {}  # future key -> its files, until it is answered
         self.done = as_completed(loop=self.client.loop)
         self.pending = 0
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Set, Tuple
 
 _MAX_ENTRIES = 100_000  # IFDs, ICO entries: more than any real file has
 
@@ -146,7 +146,7 @@ def tiff(data) -> Declared:
         return out  # BigTIFF: Pillow's own header facts only
     order = "<" if data[:2] == b"II" else ">"
     offset, = struct.unpack_from(order + "I", data, 4)
-    seen = set()
+    seen: Set[int] = set()
     while 8 <= offset < end and offset not in seen and len(seen) < _MAX_ENTRIES:
         seen.add(offset)
         tags = _ifd(data, order, offset)

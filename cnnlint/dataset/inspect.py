@@ -18,7 +18,7 @@ import io
 import os
 import stat
 import warnings
-from typing import TYPE_CHECKING, Dict, Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 from PIL import Image
 
@@ -30,11 +30,7 @@ from cnnlint.dataset.record import ImageRecord
 from cnnlint.findings import Finding, Severity
 from cnnlint.sources.walk import os_reason
 
-if TYPE_CHECKING:  # pragma: no cover
-    from cnnlint.dataset.scan import ScanOptions
-
-# Pillow's own hard limit (it raises DecompressionBombError above twice MAX_IMAGE_PIXELS)
-DEFAULT_MAX_PIXELS = 2 * (Image.MAX_IMAGE_PIXELS or 89478485)
+from cnnlint.dataset.options import ScanOptions
 
 # files up to this size are read in one go; bigger ones are hashed in blocks and decoded from disk
 _READ_WHOLE = 64 * 1024 * 1024
@@ -241,7 +237,7 @@ def jpeg_end_error(data: bytes) -> Optional[str]:
     return "truncated JPEG: no end-of-image marker (FFD9) after the image data (the file stops early)"
 
 
-def inspect_file(path: str, real_path: str, options: "ScanOptions") -> ImageRecord:
+def inspect_file(path: str, real_path: str, options: ScanOptions) -> ImageRecord:
     """Everything one file tells about itself, with its per-file findings (CNL501-503, CNL511-514)."""
     rec = ImageRecord(path=path, real_path=real_path)
     data, big = _read(rec, real_path)
@@ -250,7 +246,7 @@ def inspect_file(path: str, real_path: str, options: "ScanOptions") -> ImageReco
     return _inspect_closing(rec, data, big, options)
 
 
-def inspect_bytes(path: str, real_path: str, data: bytes, size: int, options: "ScanOptions", big=None) -> ImageRecord:
+def inspect_bytes(path: str, real_path: str, data: bytes, size: int, options: ScanOptions, big=None) -> ImageRecord:
     """`inspect_file` for bytes already in memory (an object read from a bucket): `data` is the whole
     content, or its head when `big` is an open binary file of the whole (closed here)."""
     return _inspect_closing(ImageRecord(path=path, real_path=real_path, size=size), data, big, options)
@@ -264,6 +260,42 @@ def _inspect_closing(rec: ImageRecord, data: bytes, big, options) -> ImageRecord
             big.close()
 
 
+def _digest(rec: ImageRecord, data: bytes, big):
+    """Sets the content digest (of the bytes handed to Pillow) and returns the stream to decode.
+    SHA-256 cut to 16 bytes: with the CPU's SHA instructions (x86 since about 2017, ARMv8) it runs
+    at twice BLAKE2b's speed here."""
+    if big is None:
+        rec.digest = hashlib.sha256(data).digest()[:16]
+        return io.BytesIO(data)
+    h = hashlib.sha256(data)
+    for block in iter(lambda: big.read(1 << 20), b""):
+        h.update(block)
+    rec.digest = h.digest()[:16]
+    big.seek(0)
+    return big
+
+
+def _unsniffed_format(rec: ImageRecord, name: str, data: bytes, source, expected: str) -> Optional[str]:
+    """An image extension on content whose first bytes name no format: Pillow's format when it
+    reads it after all; otherwise None, with the finding that says what the file is."""
+    if rec.size == 0:
+        _not_image(rec, name, data, "empty file (0 bytes), not an image", "delete it, or copy the image again")
+        return None
+    if _is_appledouble(data[:4]):
+        _not_image(rec, name, data,
+                   "macOS AppleDouble metadata file (a '._' resource-fork file left by copying from a Mac), "
+                   "not an image", "delete it (all of them: find DIR -name '._*' -delete)")
+        return None
+    fmt = _pillow_format(source)
+    if fmt is None:
+        _not_image(rec, name, data,
+                   f"not an image: the content is no known image format (first bytes {data[:8].hex(' ')})",
+                   f"delete it or replace it with the real {_fmt_name(expected)} file")
+        return None
+    source.seek(0)
+    return fmt
+
+
 def _inspect(rec: ImageRecord, data: bytes, big, options) -> ImageRecord:
     name = os.path.basename(rec.path)
     ext = os.path.splitext(name)[1].lower()
@@ -272,35 +304,10 @@ def _inspect(rec: ImageRecord, data: bytes, big, options) -> ImageRecord:
     if fmt is None and expected is None:
         return rec  # not an image: the aggregation reports strays (CNL510)
 
-    # the content digest: of the bytes handed to Pillow. SHA-256 cut to 16 bytes: with the CPU's
-    # SHA instructions (x86 since about 2017, ARMv8) it runs at twice BLAKE2b's speed here
-    if big is None:
-        rec.digest = hashlib.sha256(data).digest()[:16]
-        source = io.BytesIO(data)
-    else:
-        h = hashlib.sha256(data)
-        for block in iter(lambda: big.read(1 << 20), b""):
-            h.update(block)
-        rec.digest = h.digest()[:16]
-        big.seek(0)
-        source = big
-
+    source = _digest(rec, data, big)
     if fmt is None:
-        # an image extension on something else
-        if rec.size == 0:
-            _not_image(rec, name, data, "empty file (0 bytes), not an image", "delete it, or copy the image again")
-        elif _is_appledouble(data[:4]):
-            _not_image(rec, name, data,
-                       "macOS AppleDouble metadata file (a '._' resource-fork file left by copying from a Mac), "
-                       "not an image", "delete it (all of them: find DIR -name '._*' -delete)")
-        else:
-            fmt = _pillow_format(source)
-            if fmt is None:
-                _not_image(rec, name, data,
-                           f"not an image: the content is no known image format (first bytes {data[:8].hex(' ')})",
-                           f"delete it or replace it with the real {_fmt_name(expected)} file")
-                return rec
-            source.seek(0)
+        assert expected is not None  # no format in the content: the extension named one
+        fmt = _unsniffed_format(rec, name, data, source, expected)
         if fmt is None:
             return rec
     rec.format = fmt
@@ -489,7 +496,7 @@ def _has_colour(im) -> Optional[bool]:
 
     try:
         small = im if im.size[0] * im.size[1] <= _COLOUR_SIDE * _COLOUR_SIDE else im.resize(
-            (_COLOUR_SIDE, _COLOUR_SIDE), Image.NEAREST)
+            (_COLOUR_SIDE, _COLOUR_SIDE), Image.NEAREST)  # type: ignore[attr-defined]
         a = np.asarray(small, dtype=np.int16)
     except Exception:  # noqa: BLE001 - a colour guess is never worth an error
         return None

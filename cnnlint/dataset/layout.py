@@ -18,7 +18,7 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequ
 from cnnlint.dataset.urls import is_url
 from cnnlint.findings import Finding, Severity
 from cnnlint.sources.walk import (
-    LOOP_REASON, SKIP_DIRS, TreeFolder, _is_venv, display_path, os_reason, unreadable, walk_tree,
+    LOOP_REASON, SKIP_DIRS, TreeFolder, is_venv, display_path, os_reason, unreadable, walk_tree,
 )
 
 IMAGE_EXTENSIONS = frozenset({
@@ -92,7 +92,7 @@ def _summarize(top: str, top_stat: Optional[os.stat_result], excluded: Callable[
                 s.others += 1
         keep = []
         for d in node.dirs:
-            if d.loop or d.name.startswith(".") or d.name in SKIP_DIRS or _is_venv(d.path) or excluded(d.path):
+            if d.loop or d.name.startswith(".") or d.name in SKIP_DIRS or is_venv(d.path) or excluded(d.path):
                 continue
             keep.append(d)
             child = _Summary(d.name, d.path)
@@ -269,7 +269,7 @@ def find_datasets(
             continue
         top = _summarize(given, st, excluded)
         if is_forced:
-            candidates = [_classify(top, lenient=True, forced=True)]
+            candidates: Sequence[Optional[Dataset]] = [_classify(top, lenient=True, forced=True)]
         else:
             candidates = _walk_for_datasets(top)
         for ds in candidates:
@@ -408,11 +408,11 @@ def iter_files(
         node.dirs[:] = keep
         shown = _shown(node.path)  # once per folder: its files are shown under it
         prefix = "" if shown == os.curdir else shown + os.sep
-        for path, exc, _is_link in node.errors:
+        for path, error, _is_link in node.errors:
             if is_image_name(path):
                 yield prefix + os.path.basename(path), path  # the inspection reports it (CNL514)
             else:
-                findings.append(path_finding(path, os_reason(exc)))
+                findings.append(path_finding(path, os_reason(error)))
         for f in node.files:
             if excluded(f.path):
                 continue

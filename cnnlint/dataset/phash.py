@@ -75,13 +75,13 @@ def grey_thumbnail(im: Image.Image) -> Optional[np.ndarray]:
         if k > 1 and mode not in ("P", "PA", "1"):
             im = im.reduce(k)
         if mode in _WIDE:
-            f = im.convert("F").resize((THUMB, THUMB), Image.BILINEAR)
+            f = im.convert("F").resize((THUMB, THUMB), Image.BILINEAR)  # type: ignore[attr-defined]
             a = np.frombuffer(f.tobytes(), dtype=np.float32)
             top = 65535.0 if mode.startswith("I;16") else max(float(a.max()), 1.0)
             return np.clip(a * (255.0 / top) + 0.5, 0.0, 255.0).astype(np.uint8).reshape(THUMB, THUMB)
         if mode != "L":
             im = im.convert("L")  # on the reduced image: one channel to resize
-        small = im.resize((THUMB, THUMB), Image.BILINEAR, reducing_gap=2.0)
+        small = im.resize((THUMB, THUMB), Image.BILINEAR, reducing_gap=2.0)  # type: ignore[attr-defined]
         return np.frombuffer(small.tobytes(), dtype=np.uint8).reshape(THUMB, THUMB)  # one copy, read-only
     except Exception:  # noqa: BLE001 - a hash is never worth an error on a decoded image
         return None
@@ -129,7 +129,7 @@ def same_layout(a: Optional[bytes], b: Optional[bytes]) -> bool:
 
 def dhash(grey: np.ndarray) -> int:
     """64-bit difference hash (horizontal gradient signs on a 9x8 resize), kept for the measurement."""
-    small = np.asarray(Image.fromarray(grey.astype(np.float32)).resize((9, 8), Image.BOX), dtype=np.float32)
+    small = np.asarray(Image.fromarray(grey.astype(np.float32)).resize((9, 8), Image.BOX), dtype=np.float32)  # type: ignore[attr-defined]
     return int.from_bytes(np.packbits(small[:, 1:] > small[:, :-1]).tobytes(), "big")
 
 

@@ -8,7 +8,8 @@ blurrier than the rest (CNL518) or carry almost no information (CNL519).
 
 Judged against the set: a set of night pictures or X-rays is dark as a whole,
 so "almost black" must also be far darker than the set's median (by a robust
-z-score), and a set whose median picture is mostly black has no dark outliers; blur is a variance of the Laplacian many times under the set's median.
+z-score), and a set whose median picture is mostly black has no dark outliers; blur is a variance
+of the Laplacian many times under the set's median.
 """
 
 from __future__ import annotations

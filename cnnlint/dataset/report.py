@@ -38,7 +38,7 @@ def _layout_line(result: DatasetResult) -> str:
     ds = result.dataset
     classes = {c for s in ds.splits for c in s.classes}
     if ds.layout == "splits":
-        what = f"splits {', '.join(s.name + '/' for s in ds.splits)}"
+        what = f"splits {', '.join(f'{s.name}/' for s in ds.splits)}"
         if classes:
             what += f"; {_plural(len(classes), 'class')}"
     elif ds.layout == "classes":
@@ -94,7 +94,7 @@ def render_section(results: Sequence[DatasetResult], findings: Sequence[Finding]
                 continue
             lines.append(_split_title(split, total) + f" in {_plural(len(rows), 'class')}")
             lines.extend(_bars(rows, width))
-        if agg.min_wh is not None:
+        if agg.min_wh is not None and agg.max_wh is not None:
             common = ", ".join(f"{w}x{h} ({c:,})" for w, h, c in agg.most_common_sizes(3))
             lines.append(f"  sizes: width {agg.min_wh[0]}-{agg.max_wh[0]}, height {agg.min_wh[1]}-{agg.max_wh[1]}; "
                          f"most common {common}")
@@ -129,7 +129,7 @@ def to_json(results: Sequence[DatasetResult], findings: Sequence[Finding]) -> Li
             "layout": ds.layout,
             "images": r.images,
             "splits": splits,
-            "sizes": None if agg.min_wh is None else {
+            "sizes": None if agg.min_wh is None or agg.max_wh is None else {
                 "min_width": agg.min_wh[0], "max_width": agg.max_wh[0],
                 "min_height": agg.min_wh[1], "max_height": agg.max_wh[1],
                 "most_common": [{"width": w, "height": h, "images": c} for w, h, c in agg.most_common_sizes(5)],

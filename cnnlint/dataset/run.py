@@ -6,7 +6,7 @@ import os
 import stat
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from cnnlint.config import Config
 from cnnlint.dataset.aggregate import Aggregate, Thresholds
@@ -43,12 +43,12 @@ def thresholds(config: Config) -> Thresholds:
 
 
 def _options(config: Config, quick: bool):
-    from cnnlint.dataset.scan import ScanOptions
+    from cnnlint.dataset.options import ScanOptions
 
     from cnnlint.dataset.dask_scan import scheduler_address
     from cnnlint.dataset.remote import StorageOptions
 
-    kwargs = {"quick": quick, "scheduler": scheduler_address(config.dask_scheduler),
+    kwargs: Dict[str, Any] = {"quick": quick, "scheduler": scheduler_address(config.dask_scheduler),
               "storage": StorageOptions(endpoint=config.storage_endpoint)}
     if config.max_image_pixels is not None:
         kwargs["max_pixels"] = config.max_image_pixels

@@ -13,15 +13,14 @@ import signal
 import sys
 import time
 from collections import deque
-from dataclasses import dataclass
 from itertools import chain, islice
 from typing import Any, Callable, Iterable, Iterator, List, Optional, TextIO, Tuple
 
 from cnnlint import workers
 from cnnlint.dataset import budget, chatter
-from cnnlint.dataset.budget import DEFAULT_DECODE_MEMORY
 from cnnlint.dataset.cache import ScanCache, options_key
-from cnnlint.dataset.inspect import DEFAULT_MAX_PIXELS, inspect_bytes, inspect_file
+from cnnlint.dataset.inspect import inspect_bytes, inspect_file
+from cnnlint.dataset.options import ScanOptions
 from cnnlint.dataset.record import ImageRecord
 from cnnlint.dataset.urls import is_url
 from cnnlint.findings import Finding, Severity
@@ -29,16 +28,6 @@ from cnnlint.findings import Finding, Severity
 SMALL = 64  # fewer files than this: no worker processes
 POLL = 1.0  # seconds between checks that every worker is still alive
 WINDOW = 2048  # files read from the input, looked up in the cache and handed out at a time
-
-
-@dataclass
-class ScanOptions:
-    quick: bool = False  # header, PNG CRC and JPEG end-marker checks only: no full decode
-    max_pixels: int = DEFAULT_MAX_PIXELS  # larger images are refused without decoding (CNL513)
-    jobs: Optional[int] = None  # worker processes; None or 0: one per available core
-    max_decode_memory: int = DEFAULT_DECODE_MEMORY  # bytes one inspection may allocate (CNL513 above)
-    storage: Optional[Any] = None  # how buckets are opened (cnnlint.dataset.remote.StorageOptions)
-    scheduler: Optional[str] = None  # a Dask scheduler's address: inspect there (cnnlint.dataset.dask_scan)
 
 
 def scan_files(
@@ -57,17 +46,18 @@ def scan_files(
     head = list(islice(it, SMALL))
     jobs = _jobs(options.jobs)
     workers: Optional[_Workers] = None
+    dask: Any = None  # cnnlint.dataset.dask_scan.DaskWorkers
     finished = False
     try:
         if options.scheduler:  # on a Dask cluster: chunks out, records back as they finish
             from cnnlint.dataset.dask_scan import DaskWorkers
 
-            workers = DaskWorkers(options, inspect_chunk, crashed)  # type: ignore[assignment]
+            dask = DaskWorkers(options, inspect_chunk, crashed)
             for window in _windows(chain(head, it), WINDOW):
                 todo = yield from _cached(window, cache, key, bar, stat)
-                for rec in workers.submit(todo):  # type: ignore[attr-defined]
+                for rec in dask.submit(todo):
                     yield _done(rec, cache, key, bar, stat)
-            for rec in workers.drain():  # type: ignore[attr-defined]
+            for rec in dask.drain():
                 yield _done(rec, cache, key, bar, stat)
         elif len(head) < SMALL or jobs <= 1:
             for window in _windows(chain(head, it), WINDOW):
@@ -93,8 +83,9 @@ def scan_files(
                     yield _done(rec, cache, key, bar, stat)
         finished = True
     finally:
-        if workers is not None:
-            workers.close(terminate=not finished)
+        for pool in (workers, dask):
+            if pool is not None:
+                pool.close(terminate=not finished)
         if cache is not None:
             cache.flush()
         if bar is not None:

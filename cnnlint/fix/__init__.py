@@ -120,7 +120,7 @@ def _fix_file(path: str, data: bytes, kind: str, findings: List[Finding]) -> _Re
         return _fix_notebook(path, data, findings)
     if kind == "python":
         text, encode = _python_codec(data)
-        check = _check_python
+        check: Callable[[str], str] = _check_python
     else:
         text, encode = _manifest_codec(data, "a requirements file" if kind == "requirements" else "environment.yml")
         check = _manifest_check(path, kind)

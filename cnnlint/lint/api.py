@@ -6,7 +6,7 @@ from typing import List, Optional, Sequence
 
 from cnnlint.findings import Finding
 from cnnlint.lint.engine import lint_source, source_error
-from cnnlint.lint.registry import active_rules
+from cnnlint.lint.discovery import active_rules
 from cnnlint.sources.model import SourceError
 
 

@@ -19,32 +19,13 @@ import tempfile
 from typing import Dict, List, Optional, Tuple
 
 from cnnlint import __version__
+from cnnlint.cachedir import code_stamp, write_markers
 from cnnlint.findings import Severity
 from cnnlint.sources.files import read_regular
 
 _FILE = os.path.join("v1", "lint.json")
 _MAX_ENTRIES = 50_000
 _MAX_BYTES = 128 * 1024 * 1024  # a cache of _MAX_ENTRIES files is a few tens of MiB
-
-
-def code_stamp() -> str:
-    """cnnlint's version plus its sources' modification times (editable installs change code)."""
-    global _STAMP
-    if _STAMP is None:
-        package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        newest = 0.0
-        for folder, _, files in os.walk(package):
-            for name in files:
-                if name.endswith(".py"):
-                    try:
-                        newest = max(newest, os.stat(os.path.join(folder, name)).st_mtime)
-                    except OSError:
-                        pass
-        _STAMP = f"{__version__}:{newest}"
-    return _STAMP
-
-
-_STAMP: Optional[str] = None
 
 
 def content_key(kind: str, real_path: str, data: bytes, fingerprint: str) -> str:
@@ -141,18 +122,6 @@ class LintCache:
             pass  # a read-only checkout lints without a cache
 
 
-def write_markers(folder: str) -> None:
-    """.gitignore and CACHEDIR.TAG in the cache folder, created only where nothing is (not even a
-    dangling symbolic link, which a plain open would follow)."""
-    for name, text in ((".gitignore", "# Automatically created by cnnlint.\n*\n"),
-                       ("CACHEDIR.TAG", "Signature: 8a477f597d28d172789f06886806bc55\n# cnnlint cache\n")):
-        try:
-            with open(os.path.join(folder, name), "x", encoding="utf-8") as fh:
-                fh.write(text)
-        except FileExistsError:
-            pass
-
-
 _FINDING_FIELDS = {
     "code": (str,), "message": (str,), "path": (str,), "hint": (str,), "line": (int,), "column": (int,),
     "end_line": (int, type(None)), "end_column": (int, type(None)), "cell": (int, type(None)),
@@ -171,9 +140,9 @@ def _typed(d: object, fields: Dict[str, tuple], extra: Tuple[str, ...]) -> bool:
 def _valid_fix(fix: object) -> bool:
     if fix is None:
         return True
-    if not _typed(fix, _FIX_FIELDS, ("edits",)):
+    if not isinstance(fix, dict) or not _typed(fix, _FIX_FIELDS, ("edits",)):
         return False
-    edits = fix.get("edits", ())  # type: ignore[union-attr]
+    edits = fix.get("edits", ())
     return isinstance(edits, (list, tuple)) and all(
         isinstance(e, (list, tuple)) and len(e) == 5 and all(isinstance(v, int) for v in e[:4]) and isinstance(e[4], str)
         for e in edits
@@ -181,9 +150,9 @@ def _valid_fix(fix: object) -> bool:
 
 
 def _valid_finding(d: object) -> bool:
-    if not _typed(d, _FINDING_FIELDS, ("severity", "fix")) or "severity" not in d:  # type: ignore[operator]
+    if not isinstance(d, dict) or not _typed(d, _FINDING_FIELDS, ("severity", "fix")) or "severity" not in d:
         return False
-    return d["severity"] in {s.value for s in Severity} and _valid_fix(d.get("fix"))  # type: ignore[index,union-attr]
+    return d["severity"] in {s.value for s in Severity} and _valid_fix(d.get("fix"))
 
 
 def _valid_entry(entry: object) -> bool:

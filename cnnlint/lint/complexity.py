@@ -17,7 +17,7 @@ from __future__ import annotations
 import ast
 import warnings
 from dataclasses import dataclass
-from typing import List, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 MAX_DEPTH = 1_500  # expressions inside expressions
 
@@ -72,7 +72,7 @@ def check(text: str) -> Verdict:
     return Verdict(clean=True)
 
 
-def _span(node: ast.AST, lines: List[str]) -> int:
+def _span(node: Any, lines: List[str]) -> int:
     """At least the number of characters the node covers (UTF-8 offsets count bytes)."""
     first, last = node.lineno, getattr(node, "end_lineno", None) or node.lineno
     end = getattr(node, "end_col_offset", None)
@@ -81,7 +81,7 @@ def _span(node: ast.AST, lines: List[str]) -> int:
     return sum(len(line) + 1 for line in lines[first - 1:last])
 
 
-def _deep_expression(tree: ast.AST, lines: List[str]) -> Optional[ast.AST]:
+def _deep_expression(tree: ast.AST, lines: List[str]) -> Optional[Any]:
     """The first top-level expression (of a statement) nested deeper than MAX_DEPTH. An expression
     that many levels deep covers at least MAX_DEPTH characters: only those are walked."""
     stack: List[ast.AST] = [tree]

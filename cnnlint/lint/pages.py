@@ -74,7 +74,8 @@ def notebook_from_cells(code: str) -> str:
     """A notebook whose code cells are the example's parts split at `# %%` lines."""
     import json
 
-    cells, current = [], []
+    cells: List[List[str]] = []
+    current: List[str] = []
     for line in code.splitlines(keepends=True):
         if line.strip() == "# %%":
             cells.append(current)

@@ -436,7 +436,7 @@ def _folder_files(folder: str) -> List[str]:
 
 
 def project_pins(
-    real_path: str, read: Reader, own: Optional[ProjectPins] = None, listdir: Callable[[str], List[str]] = None
+    real_path: str, read: Reader, own: Optional[ProjectPins] = None, listdir: Optional[Callable[[str], List[str]]] = None
 ) -> ProjectPins:
     """The pins of the project the file at `real_path` belongs to (its own first)."""
     pins = own if own is not None else ProjectPins()

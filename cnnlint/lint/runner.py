@@ -41,7 +41,7 @@ Result = Tuple[List[dict], Dict[str, Optional[str]], Optional[str], Optional[dic
 def lint_one(target: Target, data: bytes, max_size: int, fact_positions: bool = True) -> Result:
     """(finding dicts, related files, internal error, pipeline facts) for one file. Runs in workers."""
     from cnnlint.lint.engine import lint_source, source_error
-    from cnnlint.lint.registry import rule_classes
+    from cnnlint.lint.discovery import rule_classes
     from cnnlint.sources.model import SourceError
     from cnnlint.sources.read import read_source
 
@@ -67,7 +67,8 @@ def lint_one(target: Target, data: bytes, max_size: int, fact_positions: bool = 
         return [], {}, f"{target.path}: internal error: {type(exc).__name__}: {exc}", None
 
 
-def _work(item: Tuple[int, Target, bytes, int, bool]) -> Tuple[int, List[dict], Dict[str, Optional[str]], Optional[str], Optional[dict]]:
+def _work(item: Tuple[int, Target, bytes, int, bool]
+          ) -> Tuple[int, List[dict], Dict[str, Optional[str]], Optional[str], Optional[dict]]:
     index, target, data, max_size, fact_positions = item
     findings, related, error, facts = lint_one(target, data, max_size, fact_positions)
     return index, findings, related, error, facts
@@ -113,9 +114,16 @@ def _worker_init() -> None:
     gc.set_threshold(*_GC_THRESHOLD)
 
 
+def lint_preload() -> Tuple[str, ...]:
+    """What the lint pool's fork server imports: the runner's modules and every rule module."""
+    from cnnlint.lint.discovery import rule_module_names
+
+    return workers.LINT_PRELOAD + tuple(rule_module_names())
+
+
 def _pool(jobs: int):
     # never fork(): the workers come from a single-threaded fork server (cnnlint.workers says why)
-    return workers.context(workers.LINT_PRELOAD).Pool(processes=jobs, initializer=_worker_init)
+    return workers.context(lint_preload()).Pool(processes=jobs, initializer=_worker_init)
 
 
 def lint_targets(

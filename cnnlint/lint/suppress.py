@@ -18,7 +18,7 @@ def is_suppressed(line: str, code: str) -> bool:
         listed = m.group("codes") or m.group("ignored")
         if listed is None:
             if m.group("ignored") is None and m.group("colon") is None:
-                return True  # bare `# noqa`
+                return True  # a bare noqa comment
             continue
         codes = {c.upper() for c in re.split(r"[\s,]+", listed.strip()) if c}
         if code.upper() in codes:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import List
 
 from cnnlint.findings import Severity
-from cnnlint.lint.registry import RuleInfo
+from cnnlint.catalog import RuleInfo
 
 CODES: List[RuleInfo] = [
     RuleInfo("CNL701", "probe-crashed", Severity.ERROR,

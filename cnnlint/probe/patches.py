@@ -50,7 +50,7 @@ class _PostImport(importlib.abc.MetaPathFinder):
 
         class _Loader(importlib.abc.Loader):
             def create_module(self, spec: Any) -> Any:
-                return loader.create_module(spec)
+                return loader.create_module(spec)  # type: ignore[union-attr]
 
             def exec_module(self, module: Any) -> None:
                 original(module)
@@ -212,7 +212,7 @@ class Patcher:
             tf.train.Checkpoint.write = noop("tf.train.Checkpoint.write", "")
         torch = sys.modules.get("torch")
         if torch is not None and hasattr(torch, "save"):
-            torch.save = noop("torch.save")
+            torch.save = noop("torch.save")  # type: ignore[attr-defined]
 
     def after_reading(self, site: Optional[Dict[str, Any]], final: bool) -> None:
         state = self.state
@@ -407,8 +407,8 @@ class Patcher:
             state.torch_batch = (getattr(self, "_cnnlint_script_batch", None), getattr(self, "batch_size", None))
             return original_iter(self)
 
-        loader.__init__ = __init__
-        loader.__iter__ = __iter__
+        loader.__init__ = __init__  # type: ignore[method-assign]
+        loader.__iter__ = __iter__  # type: ignore[method-assign]
 
         def post_step(optimizer: Any, args: Any, kwargs: Any) -> None:
             count = patcher.torch_steps.get(id(optimizer), 0) + 1

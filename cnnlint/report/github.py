@@ -4,8 +4,9 @@
 (`warning` for warnings, `notice` for info), escaped as @actions/core escapes
 them. A range over several lines gives `line` and `endLine` only: the toolkit
 takes no `col`/`endColumn` when the lines differ. A file name's bytes that are not UTF-8
-are written as octal escapes (`bad\\377.py`, see report/paths.py). A notebook finding names the `.ipynb` file without a line (its line is a
-line of a cell, not of the JSON file): the cell and line go in the message.
+are written as octal escapes (`bad\\377.py`, see report/paths.py). A notebook finding names the
+`.ipynb` file without a line (its line is a line of a cell, not of the JSON file): the cell and line
+go in the message.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 from typing import List, Optional, Tuple
 
 from cnnlint.findings import Finding, Severity
+from cnnlint.report.formats import Report, register
 from cnnlint.report.paths import escape_text
 from cnnlint.report.sarif import message_text
 
@@ -70,3 +72,12 @@ def annotation(f: Finding) -> str:
 
 def render_github(findings: List[Finding]) -> str:
     return "".join(annotation(f) + "\n" for f in findings)
+
+
+@register
+class GithubFormat:
+    name = "github"
+    help = "workflow annotations"
+
+    def render(self, report: Report) -> str:
+        return render_github(report.findings)

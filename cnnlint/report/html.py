@@ -17,6 +17,7 @@ from typing import Dict, List, Optional, Sequence
 
 from cnnlint import __version__
 from cnnlint.findings import Finding
+from cnnlint.report.formats import Report, register
 from cnnlint.report.charts import BarChart, bar_chart, side_histogram
 from cnnlint.report.paths import escape_text
 from cnnlint.report.summary import summarize
@@ -88,7 +89,7 @@ class _Budget:
 
 
 def _names() -> Dict[str, str]:
-    from cnnlint.lint.registry import catalog
+    from cnnlint.catalog import catalog
 
     return {info.code: info.name for info in catalog()}
 
@@ -192,3 +193,12 @@ def render_html(findings: List[Finding], files: int, datasets: Sequence = ()) ->
         code_more=max(0, sum(1 for d in in_data if not d) - MAX_ROWS),
         data_more=max(0, sum(1 for d in in_data if d) - MAX_ROWS),
     ))
+
+
+@register
+class HtmlFormat:
+    name = "html"
+    help = "one self-contained page with charts and thumbnails, for -o report.html"
+
+    def render(self, report: Report) -> str:
+        return render_html(report.findings, report.files, report.datasets)

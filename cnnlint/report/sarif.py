@@ -23,6 +23,7 @@ from urllib.parse import quote
 from cnnlint import __version__
 from cnnlint.dataset.urls import is_url
 from cnnlint.findings import Finding, Severity
+from cnnlint.report.formats import Report, register
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/cnnlint/cnnlint"
@@ -90,7 +91,7 @@ def _descriptor(code: str, name: str, severity: Severity, summary: str) -> Dict[
 
 
 def _rules(findings: List[Finding]) -> List[Dict[str, object]]:
-    from cnnlint.lint.registry import catalog
+    from cnnlint.catalog import catalog
 
     rules = [_descriptor(i.code, i.name, i.severity, i.summary) for i in catalog()]
     known = {r["id"] for r in rules}
@@ -179,3 +180,12 @@ def render_sarif(findings: List[Finding], files: int = 0) -> str:
     }
     doc = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
     return json.dumps(doc, indent=2) + "\n"
+
+
+@register
+class SarifFormat:
+    name = "sarif"
+    help = "SARIF 2.1.0"
+
+    def render(self, report: Report) -> str:
+        return render_sarif(report.findings, report.files)

@@ -11,6 +11,7 @@ import os
 from typing import List
 
 from cnnlint.findings import Finding
+from cnnlint.report.formats import Report, register
 from cnnlint.report.paths import escape_text, quote_path
 from cnnlint.report.summary import summarize
 from cnnlint.sources.lines import SourceLines
@@ -72,3 +73,17 @@ def render_text(
             f"file{'s' if files != 1 else ''}."
         )
     return "\n".join(out) + ("\n" if out else "")
+
+
+@register
+class TextFormat:
+    name = "text"
+    help = ""
+
+    def render(self, report: Report) -> str:
+        tty = report.stream is not None and use_color(report.stream)
+        text = render_text(report.findings, report.files, color=tty, snippets=tty, quiet=report.quiet)
+        if report.quiet or not report.sections:
+            return text
+        # the sections may name files too: their bytes that are not UTF-8 are escaped as in the findings
+        return escape_text("".join(section.rstrip("\n") + "\n\n" for section in report.sections)) + text

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from typing import Optional, Union
+from typing import TYPE_CHECKING, Optional, Union
 
 from cnnlint.sources.model import SourceFile
 from cnnlint.sources.notebook import read_notebook
 from cnnlint.sources.python import read_python
+
+if TYPE_CHECKING:
+    from cnnlint.sources.manifest import Manifest
 
 _REQUIREMENTS_PATTERNS = ("*requirements*.txt", "*requirements*.in", "requirements*.pip")
 _CONDA_NAMES = ("environment.yml", "environment.yaml")
@@ -33,7 +36,7 @@ def classify(path: str) -> Optional[str]:
     return None
 
 
-def read_source(path: str, data: bytes, kind: Optional[str] = None) -> Optional[Union[SourceFile, "object"]]:
+def read_source(path: str, data: bytes, kind: Optional[str] = None) -> Optional[Union[SourceFile, "Manifest"]]:
     """A SourceFile (scripts, notebooks) or Manifest (requirements, conda); None to skip.
 
     `kind` overrides the classification by name (a `-r base.txt` target).

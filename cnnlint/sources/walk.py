@@ -64,7 +64,8 @@ def glob_matches(rel_path: str, pattern: str) -> bool:
     return any(fnmatch.fnmatch(part, pattern) for part in rel_path.split("/"))
 
 
-def _is_venv(path: str) -> bool:
+def is_venv(path: str) -> bool:
+    """Whether a folder is a virtual environment (venv or conda): never walked."""
     return os.path.isfile(os.path.join(path, "pyvenv.cfg")) or os.path.isdir(
         os.path.join(path, "conda-meta")
     )
@@ -270,6 +271,8 @@ def walk_tree(top: str, top_stat: os.stat_result) -> Iterator[TreeFolder]:
         yield node
         subdirs = []
         for d in node.dirs:
+            if d.stat is None:  # pragma: no cover - a folder's entry is always stat'ed
+                continue
             key = (d.stat.st_dev, d.stat.st_ino)
             if d.loop or key in visited:
                 continue
@@ -291,7 +294,7 @@ def _walk_dir(top, top_stat, add_file, errors, excluded, gitignores) -> None:
                 errors.append(unreadable(path, os_reason(exc)))
         node.dirs[:] = [
             d for d in node.dirs
-            if not (d.name in SKIP_DIRS or d.name.endswith(".egg-info") or _is_venv(d.path)
+            if not (d.name in SKIP_DIRS or d.name.endswith(".egg-info") or is_venv(d.path)
                     or excluded(d.path) or (gitignores and gitignores.ignored(d.path, True)))
         ]
         for d in node.dirs:

@@ -73,30 +73,30 @@ def _tensorflow(s: Seen) -> list:
     code = "CNL503"
     frames = 1
     if fmt == "BMP":
-        facts = bmp.facts(s.data)
-        if facts is not None:
-            fail, altered = bmp.tensorflow(facts, s.size)
+        bmp_facts = bmp.facts(s.data)
+        if bmp_facts is not None:
+            fail, altered = bmp.tensorflow(bmp_facts, s.size)
             if fail is not None and fail.endswith("(cut short)"):
                 code = "CNL501"  # a damaged file, not an unsupported kind
     elif fmt == "GIF":
-        facts = gif.facts(s.data)
-        if facts is not None:
-            fail, altered = gif.tensorflow(facts)
-            frames = facts.frames
+        gif_facts = gif.facts(s.data)
+        if gif_facts is not None:
+            fail, altered = gif.tensorflow(gif_facts)
+            frames = gif_facts.frames
         if fail is None and (s.pil_error or s.later_error):
             fail, code = s.pil_error or s.later_error, "CNL501"
     elif fmt == "PNG":
-        facts = png.facts(s.data) if len(s.data) >= s.size else None  # only the head of a huge file
-        if facts is not None:
-            fail = facts.critical_error
-            frames = facts.frames if facts.animation_valid else 1
+        png_facts = png.facts(s.data) if len(s.data) >= s.size else None  # only the head of a huge file
+        if png_facts is not None:
+            fail = png_facts.critical_error
+            frames = png_facts.frames if png_facts.animation_valid else 1
             if fail is None and s.pil_error and not png.idat_decodes(s.data):
                 fail = s.pil_error
         code = "CNL501"
     elif fmt == "WEBP":
-        facts = webp.facts(s.data)
-        if facts is not None:
-            fail, altered = webp.tensorflow(facts)
+        webp_facts = webp.facts(s.data)
+        if webp_facts is not None:
+            fail, altered = webp.tensorflow(webp_facts)
         if fail is None and s.pil_error:
             fail, code = s.pil_error, "CNL501"
     elif fmt == "JPEG" and s.pil_error:  # libjpeg both (JPEG XL: Pillow's verdict says nothing of TensorFlow's)
