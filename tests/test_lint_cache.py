@@ -9,7 +9,8 @@ from cnnlint.lint.cache import file_hash, listing_hash, project_listing
 
 def _project(root):
     (root / "pyproject.toml").write_text("[tool.cnnlint]\n")
-    (root / "train.py").write_text("import torch\n\nfor x, y in loader:\n    loss = model(x)\n    loss.backward()\n    opt.step()\n")
+    loop = "for x, y in loader:\n    loss = model(x)\n    loss.backward()\n    opt.step()\n"
+    (root / "train.py").write_text("import torch\n\n" + loop)
     (root / "util.py").write_text("import os\n")
 
 
