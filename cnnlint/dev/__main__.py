@@ -19,10 +19,20 @@ def main(argv: Optional[List[str]] = None) -> int:
     new.add_argument("--root", default=ROOT, help="the checkout (default: this one)")
     rows = sub.add_parser("rules-table", help="print the README's rules table from the catalog")
     rows.add_argument("codes", nargs="*", help="only these rows")
+    rows.add_argument("--write", metavar="README", nargs="?", const="README.md",
+                      help="rewrite the table in README (default README.md) instead of printing it")
     args = p.parse_args(argv)
     if args.command == "rules-table":
-        from cnnlint.dev.rules_table import table
+        from cnnlint.dev.rules_table import table, write_readme
 
+        if args.write:
+            try:
+                changed = write_readme(args.write)
+            except (OSError, ValueError) as exc:
+                print(f"cnnlint.dev: error: {args.write}: {exc}", file=sys.stderr)
+                return 2
+            print(f"{'rewrote' if changed else 'unchanged:'} the rules table in {args.write}")
+            return 0
         sys.stdout.write(table(args.codes))
         return 0
     from cnnlint.dev.scaffold import new_rule
@@ -34,8 +44,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2
     for path in written:
         print(f"wrote {path}")
-    print(f"next: fill in the TODOs (CONTRIBUTING.md), add the README row that "
-          f"`python -m cnnlint.dev rules-table {args.code.upper()}` prints, run the tests")
+    print("next: fill in the TODOs (CONTRIBUTING.md), regenerate the README's rules table with "
+          "`python -m cnnlint.dev rules-table --write`, run the tests")
     return 0
 
 

@@ -1,8 +1,8 @@
-"""The README's rules table, from the catalog: `python -m cnnlint.dev rules-table [CODE ...]`.
+"""The README's rules table, generated from the catalog: `python -m cnnlint.dev rules-table [CODE ...]`
+prints it, `--write` rewrites it in the README (tests/test_dev.py checks the README holds exactly
+the generated table, so it is never edited by hand and a new rule needs no README edit of its own).
 
-A row is `| CODE | name: description | severity | yes |`. The description after `name:` is the
-README's own words (tests/test_readme_rules.py holds the rest of each row to the catalog); a row
-printed here starts from the rule's summary.
+A row is `| CODE | name: summary | severity | yes |`, from the rule class (or code table) alone.
 """
 
 from __future__ import annotations
@@ -19,8 +19,25 @@ RANGE = re.compile(r"^\| (?P<first>CNL\d{3})-(?P<last>CNL\d{3}) \| (?P<what>.+?)
 ONE_ROW_FAMILIES = ("5", "6", "7")
 
 
+# what the README says of the families that have one row (sections of the README it points to)
+FAMILY_ROWS = {
+    "5": 'the dataset scan: see "Image datasets" below and `cnnlint rules`',
+    "6": 'code versus data: the script\'s expectations against the dataset, see "Code versus data" below',
+    "7": 'the runtime probe (`--probe` only): see "Runtime probe" below',
+}
+
+
+def _sentence_part(summary: str) -> str:
+    """The summary as it reads after `name:` (a capital dropped unless it starts an acronym)."""
+    word = summary.split(" ", 1)[0]
+    if word[:1].isupper() and (len(word) == 1 or word[1:].isalpha() and word[1:].islower()):
+        return summary[0].lower() + summary[1:]
+    return summary
+
+
 def row(info: RuleInfo) -> str:
-    return f"| {info.code} | {info.name}: {info.summary} | {info.severity.value} | {'yes ' if info.autofix else ''}|"
+    fix = "yes " if info.autofix else ""
+    return f"| {info.code} | {info.name}: {_sentence_part(info.summary)} | {info.severity.value} | {fix}|"
 
 
 def _ranges(infos: Sequence[RuleInfo]) -> Dict[str, str]:
@@ -40,7 +57,7 @@ def table(codes: Sequence[str] = ()) -> str:
     infos = catalog()
     rows = [row(info) for info in infos if info.code[3] not in ONE_ROW_FAMILIES and (not wanted or info.code in wanted)]
     if not wanted:
-        rows += [f"| {first}-{last} | {FAMILIES[first[3]]}: see `cnnlint rules` | | |"
+        rows += [f"| {first}-{last} | {FAMILY_ROWS.get(first[3], FAMILIES[first[3]] + ': see `cnnlint rules`')} | | |"
                  for first, last in _ranges(infos).items()]
     return "\n".join([HEADER] + rows) + "\n"
 
@@ -64,11 +81,48 @@ def readme_rows(readme: str) -> Tuple[Dict[str, Dict[str, str]], Dict[str, str]]
     return rows, ranges
 
 
+def _block(readme: str) -> Tuple[int, int]:
+    """Where the README's table starts and ends (the header and every row after it)."""
+    start = readme.index(HEADER)
+    end = start + len(HEADER) + 1
+    for line in readme[end:].splitlines(keepends=True):
+        if not line.startswith("|"):
+            break
+        end += len(line)
+    return start, end
+
+
+def regenerated(readme: str) -> str:
+    """The README with its rules table replaced by the one generated from the catalog."""
+    start, end = _block(readme)
+    return readme[:start] + table() + readme[end:]
+
+
+def write_readme(path: str) -> bool:
+    """Rewrite the table in the README at `path`; whether anything changed."""
+    with open(path, encoding="utf-8") as fh:
+        readme = fh.read()
+    new = regenerated(readme)
+    if new != readme:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(new)
+    return new != readme
+
+
 def mismatches(readme: str) -> List[str]:
     """How the README's table differs from the catalog, one line each ([] when it matches)."""
+    problems = _row_mismatches(readme)
+    if not problems and regenerated(readme) != readme:
+        start, end = _block(readme)
+        stale = sorted(set(readme[start:end].splitlines()) - set(table().splitlines()))
+        problems = [f"not the generated row (run `python -m cnnlint.dev rules-table --write`): {line}" for line in stale]
+    return problems
+
+
+def _row_mismatches(readme: str) -> List[str]:
     rows, ranges = readme_rows(readme)
     infos = [i for i in catalog() if i.code[3] not in ONE_ROW_FAMILIES]
-    problems = [f"{info.code}: no row (`python -m cnnlint.dev rules-table {info.code}` prints one)"
+    problems = [f"{info.code}: no row (`python -m cnnlint.dev rules-table --write` writes it)"
                 for info in infos if info.code not in rows]
     problems += [f"{code}: not in the catalog" for code in rows if code not in {i.code for i in infos}]
     for info in infos:
