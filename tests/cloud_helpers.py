@@ -42,12 +42,15 @@ def upload_tree(client, bucket: str, folder: str, prefix: str) -> int:
 class Proxy:
     """HTTP on loopback in front of the S3 server: answers `503 SlowDown` to the first `throttle` GETs of
     objects (or to all of them with throttle=-1), and `403 InvalidAccessKeyId` to requests signed with
-    another key id than KEY_ID; everything else is passed through."""
+    another key id than KEY_ID; everything else is passed through. `sent`: the body bytes it answered
+    each object's GETs with ("/bucket/key" -> bytes), and `gets` how many GETs, since the last reset()."""
 
     def __init__(self, upstream_port: int) -> None:
         self.upstream = upstream_port
         self.throttle = 0
         self.throttled = 0
+        self.sent: dict = {}
+        self.gets: dict = {}
         self.lock = threading.Lock()
         proxy = self
 
@@ -71,11 +74,14 @@ class Proxy:
                 for k, v in resp.getheaders():
                     if k.lower() not in ("transfer-encoding", "connection", "content-length", "server", "date"):
                         self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
+                length = resp.getheader("Content-Length") if self.command == "HEAD" else None
+                self.send_header("Content-Length", length or str(len(data)))  # a HEAD's: the object's size
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(data)
                 conn.close()
+                if self.command == "GET":
+                    proxy._count(self.path.partition("?")[0], len(data))
 
             def _error(self, status, code, message):
                 body = (f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code>"
@@ -94,6 +100,18 @@ class Proxy:
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
+
+    def _count(self, path: str, sent: int) -> None:
+        from urllib.parse import unquote
+
+        with self.lock:
+            key = unquote(path)
+            self.sent[key] = self.sent.get(key, 0) + sent
+            self.gets[key] = self.gets.get(key, 0) + 1
+
+    def reset(self) -> None:
+        with self.lock:
+            self.sent, self.gets = {}, {}
 
     def _throttled(self) -> bool:
         with self.lock:

@@ -205,15 +205,83 @@ def read_object(url: str, storage: StorageOptions):
     return data[:64], size, with_retries(lambda: fs.open(path, "rb"), storage)
 
 
-def read_many(urls: Iterable[str], storage: StorageOptions, threads: int = FETCH_THREADS) -> Iterator[tuple]:
+def read_quick(url: str, storage: StorageOptions):
+    """What --quick needs of an object: its head (grown while a header runs past it) and, for a JPEG or
+    PNG, its last TAIL bytes, as (head, size, Ranged); read_object's answer where the object is small,
+    of another format, or its ends leave a doubt that only the whole bytes settle."""
+    from cnnlint.dataset import ranged
+    from cnnlint.dataset.markers import jpeg_end_error, sniff
+
+    fs = filesystem(url, storage)
+    path = fs._strip_protocol(url)
+
+    def fetch(start: int, end: int) -> bytes:
+        return with_retries(lambda: fs.cat_file(path, start=start, end=end), storage)
+
+    try:
+        head = fetch(0, ranged.HEAD)
+    except OSError as exc:
+        if "range" not in str(exc).lower() and "416" not in str(exc):
+            raise
+        return read_object(url, storage)  # an empty object has no byte 0
+    if len(head) < ranged.HEAD:
+        return head, len(head), None
+    info = with_retries(lambda: fs.info(path), storage)
+    size = int(info.get("size") or 0)
+    if size <= len(head):  # exactly the head, or a store that contradicts itself
+        return (head, size, None) if size == len(head) else read_object(url, storage)
+    fmt = sniff(head[:32])
+    need = ranged.header_end(fmt, head) if size > ranged.HEAD + ranged.TAIL else None
+    limit = min(ranged.GROW_LIMIT, size - ranged.TAIL)
+    while need is not None and len(head) < need <= limit:  # a header past the head: a second ranged read
+        more = fetch(len(head), min(limit, max(need, 2 * len(head))))
+        if not more:
+            break
+        head += more
+        need = ranged.header_end(fmt, head)
+    if need is None or need > len(head):
+        return _rest(url, storage, fetch, head, size)
+    tail = fetch(size - ranged.TAIL, size) if fmt in ("JPEG", "PNG") else b""
+    end_error = jpeg_end_error(tail) if fmt == "JPEG" else None
+    if (end_error is not None and not ranged.looks_like_scan_data(tail)) or (
+            fmt == "PNG" and not tail.endswith(ranged.PNG_IEND)):
+        return _rest(url, storage, fetch, head, size)  # an odd end: judged on the whole bytes, as a file is
+    return head, size, ranged.Ranged(size, head, tail, end_error, _content_digest(info))
+
+
+def _rest(url: str, storage: StorageOptions, fetch, head: bytes, size: int):
+    """The whole object, from the head already read."""
+    if size > READ_WHOLE:
+        return read_object(url, storage)
+    data = head + fetch(len(head), size) if size > len(head) else head
+    return data, len(data), None
+
+
+def _content_digest(info: dict) -> Optional[bytes]:
+    """A content digest from the store's checksum of the object, for the duplicate checks of objects not
+    read whole: S3's ETag (the MD5 of a plain upload; of the parts' MD5s for a multipart one), GCS's
+    md5Hash, Azure's Content-MD5. Equal checksums mean equal bytes; equal bytes uploaded differently
+    (in other parts, encrypted) may get other checksums, so such duplicates go unseen. None without one."""
+    tag = info.get("ETag") or info.get("md5Hash")
+    if tag is None:
+        settings = info.get("content_settings") or {}
+        tag = settings.get("content_md5") if isinstance(settings, dict) else getattr(settings, "content_md5", None)
+    if not tag:
+        return None
+    text = tag.hex() if isinstance(tag, (bytes, bytearray)) else str(tag).strip('"')
+    return hashlib.sha256(b"store checksum:" + text.encode()).digest()[:16]
+
+
+def read_many(urls: Iterable[str], storage: StorageOptions, threads: int = FETCH_THREADS,
+              quick: bool = False) -> Iterator[tuple]:
     """(url, (data, size, big) or the exception) for each URL, in order, with up to `threads` reads in
     flight: an object store answers each request after tens of milliseconds, so one reader at a time
-    would leave the worker idle; the window bounds the bytes held."""
+    would leave the worker idle; the window bounds the bytes held. `quick`: read_quick's ranged reads."""
     from concurrent.futures import ThreadPoolExecutor
 
     def one(url: str):
         try:
-            return read_object(url, storage)
+            return read_quick(url, storage) if quick else read_object(url, storage)
         except Exception as exc:  # noqa: BLE001 - handed to the caller
             return exc
 
