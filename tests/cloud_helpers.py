@@ -151,3 +151,61 @@ def crash_plugin(name: str):
             scan.inspect_file = crashing
 
     return CrashOn(name)
+
+
+def fake_store(scheme: str):
+    """An in-memory fsspec filesystem answering for `scheme` ("gs" or "az") as gcsfs or adlfs do: their
+    URLs, and the object metadata their listings carry (GCS: generation and md5Hash; Azure: etag and
+    content_settings.content_md5). Each write makes a new generation / ETag. `denied`: paths whose reads
+    answer access denied; `sent`: the bytes each path's reads returned. Registered by the tests for the length of one test (no gcsfs or adlfs needed)."""
+    import base64
+    import hashlib
+
+    from fsspec.implementations.memory import MemoryFileSystem
+
+    class FakeStore(MemoryFileSystem):
+        protocol = scheme
+        store: dict = {}  # its own objects, not the shared memory:// ones
+        pseudo_dirs = [""]
+        writes: dict = {}  # path -> how many times it was written (its generation)
+        denied: set = set()
+        sent: dict = {}  # path -> bytes read
+
+        @classmethod
+        def _strip_protocol(cls, path):
+            path = str(path)
+            if path.startswith(scheme + "://"):
+                path = path[len(scheme) + 3:]
+            return MemoryFileSystem._strip_protocol(path)
+
+        def pipe_file(self, path, value, *args, **kwargs):
+            super().pipe_file(path, value, *args, **kwargs)
+            path = self._strip_protocol(path)
+            self.writes[path] = self.writes.get(path, 0) + 1
+
+        def _meta(self, path: str) -> dict:
+            path = self._strip_protocol(path)
+            md5 = hashlib.md5(MemoryFileSystem.cat_file(self, path)).digest()
+            generation = 1_700_000_000_000_000 + self.writes.get(path, 0)
+            if scheme == "gs":
+                return {"generation": str(generation), "md5Hash": base64.b64encode(md5).decode()}
+            return {"etag": f"0x8DC{generation:X}", "content_settings": {"content_md5": bytearray(md5)}}
+
+        def info(self, path, **kwargs):
+            out = dict(super().info(path, **kwargs))
+            return dict(out, **self._meta(path)) if out.get("type") == "file" else out
+
+        def ls(self, path, detail=True, **kwargs):
+            entries = super().ls(path, detail=True, **kwargs)
+            entries = [dict(e, **self._meta(e["name"])) if e["type"] == "file" else e for e in entries]
+            return entries if detail else [e["name"] for e in entries]
+
+        def cat_file(self, path, start=None, end=None, **kwargs):
+            key = self._strip_protocol(path)
+            if key in self.denied:
+                raise PermissionError(13, "This request is not authorized to perform this operation.")
+            data = super().cat_file(path, start, end, **kwargs)
+            self.sent[key] = self.sent.get(key, 0) + len(data)
+            return data
+
+    return FakeStore

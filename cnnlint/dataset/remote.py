@@ -24,10 +24,12 @@ from collections import deque
 from itertools import islice
 from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
+from cnnlint.config import ConfigError
 from cnnlint.findings import Finding, Severity
 from cnnlint.sources.walk import TreeEntry, TreeFolder
 
 EXTRA = "pip install 'cnnlint[cloud]'"
+DRIVERS = {"s3": "s3fs", "gs": "gcsfs", "gcs": "gcsfs", "az": "adlfs", "abfs": "adlfs", "abfss": "adlfs"}
 TRIES = 5  # reads and listings, all together, before an object is reported unreadable
 BACKOFF = 0.2  # seconds before the second try; doubled each time (with jitter)
 READ_WHOLE = 64 * 1024 * 1024  # larger objects: only the head is read (the header facts)
@@ -51,7 +53,8 @@ _FILESYSTEMS: Dict[tuple, object] = {}
 
 
 def filesystem(url: str, storage: Optional[StorageOptions] = None):
-    """The fsspec filesystem of a URL's scheme, one per process. ImportError names the extra to install."""
+    """The fsspec filesystem of a URL's scheme, one per process. A ConfigError (one line, exit status 2)
+    names the missing driver and the extra that brings it, or why the driver refused to start."""
     storage = storage or StorageOptions()
     scheme = url.partition("://")[0].lower()
     endpoint = storage.endpoint
@@ -65,7 +68,7 @@ def filesystem(url: str, storage: Optional[StorageOptions] = None):
     try:
         import fsspec
     except ImportError:
-        raise ImportError(f"reading {scheme}:// needs fsspec: {EXTRA}") from None
+        raise ConfigError(f"reading {scheme}:// needs fsspec and {DRIVERS.get(scheme, 'its driver')}: {EXTRA}") from None
     kwargs: dict = {"use_listings_cache": False, "skip_instance_cache": True}
     if scheme == "s3":
         if endpoint:
@@ -74,8 +77,10 @@ def filesystem(url: str, storage: Optional[StorageOptions] = None):
         kwargs["config_kwargs"] = {"retries": {"total_max_attempts": 1, "mode": "standard"}}
     try:
         fs = fsspec.filesystem(scheme, **kwargs)
-    except (ImportError, ValueError) as exc:
-        raise ImportError(f"reading {scheme}:// needs its fsspec driver ({exc}): {EXTRA}") from None
+    except ImportError:
+        raise ConfigError(f"reading {scheme}:// needs {DRIVERS.get(scheme, 'its fsspec driver')}: {EXTRA}") from None
+    except (ValueError, TypeError) as exc:  # the driver's own refusal: no account, a bad option
+        raise ConfigError(f"cannot open {scheme}://: {' '.join(str(exc).split())[:200]}") from None
     if hasattr(fs, "retries"):
         fs.retries = 1  # s3fs retries throttling itself, without telling; ours report it
     _FILESYSTEMS[key] = fs
@@ -163,7 +168,7 @@ class Listing:
 
 
 def list_prefix(url: str, storage: Optional[StorageOptions] = None) -> Listing:
-    """The objects under a URL prefix, with sizes and ETags; raises OSError / ImportError."""
+    """The objects under a URL prefix, with sizes and ETags; raises OSError / ConfigError."""
     storage = storage or StorageOptions()
     fs = filesystem(url, storage)
     scheme = url.partition("://")[0]
@@ -310,9 +315,8 @@ def find_buckets(urls: List[str], forced: List[str], storage: Optional[StorageOp
     for url, is_forced in [(u, True) for u in forced] + [(u, False) for u in urls]:
         try:
             listing = list_prefix(url, storage)
-        except ImportError as exc:
-            errors.append(_cannot_list(url, str(exc)))
-            continue
+        except ConfigError:
+            raise  # no driver for the scheme: one line, exit status 2
         except FileNotFoundError:
             errors.append(_cannot_list(url, "no such bucket, or no objects under this prefix"))
             continue
