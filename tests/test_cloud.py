@@ -679,6 +679,7 @@ def test_a_worker_killed_mid_scan_still_gives_every_record(cluster, here, monkey
 
     expected = facts(scan_files(files, ScanOptions(jobs=1)))
     with Client(cluster.scheduler_address, set_as_default=False) as client:
+        client.wait_for_workers(2, timeout=60)  # the crash test's last kills: workers still restarting
         pids = sorted(client.run(os.getpid).values())
     scan = scan_files(files, ScanOptions(scheduler=cluster.scheduler_address))
     got = [next(scan)]

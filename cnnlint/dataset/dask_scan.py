@@ -23,6 +23,7 @@ from cnnlint.findings import Finding, Severity
 CHUNK = 2000  # files per task: large enough that a task's overhead (~1 ms) is noise
 EXTRA = "pip install 'cnnlint[dask]'"
 CONNECT_TIMEOUT = "10s"
+CLOSE_TIMEOUT = 10  # seconds
 
 Item = Tuple[str, str]
 CHUNKED, ALONE, LAST = 0, 1, 2  # a task's files: a chunk; one file; one file, the only task on the cluster
@@ -120,17 +121,14 @@ class DaskWorkers:
         yield rec
 
     def close(self, terminate: bool = False) -> None:
+        """Disconnects: the scheduler then drops every task of ours not yet run (no client wants it). No
+        cancel() first, even to terminate: it waits without a limit, for ever once the scheduler is gone."""
         client, self.client = self.client, None
         if client is None:
             return
-        if terminate:
-            try:
-                client.cancel(list(self.done.futures), force=True)
-            except Exception:  # noqa: BLE001 - closing anyway
-                pass
         try:
-            client.close()
-        except Exception:  # noqa: BLE001
+            client.close(timeout=CLOSE_TIMEOUT)
+        except Exception:  # noqa: BLE001 - closing anyway
             pass
 
 
