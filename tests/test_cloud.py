@@ -232,6 +232,21 @@ def test_a_missing_bucket_is_one_finding(store, here, capsys):
         1, [("CNL001", f"s3://{empty}/nothing", "cannot list: no such bucket, or no objects under this prefix")])
 
 
+def test_storage_endpoint_in_the_config_points_s3_at_the_store(store, here, capsys, monkeypatch):
+    from cnnlint.dataset import remote
+
+    monkeypatch.delenv("AWS_ENDPOINT_URL")
+    monkeypatch.setattr(remote, "_FILESYSTEMS", {})
+    (here / "pyproject.toml").write_text(f'[tool.cnnlint]\nstorage-endpoint = "{store.endpoint}"\n')
+    bucket = store.bucket()
+    write_image(str(here / "x" / "a.png"), "png", size=(40, 40))
+    write_image(str(here / "x" / "b.jpg"), "truncated_jpeg")
+    upload_tree(store.client, bucket, str(here / "x"), "flat")
+    status, doc, _ = _run(["--no-cache", "--data", f"s3://{bucket}/flat"], capsys)
+    assert (status, doc["datasets"][0]["images"]) == (1, 2)
+    assert [(f["code"], f["path"]) for f in doc["findings"]] == [("CNL501", f"s3://{bucket}/flat/b.jpg")]
+
+
 # ---- --quick on a bucket: ranged reads ------------------------------------------------------------
 
 def _big_images(root):
@@ -570,6 +585,19 @@ def test_unreachable_scheduler_is_one_line_exit_2(here, capsys, monkeypatch):
     assert err.startswith("cnnlint: error: cannot reach the Dask scheduler at tcp://127.0.0.1:9: ")
     assert len(err.strip().splitlines()) == 1
 
+
+
+def test_dask_scheduler_in_the_config_sends_the_scan_there(here, capsys, monkeypatch):
+    need("distributed")
+    from cnnlint.dataset import dask_scan
+
+    monkeypatch.setattr(dask_scan, "CONNECT_TIMEOUT", "1s")
+    (here / "pyproject.toml").write_text('[tool.cnnlint]\ndask-scheduler = "127.0.0.1:9"\n')
+    write_image(str(here / "x" / "a.png"), "png", size=(40, 40))
+    status = main(["--no-cache", "--data", "x"])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.startswith("cnnlint: error: cannot reach the Dask scheduler at tcp://127.0.0.1:9: ")
 
 
 def test_a_file_task_lost_beside_a_crashing_one_is_tried_again_not_reported(monkeypatch):
