@@ -65,7 +65,8 @@ def _lint_parser() -> argparse.ArgumentParser:
                    help="dataset scan: inspect the images on the Dask cluster at ADDRESS (tcp://HOST:8786; "
                    "needs cnnlint[dask]) instead of local processes")
     p.add_argument("--quick", action="store_true",
-                   help="dataset scan: check headers, PNG CRCs and JPEG end markers only, no full decode")
+                   help="dataset scan: check headers, PNG CRCs and JPEG end markers only, no full decode (on a "
+                   "bucket: a big JPEG, PNG or BMP's first 64 KiB and last 4 KiB; see the README)")
     p.add_argument("--select", type=_codes, metavar="CODES", help="comma-separated codes or prefixes, e.g. CNL2,CNL401")
     p.add_argument("--ignore", type=_codes, metavar="CODES", help="codes or prefixes to skip")
     p.add_argument("--format", choices=tuple(formats()), default=DEFAULT, help=choices_help())

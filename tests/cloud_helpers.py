@@ -42,12 +42,15 @@ def upload_tree(client, bucket: str, folder: str, prefix: str) -> int:
 class Proxy:
     """HTTP on loopback in front of the S3 server: answers `503 SlowDown` to the first `throttle` GETs of
     objects (or to all of them with throttle=-1), and `403 InvalidAccessKeyId` to requests signed with
-    another key id than KEY_ID; everything else is passed through."""
+    another key id than KEY_ID; everything else is passed through. `sent`: the body bytes it answered
+    each object's GETs with ("/bucket/key" -> bytes), and `gets` how many GETs, since the last reset()."""
 
     def __init__(self, upstream_port: int) -> None:
         self.upstream = upstream_port
         self.throttle = 0
         self.throttled = 0
+        self.sent: dict = {}
+        self.gets: dict = {}
         self.lock = threading.Lock()
         proxy = self
 
@@ -71,11 +74,14 @@ class Proxy:
                 for k, v in resp.getheaders():
                     if k.lower() not in ("transfer-encoding", "connection", "content-length", "server", "date"):
                         self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
+                length = resp.getheader("Content-Length") if self.command == "HEAD" else None
+                self.send_header("Content-Length", length or str(len(data)))  # a HEAD's: the object's size
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(data)
                 conn.close()
+                if self.command == "GET":
+                    proxy._count(self.path.partition("?")[0], len(data))
 
             def _error(self, status, code, message):
                 body = (f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code>"
@@ -94,6 +100,18 @@ class Proxy:
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
+
+    def _count(self, path: str, sent: int) -> None:
+        from urllib.parse import unquote
+
+        with self.lock:
+            key = unquote(path)
+            self.sent[key] = self.sent.get(key, 0) + sent
+            self.gets[key] = self.gets.get(key, 0) + 1
+
+    def reset(self) -> None:
+        with self.lock:
+            self.sent, self.gets = {}, {}
 
     def _throttled(self) -> bool:
         with self.lock:
@@ -133,3 +151,61 @@ def crash_plugin(name: str):
             scan.inspect_file = crashing
 
     return CrashOn(name)
+
+
+def fake_store(scheme: str):
+    """An in-memory fsspec filesystem answering for `scheme` ("gs" or "az") as gcsfs or adlfs do: their
+    URLs, and the object metadata their listings carry (GCS: generation and md5Hash; Azure: etag and
+    content_settings.content_md5). Each write makes a new generation / ETag. `denied`: paths whose reads
+    answer access denied; `sent`: the bytes each path's reads returned. Registered by the tests for the length of one test (no gcsfs or adlfs needed)."""
+    import base64
+    import hashlib
+
+    from fsspec.implementations.memory import MemoryFileSystem
+
+    class FakeStore(MemoryFileSystem):
+        protocol = scheme
+        store: dict = {}  # its own objects, not the shared memory:// ones
+        pseudo_dirs = [""]
+        writes: dict = {}  # path -> how many times it was written (its generation)
+        denied: set = set()
+        sent: dict = {}  # path -> bytes read
+
+        @classmethod
+        def _strip_protocol(cls, path):
+            path = str(path)
+            if path.startswith(scheme + "://"):
+                path = path[len(scheme) + 3:]
+            return MemoryFileSystem._strip_protocol(path)
+
+        def pipe_file(self, path, value, *args, **kwargs):
+            super().pipe_file(path, value, *args, **kwargs)
+            path = self._strip_protocol(path)
+            self.writes[path] = self.writes.get(path, 0) + 1
+
+        def _meta(self, path: str) -> dict:
+            path = self._strip_protocol(path)
+            md5 = hashlib.md5(MemoryFileSystem.cat_file(self, path)).digest()
+            generation = 1_700_000_000_000_000 + self.writes.get(path, 0)
+            if scheme == "gs":
+                return {"generation": str(generation), "md5Hash": base64.b64encode(md5).decode()}
+            return {"etag": f"0x8DC{generation:X}", "content_settings": {"content_md5": bytearray(md5)}}
+
+        def info(self, path, **kwargs):
+            out = dict(super().info(path, **kwargs))
+            return dict(out, **self._meta(path)) if out.get("type") == "file" else out
+
+        def ls(self, path, detail=True, **kwargs):
+            entries = super().ls(path, detail=True, **kwargs)
+            entries = [dict(e, **self._meta(e["name"])) if e["type"] == "file" else e for e in entries]
+            return entries if detail else [e["name"] for e in entries]
+
+        def cat_file(self, path, start=None, end=None, **kwargs):
+            key = self._strip_protocol(path)
+            if key in self.denied:
+                raise PermissionError(13, "This request is not authorized to perform this operation.")
+            data = super().cat_file(path, start, end, **kwargs)
+            self.sent[key] = self.sent.get(key, 0) + len(data)
+            return data
+
+    return FakeStore

@@ -7,8 +7,9 @@ records on as tasks finish (`as_completed`), so its memory does not grow with th
 
 A worker lost while holding a task: Dask runs the task again elsewhere. A task that keeps killing
 workers (Dask gives up after `distributed.scheduler.allowed-failures` deaths: KilledWorker) is split
-into one task per file; a file whose own task still kills workers gets a CNL501, as in the local
-pool, and is not tried again.
+into one task per file. Dask also gives up on a task that merely sat on workers that another task
+killed, so a one-file task that fails so is tried once more at the end, alone on the cluster: a file
+whose task still kills workers then gets a CNL501, as in the local pool, and is not tried again.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from cnnlint.findings import Finding, Severity
 CHUNK = 2000  # files per task: large enough that a task's overhead (~1 ms) is noise
 EXTRA = "pip install 'cnnlint[dask]'"
 CONNECT_TIMEOUT = "10s"
+CLOSE_TIMEOUT = 10  # seconds
 
 Item = Tuple[str, str]
+CHUNKED, ALONE, LAST = 0, 1, 2  # a task's files: a chunk; one file; one file, the only task on the cluster
 
 
 def connect(address: str):
@@ -54,13 +57,14 @@ class DaskWorkers:
         self.chunk = chunk or CHUNK
         self.limit = max(4, 2 * threads)  # tasks in flight: every worker thread busy, one more queued each
         self.buffer: List[Item] = []
-        self.items: Dict[str, Tuple[List[Item], bool]] = {}  # future key -> its files, until it is answered
+        self.suspects: List[Item] = []  # files whose own task died with workers: tried again alone, at the end
+        self.items: Dict[str, Tuple[List[Item], str]] = {}  # future key -> (its files, CHUNKED / ALONE / LAST), until it is answered
         self.done = as_completed(loop=self.client.loop)
         self.pending = 0
 
-    def _send(self, items: List[Item], alone: bool = False) -> None:
+    def _send(self, items: List[Item], stage: int = CHUNKED) -> None:
         future = self.client.submit(self.inspect, items, self.options, pure=False)
-        self.items[future.key] = (items, alone)
+        self.items[future.key] = (items, stage)
         self.done.add(future)
         self.pending += 1
 
@@ -80,25 +84,31 @@ class DaskWorkers:
             self.buffer = []
         while self.pending:
             yield from self._one()
+        while self.suspects:  # one at a time: no other task shares the fate of a worker it kills
+            self._send([self.suspects.pop()], LAST)
+            yield from self._one()
 
     def _one(self) -> Iterator[ImageRecord]:
         future = next(self.done)
         self.pending -= 1
-        items, alone = self.items.pop(future.key)
+        items, stage = self.items.pop(future.key)
         try:
             batch = future.result()
         except Exception as exc:  # noqa: BLE001 - KilledWorker, or the cluster failing the task
             future.release()
-            yield from self._failed(items, alone, exc)
+            yield from self._failed(items, stage, exc)
             return
         future.release()
         yield from batch
 
-    def _failed(self, items: List[Item], alone: bool, exc: BaseException) -> Iterator[ImageRecord]:
+    def _failed(self, items: List[Item], stage: int, exc: BaseException) -> Iterator[ImageRecord]:
         killed = type(exc).__name__ == "KilledWorker"
-        if not alone:
+        if stage == CHUNKED:
             for item in items:  # find the file that does it: one task each
-                self._send([item], alone=True)
+                self._send([item], ALONE)
+            return
+        if killed and stage == ALONE:  # its own doing, or it sat on workers another file killed
+            self.suspects.append(items[0])
             return
         path, real = items[0]
         if killed:
@@ -111,17 +121,14 @@ class DaskWorkers:
         yield rec
 
     def close(self, terminate: bool = False) -> None:
+        """Disconnects: the scheduler then drops every task of ours not yet run (no client wants it). No
+        cancel() first, even to terminate: it waits without a limit, for ever once the scheduler is gone."""
         client, self.client = self.client, None
         if client is None:
             return
-        if terminate:
-            try:
-                client.cancel(list(self.done.futures), force=True)
-            except Exception:  # noqa: BLE001 - closing anyway
-                pass
         try:
-            client.close()
-        except Exception:  # noqa: BLE001
+            client.close(timeout=CLOSE_TIMEOUT)
+        except Exception:  # noqa: BLE001 - closing anyway
             pass
 
 

@@ -26,6 +26,8 @@ from cnnlint.dataset import budget
 from cnnlint.dataset.loaders import png
 from cnnlint.dataset.loaders.findings import loader_findings
 from cnnlint.dataset.loaders.table import Seen, effects
+from cnnlint.dataset.markers import jpeg_end_error, sniff
+from cnnlint.dataset.ranged import Incomplete, Ranged
 from cnnlint.dataset.record import ImageRecord
 from cnnlint.findings import Finding, Severity
 from cnnlint.sources.walk import os_reason
@@ -57,41 +59,6 @@ EXTENSIONS: Dict[str, str] = {
 _FORMAT_NAMES = {"WEBP": "WebP", "JPEG2000": "JPEG 2000", "PPM": "PPM/PGM", "JXL": "JPEG XL"}
 
 _MAX_FRAMES = 200  # frames of an animation decoded in full
-
-
-def sniff(head: bytes) -> Optional[str]:
-    """The image format the first bytes announce (Pillow's format names), or None."""
-    if head[:3] == b"\xff\xd8\xff":
-        return "JPEG"
-    if head[:8] == b"\x89PNG\r\n\x1a\n":
-        return "PNG"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "GIF"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "WEBP"
-    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
-        return "TIFF"
-    if head[:2] == b"BM" and len(head) >= 18 and head[14] in (12, 40, 52, 56, 64, 108, 124):
-        return "BMP"
-    if len(head) >= 3 and head[0:1] == b"P" and head[1:2] in b"123456" and head[2:3] in b" \t\r\n#":
-        return "PPM"
-    if head[:4] == b"\x00\x00\x01\x00" and len(head) >= 6 and head[4:6] != b"\x00\x00":
-        return "ICO"
-    if head[:12] == b"\x00\x00\x00\x0cjP  \r\n\x87\n" or head[:4] == b"\xff\x4f\xff\x51":
-        return "JPEG2000"
-    if head[:4] == b"8BPS":
-        return "PSD"
-    if head[:2] == b"\xff\x0a" or head[:12] == b"\x00\x00\x00\x0cJXL \r\n\x87\n":
-        return "JXL"
-    if head[:4] == b"qoif":
-        return "QOI"
-    if head[4:8] == b"ftyp":
-        brand = head[8:12]
-        if brand in (b"avif", b"avis"):
-            return "AVIF"
-        if brand in (b"heic", b"heix", b"hevc", b"hevx", b"mif1", b"msf1", b"heim", b"heis"):
-            return "HEIF"
-    return None
 
 
 def _is_appledouble(head: bytes) -> bool:
@@ -226,17 +193,6 @@ def png_crc_error(data: bytes) -> Optional[str]:
     return None if facts is None else facts.critical_error or facts.ancillary_error
 
 
-def jpeg_end_error(data: bytes) -> Optional[str]:
-    """A JPEG whose last scan has no end-of-image marker after it: cut off."""
-    tail = data.rstrip(b"\x00\xff\r\n\t ")
-    if tail.endswith(b"\xff\xd9"):
-        return None
-    last_eoi = data.rfind(b"\xff\xd9")
-    if last_eoi >= 0 and last_eoi > data.rfind(b"\xff\xda"):
-        return None  # data after the end marker (a trailer): the image itself is whole
-    return "truncated JPEG: no end-of-image marker (FFD9) after the image data (the file stops early)"
-
-
 def inspect_file(path: str, real_path: str, options: ScanOptions) -> ImageRecord:
     """Everything one file tells about itself, with its per-file findings (CNL501-503, CNL511-514)."""
     rec = ImageRecord(path=path, real_path=real_path)
@@ -248,7 +204,9 @@ def inspect_file(path: str, real_path: str, options: ScanOptions) -> ImageRecord
 
 def inspect_bytes(path: str, real_path: str, data: bytes, size: int, options: ScanOptions, big=None) -> ImageRecord:
     """`inspect_file` for bytes already in memory (an object read from a bucket): `data` is the whole
-    content, or its head when `big` is an open binary file of the whole (closed here)."""
+    content, or its head when `big` is an open binary file of the whole (closed here), or a
+    `ranged.Ranged` of its head and tail (--quick on a bucket: raises `ranged.Incomplete` where the
+    inspection needs other bytes, or where the header is damaged: read it whole then)."""
     return _inspect_closing(ImageRecord(path=path, real_path=real_path, size=size), data, big, options)
 
 
@@ -258,21 +216,6 @@ def _inspect_closing(rec: ImageRecord, data: bytes, big, options) -> ImageRecord
     finally:
         if big is not None:
             big.close()
-
-
-def _digest(rec: ImageRecord, data: bytes, big):
-    """Sets the content digest (of the bytes handed to Pillow) and returns the stream to decode.
-    SHA-256 cut to 16 bytes: with the CPU's SHA instructions (x86 since about 2017, ARMv8) it runs
-    at twice BLAKE2b's speed here."""
-    if big is None:
-        rec.digest = hashlib.sha256(data).digest()[:16]
-        return io.BytesIO(data)
-    h = hashlib.sha256(data)
-    for block in iter(lambda: big.read(1 << 20), b""):
-        h.update(block)
-    rec.digest = h.digest()[:16]
-    big.seek(0)
-    return big
 
 
 def _unsniffed_format(rec: ImageRecord, name: str, data: bytes, source, expected: str) -> Optional[str]:
@@ -304,7 +247,9 @@ def _inspect(rec: ImageRecord, data: bytes, big, options) -> ImageRecord:
     if fmt is None and expected is None:
         return rec  # not an image: the aggregation reports strays (CNL510)
 
-    source = _digest(rec, data, big)
+    partial = isinstance(big, Ranged)
+    source = _content(rec, data, big)
+
     if fmt is None:
         assert expected is not None  # no format in the content: the extension named one
         fmt = _unsniffed_format(rec, name, data, source, expected)
@@ -314,8 +259,8 @@ def _inspect(rec: ImageRecord, data: bytes, big, options) -> ImageRecord:
     if rec.size == 0:
         rec.size = len(data)
 
-    refusal = budget.declared_refusal(fmt, data if big is None else big, options.max_decode_memory, _MAX_FRAMES,
-                                      options.max_pixels)
+    refusal = budget.declared_refusal(fmt, data if big is None or partial else big, options.max_decode_memory,
+                                      _MAX_FRAMES, options.max_pixels)
     if refusal is not None:
         return _over_budget(rec, refusal)
     with _NoBombCheck():
@@ -324,6 +269,8 @@ def _inspect(rec: ImageRecord, data: bytes, big, options) -> ImageRecord:
             width, height = im.size
             mode = im.mode
         except Exception as exc:  # Pillow raises many kinds on hostile input
+            if partial:
+                raise Incomplete(f"its header cannot be read from its head: {exc}") from None
             if expected is None:  # an image-like magic in a file not named as an image: not ours
                 rec.format = None
                 return rec
@@ -348,7 +295,9 @@ def _inspect(rec: ImageRecord, data: bytes, big, options) -> ImageRecord:
             rec.frames = _frames(im, fmt)
             if fmt != "PNG" or "exif" in im.info:
                 rec.orientation = _orientation(im)
-            if options.quick:
+            if partial:
+                error = big.end_error
+            elif options.quick:
                 error = _quick_check(fmt, data if big is None else None)
             else:
                 error, later = _decode(im, fmt, source)
@@ -368,16 +317,35 @@ def _inspect(rec: ImageRecord, data: bytes, big, options) -> ImageRecord:
         except Exception:
             pass
 
-    _judge(rec, name, fmt, data, error, later, mode)
+    _judge(rec, name, fmt, data, error, later, mode, partial)
     return rec
 
 
+def _content(rec: ImageRecord, data: bytes, big):
+    """The file to hand Pillow, with rec.digest set: of the bytes handed to Pillow. SHA-256 cut to 16 bytes:
+    with the CPU's SHA instructions (x86 since about 2017, ARMv8) it runs at twice BLAKE2b's speed here.
+    A ranged object's digest is its store checksum's (its bytes were not all read)."""
+    if big is None:
+        rec.digest = hashlib.sha256(data).digest()[:16]
+        return io.BytesIO(data)
+    if isinstance(big, Ranged):
+        rec.digest = big.digest
+        return big
+    h = hashlib.sha256(data)
+    for block in iter(lambda: big.read(1 << 20), b""):
+        h.update(block)
+    rec.digest = h.digest()[:16]
+    big.seek(0)
+    return big
+
+
 def _judge(rec: ImageRecord, name: str, fmt: Optional[str], data: bytes, pil_error: Optional[str] = None,
-           later_error: Optional[str] = None, mode: Optional[str] = None) -> None:
+           later_error: Optional[str] = None, mode: Optional[str] = None, partial: bool = False) -> None:
     """The loader model's effects for this file (rec.effects) and their findings (CNL501, CNL503, CNL511, CNL512),
-    for all four loaders; the scan narrows them to the loaders the code beside the data uses."""
+    for all four loaders; the scan narrows them to the loaders the code beside the data uses. `partial`: `data`
+    is the head of the file (a ranged read of a bucket object, whose end was found intact)."""
     rec.effects = effects(Seen(name, fmt, data, rec.size or len(data), pil_error, later_error, mode, rec.frames,
-                               rec.orientation))
+                               rec.orientation, partial))
     rec.findings += loader_findings(rec.path, fmt, rec.frames, rec.orientation, rec.effects)
 
 

@@ -24,10 +24,12 @@ from collections import deque
 from itertools import islice
 from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
+from cnnlint.config import ConfigError
 from cnnlint.findings import Finding, Severity
 from cnnlint.sources.walk import TreeEntry, TreeFolder
 
 EXTRA = "pip install 'cnnlint[cloud]'"
+DRIVERS = {"s3": "s3fs", "gs": "gcsfs", "gcs": "gcsfs", "az": "adlfs", "abfs": "adlfs", "abfss": "adlfs"}
 TRIES = 5  # reads and listings, all together, before an object is reported unreadable
 BACKOFF = 0.2  # seconds before the second try; doubled each time (with jitter)
 READ_WHOLE = 64 * 1024 * 1024  # larger objects: only the head is read (the header facts)
@@ -51,7 +53,8 @@ _FILESYSTEMS: Dict[tuple, object] = {}
 
 
 def filesystem(url: str, storage: Optional[StorageOptions] = None):
-    """The fsspec filesystem of a URL's scheme, one per process. ImportError names the extra to install."""
+    """The fsspec filesystem of a URL's scheme, one per process. A ConfigError (one line, exit status 2)
+    names the missing driver and the extra that brings it, or why the driver refused to start."""
     storage = storage or StorageOptions()
     scheme = url.partition("://")[0].lower()
     endpoint = storage.endpoint
@@ -65,7 +68,7 @@ def filesystem(url: str, storage: Optional[StorageOptions] = None):
     try:
         import fsspec
     except ImportError:
-        raise ImportError(f"reading {scheme}:// needs fsspec: {EXTRA}") from None
+        raise ConfigError(f"reading {scheme}:// needs fsspec and {DRIVERS.get(scheme, 'its driver')}: {EXTRA}") from None
     kwargs: dict = {"use_listings_cache": False, "skip_instance_cache": True}
     if scheme == "s3":
         if endpoint:
@@ -74,8 +77,10 @@ def filesystem(url: str, storage: Optional[StorageOptions] = None):
         kwargs["config_kwargs"] = {"retries": {"total_max_attempts": 1, "mode": "standard"}}
     try:
         fs = fsspec.filesystem(scheme, **kwargs)
-    except (ImportError, ValueError) as exc:
-        raise ImportError(f"reading {scheme}:// needs its fsspec driver ({exc}): {EXTRA}") from None
+    except ImportError:
+        raise ConfigError(f"reading {scheme}:// needs {DRIVERS.get(scheme, 'its fsspec driver')}: {EXTRA}") from None
+    except (ValueError, TypeError) as exc:  # the driver's own refusal: no account, a bad option
+        raise ConfigError(f"cannot open {scheme}://: {' '.join(str(exc).split())[:200]}") from None
     if hasattr(fs, "retries"):
         fs.retries = 1  # s3fs retries throttling itself, without telling; ours report it
     _FILESYSTEMS[key] = fs
@@ -163,7 +168,7 @@ class Listing:
 
 
 def list_prefix(url: str, storage: Optional[StorageOptions] = None) -> Listing:
-    """The objects under a URL prefix, with sizes and ETags; raises OSError / ImportError."""
+    """The objects under a URL prefix, with sizes and ETags; raises OSError / ConfigError."""
     storage = storage or StorageOptions()
     fs = filesystem(url, storage)
     scheme = url.partition("://")[0]
@@ -205,15 +210,83 @@ def read_object(url: str, storage: StorageOptions):
     return data[:64], size, with_retries(lambda: fs.open(path, "rb"), storage)
 
 
-def read_many(urls: Iterable[str], storage: StorageOptions, threads: int = FETCH_THREADS) -> Iterator[tuple]:
+def read_quick(url: str, storage: StorageOptions):
+    """What --quick needs of an object: its head (grown while a header runs past it) and, for a JPEG or
+    PNG, its last TAIL bytes, as (head, size, Ranged); read_object's answer where the object is small,
+    of another format, or its ends leave a doubt that only the whole bytes settle."""
+    from cnnlint.dataset import ranged
+    from cnnlint.dataset.markers import jpeg_end_error, sniff
+
+    fs = filesystem(url, storage)
+    path = fs._strip_protocol(url)
+
+    def fetch(start: int, end: int) -> bytes:
+        return with_retries(lambda: fs.cat_file(path, start=start, end=end), storage)
+
+    try:
+        head = fetch(0, ranged.HEAD)
+    except OSError as exc:
+        if "range" not in str(exc).lower() and "416" not in str(exc):
+            raise
+        return read_object(url, storage)  # an empty object has no byte 0
+    if len(head) < ranged.HEAD:
+        return head, len(head), None
+    info = with_retries(lambda: fs.info(path), storage)
+    size = int(info.get("size") or 0)
+    if size <= len(head):  # exactly the head, or a store that contradicts itself
+        return (head, size, None) if size == len(head) else read_object(url, storage)
+    fmt = sniff(head[:32])
+    need = ranged.header_end(fmt, head) if size > ranged.HEAD + ranged.TAIL else None
+    limit = min(ranged.GROW_LIMIT, size - ranged.TAIL)
+    while need is not None and len(head) < need <= limit:  # a header past the head: a second ranged read
+        more = fetch(len(head), min(limit, max(need, 2 * len(head))))
+        if not more:
+            break
+        head += more
+        need = ranged.header_end(fmt, head)
+    if need is None or need > len(head):
+        return _rest(url, storage, fetch, head, size)
+    tail = fetch(size - ranged.TAIL, size) if fmt in ("JPEG", "PNG") else b""
+    end_error = jpeg_end_error(tail) if fmt == "JPEG" else None
+    if (end_error is not None and not ranged.looks_like_scan_data(tail)) or (
+            fmt == "PNG" and not tail.endswith(ranged.PNG_IEND)):
+        return _rest(url, storage, fetch, head, size)  # an odd end: judged on the whole bytes, as a file is
+    return head, size, ranged.Ranged(size, head, tail, end_error, _content_digest(info))
+
+
+def _rest(url: str, storage: StorageOptions, fetch, head: bytes, size: int):
+    """The whole object, from the head already read."""
+    if size > READ_WHOLE:
+        return read_object(url, storage)
+    data = head + fetch(len(head), size) if size > len(head) else head
+    return data, len(data), None
+
+
+def _content_digest(info: dict) -> Optional[bytes]:
+    """A content digest from the store's checksum of the object, for the duplicate checks of objects not
+    read whole: S3's ETag (the MD5 of a plain upload; of the parts' MD5s for a multipart one), GCS's
+    md5Hash, Azure's Content-MD5. Equal checksums mean equal bytes; equal bytes uploaded differently
+    (in other parts, encrypted) may get other checksums, so such duplicates go unseen. None without one."""
+    tag = info.get("ETag") or info.get("md5Hash")
+    if tag is None:
+        settings = info.get("content_settings") or {}
+        tag = settings.get("content_md5") if isinstance(settings, dict) else getattr(settings, "content_md5", None)
+    if not tag:
+        return None
+    text = tag.hex() if isinstance(tag, (bytes, bytearray)) else str(tag).strip('"')
+    return hashlib.sha256(b"store checksum:" + text.encode()).digest()[:16]
+
+
+def read_many(urls: Iterable[str], storage: StorageOptions, threads: int = FETCH_THREADS,
+              quick: bool = False) -> Iterator[tuple]:
     """(url, (data, size, big) or the exception) for each URL, in order, with up to `threads` reads in
     flight: an object store answers each request after tens of milliseconds, so one reader at a time
-    would leave the worker idle; the window bounds the bytes held."""
+    would leave the worker idle; the window bounds the bytes held. `quick`: read_quick's ranged reads."""
     from concurrent.futures import ThreadPoolExecutor
 
     def one(url: str):
         try:
-            return read_object(url, storage)
+            return read_quick(url, storage) if quick else read_object(url, storage)
         except Exception as exc:  # noqa: BLE001 - handed to the caller
             return exc
 
@@ -242,9 +315,8 @@ def find_buckets(urls: List[str], forced: List[str], storage: Optional[StorageOp
     for url, is_forced in [(u, True) for u in forced] + [(u, False) for u in urls]:
         try:
             listing = list_prefix(url, storage)
-        except ImportError as exc:
-            errors.append(_cannot_list(url, str(exc)))
-            continue
+        except ConfigError:
+            raise  # no driver for the scheme: one line, exit status 2
         except FileNotFoundError:
             errors.append(_cannot_list(url, "no such bucket, or no objects under this prefix"))
             continue

@@ -206,7 +206,7 @@ def inspect_chunk(items: List[Tuple[str, str]], options: ScanOptions) -> List[Im
     from cnnlint.dataset.remote import StorageOptions, read_many
 
     urls = [real for _, real in items if is_url(real)]
-    fetched = read_many(urls, options.storage or StorageOptions())
+    fetched = read_many(urls, options.storage or StorageOptions(), quick=options.quick)
     return [_inspect_one(path, real, options, next(fetched)[1] if is_url(real) else None) for path, real in items]
 
 
@@ -247,20 +247,28 @@ def _add_decoder_text(rec: ImageRecord, said: List[str]) -> None:
 
 
 def _inspect_object(path: str, url: str, options: ScanOptions, fetched=None) -> ImageRecord:
-    """An object in a bucket: read once (with retries), inspected from memory."""
-    from cnnlint.dataset.remote import StorageOptions, read_object, unreadable_object
+    """An object in a bucket: read once (with retries), inspected from memory; under --quick its head and
+    tail only, unless the inspection finds it needs the rest (cnnlint.dataset.ranged)."""
+    from cnnlint.dataset.ranged import Incomplete
+    from cnnlint.dataset.remote import StorageOptions, read_object, read_quick, unreadable_object
 
-    if fetched is None:
+    storage = options.storage or StorageOptions()
+    for read in ((read_quick,) if options.quick else ()) + (read_object,):
+        if fetched is None:
+            try:
+                fetched = read(url, storage)
+            except Exception as exc:  # noqa: BLE001 - any store error is this object's finding
+                fetched = exc
+        if isinstance(fetched, BaseException):
+            rec = ImageRecord(path=path, real_path=url)
+            rec.findings.append(unreadable_object(path, fetched))
+            return rec
+        data, size, big = fetched
         try:
-            fetched = read_object(url, options.storage or StorageOptions())
-        except Exception as exc:  # noqa: BLE001 - any store error is this object's finding
-            fetched = exc
-    if isinstance(fetched, BaseException):
-        rec = ImageRecord(path=path, real_path=url)
-        rec.findings.append(unreadable_object(path, fetched))
-        return rec
-    data, size, big = fetched
-    return inspect_bytes(path, url, data, size, options, big)
+            return inspect_bytes(path, url, data, size, options, big)
+        except Incomplete:  # a ranged read left out bytes the inspection needs: the whole object then
+            fetched = None
+    raise AssertionError("read_object's answer is never ranged")  # pragma: no cover
 
 
 class _Workers:

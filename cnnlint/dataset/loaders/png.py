@@ -46,7 +46,9 @@ class PngFacts:
         return all(n > 0 for n in data_needed)
 
 
-def facts(data: bytes, crc: bool = True) -> Optional[PngFacts]:
+def facts(data: bytes, crc: bool = True, partial: bool = False) -> Optional[PngFacts]:
+    """`partial`: data is the file's head (its end was checked apart): the walk stops, without a finding,
+    at the first chunk that runs past it."""
     if data[:8] != b"\x89PNG\r\n\x1a\n":
         return None
     f = PngFacts()
@@ -58,6 +60,8 @@ def facts(data: bytes, crc: bool = True) -> Optional[PngFacts]:
         cid = data[pos + 4:pos + 8]
         stop = pos + 8 + length
         if stop + 4 > end:
+            if partial:
+                return f
             f.critical_error = f"truncated PNG: the {_name(cid)} chunk at byte {pos} runs past the end of the file"
             return f
         if crc and zlib.crc32(view[pos + 4:stop]) != unpack(">I", data, stop)[0]:
@@ -71,6 +75,8 @@ def facts(data: bytes, crc: bool = True) -> Optional[PngFacts]:
         if cid == b"IEND":
             return f
         pos = stop + 4
+    if partial:
+        return f
     f.critical_error = f.critical_error or "truncated PNG: no IEND chunk (the file stops early)"
     return f
 

@@ -38,6 +38,7 @@ class Seen:
     mode: Optional[str] = None
     frames: int = 1  # Pillow's frame count
     orientation: Optional[int] = None
+    partial: bool = False  # data is the file's head only, its end seen intact (--quick on a bucket): PNG CRCs of the head
 
 
 def effects(seen: Seen) -> List[Effect]:
@@ -86,7 +87,8 @@ def _tensorflow(s: Seen) -> list:
         if fail is None and (s.pil_error or s.later_error):
             fail, code = s.pil_error or s.later_error, "CNL501"
     elif fmt == "PNG":
-        png_facts = png.facts(s.data) if len(s.data) >= s.size else None  # only the head of a huge file
+        # only the head of a huge file: nothing; of a ranged bucket object: the chunks in it
+        png_facts = png.facts(s.data, partial=True) if s.partial else png.facts(s.data) if len(s.data) >= s.size else None
         if png_facts is not None:
             fail = png_facts.critical_error
             frames = png_facts.frames if png_facts.animation_valid else 1
