@@ -157,7 +157,8 @@ def fake_store(scheme: str):
     """An in-memory fsspec filesystem answering for `scheme` ("gs" or "az") as gcsfs or adlfs do: their
     URLs, and the object metadata their listings carry (GCS: generation and md5Hash; Azure: etag and
     content_settings.content_md5). Each write makes a new generation / ETag. `denied`: paths whose reads
-    answer access denied; `sent`: the bytes each path's reads returned. Registered by the tests for the length of one test (no gcsfs or adlfs needed)."""
+    answer access denied; `sent`: the bytes each path's reads returned. Registered by the tests for the
+    length of one test (no gcsfs or adlfs needed)."""
     import base64
     import hashlib
 

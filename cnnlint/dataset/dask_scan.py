@@ -58,7 +58,8 @@ class DaskWorkers:
         self.limit = max(4, 2 * threads)  # tasks in flight: every worker thread busy, one more queued each
         self.buffer: List[Item] = []
         self.suspects: List[Item] = []  # files whose own task died with workers: tried again alone, at the end
-        self.items: Dict[str, Tuple[List[Item], str]] = {}  # future key -> (its files, CHUNKED / ALONE / LAST), until it is answered
+        # future key -> (its files, CHUNKED / ALONE / LAST), until it is answered
+        self.items: Dict[str, Tuple[List[Item], str]] = {}
         self.done = as_completed(loop=self.client.loop)
         self.pending = 0
 
