@@ -4,7 +4,8 @@ what the page shows is checked against the JSON report of the same scan.
 
 The set is the benchmark's plan (the same 20,017 paths, classes, colours, seeds and planted faults) with every
 clean picture's sides scaled by 1/8 (8-64 px instead of 64-512): the same pictures, cheaper to write and to
-decode. It is written once for the module and scanned twice (JSON, then HTML from the scan's cache)."""
+decode, and the same findings as at full size but for the number of elongated pictures (bench/README.md). It is
+written once for the module and scanned twice (JSON, then HTML from the scan's cache): about 18 CPU seconds."""
 
 from __future__ import annotations
 
