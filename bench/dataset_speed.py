@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import shutil
 import subprocess
 import sys
@@ -42,20 +41,7 @@ DATA = OUT / "dataset"
 VENV = OUT / "venvs" / "cleanvision"
 sys.path.insert(0, str(ROOT))
 
-CLASSES = 10
-SPLITS = (("train", 0.8), ("val", 0.2))
-# planted faults: kind -> (count, file name pattern)
-FAULTS = (
-    ("truncated_jpeg", 3, "trunc{}.jpg"),
-    ("garbage_jpeg", 2, "garbage{}.jpg"),
-    ("empty", 2, "zero{}.jpg"),
-    ("png_as_jpg", 2, "mislabelled{}.jpg"),
-    ("appledouble", 2, "._photo{}.jpg"),
-    ("png_bad_crc", 2, "crc{}.png"),
-    ("exif_rotated_jpeg", 2, "rotated{}.jpg"),
-    ("animated_gif", 1, "anim{}.gif"),
-    ("png_bomb", 1, "bomb{}.png"),
-)
+from fixtures.benchmark_set import FAULTS, plan, write_set  # noqa: E402
 
 BARE_LOOP = r"""
 import os, sys, time
@@ -82,36 +68,7 @@ print("RESULT", time.perf_counter() - start, len(lab.issues), 0)
 """
 
 
-# ---- the image set -------------------------------------------------------------------------------
-
-def plan(images: int, seed: int) -> List[Tuple[str, str, dict]]:
-    """(relative path, fixture kind, options) for every file, clean images first, faults last."""
-    rnd = random.Random(seed)
-    out = []
-    for i in range(images):
-        split = "train" if rnd.random() < SPLITS[0][1] else "val"
-        cls = f"class_{rnd.randrange(CLASSES):02d}"
-        size = (rnd.randint(64, 512), rnd.randint(64, 512))
-        colour = (rnd.randrange(256), rnd.randrange(256), rnd.randrange(256))
-        if rnd.random() < 2 / 3:
-            out.append((f"{split}/{cls}/img_{i:06d}.jpg", "jpeg", {"size": size, "colour": colour, "seed": seed + i}))
-        else:
-            out.append((f"{split}/{cls}/img_{i:06d}.png", "png", {"size": size, "colour": colour, "seed": seed + i}))
-    n = 0
-    for kind, count, pattern in FAULTS:
-        for k in range(count):
-            cls = f"class_{n % CLASSES:02d}"
-            n += 1
-            out.append((f"train/{cls}/{pattern.format(k)}", kind, {}))
-    return out
-
-
-def _write(item) -> None:
-    from fixtures.images import write_image
-
-    rel, kind, kw, base = item
-    write_image(os.path.join(base, rel), kind, **{k: tuple(v) if isinstance(v, list) else v for k, v in kw.items()})
-
+# ---- the image set (fixtures/benchmark_set.py) -----------------------------------------------------
 
 def generate(images: int, subset: int, seed: int, keep: bool) -> Dict[str, Path]:
     base = DATA / f"{images}-{subset}-{seed}"  # one folder per set: a small trial run keeps the big set
@@ -131,11 +88,7 @@ def generate(images: int, subset: int, seed: int, keep: bool) -> Dict[str, Path]
     items = plan(images, seed)
     print(f"generating {len(items):,} files in {dirs['full']} ...", flush=True)
     start = time.perf_counter()
-    import multiprocessing
-
-    with multiprocessing.get_context("fork").Pool() as pool:
-        for _ in pool.imap_unordered(_write, [(r, k, kw, str(dirs["full"])) for r, k, kw in items], 64):
-            pass
+    write_set(str(dirs["full"]), items)
     # the subset: the first `subset` clean images and every fault, hard-linked (same bytes)
     faults = [r for r, k, _ in items if k not in ("jpeg", "png")]
     clean = [r for r, k, _ in items if k in ("jpeg", "png")][:subset - len(faults)]

@@ -185,7 +185,7 @@ def test_black_and_blank_pictures_are_left_out_of_the_near_duplicate_search(tmp_
 
 
 def test_two_pictures_whose_hashes_agree_by_chance_are_not_near_duplicates(tmp_path, monkeypatch, capsys):
-    # the 20k benchmark's one false CNL516 (bench/dataset_speed.py's plan for these two files): a red and a green
+    # the 20k benchmark's one false CNL516 (fixtures/benchmark_set.py's plan for these two files): a red and a green
     # picture 7 bits apart whose low frequencies do not correlate (0.46); a re-encoded copy of one still is reported
     monkeypatch.chdir(tmp_path)
     red = write_image(str(tmp_path / "data" / "train" / "a" / "red.jpg"), "jpeg", size=(321, 153),
