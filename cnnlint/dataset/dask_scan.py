@@ -59,7 +59,7 @@ class DaskWorkers:
         self.buffer: List[Item] = []
         self.suspects: List[Item] = []  # files whose own task died with workers: tried again alone, at the end
         # future key -> (its files, CHUNKED / ALONE / LAST), until it is answered
-        self.items: Dict[str, Tuple[List[Item], str]] = {}
+        self.items: Dict[str, Tuple[List[Item], int]] = {}
         self.done = as_completed(loop=self.client.loop)
         self.pending = 0
 
