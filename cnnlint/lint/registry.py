@@ -29,13 +29,18 @@ def rule_classes() -> List[type]:
         dependencies,
         input_pipeline,
         model_config,
-        removed_api,
-        training_hygiene,
         training_loop,
+    )
+    from cnnlint.lint.rules import (
+        cnl203_evaluation_in_training_mode,
+        cnl204_loss_accumulated_as_tensor,
+        cnl402_removed_api,
+        cnl403_framework_version_not_recorded,
     )
 
     classes: List[type] = []
-    modules = (input_pipeline, augmentation, training_loop, training_hygiene, model_config, dependencies, removed_api)
+    modules = (input_pipeline, augmentation, training_loop, cnl203_evaluation_in_training_mode,
+               cnl204_loss_accumulated_as_tensor, model_config, dependencies, cnl402_removed_api, cnl403_framework_version_not_recorded)
     for module in modules:
         classes.extend(module.RULES)
     return sorted(classes, key=lambda c: c.code)
