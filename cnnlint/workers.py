@@ -31,8 +31,10 @@ from typing import Dict, Sequence
 # imported once in the fork server (and so in every worker): nothing here may start a thread
 LINT_PRELOAD = (
     "cnnlint.lint.runner", "cnnlint.lint.engine", "cnnlint.sources.read", "cnnlint.crosscheck.extract",
-    *(f"cnnlint.lint.{name}" for name in ("augmentation", "dependencies", "input_pipeline", "model_config",
-                                          "removed_api", "training_hygiene", "training_loop")),  # registry's rules
+    *(f"cnnlint.lint.{name}" for name in ("dependencies", "input_pipeline", "model_config", "training_loop")),
+    *(f"cnnlint.lint.rules.{name}" for name in (  # registry's rules
+        "cnl103_augmented_validation_data", "cnl104_truncated_images_hidden", "cnl203_evaluation_in_training_mode",
+        "cnl204_loss_accumulated_as_tensor", "cnl402_removed_api", "cnl403_framework_version_not_recorded")),
 )
 SCAN_PRELOAD = ("cnnlint.dataset.scan",)
 

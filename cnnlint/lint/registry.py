@@ -25,13 +25,14 @@ BUILTIN = [
 
 def rule_classes() -> List[type]:
     from cnnlint.lint import (
-        augmentation,
         dependencies,
         input_pipeline,
         model_config,
         training_loop,
     )
     from cnnlint.lint.rules import (
+        cnl103_augmented_validation_data,
+        cnl104_truncated_images_hidden,
         cnl203_evaluation_in_training_mode,
         cnl204_loss_accumulated_as_tensor,
         cnl402_removed_api,
@@ -39,7 +40,7 @@ def rule_classes() -> List[type]:
     )
 
     classes: List[type] = []
-    modules = (input_pipeline, augmentation, training_loop, cnl203_evaluation_in_training_mode,
+    modules = (input_pipeline, cnl103_augmented_validation_data, cnl104_truncated_images_hidden, training_loop, cnl203_evaluation_in_training_mode,
                cnl204_loss_accumulated_as_tensor, model_config, dependencies, cnl402_removed_api, cnl403_framework_version_not_recorded)
     for module in modules:
         classes.extend(module.RULES)

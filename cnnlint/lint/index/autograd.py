@@ -4,24 +4,12 @@ which `with` items or decorators switch gradients off (CNL203, CNL204)."""
 from __future__ import annotations
 
 import ast
-from typing import List, Optional
+from typing import Optional
 
+from cnnlint.lint.index.call_args import arguments
 from cnnlint.lint.index.names import call_tail, dotted_name
 
 _GRAD_OFF = ("no_grad", "inference_mode")
-
-
-def arguments(call: ast.Call) -> List[ast.expr]:
-    """The argument values in source order, positional and keyword (`*x` and `**x` as `x`)."""
-    args = [a.value if isinstance(a, ast.Starred) else a for a in call.args]
-    if not call.keywords:
-        return args
-    kws = [kw.value for kw in call.keywords]
-    if not args:
-        return kws
-    pairs = [(a.lineno, a.col_offset, a) for a in call.args] + [(k.lineno, k.col_offset, k.value) for k in call.keywords]
-    pairs.sort(key=lambda p: (p[0], p[1]))
-    return [v.value if isinstance(v, ast.Starred) else v for _, _, v in pairs]
 
 
 def backward_key(call: ast.Call) -> Optional[str]:

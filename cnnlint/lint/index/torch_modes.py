@@ -7,7 +7,7 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING, Dict, Iterator, List
 
-from cnnlint.lint.index.autograd import arguments
+from cnnlint.lint.index.call_args import arguments
 from cnnlint.lint.index.blocks import Blocks
 from cnnlint.lint.index.imports import ImportTable
 from cnnlint.lint.index.names import call_tail, dotted_name, string_value

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Set, Tuple
 
 from cnnlint.findings import Severity
 from cnnlint.lint.index.augment import word_kind
-from cnnlint.lint.index.autograd import arguments, disables_grad, is_backward
+from cnnlint.lint.index.call_args import arguments
+from cnnlint.lint.index.autograd import disables_grad, is_backward
 from cnnlint.lint.index.blocks import FUNCTIONS, WITHS, Block, Blocks, expr_nodes, own_nodes
 from cnnlint.lint.index.imports import ImportTable
 from cnnlint.lint.index.names import all_args, call_tail, dotted_name, string_value

@@ -11,7 +11,8 @@ import ast
 from typing import TYPE_CHECKING, Iterator, List, Optional, Set, Tuple
 
 from cnnlint.findings import Fix, Severity
-from cnnlint.lint.index.autograd import arguments, backward_key, disables_grad, is_backward
+from cnnlint.lint.index.call_args import arguments
+from cnnlint.lint.index.autograd import backward_key, disables_grad, is_backward
 from cnnlint.lint.index.blocks import LOOPS, NESTED_SCOPES, WITHS, Block, Blocks, own_nodes, statement_blocks
 from cnnlint.lint.index.names import call_tail, dotted_name
 from cnnlint.lint.index.snippets import short_code
