@@ -31,10 +31,11 @@ from typing import Dict, Sequence
 # imported once in the fork server (and so in every worker): nothing here may start a thread
 LINT_PRELOAD = (
     "cnnlint.lint.runner", "cnnlint.lint.engine", "cnnlint.sources.read", "cnnlint.crosscheck.extract",
-    *(f"cnnlint.lint.{name}" for name in ("dependencies", "input_pipeline", "model_config", "training_loop")),
+    *(f"cnnlint.lint.{name}" for name in ("input_pipeline", "model_config", "training_loop")),
     *(f"cnnlint.lint.rules.{name}" for name in (  # registry's rules
         "cnl103_augmented_validation_data", "cnl104_truncated_images_hidden", "cnl203_evaluation_in_training_mode",
-        "cnl204_loss_accumulated_as_tensor", "cnl402_removed_api", "cnl403_framework_version_not_recorded")),
+        "cnl204_loss_accumulated_as_tensor", "cnl401_unpinned_dependency", "cnl402_removed_api",
+        "cnl403_framework_version_not_recorded")),
 )
 SCAN_PRELOAD = ("cnnlint.dataset.scan",)
 

@@ -25,7 +25,6 @@ BUILTIN = [
 
 def rule_classes() -> List[type]:
     from cnnlint.lint import (
-        dependencies,
         input_pipeline,
         model_config,
         training_loop,
@@ -35,13 +34,17 @@ def rule_classes() -> List[type]:
         cnl104_truncated_images_hidden,
         cnl203_evaluation_in_training_mode,
         cnl204_loss_accumulated_as_tensor,
+        cnl401_unpinned_dependency,
         cnl402_removed_api,
         cnl403_framework_version_not_recorded,
     )
 
     classes: List[type] = []
-    modules = (input_pipeline, cnl103_augmented_validation_data, cnl104_truncated_images_hidden, training_loop, cnl203_evaluation_in_training_mode,
-               cnl204_loss_accumulated_as_tensor, model_config, dependencies, cnl402_removed_api, cnl403_framework_version_not_recorded)
+    modules = (
+        input_pipeline, cnl103_augmented_validation_data, cnl104_truncated_images_hidden, training_loop,
+        cnl203_evaluation_in_training_mode, cnl204_loss_accumulated_as_tensor, model_config,
+        cnl401_unpinned_dependency, cnl402_removed_api, cnl403_framework_version_not_recorded,
+    )
     for module in modules:
         classes.extend(module.RULES)
     return sorted(classes, key=lambda c: c.code)

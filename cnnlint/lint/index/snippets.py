@@ -5,6 +5,8 @@ a keyword's value as written, and a node's code shortened to one line for a mess
 from __future__ import annotations
 
 import ast
+import io
+import tokenize
 
 from cnnlint.lint.index.names import dotted_name
 from cnnlint.lint.index.syntax import Range, Syntax
@@ -39,3 +41,26 @@ def short_code(syntax: Syntax, node: ast.AST, limit: int = 48) -> str:
         if func is not None:
             return f"{func}(...)"
     return text[: limit - 3] + "..."
+
+
+_FSTRING_START = getattr(tokenize, "FSTRING_START", -1)
+_FSTRING_END = getattr(tokenize, "FSTRING_END", -1)
+
+
+def is_one_literal(syntax: Syntax, node: ast.expr) -> bool:
+    """Whether a string (or f-string) is written as one literal, not as several concatenated
+    (`"a" "b"`, `f"{x}" "y"`): ast gives both as one node."""
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(syntax.segment(node)).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return False
+    literals, depth = 0, 0
+    for token in tokens:  # 3.12 tokenizes inside f-strings: count the literals at the top only
+        if token.type == _FSTRING_START:
+            literals += depth == 0
+            depth += 1
+        elif token.type == _FSTRING_END:
+            depth -= 1
+        elif token.type == tokenize.STRING:
+            literals += depth == 0
+    return literals == 1

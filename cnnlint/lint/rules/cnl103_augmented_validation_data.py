@@ -20,9 +20,7 @@ augmentation are left alone.
 from __future__ import annotations
 
 import ast
-import io
 import re
-import tokenize
 from typing import TYPE_CHECKING, FrozenSet, List, Optional, Set, Tuple
 
 from cnnlint.findings import Severity
@@ -30,8 +28,8 @@ from cnnlint.lint.index.augment import AugmentBindings, parameter_names, word_ki
 from cnnlint.lint.index.call_args import arguments, plain_positional
 from cnnlint.lint.index.imports import ImportTable
 from cnnlint.lint.index.names import call_tail, dotted_name, has_star_kwargs, is_falsy_literal, keyword, string_value
-from cnnlint.lint.index.snippets import short_code
-from cnnlint.lint.index.syntax import Syntax, walk
+from cnnlint.lint.index.snippets import is_one_literal, short_code
+from cnnlint.lint.index.syntax import walk
 from cnnlint.lint.rule import AstRule
 
 if TYPE_CHECKING:
@@ -74,26 +72,6 @@ def _unstarred(expr: ast.expr) -> ast.expr:
     return expr.value if isinstance(expr, ast.Starred) else expr
 
 
-_FSTRING_START = getattr(tokenize, "FSTRING_START", -1)
-_FSTRING_END = getattr(tokenize, "FSTRING_END", -1)
-
-
-def is_one_literal(syntax: Syntax, node: ast.JoinedStr) -> bool:
-    """Whether an f-string is written as one literal (`f"a{x}"`), not concatenated with others."""
-    try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(syntax.segment(node)).readline))
-    except (tokenize.TokenError, SyntaxError):
-        return False
-    literals, depth = 0, 0
-    for token in tokens:  # 3.12 tokenizes inside f-strings: count the literals at the top only
-        if token.type == _FSTRING_START:
-            literals += depth == 0
-            depth += 1
-        elif token.type == _FSTRING_END:
-            depth -= 1
-        elif token.type == tokenize.STRING:
-            literals += depth == 0
-    return literals == 1
 
 
 class AugmentedValidation(AstRule):
@@ -269,7 +247,6 @@ class AugmentedValidation(AstRule):
             flows = [value] if isinstance(value, ast.Call) else (self.f.values(value, params) or [])
             for flow in flows:
                 if isinstance(flow, ast.Call) and call_tail(flow) in _FLOWS:
-                    subset = keyword(flow, "subset")
                     if string_value(_arg(flow, "subset")) == "training":
                         continue
                     self._keras_flow(flow, params, f"it feeds {sink}")
