@@ -60,9 +60,9 @@ def statement_blocks(syntax: Syntax, stmt: ast.AST) -> Iterator[Block]:
         body = getattr(stmt, "body", None)
         if isinstance(body, list):
             yield body
-        orelse = getattr(stmt, "orelse", None)
-        if orelse:
-            yield orelse
+        tail: Optional[Block] = getattr(stmt, "orelse", None)
+        if tail:
+            yield tail
 
 
 def expr_nodes(nodes: "ast.AST | Block") -> Iterator[ast.AST]:

@@ -99,7 +99,7 @@ class AugmentedValidation(AstRule):
         f = self.ctx.get(AugmentBindings)
         self.f = f
         assert self.ctx.syntax is not None
-        self.syntax = self.ctx.syntax
+        self.parsed = self.ctx.syntax
         self.imports = self.ctx.get(ImportTable)
         self.seen: Set[int] = set()
         self.found: List[Tuple[ast.AST, str, str]] = []
@@ -126,7 +126,7 @@ class AugmentedValidation(AstRule):
     # -- shared ---------------------------------------------------------
 
     def _code(self, node: ast.AST, limit: int = 40) -> str:
-        return short_code(self.syntax, node, limit)
+        return short_code(self.parsed, node, limit)
 
     def _source_evidence(self, call: ast.Call, arg: Optional[ast.expr], params: FrozenSet[str]) -> Optional[str]:
         """Why `call` reads validation/test data: the folder it reads, or the name it makes; "" when the
@@ -150,7 +150,7 @@ class AugmentedValidation(AstRule):
             return word_kind(s.replace("\\", "/"))
         kinds: List[Optional[str]] = []
         if isinstance(expr, ast.JoinedStr):
-            if is_one_literal(self.syntax, expr):  # an f-string, not one concatenated with others
+            if is_one_literal(self.parsed, expr):  # an f-string, not one concatenated with others
                 for part in expr.values:
                     if isinstance(part, ast.FormattedValue):
                         kinds.append(self.path_kind(part.value, params, depth + 1))

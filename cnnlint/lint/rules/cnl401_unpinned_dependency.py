@@ -167,7 +167,7 @@ class UnpinnedDependency(AstRule):
         offset = 0
         for line in range(command.line, command.end_line + 1):
             cell, cell_line = source.locate(line)
-            lines = source.cells.get(cell) if cell is not None else None
+            lines = source.cells.get(cell) if cell is not None and source.cells is not None else None
             if not lines or not 0 < cell_line <= len(lines):
                 return None
             raw = lines[cell_line - 1]

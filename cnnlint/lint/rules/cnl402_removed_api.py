@@ -157,7 +157,8 @@ def _guard_test(node: ast.AST) -> Optional[ast.expr]:
 def guarded(ctx: "FileContext") -> bool:
     """Inside a version check (`if tf.__version__ < "2.16":`, `hasattr`) or a try that catches the failure."""
     assert ctx.syntax is not None
-    for node in ctx.ancestors:
+    ancestors: List[ast.AST] = ctx.ancestors  # type: ignore[assignment]  # the ast walk's
+    for node in ancestors:
         test = _guard_test(node)
         if test is not None and _GUARD_WORDS.search(ctx.syntax.segment(test)):
             return True
