@@ -12,9 +12,9 @@ from cnnlint.lint.dependencies import (
     UNPINNED,
     judge_conda,
     judge_requirement,
-    parse_command,
-    split_shell,
 )
+from cnnlint.lint.pip.commands import parse_command
+from cnnlint.lint.pip.shell import split_shell
 from cnnlint.lint.pages import notebook_from_cells
 
 INSTALLED = {"tensorflow": "2.15.0", "torch": "2.1.0", "numpy": "1.26.4"}

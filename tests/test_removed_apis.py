@@ -13,7 +13,7 @@ import textwrap
 
 import pytest
 
-from cnnlint.lint import removed_api
+from cnnlint.lint.rules import cnl402_removed_api as removed_api
 from cnnlint.lint.api import lint_text
 from conftest import lint, need_framework
 

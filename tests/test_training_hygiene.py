@@ -268,3 +268,14 @@ def test_cnl203_model_from_a_builder_function():
     )
     assert found(code) == [("CNL203", 8, 17)]
     assert found(code.replace("models.resnet50(weights='DEFAULT')", "torch.nn.Linear(4, 2)")) == []
+
+
+def test_cnl203_hub_model_without_arguments_is_unknown_not_a_crash():
+    # `timm.create_model()` names no architecture: nothing says it has dropout (the rule used to
+    # raise IndexError here and lose every CNL203 finding of the file)
+    code = (
+        "import torch\nimport timm\nmodel = timm.create_model()\n"
+        "for x, y in val_loader:\n    model(x)\n"
+    )
+    assert found(code) == []
+    assert found(code.replace("timm.create_model()", "timm.create_model('resnet50')")) == [("CNL203", 4, 13)]

@@ -23,12 +23,8 @@ RULES_PACKAGE = "cnnlint.lint.rules"
 # The modules not yet split into cnnlint.lint.rules: delete a name when its rules have moved.
 LEGACY_RULE_MODULES = (
     "cnnlint.lint.input_pipeline",
-    "cnnlint.lint.augmentation",
     "cnnlint.lint.training_loop",
-    "cnnlint.lint.training_hygiene",
     "cnnlint.lint.model_config",
-    "cnnlint.lint.dependencies",
-    "cnnlint.lint.removed_api",
 )
 
 _CLASSES: Optional[List[Type["Rule"]]] = None

@@ -18,7 +18,7 @@ a literal list, or a manifest that cannot be read make a family *unknown*: the
 version is recorded somewhere cnnlint does not read, so the rules stay quiet.
 
 Requirements are parsed by cnnlint/lint/dependencies.py (`judge_requirement`,
-`judge_conda`, the shell lexer), never here.
+`judge_conda`) and cnnlint/lint/pip/ (the shell lexer), never here.
 """
 
 from __future__ import annotations
@@ -33,17 +33,10 @@ from typing import Callable, Dict, Iterable, List, Optional, Tuple
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from cnnlint.lint.dependencies import (
-    PINNED,
-    Verdict,
-    file_requirements,
-    install_args,
-    judge_conda,
-    judge_editable,
-    judge_requirement,
-    parse_command,
-    split_shell,
-)
+from cnnlint.lint.dependencies import PINNED, Verdict, judge_conda, judge_editable, judge_requirement
+from cnnlint.lint.pip.commands import install_args, parse_command
+from cnnlint.lint.pip.requirement_files import file_requirements
+from cnnlint.lint.pip.shell import split_shell
 from cnnlint.sources.manifest import CONDA, EDITABLE, REQUIREMENT, read_manifest
 from cnnlint.sources.model import SourceError
 

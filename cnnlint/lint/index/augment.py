@@ -1,0 +1,108 @@
+"""What the augmentation rule reads: words that say train or validation/test in names and paths
+(CNL103, CNL203), and the file's bindings and calls (`AugmentBindings`, CNL103)."""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Set, Tuple
+
+from cnnlint.lint.index.names import all_args, dotted_name
+from cnnlint.lint.index.syntax import children
+
+if TYPE_CHECKING:
+    from cnnlint.lint.context import FileContext
+
+_SPLIT = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+_VAL_TOKEN = re.compile(
+    r"^(val|valid|validation|validate|test|testing|eval|evaluation)"
+    r"(dir|path|data|set|ds|loader|dl|gen|generator|dataset|images|imgs|folder|root|x|y|df)?$"
+)
+_TRAIN_TOKEN = re.compile(r"^train(ing)?")
+
+
+def tokens(text: str) -> List[str]:
+    """The lower-cased words of a name or path (`valDir` -> `val`, `dir`)."""
+    return [t.lower() for t in _SPLIT.findall(text)]
+
+
+def word_kind(text: str) -> Optional[str]:
+    """"val" when a name or path says validation/test (and not train), "train" when it says train."""
+    found = tokens(text)
+    if any(_TRAIN_TOKEN.match(t) for t in found):
+        return "train"
+    if any(_VAL_TOKEN.match(t) for t in found):
+        return "val"
+    return None
+
+
+def parameter_names(fn: ast.AST) -> Set[str]:
+    """The parameters of a def or lambda (none for anything else)."""
+    args = getattr(fn, "args", None)
+    return {p.arg for p in all_args(args)} if isinstance(args, ast.arguments) else set()
+
+
+def _unknown() -> ast.expr:
+    """What a binding whose value is not known (`for x in ...`, an unpacked tuple) holds."""
+    return ast.Name(id="None", ctx=ast.Load())
+
+
+class AugmentBindings:
+    """An analysis: `ctx.get(AugmentBindings)`. Bindings (dotted target -> values), every call with
+    the parameters in scope there, the functions by name, and the names each call is assigned to
+    (`val_ds = ImageFolder(...)`). Calls are listed last first (the order CNL103 reports in)."""
+
+    def __init__(self, ctx: "FileContext") -> None:
+        assert ctx.syntax is not None
+        self.bound: Dict[str, List[ast.expr]] = {}
+        self.calls: List[Tuple[ast.Call, FrozenSet[str]]] = []
+        self.functions: Dict[str, List[ast.AST]] = {}
+        self.targets: Dict[int, List[str]] = {}
+        stack: List[Tuple[ast.AST, FrozenSet[str]]] = [(ctx.syntax.tree, frozenset())]
+        while stack:
+            node, params = stack.pop()
+            tp = type(node)
+            if tp is ast.FunctionDef or tp is ast.AsyncFunctionDef or tp is ast.Lambda:
+                if tp is not ast.Lambda:
+                    self.functions.setdefault(node.name, []).append(node)  # type: ignore[attr-defined]
+                params = params | parameter_names(node)
+            elif tp is ast.Call:
+                self.calls.append((node, params))  # type: ignore[arg-type]
+            elif tp is ast.Assign:
+                for t in node.targets:  # type: ignore[attr-defined]
+                    self._bind(t, node.value)  # type: ignore[attr-defined]
+            elif tp is ast.AnnAssign and node.value is not None:  # type: ignore[attr-defined]
+                self._bind(node.target, node.value)  # type: ignore[attr-defined]
+            elif tp is ast.For or tp is ast.AsyncFor or tp is ast.AugAssign:
+                self._bind(node.target, None)  # type: ignore[attr-defined]
+            elif tp is ast.NamedExpr:
+                self._bind(node.target, node.value)  # type: ignore[attr-defined]
+            elif tp is ast.withitem and node.optional_vars is not None:  # type: ignore[attr-defined]
+                self._bind(node.optional_vars, None)  # type: ignore[attr-defined]
+            for child in children(node):
+                stack.append((child, params))
+
+    def _bind(self, target: ast.AST, value: Optional[ast.expr]) -> None:
+        if isinstance(target, (ast.Tuple, ast.List)):
+            for el in target.elts:
+                self._bind(el, None)  # unpacked: value unknown
+            return
+        if isinstance(target, ast.Starred):
+            self._bind(target.value, None)
+            return
+        name = dotted_name(target)
+        if name is None:
+            return
+        self.bound.setdefault(name, []).append(value if value is not None else _unknown())
+        if isinstance(value, ast.Call):
+            self.targets.setdefault(id(value), []).append(name)
+
+    def values(self, expr: ast.AST, params: FrozenSet[str]) -> Optional[List[ast.expr]]:
+        """Every value a name may hold; None when unknown (a parameter, never bound, not a name)."""
+        name = dotted_name(expr)
+        if name is None:
+            return None
+        if name.split(".")[0] in params:
+            return None
+        found = self.bound.get(name)
+        return list(found) if found else None
