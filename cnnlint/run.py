@@ -116,6 +116,7 @@ def discover_code(state: RunState) -> None:
 
 def lint_code(state: RunState) -> None:
     from cnnlint.lint.cache import LintCache
+    from cnnlint.lint.discovery import rule_classes
     from cnnlint.lint.runner import lint_targets
 
     config = state.config
@@ -124,8 +125,9 @@ def lint_code(state: RunState) -> None:
     # against data or the JSON lists them; otherwise the rare finding's script is placed afterwards
     fact_positions = (bool(state.found_datasets) or state.request.format == "json"
                       or any(os.path.isfile(p) for p in state.paths))
+    codes = [cls.code for cls in rule_classes() if is_enabled(cls.code, config.select, config.ignore)]
     state.lint = lint_targets(state.targets, config.fingerprint(), config.max_file_size, cache,
-                              fact_positions=fact_positions)
+                              fact_positions=fact_positions, codes=codes)
 
 
 def check(request: Request) -> Tuple[Config, Checked]:

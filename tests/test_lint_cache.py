@@ -46,3 +46,30 @@ def test_a_folders_listing_ignores_cache_folders_but_not_new_files(tmp_path):
     assert file_hash(str(tmp_path)) == before == listing_hash(["train.py"])
     (tmp_path / "requirements.txt").write_text("torch==2.3.1\n")
     assert file_hash(str(tmp_path)) != before
+
+
+def test_a_selection_runs_only_its_rules_and_the_cache_keeps_selections_apart(tmp_path, monkeypatch, capsys):
+    from cnnlint.lint import engine
+
+    _project(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    ran = []
+    real = engine.lint_source
+
+    def spy(source, rule_classes, *args, **kwargs):
+        ran.append(sorted(cls.code for cls in rule_classes))
+        return real(source, rule_classes, *args, **kwargs)
+
+    monkeypatch.setattr(engine, "lint_source", spy)
+    assert main(["--select", "CNL201", "-q", "train.py"]) == 1
+    assert ran == [["CNL201"]]
+    assert capsys.readouterr().out.count("CNL201") == 1
+    ran.clear()
+    assert main(["--select", "CNL403", "-q", "train.py"]) == 0  # info only; not the cached CNL201-only result
+    assert ran == [["CNL403"]]
+    out = capsys.readouterr().out
+    assert "CNL403" in out and "CNL201" not in out
+    ran.clear()
+    assert main(["--select", "CNL201", "-q", "train.py"]) == 1
+    assert ran == []  # each selection's result is cached
+    assert capsys.readouterr().out.count("CNL201") == 1

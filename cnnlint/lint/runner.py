@@ -38,8 +38,10 @@ def _too_large(target: Target, size: int, limit: int) -> Finding:
 Result = Tuple[List[dict], Dict[str, Optional[str]], Optional[str], Optional[dict]]
 
 
-def lint_one(target: Target, data: bytes, max_size: int, fact_positions: bool = True) -> Result:
-    """(finding dicts, related files, internal error, pipeline facts) for one file. Runs in workers."""
+def lint_one(target: Target, data: bytes, max_size: int, fact_positions: bool = True,
+             codes: Optional[Tuple[str, ...]] = None) -> Result:
+    """(finding dicts, related files, internal error, pipeline facts) for one file, with the static
+    rules of `codes` (None: all of them). Runs in workers."""
     from cnnlint.lint.engine import lint_source, source_error
     from cnnlint.lint.discovery import rule_classes
     from cnnlint.sources.model import SourceError
@@ -56,7 +58,8 @@ def lint_one(target: Target, data: bytes, max_size: int, fact_positions: bool = 
             size = len(source.text.encode("utf-8", "surrogateescape"))
             if size > max_size:
                 return [dict(_too_large(target, size, max_size).to_dict(), path="")], {}, None, None
-        result = lint_source(source, rule_classes(), target.real_path, fact_positions)
+        rules = rule_classes() if codes is None else [cls for cls in rule_classes() if cls.code in codes]
+        result = lint_source(source, rules, target.real_path, fact_positions)
         own = [dict(f.to_dict(), path="") if f.path == target.path else f.to_dict() for f in result.findings]
         facts = getattr(result, "facts", None)
         return own, result.related, "\n".join(result.internal_errors) or None, facts
@@ -67,14 +70,16 @@ def lint_one(target: Target, data: bytes, max_size: int, fact_positions: bool = 
         return [], {}, f"{target.path}: internal error: {type(exc).__name__}: {exc}", None
 
 
-def _work(item: Tuple[int, Target, bytes, int, bool]
-          ) -> Tuple[int, List[dict], Dict[str, Optional[str]], Optional[str], Optional[dict]]:
-    index, target, data, max_size, fact_positions = item
-    findings, related, error, facts = lint_one(target, data, max_size, fact_positions)
+Item = Tuple[int, Target, bytes, int, bool, Optional[Tuple[str, ...]]]
+
+
+def _work(item: Item) -> Tuple[int, List[dict], Dict[str, Optional[str]], Optional[str], Optional[dict]]:
+    index, target, data, max_size, fact_positions, codes = item
+    findings, related, error, facts = lint_one(target, data, max_size, fact_positions, codes)
     return index, findings, related, error, facts
 
 
-def _lint_pending(pending: List[Tuple[int, Target, bytes, int, bool]], jobs: int) -> list:
+def _lint_pending(pending: List[Item], jobs: int) -> list:
     if jobs > 1 and len(pending) >= 4:
         pending.sort(key=lambda item: -len(item[2]))
         with _pool(min(jobs, len(pending))) as pool:
@@ -133,12 +138,18 @@ def lint_targets(
     cache: Optional[LintCache],
     jobs: Optional[int] = None,
     fact_positions: bool = True,
+    codes: Optional[Sequence[str]] = None,
 ) -> LintRun:
-    """`fact_positions`: place the cross-check facts (see crosscheck.extract.extract)."""
+    """`fact_positions`: place the cross-check facts (see crosscheck.extract.extract). `codes`: the
+    static rules to run (None: all); only their analyses are built, and the cache keeps the results
+    of each selection apart."""
     run = LintRun()
-    pending: List[Tuple[int, Target, bytes, int, bool]] = []
+    pending: List[Item] = []
     if not fact_positions:
         fingerprint += "\0facts-unplaced"
+    selected = None if codes is None else tuple(sorted(set(codes)))
+    if selected is not None:
+        fingerprint += "\0rules=" + ",".join(selected)
     keys: Dict[int, str] = {}
     per_file: Dict[int, List[dict]] = {}
     facts: Dict[int, dict] = {}
@@ -157,7 +168,7 @@ def lint_targets(
             if hit[2] is not None:
                 facts[index] = hit[2]
         else:
-            pending.append((index, target, data, max_size, fact_positions))
+            pending.append((index, target, data, max_size, fact_positions, selected))
 
     jobs = jobs or os.cpu_count() or 1
     if pending:
