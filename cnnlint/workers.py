@@ -31,8 +31,9 @@ from typing import Dict, Sequence
 # imported once in the fork server (and so in every worker): nothing here may start a thread
 LINT_PRELOAD = (
     "cnnlint.lint.runner", "cnnlint.lint.engine", "cnnlint.sources.read", "cnnlint.crosscheck.extract",
-    *(f"cnnlint.lint.{name}" for name in ("augmentation", "dependencies", "input_pipeline", "model_config",
-                                          "removed_api", "training_hygiene", "training_loop")),  # registry's rules
+    *(f"cnnlint.lint.{name}" for name in ("augmentation", "dependencies", "model_config",
+                                          "removed_api", "training_hygiene", "training_loop",
+                                          "rules.cnl101_missing_normalization", "rules.cnl102_no_data_generator")),  # registry's rules
 )
 SCAN_PRELOAD = ("cnnlint.dataset.scan",)
 

@@ -27,15 +27,15 @@ def rule_classes() -> List[type]:
     from cnnlint.lint import (
         augmentation,
         dependencies,
-        input_pipeline,
         model_config,
         removed_api,
         training_hygiene,
         training_loop,
     )
+    from cnnlint.lint.rules import cnl101_missing_normalization, cnl102_no_data_generator
 
     classes: List[type] = []
-    modules = (input_pipeline, augmentation, training_loop, training_hygiene, model_config, dependencies, removed_api)
+    modules = (cnl101_missing_normalization, cnl102_no_data_generator, augmentation, training_loop, training_hygiene, model_config, dependencies, removed_api)
     for module in modules:
         classes.extend(module.RULES)
     return sorted(classes, key=lambda c: c.code)
