@@ -27,6 +27,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -104,7 +105,7 @@ def _pages(work: str) -> Dict[str, List[dict]]:
             found = lint_text(code, path)
             key = f"{name}:{ex.line}"
             out[key] = [_relative(f.to_dict(), work) for f in found]
-    return out
+    return json.loads(json.dumps(out))  # tuples as lists, as a record read back has them
 
 
 def _relative(d: dict, work: str) -> dict:
@@ -155,6 +156,14 @@ def _snippets(work: str) -> Dict[str, List[dict]]:
 
 # ---- pytest plugin (-p bench.findings_snapshot): records every in-process lint of a Python source
 
+_TMP = re.compile(r"/tmp/pytest-of-[^/]+/pytest-\d+/|/tmp/tmp[A-Za-z0-9_]+/")
+
+
+def _untmp(text: str) -> str:
+    """The text without the per-run temporary folders tests write to."""
+    return _TMP.sub("<tmp>/", text)
+
+
 
 def pytest_configure(config) -> None:  # noqa: ANN001 - pytest's hook
     target = os.environ.get("CNNLINT_SNAPSHOT_OUT")
@@ -166,14 +175,17 @@ def pytest_configure(config) -> None:  # noqa: ANN001 - pytest's hook
 
     def recording(source, rule_classes, real_path, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
         result = original(source, rule_classes, real_path, *args, **kwargs)
-        text = getattr(source, "text", "")
+        text = _untmp(getattr(source, "text", ""))
         codes = ",".join(sorted(getattr(c, "code", "?") for c in rule_classes))
-        key = hashlib.sha256(f"{source.path}\0{codes}\0{text}".encode("utf-8", "surrogatepass")).hexdigest()
-        findings = sorted((f.to_dict() for f in result.findings), key=lambda d: json.dumps(d, sort_keys=True))
+        name = os.path.basename(source.path)
+        key = hashlib.sha256(f"{name}\0{codes}\0{text}".encode("utf-8", "surrogatepass")).hexdigest()
+        findings = [f.to_dict() for f in result.findings]
         for d in findings:
             d.pop("path", None)  # tests write to tmp folders
+        entry = json.loads(_untmp(json.dumps({"key": key, "findings": findings, "facts": result.facts}, sort_keys=True)))
+        entry["findings"].sort(key=lambda d: json.dumps(d, sort_keys=True))
         with open(target, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps({"key": key, "findings": findings, "facts": result.facts}, sort_keys=True) + "\n")
+            fh.write(json.dumps(entry, sort_keys=True) + "\n")
         return result
 
     engine.lint_source = recording
