@@ -380,13 +380,11 @@ class KerasInputs:
         func = expr.func
         if self._is_idfd(expr):
             return Pipe("unscaled", "idfd", expr)
-        if isinstance(func, ast.Name):
-            fn = scopes.local_function(func.id, scope, pos, blocks)
-            if fn is not None:
-                inner = scopes.fn_scope.get(id(fn))
-                if inner is None or inner.has_yield or not inner.returns:
-                    return _unknown()
-                return self._merge([self.pipe(v, inner, o, b, depth + 1) for v, o, b in inner.returns])
+        local, inner = self._local_function(func, scope, pos, blocks)
+        if local:
+            if inner is None:
+                return _unknown()
+            return self._merge([self.pipe(v, inner, o, b, depth + 1) for v, o, b in inner.returns])
         if isinstance(func, ast.Attribute) and not scopes.is_imported_head(func, scope):
             attr = func.attr
             if attr in _DS_PASSTHROUGH:
@@ -457,7 +455,6 @@ class KerasInputs:
     def _pipe_elem(self, value: ast.AST, path: Tuple[int, ...], scope: Scope, pos: int, blocks: Blocks,
                    depth: int) -> Optional[Pipe]:
         """`a, b = value`: what element `path` is, or None to fall back to the array taint."""
-        scopes = self.scopes
         if depth > 20:
             return _unknown()
         if not path:
@@ -465,25 +462,34 @@ class KerasInputs:
         if isinstance(value, ast.Call):
             if self._is_idfd(value):
                 return Pipe("unscaled", "idfd", value)
-            func = value.func
-            if isinstance(func, ast.Name):
-                fn = scopes.local_function(func.id, scope, pos, blocks)
-                if fn is not None:
-                    inner = scopes.fn_scope.get(id(fn))
-                    if inner is None or inner.has_yield or not inner.returns:
-                        return _unknown()
-                    results = []
-                    for v, o, b in inner.returns:
-                        r = self._pipe_elem(v, path, inner, o, b, depth + 1)
-                        results.append(r if r is not None else _unknown())
-                    return self._merge(results)
-            return None
+            local, inner = self._local_function(value.func, scope, pos, blocks)
+            if not local:
+                return None
+            if inner is None:
+                return _unknown()
+            results = []
+            for v, o, b in inner.returns:
+                r = self._pipe_elem(v, path, inner, o, b, depth + 1)
+                results.append(r if r is not None else _unknown())
+            return self._merge(results)
         if isinstance(value, (ast.Tuple, ast.List)):
             els = value.elts
             if any(isinstance(e, ast.Starred) for e in els) or path[0] >= len(els):
                 return _unknown()
             return self._pipe_elem(els[path[0]], path[1:], scope, pos, blocks, depth + 1)
         return None
+
+    def _local_function(self, func: ast.AST, scope: Scope, pos: int, blocks: Blocks) -> Tuple[bool, Optional[Scope]]:
+        """(the callee is a function of this file, its scope when it plainly returns values)."""
+        if not isinstance(func, ast.Name):
+            return False, None
+        fn = self.scopes.local_function(func.id, scope, pos, blocks)
+        if fn is None:
+            return False, None
+        inner = self.scopes.fn_scope.get(id(fn))
+        if inner is None or inner.has_yield or not inner.returns:
+            return True, None
+        return True, inner
 
     def _array(self, expr: ast.AST, scope: Scope, pos: int, blocks: Blocks) -> Pipe:
         t = self.flow.taint(expr, scope, pos, blocks)

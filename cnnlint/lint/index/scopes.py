@@ -175,17 +175,26 @@ class Scopes:
         target.defs.setdefault(d.name, []).append(d)
 
     def _binding_scope(self, name: str, scope: Scope) -> Scope:
+        return self._lookup(name, scope)[0] or self.module_scope
+
+    @staticmethod
+    def _lookup(name: str, scope: Scope) -> Tuple[Optional[Scope], bool]:
+        """The scope whose bindings of `name` a use in `scope` sees (class bodies are seen only from
+        inside themselves), and whether only comprehensions lie between the two."""
         s: Optional[Scope] = scope
+        same = True
         first = True
         while s is not None:
             if s.kind == "class" and not first:
                 s = s.parent
                 continue
             if name in s.defs:
-                return s
+                return s, same
+            if s.kind != "comp":
+                same = False
             first = False
             s = s.parent
-        return self.module_scope
+        return None, False
 
     def _build(self) -> None:
         order = 0
@@ -453,19 +462,7 @@ class Scopes:
         scope: then the bindings before that call count (`X = []; def f(): X.append(..);
         return X` seen from `X = f()`).
         """
-        s: Optional[Scope] = scope
-        same = True
-        first = True
-        while s is not None:
-            if s.kind == "class" and not first:
-                s = s.parent
-                continue
-            if name in s.defs:
-                break
-            if s.kind != "comp":
-                same = False
-            first = False
-            s = s.parent
+        s, same = self._lookup(name, scope)
         if s is None:
             return None
         defs = s.defs[name]
