@@ -49,12 +49,13 @@ def literal_number(expr: Optional[ast.AST], lines: Sequence[str]) -> Optional[fl
     other expression, booleans, and hexadecimal, octal or binary integers."""
     if not isinstance(expr, ast.Constant) or type(expr.value) not in (int, float):
         return None
+    value: float = expr.value  # type: ignore[assignment]
     if type(expr.value) is int and 0 < expr.lineno <= len(lines):
         prefix = lines[expr.lineno - 1].encode("utf-8")[expr.col_offset : expr.col_offset + 2].lower()
         if prefix in (b"0x", b"0o", b"0b"):
             return None
     try:
-        return float(expr.value)
+        return float(value)
     except OverflowError:
         return None
 

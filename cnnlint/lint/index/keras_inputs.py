@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
-from typing import List, Optional, Set, Tuple, Union
+from typing import List, Optional, Sequence, Set, Tuple, Union
 
 from cnnlint.lint.index import image_apis as apis
 from cnnlint.lint.index.arguments import nth_positional, unstarred
@@ -126,7 +126,7 @@ def fn_status(scopes: Scopes, fn: ast.AST, depth: int, scope: Optional[Scope] = 
     return _body_status(scopes, body, label, depth, scope)
 
 
-def _body_status(scopes: Scopes, body: List[ast.AST], label: str, depth: int, scope: Scope) -> FnStatus:
+def _body_status(scopes: Scopes, body: Sequence[ast.AST], label: str, depth: int, scope: Scope) -> FnStatus:
     unknown = False
     decode: Optional[ast.AST] = None
     for node in source_walk(body):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Sequence, Set, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 from cnnlint.lint.index.arguments import arguments
 from cnnlint.lint.index.image_scaling import is_scale_op, source_children
@@ -238,39 +238,39 @@ class Scopes:
         for stmt in reversed(stmts):
             push((stmt, scope, blocks, loops, klass))
 
-    def _expression(self, node: object, item: _Item, order: int) -> None:
+    def _expression(self, node: Any, item: _Item, order: int) -> None:
         """Calls, attributes, operations and other nodes whose children are all walked."""
         _, scope, blocks, loops, klass = item
         t = type(node)
         if t is ast.Call:
-            self._call(node, item, order)  # type: ignore[arg-type]
+            self._call(node, item, order)
         elif t is ast.Attribute:
-            if node.attr == "preprocess_input":  # type: ignore[attr-defined]
+            if node.attr == "preprocess_input":
                 self.preprocess_refs.append(node)
                 self.preprocess_refs.append(object())  # the attribute's name, spelled too
         elif t is ast.keyword:
-            if node.arg == "preprocess_input":  # type: ignore[attr-defined]
+            if node.arg == "preprocess_input":
                 self.preprocess_refs.append(object())
         elif t is ast.BinOp:
-            if is_scale_op(node, self.lines):  # type: ignore[arg-type]
-                self.divisions.append((node, scope, klass))  # type: ignore[arg-type]
+            if is_scale_op(node, self.lines):
+                self.divisions.append((node, scope, klass))
         elif t is ast.NamedExpr:
-            if isinstance(node.target, ast.Name):  # type: ignore[attr-defined]
-                self._bind(scope, Binding(node.target.id, "walrus", node.value, (), order, scope, blocks, loops,  # type: ignore[attr-defined]
-                                          node=node))  # type: ignore[arg-type]
+            if isinstance(node.target, ast.Name):
+                self._bind(scope, Binding(node.target.id, "walrus", node.value, (), order, scope, blocks, loops,
+                                          node=node))
         elif t is ast.Yield or t is ast.YieldFrom:
             scope.function_scope().has_yield = True
         elif t is ast.withitem:
-            if node.optional_vars is not None:  # type: ignore[attr-defined]
-                for name, path, _ in target_paths(node.optional_vars):  # type: ignore[attr-defined]
+            if node.optional_vars is not None:
+                for name, path, _ in target_paths(node.optional_vars):
                     kind = "with" if not path else "unpack"
-                    self._bind(scope, Binding(name, kind, node.context_expr, path, order, scope, blocks, loops,  # type: ignore[attr-defined]
-                                              node=node))  # type: ignore[arg-type]
+                    self._bind(scope, Binding(name, kind, node.context_expr, path, order, scope, blocks, loops,
+                                              node=node))
         elif t is ast.ExceptHandler:
-            if node.name == "preprocess_input":  # type: ignore[attr-defined]
+            if node.name == "preprocess_input":
                 self.preprocess_refs.append(object())
         elif t is ast.Nonlocal:
-            self.preprocess_refs.extend(object() for name in node.names if name == "preprocess_input")  # type: ignore[attr-defined]
+            self.preprocess_refs.extend(object() for name in node.names if name == "preprocess_input")
 
     def _call(self, node: ast.Call, item: _Item, order: int) -> None:
         _, scope, blocks, loops, _klass = item
@@ -282,41 +282,41 @@ class Scopes:
             if name is not None and args:
                 self._bind(scope, Binding(name, "append", args[-1].value, (), order, scope, blocks, loops, node=node))
 
-    def _statement(self, node: object, item: _Item, order: int) -> bool:
+    def _statement(self, node: Any, item: _Item, order: int) -> bool:
         """Statements that bind names or open scopes and blocks; True when the node's children
         were pushed (or deliberately left out) here."""
         _, scope, blocks, loops, klass = item
         t = type(node)
         if t is ast.Assign:
-            for target in node.targets:  # type: ignore[attr-defined]
-                self._bind_target(target, node.value, item, order, node)  # type: ignore[attr-defined]
+            for target in node.targets:
+                self._bind_target(target, node.value, item, order, node)
         elif t is ast.AnnAssign:
-            if node.value is not None:  # type: ignore[attr-defined]
-                self._bind_target(node.target, node.value, item, order, node)  # type: ignore[attr-defined]
+            if node.value is not None:
+                self._bind_target(node.target, node.value, item, order, node)
         elif t is ast.AugAssign:
-            self._aug_assign(node, item, order)  # type: ignore[arg-type]
+            self._aug_assign(node, item, order)
         elif t is ast.Global:
-            scope.globals.update(node.names)  # type: ignore[attr-defined]
+            scope.globals.update(node.names)
             return True
         elif t is ast.Import or t is ast.ImportFrom:
-            for alias in node.names:  # type: ignore[attr-defined]
+            for alias in node.names:
                 local = alias.asname or (alias.name if alias.name != "*" else "").split(".")[0]
                 if local:
                     self._bind(scope, Binding(local, "import", None, (), order, scope, blocks, loops))
             return True
         elif t is ast.Expr:
-            self._statement_call(node.value, item, order)  # type: ignore[attr-defined]
+            self._statement_call(node.value, item, order)
         elif t is ast.Return:
-            if node.value is not None:  # type: ignore[attr-defined]
-                scope.function_scope().returns.append((node.value, order, blocks))  # type: ignore[attr-defined]
+            if node.value is not None:
+                scope.function_scope().returns.append((node.value, order, blocks))
         elif t in (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef):
-            self._definition(node, item, order)  # type: ignore[arg-type]
+            self._definition(node, item, order)
             return True
         elif t in (ast.For, ast.AsyncFor, ast.While, ast.If) or t in _TRY or t is ast.match_case:
-            self._compound(node, item, order)  # type: ignore[arg-type]
+            self._compound(node, item, order)
             return True
         elif t in COMPREHENSIONS:
-            self._comprehension(node, item, order)  # type: ignore[arg-type]
+            self._comprehension(node, item, order)
             return True
         return False
 
@@ -389,14 +389,14 @@ class Scopes:
                 else:
                     push((part, scope, blocks + (id(part),), loops, klass))
 
-    def _comprehension(self, node: ast.AST, item: _Item, order: int) -> None:
+    def _comprehension(self, node: Any, item: _Item, order: int) -> None:
         _, scope, blocks, loops, klass = item
         inner = Scope(node, scope, "comp")
         self.comp_scope[id(node)] = inner
         self.loop_parents[id(node)] = loops
         self.loop_scope[id(node)] = scope
-        inner_loops = loops + (node,)  # type: ignore[operator]
-        for gen in node.generators:  # type: ignore[attr-defined]
+        inner_loops = loops + (node,)
+        for gen in node.generators:
             for name, path, _ in target_paths(gen.target):
                 inner.defs.setdefault(name, []).append(
                     Binding(name, "for", gen.iter, path, order, inner, blocks, inner_loops, node=node)
@@ -420,9 +420,9 @@ class Scopes:
             for name, path, _ in target_paths(target):
                 self._bind(scope, Binding(name, "unpack", value, path, order, scope, blocks, loops, node=node))
         elif isinstance(target, ast.Subscript):
-            name = root_name(target)
-            if name is not None:
-                self._bind(scope, Binding(name, "subassign", value, (), order, scope, blocks, loops, node=node))
+            root = root_name(target)
+            if root is not None:
+                self._bind(scope, Binding(root, "subassign", value, (), order, scope, blocks, loops, node=node))
         elif isinstance(target, ast.Attribute):
             self.attr_assigns.add(target.attr)
             if isinstance(target.value, ast.Name) and target.value.id == "self" and scope.kind == "function":

@@ -244,7 +244,7 @@ class TorchTransforms:
 
     def dataset_transform_uses(self) -> List[Tuple[ast.AST, CallSite, str]]:
         """(transform expression, dataset call, dataset name) for datasets built with transform=."""
-        out = []
+        out: List[Tuple[ast.AST, CallSite, str]] = []
         scopes = self.scopes
         for rec in scopes.calls:
             node: ast.Call = rec.node  # type: ignore[assignment]

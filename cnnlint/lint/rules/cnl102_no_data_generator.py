@@ -85,7 +85,9 @@ def _idg_receiver(scopes: Scopes, recv: ast.AST, rec: CallSite) -> bool:
         return is_idg(scopes, recv)
     if isinstance(recv, ast.Name):
         r = scopes.reaching(recv.id, rec.scope, rec.order, rec.blocks)
-        return bool(r and r[1]) and all(d.kind == "assign" and is_idg(scopes, d.value) for d in r[1])  # type: ignore[union-attr]
+        if r is None or not r[1]:
+            return False
+        return all(d.kind == "assign" and is_idg(scopes, d.value) for d in r[1])
     return False
 
 
