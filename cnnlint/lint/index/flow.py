@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Dict, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Set, Tuple
 
 from cnnlint.lint.index import image_apis as apis
 from cnnlint.lint.index.arguments import arguments, nth_positional, plain_positional
@@ -95,9 +95,12 @@ def is_true(expr: Optional[ast.AST]) -> bool:
     return isinstance(expr, ast.Constant) and expr.value is True
 
 
-def _element_index(expr: ast.Subscript) -> bool:
-    """`x[0]`, `x[-1]`, `x[~i]`: a subscript that picks one element."""
+def _element_index(expr: ast.Subscript, lines: List[str]) -> bool:
+    """`x[0]`, `x[-1]`, `x[~i]`, `x[0,]`: a subscript that picks one element."""
     inner = expr.slice
+    if isinstance(inner, ast.Tuple) and len(inner.elts) == 1 and 0 < inner.lineno <= len(lines):
+        if lines[inner.lineno - 1].encode("utf-8")[inner.col_offset : inner.col_offset + 1] != b"(":
+            inner = inner.elts[0]  # `x[0,]`: one index, a trailing comma
     return (isinstance(inner, ast.Constant) and type(inner.value) is int) or isinstance(inner, ast.UnaryOp)
 
 
@@ -139,7 +142,7 @@ class ImageFlow:
             return self._binop_taint(expr, T)
         if isinstance(expr, ast.Subscript):
             t = T(expr.value)
-            return element(t) if t[0] == 2 and _element_index(expr) else t
+            return element(t) if t[0] == 2 and _element_index(expr, self.lines) else t
         if isinstance(expr, ast.Attribute):
             return T(expr.value) if expr.attr == "T" else NONE
         if isinstance(expr, (ast.Tuple, ast.List, ast.Set)):

@@ -37,6 +37,7 @@ FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 LOOPS = (ast.For, ast.AsyncFor, ast.While)
 COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 _TRY = tuple(t for t in (getattr(ast, "Try", None), getattr(ast, "TryStar", None)) if isinstance(t, type))
+_MATCH_CASE = getattr(ast, "match_case", None)  # Python 3.10+
 
 Blocks = Tuple[int, ...]  # ids of the conditional blocks (bodies, branches) around a node, outermost first
 Loop = Union[ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp]
@@ -312,7 +313,7 @@ class Scopes:
         elif t in (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef):
             self._definition(node, item, order)
             return True
-        elif t in (ast.For, ast.AsyncFor, ast.While, ast.If) or t in _TRY or t is ast.match_case:
+        elif t in (ast.For, ast.AsyncFor, ast.While, ast.If) or t in _TRY or t is _MATCH_CASE:
             self._compound(node, item, order)
             return True
         elif t in COMPREHENSIONS:
@@ -378,7 +379,7 @@ class Scopes:
             inner_loops = loops + (node,) if isinstance(node, LOOPS) else loops
             block(node.body, scope, blocks + (id(node.body),), inner_loops, klass)
             push((node.iter if isinstance(node, (ast.For, ast.AsyncFor)) else node.test, scope, blocks, loops, klass))
-        elif isinstance(node, ast.match_case):
+        elif type(node) is _MATCH_CASE:
             block(node.body, scope, blocks + (id(node.body),), loops, klass)
         else:  # try: body, each handler, else, finally
             parts: List[object] = [node.body, *node.handlers, node.orelse, node.finalbody]  # type: ignore[attr-defined]

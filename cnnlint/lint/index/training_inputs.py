@@ -4,14 +4,16 @@ generators and datasets they are fed from, and how the findings name code."""
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING, List, Optional, Sequence
+from typing import TYPE_CHECKING, List, Optional, Sequence, Tuple
 
 from cnnlint.lint.index.arguments import nth_positional
 from cnnlint.lint.index.names import call_tail, dotted_name, keyword
 from cnnlint.lint.index.scopes import LOOPS, CallSite, Scopes
+from cnnlint.lint.index.syntax import Range
 
 if TYPE_CHECKING:
     from cnnlint.lint.context import FileContext
+    from cnnlint.lint.index.syntax import Syntax
     from cnnlint.sources.model import SourceFile
 
 # text pre-filters: a file that mentions none of these cannot trigger the rule
@@ -114,17 +116,66 @@ def assigned_name(scopes: Scopes, node: ast.AST) -> Optional[str]:
 
 
 def short(ctx: "FileContext", node: ast.AST, limit: int = 40) -> str:
-    """The node's code on one line, cut to `limit` characters."""
-    assert ctx.syntax is not None
-    text = " ".join(ctx.syntax.segment(node).split())
+    """The node's code on one line, with the parentheses that are its own, cut to `limit` characters."""
+    syntax = ctx.syntax
+    assert syntax is not None
+    line, column, end_line, end_column = _with_own_parentheses(syntax, node)
+    lines = syntax.lines
+    if line == end_line:
+        text = lines[line - 1][column - 1 : end_column - 1]
+    else:
+        text = "\n".join([lines[line - 1][column - 1 :], *lines[line : end_line - 1], lines[end_line - 1][: end_column - 1]])
+    text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _with_own_parentheses(syntax: "Syntax", node: ast.AST) -> Range:
+    """The node's span widened by the parentheses written around it (`(x)`), except those of a call
+    whose only argument it is (`f(x)`)."""
+    line, column, end_line, end_column = syntax.span(node)
+    if not 0 < line <= end_line <= len(syntax.lines):
+        return (line, column, end_line, end_column)
+    parent = syntax.parent(node)
+    shared = isinstance(parent, ast.Call) and not parent.keywords and len(parent.args) == 1 and parent.args[0] is node
+    layers: List[Range] = []
+    while True:
+        before = _next_char(syntax.lines, line, column - 2, -1)
+        after = _next_char(syntax.lines, end_line, end_column - 1, 1)
+        if before is None or after is None or before[2] != "(" or after[2] != ")":
+            break
+        line, column, end_line, end_column = before[0], before[1] + 1, after[0], after[1] + 2
+        layers.append((line, column, end_line, end_column))
+    if shared and layers:
+        layers.pop()
+    return layers[-1] if layers else syntax.span(node)
+
+
+def _next_char(lines: List[str], line: int, index: int, step: int) -> Optional[Tuple[int, int, str]]:
+    """(line, 0-based index, character) of the first non-blank character from `index` of `line`
+    (1-based) going in direction `step`, across lines; None at either end of the file."""
+    while 0 < line <= len(lines):
+        text = lines[line - 1]
+        while 0 <= index < len(text):
+            if not text[index].isspace() and text[index] != "\\":
+                return line, index, text[index]
+            index += step
+        line += step
+        if not 0 < line <= len(lines):
+            return None
+        index = len(lines[line - 1]) - 1 if step < 0 else 0
+    return None
+
+
 def where(ctx: "FileContext", node: Optional[ast.AST]) -> str:
-    """`line N` or `cell C, line N` of a node, "" when it has no position."""
+    """`line N` or `cell C, line N` of a node, "" when it has no position. A generator expression
+    that is a call's only argument starts at its element (the parentheses are the call's)."""
     if node is None or getattr(node, "lineno", None) is None or ctx.syntax is None:
         return ""
     line = ctx.syntax.span(node)[0]
+    if isinstance(node, ast.GeneratorExp):
+        parent = ctx.syntax.parent(node)
+        if isinstance(parent, ast.Call) and (parent.end_lineno, parent.end_col_offset) == (node.end_lineno, node.end_col_offset):
+            line = node.elt.lineno
     locate = getattr(ctx.source, "locate", None)
     cell = None
     if locate is not None:
