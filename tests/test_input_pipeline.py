@@ -4,7 +4,7 @@ import textwrap
 
 import pytest
 
-import cnnlint.lint.input_pipeline as input_pipeline
+from cnnlint.lint.index.scopes import Scopes
 from conftest import lint
 
 D = textwrap.dedent
@@ -1191,10 +1191,10 @@ def test_odd_code_does_not_crash(code):
 
 
 def test_unrelated_file_is_skipped_cheaply(monkeypatch):
-    def no_index(ctx):
+    def no_index(self, ctx):
         raise AssertionError("the index was built for a file that mentions no pipeline API")
 
-    monkeypatch.setattr(input_pipeline, "_index", no_index)
+    monkeypatch.setattr(Scopes, "__init__", no_index)
     assert where("import numpy as np\nprint(np.zeros(3))\n") == []
 
 
@@ -1752,3 +1752,45 @@ def test_model_loaded_before_training_or_inside_a_function_keeps_the_rule_quiet(
         'def reload():\n    return load_model("vgg16_1.h5")\n',
     )
     assert where(in_function) == []
+
+
+# ---- places and labels kept exactly as they were on libcst (issue 13: the move to CPython's ast)
+
+_PORT_HEAD = """\
+import cv2, glob
+import numpy as np
+from tensorflow.keras import layers, models
+model = models.Sequential([layers.Conv2D(8, 3, input_shape=(64, 64, 3)), layers.Flatten(), layers.Dense(2)])
+model.compile("adam", "mse")
+paths = glob.glob("data/*.jpg")
+"""
+
+
+def _port_findings(tail):
+    return [(f.code, f.line, f.column, f.message) for f in lint(_PORT_HEAD + tail, "train.py", select=("CNL1",))]
+
+
+def test_label_keeps_the_parentheses_written_around_the_argument():
+    found_ = _port_findings("images = []\nfor p in paths:\n    images.append(cv2.imread(p))\nmodel.fit(( np.array(images) ), np.zeros(3))\n")
+    assert found_[0][:3] == ("CNL101", 10, 13)
+    assert found_[0][3].startswith("`( np.array(images) )` (images read by `cv2.imread` in the loop at line 8)")
+    assert found_[1][:3] == ("CNL102", 10, 22)
+
+
+def test_generator_given_to_a_call_is_placed_at_its_element():
+    found_ = _port_findings("X = np.array(list(\n    cv2.imread(p)\n    for p in paths\n))\nmodel.fit(X, np.zeros(3))\n")
+    assert [f[:3] for f in found_] == [("CNL101", 11, 11), ("CNL102", 11, 11)]
+    assert "in the comprehension at line 8 " in found_[1][3]
+
+
+def test_one_index_with_a_trailing_comma_is_one_image():
+    assert _port_findings("images = []\nfor p in paths:\n    images.append(cv2.imread(p))\nX = np.array(images)\nmodel.fit(X[0,], np.zeros(3))\n") == []
+
+
+def test_attribute_named_like_the_image_list_is_where_the_blame_goes_first():
+    found_ = _port_findings(
+        "class D: pass\ndata = D()\nimages = []\nfor p in paths:\n    images.append(cv2.imread(p))\n"
+        "model.fit(np.concatenate([data.images, images]), np.zeros(3))\n"
+    )
+    assert [f[:3] for f in found_] == [("CNL101", 12, 11), ("CNL102", 12, 32)]
+    assert found_[1][3].startswith("`images` holds every image read by `cv2.imread` in the loop at line 10 ")

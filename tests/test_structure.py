@@ -22,13 +22,8 @@ ALLOWED = {
        for name in ("_KERAS_ROOTS", "_keeps_labels", "_compiled_models", "_KerasModels", "_facts", "_Facts",
                     "_keras_name", "_TorchModels", "_torch_name")},
     "big-module cnnlint.crosscheck.extract": PORT,
-    "big-module cnnlint.lint.input_pipeline": PORT,
     "big-module cnnlint.lint.model_config": PORT,
     "big-module cnnlint.lint.training_loop": PORT,
-    "long-function cnnlint.lint.input_pipeline:_Index._build": PORT,
-    "long-function cnnlint.lint.input_pipeline:_Index.call_taint": PORT,
-    "long-function cnnlint.lint.input_pipeline:_Keras101.pipe": PORT,
-    "long-function cnnlint.lint.input_pipeline:_fn_status": PORT,
 }
 
 

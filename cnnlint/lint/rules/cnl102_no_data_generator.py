@@ -1,0 +1,332 @@
+"""CNL102 no-data-generator: a whole image set is read into memory and handed to training
+instead of being streamed from disk.
+
+The image data flow (cnnlint.lint.index.flow) finds every training input (`fit`, `flow`,
+`TensorDataset`, `from_tensor_slices`, `DataLoader`, a Dataset class of the file) that holds an
+image set accumulated from a loader in a loop, and every Dataset whose `__init__` reads all its
+images. The sets found are also left in `ctx.in_memory` for the cross-check's memory estimate
+(CNL607).
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterator, List, Optional, Set, Tuple, Union
+
+from cnnlint.findings import Severity
+from cnnlint.lint.index.cst_twins import cst_twins
+from cnnlint.lint.index.arguments import arguments, nth_positional, plain_positional, unstarred
+from cnnlint.lint.index.flow import ImageFlow, Origin
+from cnnlint.lint.index.image_apis import is_loader
+from cnnlint.lint.index.image_scaling import source_walk, spelled_names
+from cnnlint.lint.index.names import call_tail, dotted_name, keyword
+from cnnlint.lint.index.scopes import FUNCTIONS, CallSite, Scope, Scopes
+from cnnlint.lint.index.training_inputs import (
+    LOADER_KEYS,
+    accumulation_text,
+    fit_x,
+    is_dataset_class,
+    is_idg,
+    is_model_receiver,
+    keras_file,
+    mentions,
+    short,
+    trains_torch,
+)
+from cnnlint.lint.rule import AstRule
+
+if TYPE_CHECKING:
+    from cnnlint.sources.model import SourceFile
+
+_HINT = "stream from disk: image_dataset_from_directory / tf.data / a Dataset with __getitem__ / flow_from_directory"
+
+Span = Tuple[int, int, int, int]
+
+
+@dataclass
+class _Blame:
+    """Where a finding points (a node, or the span of a name spelled inside one) and its label."""
+
+    target: Union[ast.AST, Span]
+    label: str
+
+
+@dataclass
+class _InMemory:
+    at: _Blame
+    origin: Origin
+    label: str  # the sink (`model.fit`) or, for a preloading Dataset, its class name
+
+
+def _init_dataset_class(scopes: Scopes, scope: Scope) -> Optional[ast.ClassDef]:
+    """The Dataset/Sequence class whose `__init__` is `scope`, if it is one."""
+    fn = scope.node
+    if not isinstance(fn, FUNCTIONS) or fn.name != "__init__":
+        return None
+    cls = scope.parent.node if scope.parent is not None and scope.parent.kind == "class" else None
+    if not isinstance(cls, ast.ClassDef) or not is_dataset_class(scopes, cls):
+        return None
+    return cls
+
+
+def _getitem_reads_files(scopes: Scopes, cls: ast.ClassDef) -> bool:
+    """`__getitem__` (or `__data_generation`, Keras' `Sequence` idiom) calls an image loader itself."""
+    for stmt in cls.body:
+        if isinstance(stmt, FUNCTIONS) and stmt.name in ("__getitem__", "__data_generation"):
+            for n in source_walk(stmt.body):
+                if isinstance(n, ast.Call) and isinstance(n.func, (ast.Name, ast.Attribute)) \
+                        and is_loader(scopes.qualify(n.func)):
+                    return True
+    return False
+
+
+def _idg_receiver(scopes: Scopes, recv: ast.AST, rec: CallSite) -> bool:
+    if isinstance(recv, ast.Call):
+        return is_idg(scopes, recv)
+    if isinstance(recv, ast.Name):
+        r = scopes.reaching(recv.id, rec.scope, rec.order, rec.blocks)
+        if r is None or not r[1]:
+            return False
+        return all(d.kind == "assign" and is_idg(scopes, d.value) for d in r[1])
+    return False
+
+
+def _sinks(scopes: Scopes) -> Iterator[Tuple[CallSite, List[ast.AST], str]]:
+    """(call, the arguments that would hold the data, the call's name) for each training input."""
+    keras = keras_file(scopes)
+    trains = keras or trains_torch(scopes)
+    for rec in scopes.calls:
+        node: ast.Call = rec.node  # type: ignore[assignment]
+        func = node.func
+        if not isinstance(func, (ast.Name, ast.Attribute)):
+            continue
+        tail = call_tail(node) or ""
+        label = dotted_name(func) or tail
+        if tail in ("fit", "flow") and isinstance(func, ast.Attribute):
+            if keras:
+                x = _keras_sink_input(scopes, node, func, rec)
+                if x is not None:
+                    yield rec, [x], label
+            continue
+        q = scopes.qualify(func) or ""
+        qtail = q.rsplit(".", 1)[-1]
+        if qtail == "TensorDataset" and (q.startswith("torch.") or q == "TensorDataset"):
+            if trains:
+                yield rec, list(plain_positional(node)), label
+            continue
+        if qtail in ("from_tensor_slices", "from_tensors") and ("tensorflow" in q.split(".") or "Dataset" in q.split(".")):
+            value = _first_or_keyword(node, "tensors")
+            if value is not None:
+                yield rec, _displayed(value), label
+            continue
+        if qtail == "DataLoader" and (q.startswith("torch.") or q == "DataLoader"):
+            value = _first_or_keyword(node, "dataset")
+            if value is not None and trains:
+                yield rec, [value], label
+            continue
+        if isinstance(func, ast.Name):
+            cls = scopes.local_class(func.id, rec.scope)
+            if cls is not None and is_dataset_class(scopes, cls):
+                yield rec, [a.value for a in arguments(node) if not a.star], label
+
+
+def _keras_sink_input(scopes: Scopes, node: ast.Call, func: ast.Attribute, rec: CallSite) -> Optional[ast.AST]:
+    """The data of `model.fit(x, ...)` or `generator.flow(x, ...)`."""
+    if func.attr == "fit":
+        return fit_x(node) if is_model_receiver(scopes, func.value, rec) else None
+    if _idg_receiver(scopes, func.value, rec):
+        return _first_or_keyword(node, "x", keyword_first=True)
+    return None
+
+
+def _first_or_keyword(call: ast.Call, name: str, keyword_first: bool = False) -> Optional[ast.expr]:
+    kw = keyword(call, name)
+    first = nth_positional(call, 0)
+    if keyword_first:
+        return kw.value if kw is not None else first
+    return first if first is not None else (kw.value if kw is not None else None)
+
+
+def _displayed(value: ast.expr) -> List[ast.AST]:
+    """The parts of `(x, y)` / `[x, y]` / `{"a": x}`, or the value itself."""
+    if isinstance(value, (ast.Tuple, ast.List)):
+        return [unstarred(el) for el in value.elts]
+    if isinstance(value, ast.Dict):
+        return [v for k, v in zip(value.keys, value.values) if k is not None]
+    return [value]
+
+
+class NoDataGenerator(AstRule):
+    code = "CNL102"
+    name = "no-data-generator"
+    severity = Severity.WARNING
+    summary = "A whole image set is read into memory in a loop and handed to training instead of streamed from disk"
+    uses = (Scopes, ImageFlow)
+
+    @classmethod
+    def applies(cls, source: "SourceFile") -> bool:
+        return mentions(source, LOADER_KEYS)
+
+    def check(self) -> None:
+        if self.ctx.syntax is None:
+            return
+        try:
+            self._run(self.ctx.get(Scopes), self.ctx.get(ImageFlow))
+        except RecursionError:
+            return  # absurdly deep code: stay quiet rather than guess
+
+    def _chunked(self, scopes: Scopes, rec: CallSite, arg: ast.AST, origin: Origin) -> bool:
+        """The sink sits in a loop that also builds its input: data is fed chunk by chunk."""
+        if not rec.loops:
+            return False
+        loop = rec.loops[-1]
+        acc = origin.acc
+        if acc is not None:
+            if acc is loop or any(lp is loop for lp in scopes.loop_parents.get(id(acc), ())):
+                return True
+            if scopes.loop_scope.get(id(acc)) is rec.scope:
+                return False  # loaded once before the loop (k-fold, epochs): the whole set is in memory
+        for name, _ in spelled_names(arg):
+            r = scopes.reaching(name, rec.scope, rec.order, rec.blocks)
+            if r and r[0] is not None and any(any(lp is loop for lp in d.loops) for d in r[1]):
+                return True
+        return False
+
+    def _run(self, scopes: Scopes, flow: ImageFlow) -> None:
+        found: List[_InMemory] = []
+        seen: Set[int] = set()
+        for rec, args, label in _sinks(scopes):
+            for arg in args:
+                t = flow.taint(arg, rec.scope, rec.order, rec.blocks)
+                origin = t[2]
+                if t[0] != 2 or origin is None or origin.kind != "loader" or origin.acc is None:
+                    continue
+                if self._chunked(scopes, rec, arg, origin):
+                    continue
+                if id(origin.acc) in seen:
+                    break
+                seen.add(id(origin.acc))
+                found.append(_InMemory(self._blame(flow, arg, rec), origin, label))
+                break
+        preloads = _preloading_datasets(scopes, flow, seen)
+        if not found and not preloads:
+            return
+        # for the cross-check's memory estimate (CNL607): where, and the reader call
+        self._leave_in_memory(found + preloads)
+        for item in found:
+            where = accumulation_text(self.ctx, item.origin.acc)
+            self.report(
+                item.at.target,
+                f"`{item.at.label}` holds every image read by `{item.origin.name}`{where} and is passed whole to "
+                f"`{item.label}`: the whole image set sits in memory at once",
+                _HINT,
+            )
+        for item in preloads:
+            where = accumulation_text(self.ctx, item.origin.acc)
+            self.report(
+                item.at.target,
+                f"`self.{item.at.label}` holds every image read by `{item.origin.name}`{where}: `{item.label}` loads "
+                f"the whole image set when it is created instead of one image per `__getitem__`",
+                "keep only the file paths in __init__ and read each image in __getitem__",
+            )
+
+    def _leave_in_memory(self, items: List[_InMemory]) -> None:
+        """`ctx.in_memory` holds libcst nodes while the cross-check's extraction reads libcst: each
+        (reported node, reader call, accumulator) is handed over as the libcst node at the same place."""
+        if self.ctx.module is None:
+            return  # no cross-check facts are wanted for this file
+        wanted: List[Union[ast.AST, Span]] = []
+        for item in items:
+            wanted += [item.at.target, item.origin.call]
+            if item.origin.acc is not None:
+                wanted.append(item.origin.acc)
+        twins = cst_twins(self.ctx, wanted)
+        for item in items:
+            at, call = twins.get(_key(item.at.target)), twins.get(_key(item.origin.call))
+            acc = twins.get(_key(item.origin.acc)) if item.origin.acc is not None else None
+            if at is not None and call is not None:
+                self.ctx.in_memory.append((at, call, acc))
+
+    def _blame(self, flow: ImageFlow, arg: ast.AST, rec: CallSite) -> _Blame:
+        """The clearest node to point at: the argument itself, or the tainted name inside it."""
+        if isinstance(arg, ast.Name):
+            return _Blame(arg, arg.id)
+        for name, holder in spelled_names(arg):
+            if isinstance(holder, ast.Name):
+                t = flow.taint(holder, rec.scope, rec.order, rec.blocks)
+            else:  # an attribute's or keyword's name that is also a variable here
+                t = flow.name_taint(name, rec.scope, rec.order, rec.blocks, (), 1)
+            if t[0] == 2:
+                return _Blame(holder if isinstance(holder, ast.Name) else self._name_span(holder, name), name)
+        return _Blame(arg, short(self.ctx, arg))
+
+    def _name_span(self, holder: ast.AST, name: str) -> Span:
+        """Where a name spelled inside `holder` is: an attribute's name ends the attribute; a keyword
+        argument's name and a lambda parameter start their node."""
+        assert self.ctx.syntax is not None
+        line, column, end_line, end_column = self.ctx.syntax.span(holder)
+        if isinstance(holder, ast.Attribute):
+            return (end_line, end_column - len(name), end_line, end_column)
+        return (line, column, line, column + len(name))
+
+
+def _key(target: Union[ast.AST, Span, None]) -> object:
+    return target if isinstance(target, tuple) else id(target)
+
+
+def _preloading_datasets(scopes: Scopes, flow: ImageFlow, seen: Set[int]) -> List[_InMemory]:
+    """Every image of the set read in the `__init__` of a Dataset/Sequence class of the file:
+    `self.images = [...every image...]`, or `self.images.append(<image>)` in a loop.
+
+    Quiet when the class's `__getitem__` reads images from disk itself: the preload is then
+    an optional cache (`if preload: ...`, with a fallback to reading the file).
+    """
+    found: List[Tuple[ast.Attribute, Origin, ast.ClassDef]] = []
+    for assign in scopes.self_assigns:
+        cls = _init_dataset_class(scopes, assign.scope)
+        if cls is None:
+            continue
+        t = flow.taint(assign.value, assign.scope, assign.order, assign.blocks)
+        origin = t[2]
+        if t[0] != 2 or origin is None or origin.kind != "loader" or origin.acc is None:
+            continue
+        found.append((assign.target, origin, cls))
+    found += _appended_in_init(scopes, flow)
+    out: List[_InMemory] = []
+    reported: Set[Tuple[int, str]] = set()  # one finding per attribute of a class
+    for target, origin, cls in found:
+        key = (id(cls), target.attr)
+        if id(origin.acc) in seen or key in reported or _getitem_reads_files(scopes, cls):
+            continue
+        seen.add(id(origin.acc))
+        reported.add(key)
+        out.append(_InMemory(_Blame(target, target.attr), origin, cls.name))
+    return out
+
+
+def _appended_in_init(scopes: Scopes, flow: ImageFlow) -> List[Tuple[ast.Attribute, Origin, ast.ClassDef]]:
+    """`self.images.append(<image>)` / `.extend(<images>)` in a loop of a Dataset's `__init__`."""
+    found: List[Tuple[ast.Attribute, Origin, ast.ClassDef]] = []
+    for rec in scopes.calls:
+        func = rec.node.func  # type: ignore[attr-defined]
+        if not rec.loops or not isinstance(func, ast.Attribute) or func.attr not in ("append", "extend"):
+            continue
+        target = func.value
+        if not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self"):
+            continue
+        cls = _init_dataset_class(scopes, rec.scope)
+        arg = nth_positional(rec.node, 0)  # type: ignore[arg-type]
+        if cls is None or arg is None:
+            continue
+        t = flow.taint(arg, rec.scope, rec.order, rec.blocks)
+        origin = t[2]
+        want = 1 if func.attr == "append" else 2
+        if t[0] != want or origin is None or origin.kind != "loader":
+            continue
+        acc = origin.acc if want == 2 and origin.acc is not None else rec.loops[-1]
+        found.append((target, Origin(origin.kind, origin.call, origin.name, acc), cls))
+    return found
+
+
+RULES = [NoDataGenerator]
