@@ -31,8 +31,11 @@ from typing import Dict, Sequence
 # imported once in the fork server (and so in every worker): nothing here may start a thread
 LINT_PRELOAD = (
     "cnnlint.lint.runner", "cnnlint.lint.engine", "cnnlint.sources.read", "cnnlint.crosscheck.extract",
-    *(f"cnnlint.lint.{name}" for name in ("augmentation", "dependencies", "input_pipeline", "model_config",
-                                          "removed_api", "training_hygiene", "training_loop")),  # registry's rules
+    *(f"cnnlint.lint.{name}" for name in ("augmentation", "dependencies", "input_pipeline", "removed_api",
+                                          "training_hygiene", "training_loop")),  # registry's rules
+    *(f"cnnlint.lint.rules.{name}" for name in (
+        "cnl301_activation_loss_mismatch", "cnl302_loss_label_mismatch", "cnl303_pretrained_preprocessing_mismatch",
+        "cnl304_learning_rate_out_of_range")),
 )
 SCAN_PRELOAD = ("cnnlint.dataset.scan",)
 

@@ -319,7 +319,7 @@ def lint_python(source: SourceFile, rule_classes: Sequence[type], real_path: str
     errors: List[Finding] = list(source.notes)  # what the reader reports of a file it still read
     result = FileResult(findings=errors)
     module: Optional[cst.Module] = None
-    if wants_facts or any(cls.syntax == "cst" for cls in rule_classes):  # until every rule reads ast
+    if any(cls.syntax == "cst" for cls in rule_classes):  # until every rule reads ast
         module, text = _parse(source, errors)
         if module is None:
             return result
@@ -329,7 +329,6 @@ def lint_python(source: SourceFile, rule_classes: Sequence[type], real_path: str
         if syntax is None:
             return result
     ctx = FileContext(source, module, real_path, syntax)
-    ctx.place_by_statement = wants_facts and fact_positions
     guard = _Guard(source.path)
     rules = [cls(ctx) for cls in rule_classes if cls.syntax == "cst" or syntax is not None]
     if module is not None:

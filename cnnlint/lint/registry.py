@@ -28,14 +28,22 @@ def rule_classes() -> List[type]:
         augmentation,
         dependencies,
         input_pipeline,
-        model_config,
         removed_api,
         training_hygiene,
         training_loop,
     )
 
+    from cnnlint.lint.rules import (
+        cnl301_activation_loss_mismatch,
+        cnl302_loss_label_mismatch,
+        cnl303_pretrained_preprocessing_mismatch,
+        cnl304_learning_rate_out_of_range,
+    )
+
     classes: List[type] = []
-    modules = (input_pipeline, augmentation, training_loop, training_hygiene, model_config, dependencies, removed_api)
+    modules = (input_pipeline, augmentation, training_loop, training_hygiene, cnl301_activation_loss_mismatch,
+               cnl302_loss_label_mismatch, cnl303_pretrained_preprocessing_mismatch, cnl304_learning_rate_out_of_range,
+               dependencies, removed_api)
     for module in modules:
         classes.extend(module.RULES)
     return sorted(classes, key=lambda c: c.code)
