@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from cnnlint.findings import Severity
 from cnnlint.lint.index.bindings import Bindings, argument, nth_positional
@@ -29,6 +29,17 @@ class Labels:
 
 def _is_int_literal(expr: Optional[ast.AST]) -> bool:
     return isinstance(expr, ast.Constant) and type(expr.value) is int
+
+
+def _mode_labels(facts: Bindings, call: ast.Call, option: str, default: Tuple[str, str], tail: str,
+                 encodings: Dict[str, str]) -> Optional[Labels]:
+    """The encoding a loader's `class_mode=` / `label_mode=` option gives (default: (encoding, mode))."""
+    arg = keyword(call, option)
+    if arg is None:
+        return Labels(default[0], call, f'`{label(facts, call)}` ({option} defaults to "{default[1]}")')
+    mode = string_value(arg.value)
+    enc = encodings.get(mode or "")
+    return Labels(enc, call, f'`{tail}(..., {option}="{mode}")`') if enc else None
 
 
 class LossLabelMismatch(AstRule):
@@ -129,12 +140,8 @@ class LossLabelMismatch(AstRule):
     def _source_labels(self, facts: Bindings, expr: ast.Call, tail: str) -> Optional[Labels]:
         """The labels a Keras data source gives: flow_from_directory, flow, image_dataset_from_directory."""
         if tail in ("flow_from_directory", "flow_from_dataframe"):
-            arg = keyword(expr, "class_mode")
-            if arg is None:
-                return Labels("onehot", expr, f'`{label(facts, expr)}` (class_mode defaults to "categorical")')
-            mode = string_value(arg.value)
-            enc = {"categorical": "onehot", "sparse": "int", "binary": "binary"}.get(mode or "")
-            return Labels(enc, expr, f'`{tail}(..., class_mode="{mode}")`') if enc else None
+            return _mode_labels(facts, expr, "class_mode", ("onehot", "categorical"), tail,
+                                {"categorical": "onehot", "sparse": "int", "binary": "binary"})
         if tail == "flow":
             y = argument(expr, "y", 1)
             return self._array_labels(facts, y) if y is not None else None
@@ -142,12 +149,8 @@ class LossLabelMismatch(AstRule):
             given = keyword(expr, "labels")
             if given is not None and string_value(given.value) != "inferred":
                 return None
-            arg = keyword(expr, "label_mode")
-            if arg is None:
-                return Labels("int", expr, f'`{label(facts, expr)}` (label_mode defaults to "int")')
-            mode = string_value(arg.value)
-            enc = {"categorical": "onehot", "int": "int", "binary": "binary"}.get(mode or "")
-            return Labels(enc, expr, f'`image_dataset_from_directory(..., label_mode="{mode}")`') if enc else None
+            return _mode_labels(facts, expr, "label_mode", ("int", "int"), tail,
+                                {"categorical": "onehot", "int": "int", "binary": "binary"})
         return None
 
     def _array_labels(self, facts: Bindings, expr: ast.AST) -> Optional[Labels]:
