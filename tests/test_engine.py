@@ -10,7 +10,7 @@ from cnnlint.lint.engine import lint_python, lint_source
 from cnnlint.lint.index.syntax import Syntax
 from cnnlint.lint.positions import node_ranges
 from cnnlint.lint.rule import Rule
-from cnnlint.lint.tree import children, walk
+from cnnlint.lint.tree import walk
 from cnnlint.sources.model import SourceFile
 
 SAMPLE = '''\

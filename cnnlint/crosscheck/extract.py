@@ -390,7 +390,9 @@ class _Extractor(ScriptReader):
 
     def _after_colon(self, stmt: ast.AST) -> bool:
         owner = self.parent(stmt)
-        return isinstance(owner, (*_COMPOUND, *FUNCTIONS, ast.ClassDef)) and stmt.lineno == owner.lineno  # type: ignore[attr-defined]
+        if not isinstance(owner, (*_COMPOUND, *FUNCTIONS, ast.ClassDef)):
+            return False
+        return getattr(stmt, "lineno", 0) == getattr(owner, "lineno", -1)
 
     def _name_loop_reads(self, node: ast.AST) -> bool:
         name = self.assigned_to(node)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Any, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from cnnlint.crosscheck.extract_base import ScriptReader
 from cnnlint.crosscheck.values import PathValue, glob_root
@@ -225,7 +225,7 @@ class InMemoryFacts:
         candidates: List[ast.AST] = []
         for n in walk(loop):
             if isinstance(n, (ast.For, ast.AsyncFor, ast.comprehension)):
-                it = n.iter
+                it: ast.AST = n.iter
                 if isinstance(it, ast.Name):
                     bound = values.bound(it)
                     if bound is not None:
@@ -269,7 +269,7 @@ def in_memory_sets(reader: ScriptReader) -> List[Tuple[ast.AST, ast.AST]]:
             pending.append((at, call))
     if pending:  # CNL102 still on libcst: its nodes, found again on the ast tree by their positions
         ranges = reader.ctx.ranges([n for pair in pending for n in pair])
-        spans = {}
+        spans: Dict[Tuple[int, int, int, int], ast.AST] = {}
         for node in ast.walk(reader.syntax.tree):
             if isinstance(node, ast.expr):
                 spans.setdefault(reader.syntax.span(node), node)

@@ -110,7 +110,7 @@ class KerasModelFacts:
         f = self.f
         if not any(t.value == "apply_gradients" for t in self.r.out.training):
             return {}
-        names = {}
+        names: Dict[str, None] = {}
         for c in f.calls:
             if keras_name(f, c.node.func) in ("Sequential", "Model", "Functional"):
                 var = self.r.assigned_to(c.node)

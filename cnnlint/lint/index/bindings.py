@@ -129,7 +129,7 @@ class Bindings:
             tp = type(node)
             inner_scope, inner_cond, inner_class = scope, cond, klass
             if tp is ast.Name:
-                self.names.setdefault(node.id, []).append(node)  # type: ignore[attr-defined]
+                self.names.setdefault(node.id, []).append(node)  # type: ignore[attr-defined, arg-type]
             elif tp is ast.Call:
                 calls.append(CallSite(node, qualify(node.func) or "", call_tail(node) or "", order, scope, cond))  # type: ignore[arg-type, attr-defined]
             elif tp in control:
@@ -278,7 +278,9 @@ class Bindings:
             return None
         if isinstance(expr, ast.Constant):
             value = expr.value
-            return float(value) if type(value) in (int, float) and _finite(value) else None
+            if type(value) not in (int, float) or not _finite(value):  # type: ignore[arg-type]
+                return None
+            return float(value)  # type: ignore[arg-type]
         if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.USub):
             v = self.number(expr.operand, depth + 1)
             return -v if v is not None else None

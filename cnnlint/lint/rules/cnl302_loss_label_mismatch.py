@@ -225,8 +225,8 @@ class LossLabelMismatch(AstRule):
             return None
         for c in facts.calls:
             if c.tail == "Dense":
-                arg = argument(c.node, "units", 0)
-                if arg is not None and not _is_int_literal(arg):
+                units = argument(c.node, "units", 0)
+                if units is not None and not _is_int_literal(units):
                     return None
         return found[0]
 
