@@ -42,7 +42,7 @@ class ScriptReader:
             fact.column = column
 
     def parent(self, node: ast.AST) -> Optional[ast.AST]:
-        return self.syntax.parent(node)
+        return self.f.parent(node)
 
     def value(self, expr: Optional[ast.AST]) -> Any:
         return self.values.value(expr)

@@ -29,7 +29,34 @@ _CONTROL = frozenset(
     getattr(ast, n) for n in ("If", "For", "AsyncFor", "While", "Try", "TryStar", "Match") if hasattr(ast, n)
 )
 _LOOPS = (ast.For, ast.AsyncFor)
-# nodes no analysis looks at: expression contexts and operators (shared singletons in CPython's tree)
+# fields no analysis looks at: expression contexts and operators (shared singletons in CPython's tree)
+_NOISE_FIELDS = frozenset({"ctx", "op", "ops", "type_comment", "type_ignores"})
+# node types whose children syntax.children puts in source order (decorators first, dict keys beside
+# their values, keywords among the positional arguments)
+_REORDERED = frozenset({ast.Call, ast.Dict, *FUNCTIONS, ast.ClassDef})
+_FIELDS: Dict[type, Tuple[str, ...]] = {}
+
+
+def _kids(node: ast.AST) -> List[ast.AST]:
+    """syntax.children without contexts and operators, read from the fields directly (faster)."""
+    tp = type(node)
+    if tp in _REORDERED:
+        return [k for k in children(node) if not isinstance(k, _NOISE)]
+    fields = _FIELDS.get(tp)
+    if fields is None:
+        fields = _FIELDS[tp] = tuple(f for f in tp._fields if f not in _NOISE_FIELDS)
+    out: List[ast.AST] = []
+    for name in fields:
+        value = getattr(node, name, None)
+        if type(value) is list:
+            out.extend(item for item in value if isinstance(item, ast.AST))
+        elif isinstance(value, ast.AST):
+            out.append(value)
+    return out
+
+
+# the nodes _binds_of looks at
+_BINDERS = frozenset({ast.Assign, ast.AnnAssign, ast.AugAssign, ast.comprehension, ast.NamedExpr, ast.withitem})
 _NOISE = (ast.expr_context, ast.operator, ast.unaryop, ast.boolop, ast.cmpop)
 
 
@@ -102,6 +129,7 @@ class Bindings:
         self.assigns: List[ast.Assign] = []  # single-target assignments
         self._added: List[Binding] = []
         self._mentions: Optional[Dict[str, List[Mention]]] = None
+        self._parents: Dict[int, ast.AST] = {}
         self.keras = self.imports.imports_any("tensorflow", "keras", "tf_keras")
         self.torch = self.imports.imports_any("torch", "torchvision", "lightning", "pytorch_lightning")
         self._walk()
@@ -114,7 +142,7 @@ class Bindings:
         calls = self.calls
         qualify = self.imports.qualify
         control = _CONTROL
-        noise = _NOISE
+        parents = self._parents
         stack: List[Frame] = [(self.syntax.tree, None, None, None)]
         pop, push = stack.pop, stack.append
         while stack:
@@ -149,14 +177,14 @@ class Bindings:
             elif tp is ast.ClassDef:
                 self.classes.append(node)  # type: ignore[arg-type]
                 inner_class = node  # type: ignore[assignment]
-            else:
+            elif tp in _BINDERS:
                 done = self._binds_of(node, order, scope, cond)
                 if done is not None:
                     push((done, scope, cond, klass))
-            kids = children(node)
+            kids = _kids(node)
             for k in reversed(kids):
-                if not isinstance(k, noise):
-                    push((k, inner_scope, inner_cond, inner_class))
+                parents[id(k)] = node
+                push((k, inner_scope, inner_cond, inner_class))
 
     def _binds_of(self, node: ast.AST, order: int, scope: Scope, cond: Block) -> Optional[_Done]:
         """Record the bindings a statement or clause makes; a marker when they wait for its value."""
@@ -216,7 +244,8 @@ class Bindings:
         return self.info.get(id(node), (0, None, None))[2]
 
     def parent(self, node: ast.AST) -> Optional[ast.AST]:
-        return self.syntax.parent(node)
+        """The node's parent (recorded by the walk; contexts and operators have none)."""
+        return self._parents.get(id(node))
 
     def binding(self, key: str, at: ast.AST) -> Optional[Binding]:
         """The binding of `key` a use at `at` sees: last before it in its scope, else module level."""
