@@ -544,7 +544,8 @@ def test_demo_shows_crosscheck_findings(tmp_path, capsys):
 
 def test_facts_placed_only_for_the_script_that_needs_it_in_a_walk(tmp_path, monkeypatch, capsys):
     """`cnnlint proj/` with no data and text output extracts facts without their places; the one
-    script with a CNL602 is placed afterwards, at the same line a JSON run reports."""
+    script with a CNL602 is placed afterwards, at the same line a JSON run reports (column 63: the
+    tuple's opening parenthesis, where CPython's tree starts it)."""
     proj = tmp_path / "proj"
     proj.mkdir()
     (proj / "bad.py").write_text(keras_flow(target="(150, 150)", shape="(224, 224, 3)"))
@@ -553,8 +554,8 @@ def test_facts_placed_only_for_the_script_that_needs_it_in_a_walk(tmp_path, monk
     assert main(["proj", "--no-cache", "--select", "CNL6"]) == 1
     out = capsys.readouterr().out
     assert [line for line in out.splitlines() if ": CNL6" in line] == [
-        "proj/bad.py:6:64: CNL602 [error] `(150, 150)` loads 150x150 images, but the model takes 224x224 "
+        "proj/bad.py:6:63: CNL602 [error] `(150, 150)` loads 150x150 images, but the model takes 224x224 "
         "(`(224, 224, 3)` at line 8)"]
     assert main(["proj", "--no-cache", "--select", "CNL6", "--format", "json"]) == 1
     doc = json.loads(capsys.readouterr().out)
-    assert [(f["path"], f["line"], f["column"]) for f in doc["findings"]] == [("proj/bad.py", 6, 64)]
+    assert [(f["path"], f["line"], f["column"]) for f in doc["findings"]] == [("proj/bad.py", 6, 63)]

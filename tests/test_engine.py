@@ -1,3 +1,4 @@
+import ast
 import sys
 
 import libcst as cst
@@ -6,9 +7,10 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from cnnlint.findings import Severity
 from cnnlint.lint.engine import lint_python, lint_source
-from cnnlint.lint.positions import LinePlacer, node_ranges, ranges_in_statements
+from cnnlint.lint.index.syntax import Syntax
+from cnnlint.lint.positions import node_ranges
 from cnnlint.lint.rule import Rule
-from cnnlint.lint.tree import children, walk
+from cnnlint.lint.tree import walk
 from cnnlint.sources.model import SourceFile
 
 SAMPLE = '''\
@@ -111,44 +113,42 @@ else: y = 3
 '''
 
 
-@pytest.mark.parametrize("code", [SAMPLE, STATEMENTS, "x = 1", "\n\n# only a comment\n", "if a:\n\tb = 1\n"])
-def test_positions_from_top_level_statements_match_the_whole_file_pass(code):
-    """ranges_in_statements generates only the statements asked about and places them by CPython's lines."""
+# node kinds of CPython's tree and libcst's that the rules report and the cross-check's facts point at
+_SAME_KIND = [(ast.Call, cst.Call), (ast.Attribute, cst.Attribute), (ast.Subscript, cst.Subscript),
+              (ast.Lambda, cst.Lambda), (ast.BinOp, cst.BinaryOperation), (ast.keyword, cst.Arg),
+              (ast.Assign, cst.Assign), (ast.Return, cst.Return), (ast.Expr, cst.Expr)]
+
+
+@pytest.mark.parametrize("code", [SAMPLE, STATEMENTS, CONTINUED, "if a:\n\tb = f(1,\n\t      2)\n",
+                                  'x = "é" + f(ü.v, "ß")[0]; g(k="😀", v=h(1))\n'])
+def test_ast_positions_match_libcst(code):
+    """Positions from CPython's tree (Syntax.span: 1-based character columns, end exclusive) are the
+    ones libcst's PositionProvider gives, kind for kind: nested, indented, continued over lines,
+    after non-ASCII characters; no code generation."""
+    if sys.version_info < (3, 10) and "match " in code:
+        pytest.skip("CPython before 3.10 cannot parse `match`")
     module = cst.parse_module(code)
-    nodes = [n for n in walk(module) if not isinstance(n, cst.Module)]
-    statement_of = {}
-    for i, stmt in enumerate(module.body):
-        for n in walk(stmt):
-            statement_of[id(n)] = i
-    nodes = [n for n in nodes if id(n) in statement_of]
-    starts = LinePlacer(module, code, {}).statement_starts()
-    if starts is None and sys.version_info < (3, 10) and "match " in code:
-        pytest.skip("CPython before 3.10 cannot parse `match`: the whole-file pass is used")
-    ours = ranges_in_statements(module, starts, nodes, statement_of)
-    assert ours is not None
-    assert ours == {k: v for k, v in node_ranges(module, nodes).items()}
+    theirs = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    syntax = Syntax(ast.parse(code), code)
+    compared = 0
+    for ast_kind, cst_kind in _SAME_KIND:
+        ours = sorted(syntax.span(n) for n in ast.walk(syntax.tree) if isinstance(n, ast_kind)
+                      and not (ast_kind is ast.keyword and n.arg is None))
+        expected = sorted((p.start.line, p.start.column + 1, p.end.line, p.end.column + 1)
+                          for p in (theirs[n] for n in walk(module) if isinstance(n, cst_kind)
+                                    and not (cst_kind is cst.Arg and n.keyword is None)))
+        assert ours == expected, ast_kind.__name__
+        compared += len(ours)
+    assert compared >= 2
 
 
-@pytest.mark.parametrize("code", [SAMPLE, STATEMENTS, "if a:\n\tb = f(1,\n\t      2)\n"])
-def test_positions_from_simple_statement_lines_match_the_whole_file_pass(code):
-    """LinePlacer generates each simple statement line alone: nested, indented, continued over lines."""
-    module = cst.parse_module(code)
-    parents = {}
-    for n in walk(module):
-        for child in children(n):
-            parents[id(child)] = n
-    placer = LinePlacer(module, code, parents)
-    if placer.places is None and sys.version_info < (3, 10) and "match " in code:
-        pytest.skip("CPython before 3.10 cannot parse `match`: the whole-file pass is used")
-    nodes = [n for n in walk(module) if placer.line_of(n) is not None and not isinstance(n, cst.SimpleStatementLine)]
-    assert len(nodes) > 5
-    assert placer.ranges(nodes) == node_ranges(module, nodes)
-
-
-def test_positions_from_statements_give_up_when_cpython_cannot_parse():
-    module = cst.parse_module("x = 1\n")
-    assert LinePlacer(module, "x = (\n", {}).statement_starts() is None
-    assert ranges_in_statements(module, None, [module.body[0]], {id(module.body[0]): 0}) is None
+def test_ast_position_of_a_parenthesised_tuple_starts_at_its_parenthesis():
+    """The one kind where CPython's tree and libcst disagree: a tuple's parentheses are part of it."""
+    code = "f(target_size=(150, 150))\n"
+    syntax = Syntax(ast.parse(code), code)
+    tuples = [n for n in ast.walk(syntax.tree) if isinstance(n, ast.Tuple)]
+    assert [syntax.span(n) for n in tuples] == [(1, 15, 1, 25)]
+    assert syntax.segment(tuples[0]) == "(150, 150)"
 
 
 class CallCounter(Rule):
@@ -282,7 +282,7 @@ def test_finding_in_a_file_with_a_very_long_expression_chain():
 
 
 def test_positions_are_computed_once_per_file(monkeypatch):
-    from cnnlint.lint import context
+    from cnnlint.lint import context, engine
 
     calls = []
     real = context.node_ranges
@@ -298,11 +298,21 @@ def test_positions_are_computed_once_per_file(monkeypatch):
     source = SourceFile(path="t.py", kind="python", text=TRAIN_KERAS)
     result = lint_python(source, rule_classes(), "t.py")
     assert sorted(f.code for f in result.findings) == ["CNL101", "CNL102", "CNL202"]
-    # CNL101 needs lines for its message before the binding index exists (one whole-file pass); once it
-    # exists (CNL102, the findings, the cross-check facts) only the statements asked about are generated
+    # only the findings of the rules still on libcst (CNL202) need its code generation, once; the other
+    # rules and the cross-check's facts are placed from CPython's tree
     assert len(calls) == 1
     assert [(f.code, f.line) for f in sorted(result.findings, key=lambda f: f.code)] == [
         ("CNL101", 29), ("CNL102", 29), ("CNL202", 40)]
+    placed = {(fact["text"], fact["line"], fact["column"]) for key in ("input_shapes", "outputs", "losses")
+              for fact in result.facts[key]}
+    assert placed == {("(IMG_SIZE, IMG_SIZE, 3)", 23, 57), ('layers.Dense(2, activation="softmax")', 26, 5),
+                      ('"sparse_categorical_crossentropy"', 28, 38)}
+    # with only rules on CPython's tree, libcst never parses the file, and the facts are the same
+    calls.clear()
+    monkeypatch.setattr(engine, "_parse", lambda *a: pytest.fail("libcst parsed the file"))
+    alone = lint_python(source, [c for c in rule_classes() if c.syntax == "ast"], "t.py")
+    assert calls == []
+    assert alone.facts == result.facts
 
 
 def test_rules_without_a_reason_to_walk_skip_the_walk(monkeypatch):

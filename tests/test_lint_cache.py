@@ -73,3 +73,25 @@ def test_a_selection_runs_only_its_rules_and_the_cache_keeps_selections_apart(tm
     assert main(["--select", "CNL201", "-q", "train.py"]) == 1
     assert ran == []  # each selection's result is cached
     assert capsys.readouterr().out.count("CNL201") == 1
+
+
+
+def test_the_cross_checks_memory_facts_do_not_depend_on_selecting_cnl102():
+    """CNL102 leaves the in-memory image sets the cross-check estimates memory from: it runs for the
+    facts when it is not selected, and its findings stay out."""
+    from cnnlint.lint.discovery import rule_classes
+    from cnnlint.lint.engine import lint_python
+    from cnnlint.sources.model import SourceFile
+
+    text = ("import cv2\nimport numpy as np\nfrom tensorflow import keras\n\nimages = []\n"
+            "for p in paths:\n    images.append(cv2.imread(p))\nx = np.array(images)\n"
+            "model = keras.Sequential([keras.layers.Dense(2)])\nmodel.fit(x, y)\n")
+    source = SourceFile(path="t.py", kind="python", text=text)
+    cnl102 = [cls for cls in rule_classes() if cls.code == "CNL102"]
+    everything = lint_python(source, cnl102, "t.py")
+    assert [f.code for f in everything.findings] == ["CNL102"]
+    assert len(everything.facts["in_memory"]) == 1
+    alone = lint_python(source, [], "t.py", fact_rules=cnl102)
+    assert alone.findings == []
+    assert alone.facts["in_memory"] == everything.facts["in_memory"]
+    assert lint_python(source, [], "t.py").facts["in_memory"] == []

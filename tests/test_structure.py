@@ -17,12 +17,6 @@ PACKAGE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 PORT = "being ported to ast, issue 13"
 ALLOWED = {
-    "cycle cnnlint.lint.context <-> cnnlint.lint.model_config <-> cnnlint.lint.rule": PORT,
-    **{f"private cnnlint.crosscheck.extract -> cnnlint.lint.model_config.{name}": PORT
-       for name in ("_KERAS_ROOTS", "_keeps_labels", "_compiled_models", "_KerasModels", "_facts", "_Facts",
-                    "_keras_name", "_TorchModels", "_torch_name")},
-    "big-module cnnlint.crosscheck.extract": PORT,
-    "big-module cnnlint.lint.model_config": PORT,
     "big-module cnnlint.lint.training_loop": PORT,
 }
 

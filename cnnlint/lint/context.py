@@ -6,7 +6,7 @@ import ast
 import hashlib
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Tuple, Type, TypeVar
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Tuple, Type, TypeVar, Union
 
 import libcst as cst
 
@@ -17,8 +17,12 @@ from cnnlint.lint.tree import ImportTable, children
 from cnnlint.sources.files import read_regular
 
 if TYPE_CHECKING:
-    from cnnlint.lint.rule import Rule, Target
     from cnnlint.sources.model import SourceFile
+
+
+# where a report points: a node (CPython's ast, or libcst's for the rules still on it), or an
+# explicit (line, column, end_line, end_column)
+Target = Union[ast.AST, cst.CSTNode, Tuple[int, int, int, int]]
 
 
 @dataclass
@@ -45,17 +49,14 @@ class FileContext:
         self.reports: List[PendingReport] = []
         # files read while linting this one (path -> content hash), for the cache
         self.related: Dict[str, Optional[str]] = {}
-        # image sets CNL102 found read whole into memory: (reported node, reader call, accumulator)
-        self.in_memory: List[Tuple[cst.CSTNode, cst.CSTNode, Optional[cst.CSTNode]]] = []
+        # image sets CNL102 found read whole into memory: (reported node, reader call, accumulator),
+        # nodes of the tree CNL102 reads (libcst's until it is ported; crosscheck.extract_images maps them)
+        self.in_memory: List[Tuple[Any, Any, Any]] = []
         # the nodes enclosing the node being visited, outermost first (during the walk)
         self.ancestors: List[cst.CSTNode] = []
         self._imports: Optional[ImportTable] = None
         self._parents: Optional[Dict[int, cst.CSTNode]] = None
         self._ranges: Dict[int, Tuple[int, int, int, int]] = {}
-        self._placer = None  # positions.LinePlacer, made on first use
-        # place nodes statement by statement (pays CPython's parse; wins when many nodes far apart
-        # are placed, as the cross-check's facts are; a few findings do better with one pass)
-        self.place_by_statement = False
 
     def ranges(self, nodes: Iterable[cst.CSTNode]) -> Dict[int, Tuple[int, int, int, int]]:
         """Positions (line, column, end_line, end_column) by id(node), computed on demand.
@@ -70,49 +71,8 @@ class FileContext:
                 r.target for r in self.reports
                 if isinstance(r.target, cst.CSTNode) and id(r.target) not in self._ranges
             ]
-            found = self._statement_ranges(wanted)
-            self._ranges.update(found if found is not None else node_ranges(self.module, wanted))
+            self._ranges.update(node_ranges(self.module, wanted))
         return self._ranges
-
-    def _statement_ranges(self, nodes: List[cst.CSTNode]) -> Optional[Dict[int, Tuple[int, int, int, int]]]:
-        """Positions from the statements around the nodes alone, once the binding index (which
-        records every node's parent and walk order) exists for this file; None otherwise.
-
-        A node in a simple statement line is placed from that line; one in a compound statement's
-        header (`for f in os.listdir(d):`) from its top-level statement.
-        """
-        import bisect
-
-        from cnnlint.lint.model_config import _FACTS
-        from cnnlint.lint.positions import LinePlacer, ranges_in_statements
-
-        facts = _FACTS.get(self)
-        if facts is None or self.module is None or not self.place_by_statement:
-            return None
-        if self._placer is None:
-            self._placer = LinePlacer(self.module, self.source.text, facts.parents)
-        placer = self._placer
-        if placer.places is None:
-            return None
-        in_lines = [n for n in nodes if placer.line_of(n) is not None]
-        found = placer.ranges(in_lines)
-        if found is None:
-            return None
-        rest = [n for n in nodes if id(n) not in found and placer.line_of(n) is None]
-        if rest:
-            info = facts.info
-            starts = [info[id(stmt)][0] for stmt in self.module.body]
-            statement_of = {}
-            for n in rest:
-                entry = info.get(id(n))
-                if entry is None:
-                    return None
-                statement_of[id(n)] = bisect.bisect_right(starts, entry[0]) - 1
-            more = ranges_in_statements(self.module, placer.statement_starts(), rest, statement_of)
-            if more is None:
-                return None
-            found.update(more)
-        return found
 
     def get(self, analysis: Type[A]) -> A:
         """The file's analysis of this kind (a cnnlint.lint.index class taking the context), built
@@ -135,13 +95,9 @@ class FileContext:
         return self._imports
 
     def parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
-        """The parent of any node of the tree (computed on first use, or taken from the binding
-        index of cnnlint.lint.model_config, whose walk records them, when it exists)."""
+        """The parent of any node of libcst's tree (computed on first use)."""
         if self._parents is None:
-            from cnnlint.lint.model_config import _FACTS
-
-            facts = _FACTS.get(self)
-            self._parents = facts.parents if facts is not None else self._walk_parents()
+            self._parents = self._walk_parents()
         return self._parents.get(id(node))
 
     def _walk_parents(self) -> Dict[int, cst.CSTNode]:
@@ -157,14 +113,14 @@ class FileContext:
 
     def add(
         self,
-        rule: "Rule",
+        code: str,
         target: "Target",
         message: str,
         hint: str,
         severity: Severity,
         fix: Optional[Fix],
     ) -> None:
-        self.reports.append(PendingReport(rule.code, target, message, hint, severity, fix))
+        self.reports.append(PendingReport(code, target, message, hint, severity, fix))
 
     def read_related(self, path: str) -> Optional[bytes]:
         """Read another file this one refers to (relative to this file's folder).

@@ -23,7 +23,6 @@ RULES_PACKAGE = "cnnlint.lint.rules"
 # The modules not yet split into cnnlint.lint.rules: delete a name when its rules have moved.
 LEGACY_RULE_MODULES = (
     "cnnlint.lint.training_loop",
-    "cnnlint.lint.model_config",
 )
 
 _CLASSES: Optional[List[Type["Rule"]]] = None

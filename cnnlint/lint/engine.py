@@ -306,11 +306,16 @@ def _resolve(ctx: FileContext, text: str, path: str) -> List[Finding]:
     return findings
 
 
-def lint_python(source: SourceFile, rule_classes: Sequence[type], real_path: str, fact_positions: bool = True) -> FileResult:
+def lint_python(source: SourceFile, rule_classes: Sequence[type], real_path: str, fact_positions: bool = True,
+                fact_rules: Sequence[type] = ()) -> FileResult:
+    """`fact_rules`: rules not selected that leave facts the cross-check reads (`feeds_facts`): run
+    only when the file has facts to extract, their findings dropped."""
     from cnnlint.crosscheck import extract
 
-    rule_classes = [cls for cls in rule_classes if "python" in cls.inputs and cls.applies(source)]
     wants_facts = extract.applies(source.text)
+    if wants_facts:
+        rule_classes = [*rule_classes, *(cls for cls in fact_rules if cls not in rule_classes)]
+    rule_classes = [cls for cls in rule_classes if "python" in cls.inputs and cls.applies(source)]
     verdict = complexity.check(source.text)
     if verdict.too_complex is not None:  # before libcst, whose work grows far faster than the nesting
         return FileResult(findings=list(source.notes) + [_too_complex(source, verdict.too_complex)])
@@ -319,7 +324,7 @@ def lint_python(source: SourceFile, rule_classes: Sequence[type], real_path: str
     errors: List[Finding] = list(source.notes)  # what the reader reports of a file it still read
     result = FileResult(findings=errors)
     module: Optional[cst.Module] = None
-    if wants_facts or any(cls.syntax == "cst" for cls in rule_classes):  # until every rule reads ast
+    if any(cls.syntax == "cst" for cls in rule_classes):  # until every rule reads ast
         module, text = _parse(source, errors)
         if module is None:
             return result
@@ -329,7 +334,6 @@ def lint_python(source: SourceFile, rule_classes: Sequence[type], real_path: str
         if syntax is None:
             return result
     ctx = FileContext(source, module, real_path, syntax)
-    ctx.place_by_statement = wants_facts and fact_positions
     guard = _Guard(source.path)
     rules = [cls(ctx) for cls in rule_classes if cls.syntax == "cst" or syntax is not None]
     if module is not None:
@@ -355,7 +359,8 @@ def lint_python(source: SourceFile, rule_classes: Sequence[type], real_path: str
             pass  # absurdly deep code: no facts rather than a guess
         except Exception as exc:  # noqa: BLE001 - an extraction bug costs the cross-check, not the lint
             fact_errors.append(f"{source.path}: internal error in the cross-check facts: {type(exc).__name__}: {exc}")
-    result.findings.extend(_resolve(ctx, source.text, source.path))
+    unselected = {cls.code for cls in fact_rules}
+    result.findings.extend(f for f in _resolve(ctx, source.text, source.path) if f.code not in unselected)
     result.related = ctx.related
     result.internal_errors = guard.errors + fact_errors
     return result
@@ -377,8 +382,9 @@ def lint_manifest(manifest: "Manifest", rule_classes: Sequence[type], real_path:
 
 
 def lint_source(source: "SourceFile | Manifest", rule_classes: Sequence[type], real_path: str,
-                fact_positions: bool = True) -> FileResult:
+                fact_positions: bool = True, fact_rules: Sequence[type] = ()) -> FileResult:
     """Lint what a source reader returned: a script or notebook, or a manifest."""
     if isinstance(source, SourceFile):
-        return lint_python(source, rule_classes, real_path, fact_positions)
+        return lint_python(source, rule_classes, real_path, fact_positions, fact_rules)
     return lint_manifest(source, rule_classes, real_path)
+

@@ -10,21 +10,18 @@ the methods of every active rule. Non-Python inputs come through `check_shell`
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Dict, FrozenSet, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, ClassVar, Dict, FrozenSet, List, Optional, Tuple
 
 import ast
 
 import libcst as cst
 
 from cnnlint.findings import Fix, Severity
+from cnnlint.lint.context import FileContext, Target
 
 if TYPE_CHECKING:
-    from cnnlint.lint.context import FileContext
     from cnnlint.sources.manifest import Manifest
     from cnnlint.sources.model import ShellCommand, SourceFile
-
-# where a report points: a node, or an explicit (line, column, end_line, end_column)
-Target = Union[ast.AST, cst.CSTNode, Tuple[int, int, int, int]]
 
 
 class Rule:
@@ -42,6 +39,9 @@ class Rule:
     syntax: ClassVar[str] = "cst"
     # the analyses (cnnlint.lint.index classes) the rule asks the context for
     uses: ClassVar[Tuple[type, ...]] = ()
+    # the rule leaves facts on the context that the cross-check reads (CNL102's in-memory image
+    # sets): it runs whenever the cross-check's facts are wanted, its findings kept by the selection
+    feeds_facts: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -69,7 +69,7 @@ class Rule:
         severity: Optional[Severity] = None,
         fix: Optional[Fix] = None,
     ) -> None:
-        self.ctx.add(self, target, message, hint, severity or self.severity, fix)
+        self.ctx.add(self.code, target, message, hint, severity or self.severity, fix)
 
     @classmethod
     def applies(cls, source: "SourceFile") -> bool:

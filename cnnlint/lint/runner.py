@@ -59,7 +59,8 @@ def lint_one(target: Target, data: bytes, max_size: int, fact_positions: bool = 
             if size > max_size:
                 return [dict(_too_large(target, size, max_size).to_dict(), path="")], {}, None, None
         rules = rule_classes() if codes is None else [cls for cls in rule_classes() if cls.code in codes]
-        result = lint_source(source, rules, target.real_path, fact_positions)
+        for_facts = [cls for cls in rule_classes() if cls.feeds_facts and cls not in rules]
+        result = lint_source(source, rules, target.real_path, fact_positions, for_facts)
         own = [dict(f.to_dict(), path="") if f.path == target.path else f.to_dict() for f in result.findings]
         facts = getattr(result, "facts", None)
         return own, result.related, "\n".join(result.internal_errors) or None, facts

@@ -272,26 +272,6 @@ class ImportTable:
         )
 
 
-def arithmetic(op: cst.BaseBinaryOp, a: float, b: float) -> Optional[float]:
-    """`a op b` for + - * / // ** on known numbers; None for other operators or on overflow."""
-    try:
-        if isinstance(op, cst.Add):
-            return a + b
-        if isinstance(op, cst.Subtract):
-            return a - b
-        if isinstance(op, cst.Multiply):
-            return a * b
-        if isinstance(op, cst.Divide):
-            return a / b
-        if isinstance(op, cst.FloorDivide):
-            return a // b
-        if isinstance(op, cst.Power):
-            return float(a) ** float(b)  # floats: `10 ** 10 ** 10` overflows instead of running for ever
-    except (ZeroDivisionError, OverflowError):
-        return None
-    return None
-
-
 def is_falsy_literal(expr: Optional[cst.CSTNode]) -> bool:
     """A literal that switches an option off: False, None, 0, 0.0."""
     if isinstance(expr, cst.Name):

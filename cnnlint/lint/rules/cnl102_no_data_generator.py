@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator, List, Optional, Set, Tuple, Union
 
 from cnnlint.findings import Severity
-from cnnlint.lint.index.cst_twins import cst_twins
 from cnnlint.lint.index.arguments import arguments, nth_positional, plain_positional, unstarred
 from cnnlint.lint.index.flow import ImageFlow, Origin
 from cnnlint.lint.index.image_apis import is_loader
@@ -163,6 +162,7 @@ class NoDataGenerator(AstRule):
     severity = Severity.WARNING
     summary = "A whole image set is read into memory in a loop and handed to training instead of streamed from disk"
     uses = (Scopes, ImageFlow)
+    feeds_facts = True  # ctx.in_memory, for the cross-check's memory estimate (CNL607)
 
     @classmethod
     def applies(cls, source: "SourceFile") -> bool:
@@ -232,21 +232,15 @@ class NoDataGenerator(AstRule):
             )
 
     def _leave_in_memory(self, items: List[_InMemory]) -> None:
-        """`ctx.in_memory` holds libcst nodes while the cross-check's extraction reads libcst: each
-        (reported node, reader call, accumulator) is handed over as the libcst node at the same place."""
-        if self.ctx.module is None:
-            return  # no cross-check facts are wanted for this file
-        wanted: List[Union[ast.AST, Span]] = []
+        """Each set's (reported node, reader call, accumulator) for the cross-check's memory estimate;
+        a finding placed on the span of a name (an attribute's, which the ast holds as a string) is
+        handed over as a Name node at that span."""
+        syntax = self.ctx.syntax
+        assert syntax is not None
         for item in items:
-            wanted += [item.at.target, item.origin.call]
-            if item.origin.acc is not None:
-                wanted.append(item.origin.acc)
-        twins = cst_twins(self.ctx, wanted)
-        for item in items:
-            at, call = twins.get(_key(item.at.target)), twins.get(_key(item.origin.call))
-            acc = twins.get(_key(item.origin.acc)) if item.origin.acc is not None else None
-            if at is not None and call is not None:
-                self.ctx.in_memory.append((at, call, acc))
+            target = item.at.target
+            at = target if isinstance(target, ast.AST) else _name_at(syntax.lines, target, item.at.label)
+            self.ctx.in_memory.append((at, item.origin.call, item.origin.acc))
 
     def _blame(self, flow: ImageFlow, arg: ast.AST, rec: CallSite) -> _Blame:
         """The clearest node to point at: the argument itself, or the tainted name inside it."""
@@ -271,8 +265,15 @@ class NoDataGenerator(AstRule):
         return (line, column, line, column + len(name))
 
 
-def _key(target: Union[ast.AST, Span, None]) -> object:
-    return target if isinstance(target, tuple) else id(target)
+def _name_at(lines: List[str], span: Span, name: str) -> ast.Name:
+    """A Name node placed at a span of characters (ast positions count bytes)."""
+    line, column, end_line, end_column = span
+
+    def offset(row: int, col: int) -> int:
+        return len(lines[row - 1][: col - 1].encode("utf-8")) if 0 < row <= len(lines) else col - 1
+
+    return ast.Name(id=name, ctx=ast.Load(), lineno=line, col_offset=offset(line, column),
+                    end_lineno=end_line, end_col_offset=offset(end_line, end_column))
 
 
 def _preloading_datasets(scopes: Scopes, flow: ImageFlow, seen: Set[int]) -> List[_InMemory]:

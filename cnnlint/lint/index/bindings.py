@@ -1,0 +1,424 @@
+"""Bindings and calls of one file, from a single walk of CPython's ast: `ctx.get(Bindings)`.
+
+Every call with its qualified callee, scope and walk order, and every binding of a name (or
+`self.attr`) with its value. A name is followed to its last binding before the use in the same
+scope (then the module scope); a binding under `if`/`for`/`while`/`try`, or one that is not a
+plain assignment, makes the value unknown, and unknown means quiet.
+
+Walk order: nodes are numbered in source order (depth first); an assignment's bindings take
+effect once its value has been walked, so `x = f(x)` reads the earlier `x`.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Dict, List, Optional, Set, Tuple, Union
+
+from cnnlint.lint.index.imports import ImportTable
+from cnnlint.lint.index.names import all_args, call_tail, dotted_name
+from cnnlint.lint.index.syntax import children
+
+if TYPE_CHECKING:
+    from cnnlint.lint.context import FileContext
+
+Scope = Optional[ast.AST]  # the enclosing def or lambda (None: module level)
+Block = Optional[ast.AST]  # the innermost if/for/while/try/match around a node inside its scope
+FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_CONTROL = frozenset(
+    getattr(ast, n) for n in ("If", "For", "AsyncFor", "While", "Try", "TryStar", "Match") if hasattr(ast, n)
+)
+_LOOPS = (ast.For, ast.AsyncFor)
+# fields no analysis looks at: expression contexts and operators (shared singletons in CPython's tree)
+_NOISE_FIELDS = frozenset({"ctx", "op", "ops", "type_comment", "type_ignores"})
+# node types whose children syntax.children puts in source order (decorators first, dict keys beside
+# their values, keywords among the positional arguments)
+_REORDERED = frozenset({ast.Call, ast.Dict, *FUNCTIONS, ast.ClassDef})
+_FIELDS: Dict[type, Tuple[str, ...]] = {}
+
+
+def _kids(node: ast.AST) -> List[ast.AST]:
+    """syntax.children without contexts and operators, read from the fields directly (faster)."""
+    tp = type(node)
+    if tp in _REORDERED:
+        return [k for k in children(node) if not isinstance(k, _NOISE)]
+    fields = _FIELDS.get(tp)
+    if fields is None:
+        fields = _FIELDS[tp] = tuple(f for f in tp._fields if f not in _NOISE_FIELDS)
+    out: List[ast.AST] = []
+    for name in fields:
+        value = getattr(node, name, None)
+        if type(value) is list:
+            out.extend(item for item in value if isinstance(item, ast.AST))
+        elif isinstance(value, ast.AST):
+            out.append(value)
+    return out
+
+
+# the nodes _binds_of looks at
+_BINDERS = frozenset({ast.Assign, ast.AnnAssign, ast.AugAssign, ast.comprehension, ast.NamedExpr, ast.withitem})
+_NOISE = (ast.expr_context, ast.operator, ast.unaryop, ast.boolop, ast.cmpop)
+
+
+@dataclass
+class Binding:
+    """One binding of a name: its walk order, scope, value and the control block around it."""
+
+    order: int
+    scope: Scope
+    value: Optional[ast.AST]  # the assigned expression; None when not a plain assignment
+    block: Block
+    unpack: Optional[int] = None  # index into a tuple target (`(x, y), (a, b) = ...` flattens)
+    node: Optional[ast.AST] = None
+    conditional: bool = False  # set per use: may not have run before the use
+
+    @property
+    def unconditional(self) -> bool:
+        return self.block is None
+
+
+@dataclass
+class CallSite:
+    node: ast.Call
+    qname: str  # qualified callee, "" when not a dotted name
+    tail: str
+    order: int
+    scope: Scope
+    block: Block
+
+
+@dataclass
+class Mention:
+    """A name written where CPython's tree holds a plain string (an attribute, a keyword, a def,
+    a parameter, an import): `role` "as" for `import x as name` / `except E as name`, else "other"."""
+
+    scope: Scope
+    role: str
+
+
+class _Done:
+    """Stack marker: the walk has finished an assignment's value."""
+
+    __slots__ = ("binds",)
+
+    def __init__(self, binds: List[Binding]) -> None:
+        self.binds = binds
+
+
+Frame = Tuple[Union[ast.AST, _Done], Scope, Block, Optional[ast.ClassDef]]
+
+
+class Bindings:
+    """An analysis: `ctx.get(Bindings)`."""
+
+    def __init__(self, ctx: "FileContext") -> None:
+        assert ctx.syntax is not None
+        self.syntax = ctx.syntax
+        self.text = ctx.source.text
+        self.imports = ctx.get(ImportTable)
+        self.calls: List[CallSite] = []
+        self.binds: Dict[str, List[Binding]] = {}
+        # id(node) -> (walk order, enclosing function, innermost control block inside it)
+        self.info: Dict[int, Tuple[int, Scope, Block]] = {}
+        self.block_parent: Dict[int, Block] = {}
+        self.classes: List[ast.ClassDef] = []
+        self.class_of_scope: Dict[int, ast.ClassDef] = {}
+        self.params: Dict[int, Set[str]] = {}  # id(function) -> parameter names
+        self.names: Dict[str, List[ast.Name]] = {}  # Name nodes by name
+        self.loops: List[ast.AST] = []  # for statements and comprehension clauses, in source order
+        self.assigns: List[ast.Assign] = []  # single-target assignments
+        self._added: List[Binding] = []
+        self._mentions: Optional[Dict[str, List[Mention]]] = None
+        self._parents: Dict[int, ast.AST] = {}
+        self.keras = self.imports.imports_any("tensorflow", "keras", "tf_keras")
+        self.torch = self.imports.imports_any("torch", "torchvision", "lightning", "pytorch_lightning")
+        self._walk()
+
+    # ---- building
+
+    def _walk(self) -> None:
+        order = 0
+        info = self.info
+        calls = self.calls
+        qualify = self.imports.qualify
+        control = _CONTROL
+        parents = self._parents
+        stack: List[Frame] = [(self.syntax.tree, None, None, None)]
+        pop, push = stack.pop, stack.append
+        while stack:
+            node, scope, cond, klass = pop()
+            order += 1
+            if type(node) is _Done:
+                for b in node.binds:  # the value has been walked: the bindings take effect from here
+                    b.order = order
+                continue
+            assert isinstance(node, ast.AST)
+            info[id(node)] = (order, scope, cond)
+            tp = type(node)
+            inner_scope, inner_cond, inner_class = scope, cond, klass
+            if tp is ast.Name:
+                self.names.setdefault(node.id, []).append(node)  # type: ignore[attr-defined, arg-type]
+            elif tp is ast.Call:
+                calls.append(CallSite(node, qualify(node.func) or "", call_tail(node) or "", order, scope, cond))  # type: ignore[arg-type, attr-defined]
+            elif tp in control:
+                self.block_parent[id(node)] = cond
+                inner_cond = node
+                if tp in _LOOPS:
+                    self.loops.append(node)
+                    self._bind(node.target, None, order, scope, node)  # type: ignore[attr-defined]
+            elif tp in FUNCTIONS:
+                inner_scope, inner_cond = node, None
+                if klass is not None:
+                    self.class_of_scope[id(node)] = klass
+                    inner_class = None
+                self.params[id(node)] = {a.arg for a in all_args(node.args)}  # type: ignore[attr-defined]
+            elif tp is ast.Lambda:
+                inner_scope, inner_cond = node, None
+            elif tp is ast.ClassDef:
+                self.classes.append(node)  # type: ignore[arg-type]
+                inner_class = node  # type: ignore[assignment]
+            elif tp in _BINDERS:
+                done = self._binds_of(node, order, scope, cond)
+                if done is not None:
+                    push((done, scope, cond, klass))
+            kids = _kids(node)
+            for k in reversed(kids):
+                parents[id(k)] = node
+                push((k, inner_scope, inner_cond, inner_class))
+
+    def _binds_of(self, node: ast.AST, order: int, scope: Scope, cond: Block) -> Optional[_Done]:
+        """Record the bindings a statement or clause makes; a marker when they wait for its value."""
+        first = len(self._added)
+        if isinstance(node, ast.Assign):
+            if len(node.targets) == 1:
+                self.assigns.append(node)
+            for target in node.targets:
+                self._bind(target, node.value, order, scope, cond)
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+            self._bind(node.target, node.value if isinstance(node, ast.AnnAssign) else None, order, scope, cond)
+        elif isinstance(node, ast.comprehension):
+            self.loops.append(node)
+            self._bind(node.target, None, order, scope, node)
+            return None
+        elif isinstance(node, ast.NamedExpr):
+            self._bind(node.target, None, order, scope, node)
+            return None
+        elif isinstance(node, ast.withitem):
+            if node.optional_vars is not None:
+                self._bind(node.optional_vars, None, order, scope, cond)
+            return None
+        else:
+            return None
+        return _Done(self._added[first:])
+
+    def _bind(self, target: ast.AST, value: Optional[ast.AST], order: int, scope: Scope, cond: Block) -> None:
+        if isinstance(target, (ast.Tuple, ast.List)):
+            for i, el in enumerate(_flatten_target(target)):
+                if el is not None:
+                    self._add(el, value, order, scope, cond, i)
+            return
+        self._add(target, value, order, scope, cond, None)
+
+    def _add(self, target: ast.AST, value: Optional[ast.AST], order: int, scope: Scope, cond: Block,
+             unpack: Optional[int]) -> None:
+        key = dotted_name(target) if isinstance(target, (ast.Name, ast.Attribute)) else None
+        if key is None:
+            return
+        b = Binding(order, scope, value, cond, unpack, target)
+        self.binds.setdefault(key, []).append(b)
+        self._added.append(b)
+
+    # ---- queries
+
+    def q(self, expr: ast.AST) -> str:
+        """The qualified dotted name of a Name/Attribute chain, "" for anything else."""
+        return self.imports.qualify(expr) or ""
+
+    def position(self, node: ast.AST) -> int:
+        return self.info.get(id(node), (0, None, None))[0]
+
+    def scope_of(self, node: ast.AST) -> Scope:
+        return self.info.get(id(node), (0, None, None))[1]
+
+    def block_of(self, node: ast.AST) -> Block:
+        return self.info.get(id(node), (0, None, None))[2]
+
+    def parent(self, node: ast.AST) -> Optional[ast.AST]:
+        """The node's parent (recorded by the walk; contexts and operators have none)."""
+        return self._parents.get(id(node))
+
+    def binding(self, key: str, at: ast.AST) -> Optional[Binding]:
+        """The binding of `key` a use at `at` sees: last before it in its scope, else module level."""
+        pos = self.position(at)
+        scope = self.scope_of(at)
+        binds = self.binds.get(key, [])
+        if key.startswith("self."):
+            klass = self.class_of_scope.get(id(scope)) if scope is not None else None
+            if klass is None:
+                return None
+            mine = [b for b in binds if b.scope is not None and self.class_of_scope.get(id(b.scope)) is klass]
+            # attributes: the one assignment in the class (several: unknown)
+            return self._seen(mine[0], None) if len(mine) == 1 and mine[0].unconditional else None
+        if scope is not None:
+            if key in self.params.get(id(scope), ()):
+                return None
+            local = [b for b in binds if b.scope is scope]
+            if local:
+                before = [b for b in local if b.order < pos]
+                return self._seen(before[-1], self.block_of(at)) if before else None
+        module_binds = [b for b in binds if b.scope is None]
+        if scope is None:
+            module_binds = [b for b in module_binds if b.order < pos]
+        elif module_binds:
+            # a function sees the module's final binding when it runs; only trust a single one
+            return self._seen(module_binds[0], None) if len(module_binds) == 1 else None
+        return self._seen(module_binds[-1], self.block_of(at)) if module_binds else None
+
+    def _seen(self, b: Binding, use_block: Block) -> Binding:
+        """The binding, marked conditional unless its block also encloses the use."""
+        block = use_block
+        while block is not None and block is not b.block:
+            block = self.block_parent.get(id(block))
+        return Binding(b.order, b.scope, b.value, b.block, b.unpack, b.node, block is not b.block)
+
+    def value_of(self, expr: ast.AST) -> Optional[ast.AST]:
+        """Follow a name (or `self.attr`) to the expression bound to it; None when unknown."""
+        seen = 0
+        while isinstance(expr, (ast.Name, ast.Attribute)) and seen < 8:
+            key = dotted_name(expr)
+            if key is None or (isinstance(expr, ast.Attribute) and not key.startswith("self.")):
+                return expr
+            b = self.binding(key, expr)
+            if b is None or b.value is None or b.conditional or b.unpack is not None:
+                return None
+            expr = b.value
+            seen += 1
+        return expr
+
+    def is_param(self, expr: ast.AST) -> bool:
+        if not isinstance(expr, ast.Name):
+            return False
+        scope = self.scope_of(expr)
+        return scope is not None and expr.id in self.params.get(id(scope), ())
+
+    def number(self, expr: Optional[ast.AST], depth: int = 0) -> Optional[float]:
+        """A numeric literal, simple arithmetic on literals, or a module constant bound once to one."""
+        if expr is None or depth > 6:
+            return None
+        if isinstance(expr, ast.Constant):
+            value = expr.value
+            if type(value) not in (int, float) or not _finite(value):  # type: ignore[arg-type]
+                return None
+            return float(value)  # type: ignore[arg-type]
+        if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.USub):
+            v = self.number(expr.operand, depth + 1)
+            return -v if v is not None else None
+        if isinstance(expr, ast.BinOp):
+            a, b = self.number(expr.left, depth + 1), self.number(expr.right, depth + 1)
+            if a is None or b is None:
+                return None
+            v = arithmetic(expr.op, a, b)
+            return float(v) if v is not None else None
+        if isinstance(expr, ast.Name):
+            binds = self.binds.get(expr.id, [])
+            # a constant: bound exactly once in the whole file, at module level, unconditionally
+            if len(binds) == 1 and binds[0].scope is None and binds[0].unconditional and binds[0].unpack is None:
+                return self.number(binds[0].value, depth + 1)
+        return None
+
+    def integer(self, expr: Optional[ast.AST]) -> Optional[int]:
+        v = self.number(expr)
+        return int(v) if v is not None and float(v).is_integer() else None
+
+    def mentions(self, name: str) -> List[Mention]:
+        """Where `name` is written other than as a Name expression (see Mention), with its scope."""
+        if self._mentions is None:
+            self._mentions = self._find_mentions()
+        return self._mentions.get(name, [])
+
+    def _find_mentions(self) -> Dict[str, List[Mention]]:
+        found: Dict[str, List[Mention]] = {}
+        scope_of = self.scope_of
+
+        def add(name: Optional[str], scope: Scope, role: str = "other") -> None:
+            if name:
+                found.setdefault(name, []).append(Mention(scope, role))
+
+        for node in ast.walk(self.syntax.tree):
+            if isinstance(node, ast.Attribute):
+                add(node.attr, scope_of(node))
+            elif isinstance(node, ast.keyword):
+                add(node.arg, scope_of(node))
+            elif isinstance(node, FUNCTIONS):
+                add(node.name, node)
+            elif isinstance(node, ast.ClassDef):
+                add(node.name, scope_of(node))
+            elif isinstance(node, ast.arg):
+                add(node.arg, scope_of(node))
+            elif isinstance(node, ast.alias):
+                for part in node.name.split("."):
+                    add(part, scope_of(node))
+                add(node.asname, scope_of(node), "as")
+            elif isinstance(node, ast.ImportFrom):
+                for part in (node.module or "").split("."):
+                    add(part, scope_of(node))
+            elif isinstance(node, ast.ExceptHandler):
+                add(node.name, scope_of(node), "as")
+            elif isinstance(node, (ast.Global, ast.Nonlocal)):
+                for name in node.names:
+                    add(name, scope_of(node))
+        return found
+
+
+def _finite(value: float) -> bool:
+    try:
+        float(value)
+    except OverflowError:
+        return False
+    return True
+
+
+def _flatten_target(target: Union[ast.Tuple, ast.List]) -> List[Optional[ast.AST]]:
+    out: List[Optional[ast.AST]] = []
+    for el in target.elts:
+        if isinstance(el, (ast.Tuple, ast.List)):
+            out.extend(_flatten_target(el))
+        elif isinstance(el, ast.Starred):
+            out.append(None)
+        else:
+            out.append(el)
+    return out
+
+
+def arithmetic(op: ast.operator, a: float, b: float) -> Optional[float]:
+    """`a op b` for + - * / // ** on known numbers; None for other operators or on overflow."""
+    try:
+        if isinstance(op, ast.Add):
+            return a + b
+        if isinstance(op, ast.Sub):
+            return a - b
+        if isinstance(op, ast.Mult):
+            return a * b
+        if isinstance(op, ast.Div):
+            return a / b
+        if isinstance(op, ast.FloorDiv):
+            return a // b
+        if isinstance(op, ast.Pow):
+            return float(a) ** float(b)  # floats: `10 ** 10 ** 10` overflows instead of running for ever
+    except (ZeroDivisionError, OverflowError):
+        return None
+    return None
+
+
+def nth_positional(call: ast.Call, index: int) -> Optional[ast.expr]:
+    """The index-th positional argument, counting only the plain ones (`*args` skipped)."""
+    plain = [a for a in call.args if not isinstance(a, ast.Starred)]
+    return plain[index] if index < len(plain) else None
+
+
+def argument(call: ast.Call, name: str, index: Optional[int] = None) -> Optional[ast.AST]:
+    """The value of keyword `name`, else of the index-th plain positional argument."""
+    for kw in call.keywords:
+        if kw.arg == name:
+            return kw.value
+    return nth_positional(call, index) if index is not None else None

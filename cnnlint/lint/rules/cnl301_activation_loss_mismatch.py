@@ -1,0 +1,230 @@
+"""CNL301 activation-loss-mismatch: the model's output activation and the loss disagree."""
+
+from __future__ import annotations
+
+import ast
+from typing import List, Optional, Set, Tuple
+
+from cnnlint.findings import Severity
+from cnnlint.lint.index.bindings import Bindings, CallSite, argument, nth_positional
+from cnnlint.lint.index.models import (
+    KerasCompiled,
+    Loss,
+    TorchModels,
+    TorchOut,
+    keras_layer,
+    label,
+    out_text,
+    torch_name,
+)
+from cnnlint.lint.index.names import dotted_name
+from cnnlint.lint.rule import AstRule
+from cnnlint.sources.model import SourceFile
+
+TORCH_LOSS = {
+    "CrossEntropyLoss": "ce", "cross_entropy": "ce",
+    "NLLLoss": "nll", "nll_loss": "nll",
+    "BCEWithLogitsLoss": "bcel", "binary_cross_entropy_with_logits": "bcel",
+    "BCELoss": "bce", "binary_cross_entropy": "bce",
+}
+_ONE_UNIT_HINT = (
+    'for two classes use Dense(1, activation="sigmoid") with binary_crossentropy, '
+    'or Dense(2, activation="softmax") with a categorical loss'
+)
+_MODEL_SOURCES = ("torchvision.models", "timm.", "transformers.", "segmentation_models")
+
+
+class ActivationLossMismatch(AstRule):
+    code = "CNL301"
+    name = "activation-loss-mismatch"
+    severity = Severity.ERROR
+    summary = ("The model's output activation and the loss disagree "
+               "(softmax with from_logits=True, logits into a probability loss)")
+    uses = (Bindings, KerasCompiled)
+
+    @classmethod
+    def applies(cls, source: SourceFile) -> bool:
+        text = source.text
+        return any(k in text for k in ("ntropy", "from_logits", "softmax", "Softmax", "BCE", "nll", "NLL", "cross_entropy"))
+
+    def check(self) -> None:
+        facts = self.ctx.get(Bindings)
+        self._the_loss: Optional[Tuple[Optional[ast.Call]]] = None
+        self._the_model: Optional[Tuple[Optional[ast.Call]]] = None
+        if facts.keras:
+            self._keras(facts)
+        if facts.torch:
+            self._torch(facts)
+
+    # ---- Keras
+
+    def _keras(self, facts: Bindings) -> None:
+        reported: Set[int] = set()
+        for c in facts.calls:
+            if c.tail != "Dense":
+                continue
+            out = keras_layer(facts, c.node)
+            if out is not None and out.kind == "softmax" and out.units == 1:
+                reported.add(id(c.node))
+                self.report(
+                    c.node,
+                    f'`{label(facts, c.node)}` always outputs 1.0: a softmax over a single unit normalises it '
+                    "to one, so the loss is constant and the model cannot learn",
+                    _ONE_UNIT_HINT,
+                )
+        for comp in self.ctx.get(KerasCompiled).models:
+            out, loss = comp.out, comp.loss
+            if out is None:
+                continue
+            if out.kind == "softmax" and out.units == 1 and id(out.layer) not in reported and out.dense is not None:
+                reported.add(id(out.layer))
+                self.report(
+                    out.layer,
+                    f"{out_text(facts, out)} always outputs 1.0: a softmax over a single unit normalises it to one, "
+                    "so the loss is constant and the model cannot learn",
+                    _ONE_UNIT_HINT,
+                )
+                continue
+            if loss is None:
+                continue
+            if out.kind in ("softmax", "sigmoid") and loss.from_logits is True:
+                target = loss.logits_arg if loss.logits_arg is not None else loss.node
+                self.report(
+                    target,
+                    f"`{comp.model.id}` ends in {out_text(facts, out)}, which outputs probabilities, but "
+                    f"`{loss.text}` treats its input as logits and applies {out.kind} again: the loss is computed "
+                    "on squashed values and training stalls",
+                    f"remove from_logits=True (or drop the {out.kind} from the last layer and keep from_logits=True)",
+                )
+            elif out.kind == "linear" and loss.from_logits is False:
+                self.report(
+                    loss.node,
+                    f"`{comp.model.id}` ends in {out_text(facts, out)} with no activation (raw logits), but "
+                    f"`{loss.text}` expects probabilities (from_logits=False): the loss is computed on "
+                    "unnormalised scores and training goes wrong",
+                    self._linear_hint(loss),
+                )
+
+    @staticmethod
+    def _linear_hint(loss: Loss) -> str:
+        cls = {"cce": "CategoricalCrossentropy", "scce": "SparseCategoricalCrossentropy", "bce": "BinaryCrossentropy"}[loss.kind]
+        act = "sigmoid" if loss.kind == "bce" else "softmax"
+        return f'use loss=keras.losses.{cls}(from_logits=True), or add activation="{act}" to the last Dense layer'
+
+    # ---- PyTorch
+
+    def _torch(self, facts: Bindings) -> None:
+        models = TorchModels(facts)
+        done: Set[int] = set()
+        for c in facts.calls:
+            loss_kind, loss_node = self._loss_at(facts, c)
+            if loss_kind is None or loss_node is None:
+                continue
+            pred = nth_positional(c.node, 0) or argument(c.node, "input")
+            if pred is None:
+                continue
+            out = self._prediction(facts, models, pred)
+            if out is None or id(out.node) in done:
+                continue
+            if self._judge(facts, c, loss_kind, loss_node, out):
+                done.add(id(out.node))
+
+    def _judge(self, facts: Bindings, c: CallSite, loss_kind: str, loss_node: ast.AST, out: TorchOut) -> bool:
+        where = label(facts, loss_node) if isinstance(loss_node, ast.Call) else (dotted_name(loss_node) or "the loss")
+        if out.kind == "softmax" and loss_kind in ("ce", "nll"):
+            expects = "raw logits (it applies log_softmax itself)" if loss_kind == "ce" else "log-probabilities (log_softmax)"
+            self.report(
+                out.node,
+                f"the model's output goes through `{label(facts, out.node)}` before `{where}`, which expects "
+                f"{expects}: the loss is computed on probabilities, gradients nearly vanish and training stalls",
+                "return the raw output of the last Linear layer (apply softmax only for predictions)"
+                if loss_kind == "ce" else "use log_softmax instead of softmax before NLLLoss",
+            )
+        elif out.kind == "sigmoid" and loss_kind == "bcel":
+            self.report(
+                out.node,
+                f"the model's output goes through `{label(facts, out.node)}` before `{where}`, which applies "
+                "the sigmoid itself: the loss sees sigmoid(sigmoid(x)), always between 0.5 and 0.73, and "
+                "training stalls",
+                "return the raw output of the last Linear layer, or keep the sigmoid and use BCELoss",
+            )
+        elif out.kind == "linear" and loss_kind == "bce":
+            self.report(
+                loss_node,
+                f"`{where}` expects probabilities in [0, 1], but the model ends in `{label(facts, out.node)}` "
+                "with no sigmoid (raw logits): the loss fails or is meaningless on values outside [0, 1]",
+                "use BCEWithLogitsLoss (numerically stable, applies the sigmoid itself)",
+            )
+        else:
+            return False
+        return True
+
+    def _loss_at(self, facts: Bindings, c: CallSite) -> Tuple[Optional[str], Optional[ast.AST]]:
+        """(kind, node describing the loss) when the call computes a known loss."""
+        func = c.node.func
+        name = torch_name(facts, func)
+        if name in TORCH_LOSS and name[0].islower() and "." in (dotted_name(func) or ""):  # type: ignore[index]
+            return TORCH_LOSS[name], c.node  # type: ignore[index]
+        if isinstance(func, (ast.Name, ast.Attribute)):
+            named = isinstance(func, ast.Name) or (dotted_name(func) or "").startswith("self.")
+            value = facts.value_of(func) if named else None
+            if value is None and isinstance(func, ast.Name) and facts.is_param(func):
+                value = self._only_loss(facts)
+            if isinstance(value, ast.Call):
+                lname = torch_name(facts, value.func)
+                if lname in TORCH_LOSS and lname[0].isupper():  # type: ignore[index]
+                    return TORCH_LOSS[lname], value  # type: ignore[index]
+        return None, None
+
+    def _only_loss(self, facts: Bindings) -> Optional[ast.Call]:
+        if self._the_loss is None:
+            losses = [
+                c.node for c in facts.calls
+                if c.tail in TORCH_LOSS and c.tail[0].isupper() and torch_name(facts, c.node.func) == c.tail
+            ]
+            self._the_loss = (losses[0] if len(losses) == 1 else None,)
+        return self._the_loss[0]
+
+    def _prediction(self, facts: Bindings, models: TorchModels, expr: ast.AST) -> Optional[TorchOut]:
+        if isinstance(expr, ast.Name):
+            b = facts.binding(expr.id, expr)
+            if b is None or b.value is None or b.conditional or b.unpack is not None:
+                return None
+            expr = b.value
+        if not isinstance(expr, ast.Call):
+            return None
+        func = expr.func
+        if isinstance(func, ast.Attribute) and func.attr == "forward":
+            func = func.value
+        if isinstance(func, ast.Name) and func.id == "self":
+            scope = facts.scope_of(expr)
+            cls = facts.class_of_scope.get(id(scope)) if scope is not None else None
+            return models.class_output(cls, 0) if cls is not None and cls.name in models.module_classes else None
+        if not isinstance(func, ast.Name):
+            return None
+        model = facts.value_of(func)
+        if model is None and facts.is_param(func):
+            model = self._only_model(facts, models)
+        if model is None:
+            return None
+        return models.module_output(model)
+
+    def _only_model(self, facts: Bindings, models: TorchModels) -> Optional[ast.Call]:
+        """The one model this file builds, when a loop receives it as a parameter."""
+        if self._the_model is None:
+            inside = {id(m) for cls in models.module_classes.values() for m in cls.body}
+            built: List[ast.Call] = [
+                c.node for c in facts.calls
+                if isinstance(c.node.func, ast.Name) and c.node.func.id in models.module_classes
+            ]
+            others = [
+                c for c in facts.calls
+                if c.qname.startswith(_MODEL_SOURCES)
+                or c.tail in ("from_pretrained", "load", "load_state_dict_from_url", "create_model")
+                or (c.tail == "Sequential" and id(c.scope) not in inside)
+            ]
+            self._the_model = (built[0] if len(built) == 1 and not others else None,)
+        return self._the_model[0]
+
+
+RULES = [ActivationLossMismatch]

@@ -1,0 +1,267 @@
+"""CNL303 pretrained-preprocessing-mismatch: pretrained weights fed another pixel scaling."""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import List, Optional, Tuple
+
+from cnnlint.findings import Severity
+from cnnlint.lint.index.bindings import Bindings, argument, nth_positional
+from cnnlint.lint.index.imports import ImportTable
+from cnnlint.lint.index.models import (
+    KERAS_ROOTS,
+    element_values,
+    is_none,
+    keras_name,
+    label,
+    literal_bool,
+)
+from cnnlint.lint.index.names import call_tail, dotted_name, keyword, string_value
+from cnnlint.lint.index.source_text import full_code
+from cnnlint.lint.rule import AstRule
+from cnnlint.sources.model import SourceFile
+
+# keras.applications constructors and how their weights expect pixels (checked against Keras 3.15 source)
+_CAFFE = re.compile(r"^(VGG16|VGG19|ResNet50|ResNet101|ResNet152)$")
+_INTERNAL = re.compile(
+    r"^(EfficientNetB[0-7]|EfficientNetV2(B[0-3]|S|M|L)|ConvNeXt(Tiny|Small|Base|Large|XLarge)|"
+    r"MobileNetV3(Small|Large)|RegNet[XY]\d+|ResNetRS\d+)$"
+)
+_INCLUDE_PREPROCESSING = re.compile(r"^(EfficientNetV2|ConvNeXt|MobileNetV3|RegNet|ResNetRS)")
+_TV_CLASSIFIERS = re.compile(
+    r"^(resnet\d+|resnext\d+_\w+|wide_resnet\d+_\d|vgg\d+(_bn)?|alexnet|densenet\d+|mobilenet_v[23](_large|_small)?|"
+    r"efficientnet_(b[0-7]|v2_[sml])|convnext_(tiny|small|base|large)|regnet_[xy]_\w+|vit_[bhl]_\d+|"
+    r"swin_(v2_)?[tsb]|squeezenet1_[01]|shufflenet_v2_x\w+|mnasnet\w+|googlenet|inception_v3|maxvit_t)$"
+)
+_TO_TENSOR = ("ToTensor", "ToImage", "PILToTensor", "ToDtype", "ConvertImageDtype")
+
+Pretrained = Tuple[ast.Call, str, str]  # (call, class name, mode)
+
+
+def _module_of(name: str) -> str:
+    return {"VGG16": "vgg16", "VGG19": "vgg19"}.get(name, "resnet")
+
+
+class PretrainedPreprocessingMismatch(AstRule):
+    code = "CNL303"
+    name = "pretrained-preprocessing-mismatch"
+    severity = Severity.WARNING
+    summary = "Pretrained weights are fed pixels scaled differently from how they were trained"
+    uses = (Bindings,)
+
+    @classmethod
+    def applies(cls, source: SourceFile) -> bool:
+        text = source.text
+        keras = ("applications" in text or "include_top" in text) and ("rescale" in text or "Rescaling" in text)
+        torch = "torchvision" in text and ("weights" in text or "pretrained" in text)
+        return keras or torch
+
+    def check(self) -> None:
+        facts = self.ctx.get(Bindings)
+        if facts.keras:
+            self._keras(facts)
+        if self.ctx.get(ImportTable).imports_any("torchvision"):
+            self._torch(facts)
+
+    def _one_over_255(self, facts: Bindings, expr: Optional[ast.AST]) -> bool:
+        v = facts.number(expr)
+        return v is not None and abs(v - 1 / 255) < 1e-6
+
+    # ---- Keras
+
+    @staticmethod
+    def _keras_pretrained(facts: Bindings) -> List[Pretrained]:
+        """(call, class name, mode) for keras.applications models with ImageNet weights."""
+        out = []
+        for c in facts.calls:
+            parts = c.qname.split(".")
+            if "applications" not in parts or parts[0] not in KERAS_ROOTS:
+                continue
+            name = parts[-1]
+            if _CAFFE.match(name):
+                mode = "caffe"
+            elif _INTERNAL.match(name):
+                mode = "internal"
+                if _INCLUDE_PREPROCESSING.match(name):
+                    arg = keyword(c.node, "include_preprocessing")
+                    if arg is not None and literal_bool(arg.value) is not True:
+                        continue
+            else:
+                out.append((c.node, name, "other"))
+                continue
+            weights = keyword(c.node, "weights")
+            if weights is not None and string_value(weights.value) != "imagenet":
+                continue
+            out.append((c.node, name, mode))
+        return out
+
+    def _keras(self, facts: Bindings) -> None:
+        models = self._keras_pretrained(facts)
+        if not models or any(mode == "other" for _, _, mode in models):
+            return
+        modes = {mode for _, _, mode in models}
+        names = sorted({name for _, name, _ in models})
+        if len(modes) != 1 or "preprocess_input" in facts.text:
+            return
+        mode = modes.pop()
+        model_text = " / ".join(f"`{n}`" for n in names)
+        if mode == "caffe":
+            expects = (
+                "expects its own preprocess_input (\"caffe\" mode: BGR channels with the ImageNet mean "
+                "subtracted, values around -124..152)"
+            )
+            hint = (
+                f"replace rescale=1./255 with preprocessing_function=keras.applications.{_module_of(names[0])}.preprocess_input"
+            )
+        else:
+            expects = "rescales 0-255 pixels itself (a Rescaling/Normalization layer inside the model)"
+            hint = "drop rescale=1./255 and feed the 0-255 pixels as they are"
+        if not any(c.tail in ("fit", "fit_generator") for c in facts.calls):
+            return
+        model_calls = [n for n, _, _ in models]
+        for c in facts.calls:
+            if c.tail == "ImageDataGenerator":
+                self._generator(facts, c.node, model_text, expects, hint)
+            elif c.tail == "Rescaling" and mode == "internal":
+                self._rescaling(facts, c.node, model_calls, model_text, expects)
+
+    def _generator(self, facts: Bindings, call: ast.Call, model_text: str, expects: str, hint: str) -> None:
+        if keras_name(facts, call.func) is None:
+            return
+        arg = keyword(call, "rescale")
+        if arg is None or not self._one_over_255(facts, arg.value) or keyword(call, "preprocessing_function"):
+            return
+        if not self._feeds_fit(facts, call):
+            return
+        self.report(
+            arg,
+            f"`rescale={full_code(facts.syntax, arg.value)}` scales pixels to [0, 1], but the pretrained {model_text} "
+            f"{expects}: the pretrained features see inputs they were never trained on",
+            hint,
+        )
+
+    def _rescaling(self, facts: Bindings, call: ast.Call, model_calls: List[ast.Call], model_text: str, expects: str) -> None:
+        if keras_name(facts, call.func) is None:
+            return
+        arg = argument(call, "scale", 0)
+        offset = argument(call, "offset", 1)
+        if arg is None or not self._one_over_255(facts, arg) or offset is not None:
+            return
+        if not self._rescaling_feeds_model(facts, call, model_calls):
+            return
+        self.report(
+            call,
+            f"`{label(facts, call)}` scales pixels to [0, 1] before the pretrained {model_text}, "
+            f"which {expects}: the network sees values of at most 1/255",
+            "remove the Rescaling layer: the model expects 0-255 pixels",
+        )
+
+    @staticmethod
+    def _feeds_fit(facts: Bindings, idg: ast.Call) -> bool:
+        """The generator's flow_* output reaches a fit call (the generator is a training/validation source)."""
+        var = None
+        parent = facts.parent(idg)
+        if isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name):
+            var = parent.targets[0].id
+        for c in facts.calls:
+            func = c.node.func
+            if c.tail in ("flow_from_directory", "flow_from_dataframe", "flow") and isinstance(func, ast.Attribute):
+                recv = func.value
+                if recv is idg or (var is not None and isinstance(recv, ast.Name) and recv.id == var):
+                    return True
+        return False
+
+    @staticmethod
+    def _rescaling_feeds_model(facts: Bindings, rescale: ast.Call, model_calls: List[ast.Call]) -> bool:
+        """Rescaling in the same Sequential list as the pretrained model, or `base(x)` with x = Rescaling(...)(...)."""
+        parent = facts.parent(rescale)
+        # Sequential([Rescaling(1/255), base, ...])
+        if isinstance(parent, (ast.List, ast.Tuple, ast.Set)):
+            if isinstance(parent, ast.Set):
+                return False
+            for v in element_values(parent):
+                if any(v is mc for mc in model_calls):
+                    return True
+                if isinstance(v, ast.Name):
+                    val = facts.value_of(v)
+                    if any(val is mc for mc in model_calls):
+                        return True
+            return False
+        # x = Rescaling(1/255)(inputs); x = base_model(x, training=False)
+        if not (isinstance(parent, ast.Call) and parent.func is rescale):
+            return False
+        assign = facts.parent(parent)
+        if not (isinstance(assign, ast.Assign) and isinstance(assign.targets[0], ast.Name)):
+            return False
+        var = assign.targets[0].id
+        for c in facts.calls:
+            first = nth_positional(c.node, 0)
+            if not isinstance(first, ast.Name) or first.id != var:
+                continue
+            if c.order <= facts.position(assign):
+                continue
+            callee = c.node.func
+            target = callee if any(callee is mc for mc in model_calls) else (
+                facts.value_of(callee) if isinstance(callee, ast.Name) else None
+            )
+            if target is not None and any(target is mc for mc in model_calls):
+                b = facts.binding(var, first)
+                return b is not None and b.value is parent
+        return False
+
+    # ---- torchvision
+
+    def _torch(self, facts: Bindings) -> None:
+        text = facts.text
+        if "Normalize" in text or "normalize" in text or ".transforms()" in text or "transforms()" in text:
+            return
+        if "timm" in text or "AutoImageProcessor" in text or "FeatureExtractor" in text:
+            return
+        pretrained = [c.node for c in facts.calls if self._tv_pretrained(facts, c.qname, c.node)]
+        if not pretrained:
+            return
+        composes = []
+        for c in facts.calls:
+            if c.tail != "Compose" or not c.qname.startswith("torchvision.transforms"):
+                continue
+            arg = nth_positional(c.node, 0)
+            if arg is None or not isinstance(arg, (ast.List, ast.Tuple)):
+                return  # a transform list built elsewhere: unknown
+            values = element_values(arg)
+            tails = [call_tail(e) for e in values if isinstance(e, ast.Call)]
+            if len(tails) != len(values):
+                return
+            if any(t in _TO_TENSOR for t in tails):
+                composes.append(c.node)
+        model_text = dotted_name(pretrained[0].func) or "the model"
+        for comp in composes:
+            self.report(
+                comp,
+                f"`{label(facts, comp, 40)}` has no `Normalize`, but `{model_text}` loads ImageNet weights "
+                "trained on inputs normalised with the ImageNet mean and std: the pretrained features see "
+                "shifted inputs",
+                "add transforms.Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225]) after ToTensor, "
+                "or use the weights' own weights.transforms()",
+            )
+
+    @staticmethod
+    def _tv_pretrained(facts: Bindings, qname: str, call: ast.Call) -> bool:
+        """A torchvision classifier built with ImageNet weights."""
+        parts = qname.split(".")
+        if len(parts) != 3 or parts[0] != "torchvision" or parts[1] != "models" or not _TV_CLASSIFIERS.match(parts[2]):
+            return False
+        weights = keyword(call, "weights")
+        if weights is not None:
+            if is_none(weights.value):
+                return False
+            w = string_value(weights.value)
+            wq = facts.q(weights.value)
+            if w is not None and not w.startswith(("IMAGENET", "DEFAULT")):
+                return False
+            return w is not None or wq.endswith(".DEFAULT") or ".IMAGENET1K" in wq
+        legacy = keyword(call, "pretrained")
+        return legacy is not None and literal_bool(legacy.value) is True
+
+
+RULES = [PretrainedPreprocessingMismatch]
