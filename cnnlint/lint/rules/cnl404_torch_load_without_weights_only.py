@@ -1,0 +1,71 @@
+"""CNL404: `torch.load` without `weights_only=`."""
+
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING, Optional
+
+from cnnlint.findings import Severity
+from cnnlint.lint.index.imports import ImportTable
+from cnnlint.lint.index.names import has_star_kwargs, keyword
+from cnnlint.lint.index.syntax import walk
+from cnnlint.lint.rule import AstRule
+
+if TYPE_CHECKING:
+    from cnnlint.sources.model import SourceFile
+
+
+class TorchLoadWithoutWeightsOnly(AstRule):
+    code = "CNL404"
+    name = "torch-load-without-weights-only"
+    severity = Severity.WARNING
+    summary = "`torch.load` without `weights_only=`: unpickles anything before PyTorch 2.6, refuses whole models after"
+    uses = (ImportTable,)
+    _rebound: Optional[bool] = None
+
+    @classmethod
+    def applies(cls, source: "SourceFile") -> bool:
+        return "load" in source.text and "torch" in source.text
+
+    def visit_Call(self, node: ast.Call) -> None:
+        imports = self.ctx.get(ImportTable)
+        if not self._is_torch_load(node.func) or not imports.imports_any("torch"):
+            return
+        if keyword(node, "weights_only") is not None or has_star_kwargs(node):
+            return
+        if self._is_fallback() or self._torch_load_rebound():
+            return
+        self.report(
+            node,
+            "`torch.load()` without `weights_only=`: before PyTorch 2.6 it unpickles whatever the file holds "
+            "(a downloaded checkpoint can run code); from 2.6 on it loads weights only, and a checkpoint that "
+            "holds a whole model fails to load",
+            "save and load a state_dict with `torch.load(path, weights_only=True)`; pass `weights_only=False` "
+            "only for checkpoints you made yourself",
+        )
+
+    def _is_torch_load(self, func: ast.AST) -> bool:
+        return self.ctx.get(ImportTable).qualify(func) == "torch.load"
+
+    def _is_fallback(self) -> bool:
+        """In the except clause of a try whose body loads with `weights_only=` (old-PyTorch fallback)."""
+        ancestors = self.ctx.ancestors
+        for i in range(len(ancestors) - 1, 0, -1):
+            handler, outer = ancestors[i], ancestors[i - 1]
+            if isinstance(handler, ast.ExceptHandler) and isinstance(outer, ast.Try):
+                for stmt in outer.body:
+                    for inner in walk(stmt):
+                        if isinstance(inner, ast.Call) and self._is_torch_load(inner.func) \
+                                and keyword(inner, "weights_only") is not None:
+                            return True
+        return False
+
+    def _torch_load_rebound(self) -> bool:
+        """The file assigns `torch.load` itself (a patched default)."""
+        if self._rebound is None:
+            assert self.ctx.syntax is not None
+            self._rebound = any(
+                isinstance(node, ast.Assign) and any(self._is_torch_load(t) for t in node.targets)
+                for node in ast.walk(self.ctx.syntax.tree)
+            )
+        return self._rebound
