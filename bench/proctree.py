@@ -194,8 +194,10 @@ def _kill_group(pgid: int) -> None:
 
 
 def _reap_orphans(pgid: int) -> int:
-    """Wait for every remaining child (orphans handed to us as subreaper); how many there were."""
-    n, deadline = 0, time.monotonic() + ORPHAN_GRACE_S
+    """Wait for every remaining child (orphans handed to us as subreaper); how many there were.
+    Orphans still there after ORPHAN_GRACE_S get their process group killed; one that left the
+    group and outlives a second grace period is left behind."""
+    n, kill_at = 0, time.monotonic() + ORPHAN_GRACE_S
     while True:
         try:
             pid, _, _ = os.wait4(-1, os.WNOHANG)
@@ -204,9 +206,10 @@ def _reap_orphans(pgid: int) -> int:
         if pid:
             n += 1
             continue
-        if time.monotonic() > deadline:
+        if time.monotonic() > kill_at + ORPHAN_GRACE_S:
+            return n
+        if time.monotonic() > kill_at:
             _kill_group(pgid)
-            deadline = float("inf")
         time.sleep(0.005)
 
 
