@@ -319,12 +319,16 @@ def size_modules(sizes: Sequence[int], seed: int) -> Dict[int, str]:
     return out
 
 
+# the 100k-line file is 3.6 MiB of code, over the default max-file-size (it would get CNL001 unlinted)
+SIZES_PYPROJECT = corpus_mod.CORPUS_PYPROJECT.replace("[tool.cnnlint]\n", "[tool.cnnlint]\nmax-file-size = 67108864\n")
+
+
 def prepare_sizes(sizes: Sequence[int], seed: int, keep: bool) -> Dict[str, dict]:
     """bench/out/sizes/L<n>/big_<n>.py for each size, and a one-line file for the start-up cost, each
     in a folder of its own that is a project root. keep: reuse the files a run with this seed wrote."""
     folder = OUT / "sizes"
     stamp = folder / "sizes.json"
-    want = {"seed": seed, "sizes": sorted(sizes)}
+    want = {"seed": seed, "sizes": sorted(sizes), "pyproject": SIZES_PYPROJECT}
     paths = {"startup": folder / "startup" / "one_line.py"}
     paths.update((str(n), folder / f"L{n}" / f"big_{n}.py") for n in sizes)
     fresh = keep and stamp.exists() and json.loads(stamp.read_text()) == want
@@ -338,6 +342,7 @@ def prepare_sizes(sizes: Sequence[int], seed: int, keep: bool) -> Dict[str, dict
             path.parent.mkdir(parents=True)
             path.write_text(texts[key], encoding="utf-8")
             corpus_mod.mark_project_root(str(path.parent))
+            (path.parent / "pyproject.toml").write_text(SIZES_PYPROJECT, encoding="utf-8")
         stamp.write_text(json.dumps(want))
         log(f"generated the single files of {', '.join(map(str, sizes))} lines ({time.perf_counter() - t:.1f}s)")
     return {key: {"path": path, "lines": corpus_mod.count_lines(path.read_text(encoding="utf-8"))}
@@ -516,7 +521,13 @@ def bench_cold_py(python: str, corpus: dict, n: int, results: dict) -> None:
 def bench_sizes(python: str, sizes: Sequence[int], seed: int, keep: bool, n: int, results: dict) -> None:
     """cnnlint cold on each single file alone, and on a one-line file (start-up), interleaved."""
     files = prepare_sizes(sizes, seed, keep)
-    plans = {key: (lambda p=f["path"]: lint_once(python, p, ["--no-cache", "-q"])) for key, f in files.items()}
+    def once(path: Path) -> dict:
+        r = lint_once(python, path, ["--no-cache", "-q"])
+        if " CNL001 " in r["stdout"]:  # too large, or does not parse: not linted, so not a measurement
+            raise RuntimeError("not linted: " + next(ln for ln in r["stdout"].splitlines() if " CNL001 " in ln))
+        return r
+
+    plans = {key: (lambda p=f["path"]: once(p)) for key, f in files.items()}
     series = interleaved(plans, n)
     out: dict = {}
     for key, runs in series.items():
