@@ -21,7 +21,8 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/p
 # the measured command: exits at once, leaving a child that burns 0.4 s of CPU as an orphan
 ORPHAN = """
 import subprocess, sys
-subprocess.Popen([sys.executable, "-c", "import time\\nt = time.process_time()\\nwhile time.process_time() - t < 0.4: pass"])
+burn = "import time\\nt = time.process_time()\\nwhile time.process_time() - t < 0.4: pass"
+subprocess.Popen([sys.executable, "-c", burn])
 """
 
 # the measured command: a forkserver pool of two workers, each holding 80 MB and burning 0.3 s of CPU
