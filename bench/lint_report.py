@@ -7,6 +7,10 @@ row with ``status`` "would not run" / "timed out".
 
 from __future__ import annotations
 
+import json
+import os
+import sys
+from pathlib import Path
 from typing import List, Optional, Sequence
 
 
@@ -208,3 +212,34 @@ RATIOS = {  # name: (numerator, denominator)
     "pylint_dslinter / cnnlint_cold_py (like-for-like .py)": ("pylint", "cnnlint_cold_py"),
     "pylint_dslinter / cnnlint_cold": ("pylint", "cnnlint_cold"),
 }
+
+
+def loadavg() -> Optional[List[float]]:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except (AttributeError, OSError):
+        return None
+
+
+def tool_versions(results: dict, python: str, cnnlint_version: str) -> dict:
+    versions = {"python": sys.version.split()[0], "cnnlint_python": python, "cnnlint": cnnlint_version}
+    for key, field, name in (("libcst_subprocess", "libcst_version", "libcst"), ("fixit", "version", "fixit"),
+                             ("ruff_nocache", "version", "ruff"), ("pylint", "versions", "pylint_env")):
+        if (results.get(key) or {}).get(field):
+            versions[name] = results[key][field]
+    return versions
+
+
+def write_json(path: str, head: dict, results: dict, ratios: dict, ratios_cpu: dict, earlier: List[dict],
+               issue13: List[dict], elapsed: float) -> None:
+    """head: when, where and what was measured (generated_at, git_at_start, machine, versions, corpus)."""
+    def rounded(rs):
+        return {k: (None if r is None else {"value": round(r["value"], 3), "bound": r["bound"]}) for k, r in rs.items()}
+
+    report = dict(head, results=results, ratios=rounded(ratios), ratios_cpu=rounded(ratios_cpu), targets=earlier,
+                  issue13_targets=issue13, benchmark_wall_s=round(elapsed, 1))
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(report, fh, indent=1, default=str)
+        fh.write("\n")
+    log(f"wrote {path}")

@@ -47,7 +47,8 @@ sys.path.insert(0, str(HERE))
 import corpus as corpus_mod  # noqa: E402  (bench/corpus.py)
 import proctree  # noqa: E402  (bench/proctree.py)
 from lint_report import (  # noqa: E402  (bench/lint_report.py)
-    RATIOS, earlier_targets, fmt_ratio, issue13_targets, log, ok, print_issue13, print_table, ratio,
+    RATIOS, earlier_targets, fmt_ratio, issue13_targets, loadavg, log, ok, print_issue13, print_table, ratio,
+    tool_versions, write_json,
 )
 
 ALL_TOOLS = ("cnnlint", "libcst", "fixit", "ruff", "pylint")
@@ -655,13 +656,6 @@ def bench_pylint(corpus: dict, results: dict, skip_install: bool, limit: float, 
         dslinter_checker_errors=errors)
 
 
-def _loadavg() -> Optional[List[float]]:
-    try:
-        return [round(x, 2) for x in os.getloadavg()]
-    except (AttributeError, OSError):
-        return None
-
-
 def parse_args(argv=None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--files", type=int, default=corpus_mod.DEFAULT_FILES, help="corpus size (default 500)")
@@ -710,7 +704,7 @@ def main(argv=None) -> int:
     CNNLINT_ROOT = Path(a.cnnlint_root).resolve()
     tools = a.tools
     t_start = time.perf_counter()
-    load_start = _loadavg()
+    load_start = loadavg()
     if not proctree.enable_subreaper():
         log("note: cannot become a child subreaper (not Linux?): CPU of orphaned worker processes is not counted")
     git_at_start = git_state(CNNLINT_ROOT)
@@ -767,50 +761,18 @@ def main(argv=None) -> int:
         log(f"  {t['result']:<4}  {t['n']}. {t['target']}: {t['shown']}")
         log(f"          {t['detail']}")
     elapsed = time.perf_counter() - t_start
-    log(f"\nbenchmark wall time: {elapsed:.0f}s (load average at start {load_start}, at end {_loadavg()}; "
+    log(f"\nbenchmark wall time: {elapsed:.0f}s (load average at start {load_start}, at end {loadavg()}; "
         f"{os.cpu_count()} CPUs)")
-    write_json(a, results, ratios, ratios_cpu, earlier, issue13, git_at_start, corpus, load_start, elapsed)
-    return 0
-
-
-def write_json(a, results, ratios, ratios_cpu, earlier, issue13, git_at_start, corpus, load_start, elapsed) -> None:
-    R = results.get
-    versions = {"python": sys.version.split()[0], "cnnlint_python": a.python}
-    if (R("libcst_subprocess") or {}).get("libcst_version"):
-        versions["libcst"] = R("libcst_subprocess")["libcst_version"]
-    if (R("fixit") or {}).get("version"):
-        versions["fixit"] = R("fixit")["version"]
-    if (R("ruff_nocache") or {}).get("version"):
-        versions["ruff"] = R("ruff_nocache")["version"]
-    if (R("pylint") or {}).get("versions"):
-        versions["pylint_env"] = R("pylint")["versions"]
     cv = run_cmd([a.python, "-c", "import cnnlint, sys; print(getattr(cnnlint, '__version__', '?'))"], cwd=OUT,
                  env=cnnlint_env(), timeout=60)
-    versions["cnnlint"] = cv["stdout"].strip() if cv["rc"] == 0 else "not importable"
-
-    def rounded(rs):
-        return {k: (None if r is None else {"value": round(r["value"], 3), "bound": r["bound"]}) for k, r in rs.items()}
-
-    report = {
-        "generated_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "git_at_start": git_at_start,
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "processor": platform.processor(),
-                    "loadavg_at_start": load_start, "loadavg_at_end": _loadavg(),
-                    "child_subreaper": proctree.enable_subreaper()},
-        "versions": versions,
-        "corpus": {"dir": str(corpus["dir"]), "seed": a.seed, **corpus["manifest"]["summary"]},
-        "results": results,
-        "ratios": rounded(ratios),
-        "ratios_cpu": rounded(ratios_cpu),
-        "targets": earlier,
-        "issue13_targets": issue13,
-        "benchmark_wall_s": round(elapsed, 1),
-    }
-    Path(a.json).parent.mkdir(parents=True, exist_ok=True)
-    with open(a.json, "w", encoding="utf-8") as fh:
-        json.dump(report, fh, indent=1, default=str)
-        fh.write("\n")
-    log(f"wrote {a.json}")
+    head = {"generated_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "git_at_start": git_at_start,
+            "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "processor": platform.processor(),
+                        "loadavg_at_start": load_start, "loadavg_at_end": loadavg(),
+                        "child_subreaper": proctree.enable_subreaper()},
+            "versions": tool_versions(results, a.python, cv["stdout"].strip() if cv["rc"] == 0 else "not importable"),
+            "corpus": {"dir": str(corpus["dir"]), "seed": a.seed, **corpus["manifest"]["summary"]}}
+    write_json(a.json, head, results, ratios, ratios_cpu, earlier, issue13, elapsed)
+    return 0
 
 
 if __name__ == "__main__":
