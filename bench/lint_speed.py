@@ -2,9 +2,19 @@
 """Lint-speed benchmark: cnnlint against libcst parsing, Fixit, Ruff and pylint+dslinter.
 
 One run generates (or reuses, ``--keep``) a deterministic corpus of realistic
-CNN training scripts and notebooks (bench/corpus.py), then times every tool
-over the same files and prints a table, the ratios and the acceptance targets:
+CNN training scripts and notebooks (bench/corpus.py), then measures every tool
+over the same files: CPU seconds (user + system of the whole process tree,
+workers and fork server included; see bench/proctree.py) and wall seconds.
+It prints a table, the ratios, issue 13's speed targets and the earlier ones:
 
+issue 13 (CPU seconds):
+* cnnlint cold <= 0.5x libcst's parse alone over the same files (aim 0.25x);
+* ``--select CNL201`` <= 0.7x all rules, cold;
+* peak RSS of a lint worker <= the libcst parse alone;
+* single files of 1k, 10k and 100k lines: CPU per line (start-up subtracted) varies < 25%;
+* the first warm run right after a cache-filling run re-lints nothing (<= 2x the best warm run).
+
+earlier (wall seconds):
 * cnnlint cold  <= libcst parsing alone in one process (subprocess figure);
 * cnnlint cold  at least 5x faster than Fixit 2 with its default rules;
 * cnnlint warm  <= 2x Ruff ``--select ALL`` (without and with Ruff's cache).
@@ -23,12 +33,10 @@ import os
 import platform
 import re
 import shutil
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -37,11 +45,19 @@ VENVS = OUT / "venvs"
 sys.path.insert(0, str(HERE))
 
 import corpus as corpus_mod  # noqa: E402  (bench/corpus.py)
+import proctree  # noqa: E402  (bench/proctree.py)
+from lint_report import (  # noqa: E402  (bench/lint_report.py)
+    RATIOS, earlier_targets, fmt_ratio, issue13_targets, loadavg, log, ok, print_issue13, print_table, ratio,
+    tool_versions, write_json,
+)
 
 ALL_TOOLS = ("cnnlint", "libcst", "fixit", "ruff", "pylint")
 FAST_RUNS = 3  # cnnlint, libcst, ruff: best of 3
 SLOW_RUNS = 1  # fixit, pylint: one run
 TOOL_TIMEOUT = 1800  # seconds, any single tool run except pylint
+SAMPLE_S = 0.05  # peak-RSS sampling interval for cnnlint and the libcst parse
+SIZES = (1000, 10000, 100000)  # lines of the single-file runs
+CNNLINT_ROOT = ROOT  # what PYTHONPATH points at for `python -m cnnlint` (--cnnlint-root)
 
 # The checkers listed in dslinter's README "Usage" section (its documented invocation).
 DSLINTER_CHECKERS = (
@@ -82,7 +98,7 @@ import libcst
 t_import = time.perf_counter() - t0
 files = [l for l in open(sys.argv[1], encoding="utf-8").read().splitlines() if l]
 MAGIC = re.compile(r"^(\s*)[!%]")
-t1 = time.perf_counter()
+t1, c1 = time.perf_counter(), time.process_time()
 n = 0
 for path in files:
     with open(path, "rb") as fh:
@@ -105,10 +121,18 @@ for path in files:
         code = data.decode("utf-8")
     libcst.parse_module(code)
     n += 1
-t2 = time.perf_counter()
+t2, c2 = time.perf_counter(), time.process_time()
+hwm = 0
+try:
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            hwm = int(line.split()[1])
+except OSError:
+    import resource
+    hwm = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 from importlib.metadata import version
-print(json.dumps({"files": n, "parse_seconds": t2 - t1, "import_seconds": t_import,
-                  "libcst_version": version("libcst")}))
+print(json.dumps({"files": n, "parse_seconds": t2 - t1, "parse_cpu_s": c2 - c1, "import_seconds": t_import,
+                  "vmhwm_kb": hwm, "libcst_version": version("libcst")}))
 '''
 
 PYLINT_SMOKE = """\
@@ -126,33 +150,21 @@ for step in range(10):
 # --------------------------------------------------------------------------- small utilities
 
 
-def log(msg: str = "") -> None:
-    print(msg, flush=True)
-
-
 def tail(text: str, n: int = 20) -> str:
     lines = (text or "").rstrip().splitlines()
     return "\n".join(lines[-n:])
 
 
-def run_cmd(cmd: Sequence[str], cwd: Path, env: Optional[dict] = None, timeout: Optional[float] = None) -> dict:
-    """Run a command in its own process group; wall-clock seconds, exit code, output."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(list(map(str, cmd)), cwd=str(cwd), env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True)
-    timed_out = False
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)  # the group this call created
-        except ProcessLookupError:
-            pass
-        out, err = proc.communicate()
-    elapsed = time.perf_counter() - start
-    return {"seconds": elapsed, "rc": proc.returncode, "timed_out": timed_out,
-            "stdout": out.decode("utf-8", "replace"), "stderr": err.decode("utf-8", "replace")}
+def run_cmd(cmd: Sequence[object], cwd: Path, env: Optional[dict] = None, timeout: Optional[float] = None,
+            sample: bool = False) -> dict:
+    """Run a command in its own session; wall and CPU seconds of its process tree, exit code, output.
+    sample: also the peak RSS of each of its processes (``procs``, ``peak_kb`` by role)."""
+    m = proctree.run(cmd, cwd=str(cwd), env=env, timeout=timeout, sample_interval=SAMPLE_S if sample else None)
+    d = m.brief()
+    d.update(stdout=m.stdout, stderr=m.stderr,
+             peak_kb={role: m.peak_kb(role) for role in ("main", "forkserver", "worker") if m.count(role)},
+             workers=m.count("worker"))
+    return d
 
 
 def venv_bin(name: str, exe: str) -> Path:
@@ -283,18 +295,81 @@ def pip_versions(name: str, packages: Sequence[str]) -> dict:
         return {}
 
 
+# --------------------------------------------------------------------------- single files of 1k, 10k, 100k lines
+
+
+def size_modules(sizes: Sequence[int], seed: int) -> Dict[int, str]:
+    """For each n, one valid module of at most n lines: the Python of corpus files 0, 1, 2, ...
+    (notebooks: their joined code cells) one after the other, cut after the last top-level statement
+    that ends within n lines. `from __future__` lines are dropped (legal only at the top). So the 1k
+    file is the start of the 10k file, which is the start of the 100k file."""
+    parts: List[str] = []
+    ends: List[int] = []  # lines up to the end of each part, joined by two blank lines
+    while not ends or ends[-1] < max(sizes):
+        text = corpus_mod.generate_file(len(parts), seed).python
+        body = "".join(ln for ln in text.splitlines(True) if not ln.startswith("from __future__"))
+        parts.append(body.rstrip("\n") + "\n")
+        ends.append((ends[-1] + 2 if ends else 0) + corpus_mod.count_lines(parts[-1]))
+    out = {}
+    for n in sizes:
+        k = next(i for i, end in enumerate(ends) if end >= n) + 1
+        text = "\n\n".join(parts[:k])
+        cut = max(node.end_lineno or 0 for node in ast.parse(text).body if (node.end_lineno or 0) <= n)
+        out[n] = "".join(text.splitlines(True)[:cut])
+        ast.parse(out[n])  # still valid after the cut
+    return out
+
+
+# the 100k-line file is 3.6 MiB of code, over the default max-file-size (it would get CNL001 unlinted)
+SIZES_PYPROJECT = corpus_mod.CORPUS_PYPROJECT.replace("[tool.cnnlint]\n", "[tool.cnnlint]\nmax-file-size = 67108864\n")
+
+
+def prepare_sizes(sizes: Sequence[int], seed: int, keep: bool) -> Dict[str, dict]:
+    """bench/out/sizes/L<n>/big_<n>.py for each size, and a one-line file for the start-up cost, each
+    in a folder of its own that is a project root. keep: reuse the files a run with this seed wrote."""
+    folder = OUT / "sizes"
+    stamp = folder / "sizes.json"
+    want = {"seed": seed, "sizes": sorted(sizes), "pyproject": SIZES_PYPROJECT}
+    paths = {"startup": folder / "startup" / "one_line.py"}
+    paths.update((str(n), folder / f"L{n}" / f"big_{n}.py") for n in sizes)
+    fresh = keep and stamp.exists() and json.loads(stamp.read_text()) == want
+    if not (fresh and all(p.exists() for p in paths.values())):
+        t = time.perf_counter()
+        texts = {str(n): text for n, text in size_modules(sizes, seed).items()}
+        texts["startup"] = "x = 1\n"
+        if folder.exists():
+            shutil.rmtree(folder)
+        for key, path in paths.items():
+            path.parent.mkdir(parents=True)
+            path.write_text(texts[key], encoding="utf-8")
+            corpus_mod.mark_project_root(str(path.parent))
+            (path.parent / "pyproject.toml").write_text(SIZES_PYPROJECT, encoding="utf-8")
+        stamp.write_text(json.dumps(want))
+        log(f"generated the single files of {', '.join(map(str, sizes))} lines ({time.perf_counter() - t:.1f}s)")
+    return {key: {"path": path, "lines": corpus_mod.count_lines(path.read_text(encoding="utf-8"))}
+            for key, path in paths.items()}
+
+
 # --------------------------------------------------------------------------- measurements
 
 
-def best_of(results: List[dict]) -> float:
-    return min(r["seconds"] for r in results)
+def best_of(results: List[dict], key: str = "seconds") -> float:
+    return min(r[key] for r in results)
 
 
 def summary(label: str, command: str, runs: List[dict], files: int, note: str = "", **extra) -> dict:
-    best = best_of(runs)
+    best, best_cpu = best_of(runs), best_of(runs, "cpu_s")
     d = {"tool": label, "command": command, "n_runs": len(runs), "runs_s": [round(r["seconds"], 3) for r in runs],
-         "best_s": round(best, 3), "files": files, "files_per_s": round(files / best, 1) if best else None,
+         "runs_cpu_s": [round(r["cpu_s"], 3) for r in runs], "best_s": round(best, 3), "best_cpu_s": round(best_cpu, 3),
+         "files": files, "files_per_s": round(files / best, 1) if best else None,
+         "files_per_cpu_s": round(files / best_cpu, 1) if best_cpu else None,
+         "cpu_main_tree_s": [round(r["cpu_main_tree_s"], 3) for r in runs],
          "rc": [r["rc"] for r in runs], "status": "ok", "note": note}
+    peaks = [r["peak_kb"] for r in runs if r.get("peak_kb")]
+    if peaks:  # the largest over the runs, per role
+        d["peak_rss_kb"] = {role: max(p.get(role, 0) for p in peaks) for role in peaks[0]}
+        d["workers_seen"] = max(r["workers"] for r in runs)
+        d["procs"] = [r["procs"] for r in runs]
     d.update(extra)
     return d
 
@@ -307,7 +382,8 @@ def failed(label: str, command: str, reason: str, **extra) -> dict:
 
 def cnnlint_env() -> dict:
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    root = str(CNNLINT_ROOT)
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     return env
 
 
@@ -321,96 +397,154 @@ def cnnlint_available(python: str, cwd: Path) -> Optional[str]:
     return None
 
 
-def run_cnnlint(python: str, target: Path, args: Sequence[str], n: int, cache_dir: Path,
-                clear_cache_each_run: bool) -> List[dict]:
-    runs = []
-    for _ in range(n):
-        if clear_cache_each_run and cache_dir.exists():
-            shutil.rmtree(cache_dir)
-        r = run_cmd([python, "-m", "cnnlint", *args, str(target)], cwd=target, env=cnnlint_env(),
-                    timeout=TOOL_TIMEOUT)
-        if r["timed_out"] or r["rc"] not in (0, 1):
-            log(f"cnnlint {' '.join(args)} failed (exit {r['rc']}); stderr:\n{tail(r['stderr'], 40)}")
-            raise RuntimeError(f"cnnlint exited {r['rc']}: " + tail(r["stderr"], 10))
-        runs.append(r)
-    return runs
+def lint_once(python: str, target: Path, args: Sequence[str], clear_cache: bool = True) -> dict:
+    """One `python -m cnnlint ARGS target` in target's folder (sampled); RuntimeError unless it exits 0 or 1.
+    clear_cache: delete the folder's .cnnlint_cache first."""
+    cwd = target if target.is_dir() else target.parent
+    if clear_cache and (cwd / ".cnnlint_cache").exists():
+        shutil.rmtree(cwd / ".cnnlint_cache")
+    r = run_cmd([python, "-m", "cnnlint", *args, str(target)], cwd=cwd, env=cnnlint_env(), timeout=TOOL_TIMEOUT,
+                sample=True)
+    if r["timed_out"] or r["rc"] not in (0, 1):
+        log(f"cnnlint {' '.join(args)} failed (exit {r['rc']}); stderr:\n{tail(r['stderr'], 40)}")
+        raise RuntimeError(f"cnnlint exited {r['rc']}: " + tail(r["stderr"], 10))
+    return r
 
 
-def bench_cnnlint(python: str, corpus: dict, n: int, results: dict) -> None:
-    cdir, pydir = corpus["dir"], corpus["py_dir"]
-    nfiles, npy = len(corpus["files"]), len(corpus["py_files"])
-    reason = cnnlint_available(python, cdir)
-    cmd_cold = f"{python} -m cnnlint --no-cache -q <corpus>"
-    cmd_warm = f"{python} -m cnnlint -q <corpus>"
-    if reason:
-        log(f"cnnlint would not run: {reason}")
-        for key, label, cmd in (("cnnlint_cold", "cnnlint cold", cmd_cold), ("cnnlint_warm", "cnnlint warm", cmd_warm),
-                                ("cnnlint_cold_py", "cnnlint cold (.py only)", cmd_cold)):
-            results[key] = failed(label, cmd, reason)
+def parse_once(python: str, script: Path, listing: Path, extra: Sequence[str]) -> dict:
+    r = run_cmd([python, str(script), str(listing), *extra], cwd=OUT, timeout=TOOL_TIMEOUT, sample=True)
+    if r["rc"] != 0:
+        raise RuntimeError(f"exit {r['rc']}: " + tail(r["stderr"], 10))
+    r["inproc"] = json.loads(r["stdout"].strip().splitlines()[-1])
+    r["peak_kb"] = {"main": r["inproc"]["vmhwm_kb"] or r["peak_kb"].get("main", 0)}  # its own exact figure
+    return r
+
+
+def interleaved(plans: Dict[str, Callable[[], dict]], n: int) -> Dict[str, object]:
+    """Run each plan once per round, n rounds (so load drifts hit every series alike);
+    key -> list of runs, or the error string of the run that failed (that series stops)."""
+    series: Dict[str, object] = {key: [] for key in plans}
+    for i in range(n if plans else 0):
+        log(f"round {i + 1}/{n}: {', '.join(k for k in plans if isinstance(series[k], list))} ...")
+        for key, fn in plans.items():
+            if isinstance(series[key], list):
+                try:
+                    series[key].append(fn())  # type: ignore[union-attr]
+                except RuntimeError as exc:
+                    series[key] = str(exc)
+    return series
+
+
+CORPUS_ROWS = {  # key: (label, command)
+    "cnnlint_cold": ("cnnlint cold (all rules)", "{py} -m cnnlint --no-cache -q <corpus>"),
+    "cnnlint_select": ("cnnlint cold --select CNL201", "{py} -m cnnlint --no-cache -q --select CNL201 <corpus>"),
+    "libcst_subprocess": ("libcst parse alone", "{py} libcst_parse.py <file list>"),
+    "libcst_subprocess_gc": ("libcst parse alone, GC tuned like cnnlint",
+                             "{py} libcst_parse.py <file list> --gc-tuned"),
+}
+
+
+def bench_corpus(python: str, corpus: dict, n: int, tools: Sequence[str], results: dict) -> None:
+    """cnnlint cold, cnnlint --select CNL201 and the two libcst parses, interleaved round by round."""
+    cdir, nfiles = corpus["dir"], len(corpus["files"])
+    plans: Dict[str, Callable[[], dict]] = {}
+    if "cnnlint" in tools:
+        reason = cnnlint_available(python, cdir)
+        if reason:
+            log(f"cnnlint would not run: {reason}")
+            for key in ("cnnlint_cold", "cnnlint_select", "cnnlint_warm", "cnnlint_cold_py"):
+                results[key] = failed(key.replace("_", " "), "python -m cnnlint", reason)
+            results["sizes"] = {"status": "would not run", "reason": reason}
+        else:
+            plans["cnnlint_cold"] = lambda: lint_once(python, cdir, ["--no-cache", "-q"])
+            plans["cnnlint_select"] = lambda: lint_once(python, cdir, ["--no-cache", "-q", "--select", "CNL201"])
+    if "libcst" in tools:
+        listing = OUT / "libcst_files.txt"
+        listing.write_text("\n".join(str(p) for p in corpus["files"]) + "\n", encoding="utf-8")
+        script = OUT / "libcst_parse.py"
+        script.write_text(LIBCST_SCRIPT.lstrip(), encoding="utf-8")
+        plans["libcst_subprocess"] = lambda: parse_once(python, script, listing, [])
+        plans["libcst_subprocess_gc"] = lambda: parse_once(python, script, listing, ["--gc-tuned"])
+    for key, runs in interleaved(plans, n).items():
+        label, cmd = CORPUS_ROWS[key]
+        cmd = cmd.format(py=python)
+        if isinstance(runs, str):
+            results[key] = failed(label, cmd, runs)
+        elif key.startswith("cnnlint"):
+            results[key] = summary(label, cmd, runs, nfiles, findings_lines=len(runs[-1]["stdout"].splitlines()))
+        else:
+            meta = runs[0]["inproc"]
+            results[key] = summary(
+                label, cmd, runs, meta["files"], libcst_version=meta["libcst_version"],
+                note="interpreter start + import libcst + read/join + parse_module, one process",
+                import_libcst_s=round(min(r["inproc"]["import_seconds"] for r in runs), 3),
+                inprocess_best_s=round(min(r["inproc"]["parse_seconds"] for r in runs), 3),
+                inprocess_best_cpu_s=round(min(r["inproc"]["parse_cpu_s"] for r in runs), 3))
+
+
+def bench_warm(python: str, corpus: dict, n: int, results: dict) -> None:
+    """One cache-filling run from an empty cache, the first warm run right after it, then n more."""
+    cdir, cmd = corpus["dir"], f"{python} -m cnnlint -q <corpus>"
+    try:
+        log("cnnlint cache fill, first warm run ...")
+        fill = lint_once(python, cdir, ["-q"], clear_cache=True)
+        first = lint_once(python, cdir, ["-q"], clear_cache=False)
+        log(f"cnnlint warm x{n} ...")
+        warm = [lint_once(python, cdir, ["-q"], clear_cache=False) for _ in range(n)]
+    except RuntimeError as exc:
+        results["cnnlint_warm"] = failed("cnnlint warm", cmd, str(exc))
         return
     cache = cdir / ".cnnlint_cache"
-    # three independent measurements: a failure in one still lets the others run
-    try:
-        log(f"cnnlint cold x{n} ...")
-        cold = run_cnnlint(python, cdir, ["--no-cache", "-q"], n, cache, True)
-        results["cnnlint_cold"] = summary("cnnlint cold", cmd_cold, cold, nfiles,
-                                          findings_lines=len(cold[-1]["stdout"].splitlines()))
-    except RuntimeError as exc:
-        results["cnnlint_cold"] = failed("cnnlint cold", cmd_cold, str(exc))
-    try:
-        if cache.exists():
-            shutil.rmtree(cache)
-        log("cnnlint cache fill ...")
-        fill = run_cnnlint(python, cdir, ["-q"], 1, cache, False)
-        log(f"cnnlint warm x{n} ...")
-        warm = run_cnnlint(python, cdir, ["-q"], n, cache, False)
-        where = str(cache) if cache.exists() else "not found in the corpus folder"
-        results["cnnlint_warm"] = summary("cnnlint warm", cmd_warm, warm, nfiles,
-                                          note="after one cache-filling run", cache_fill_s=round(fill[0]["seconds"], 3),
-                                          cache_dir=where, findings_lines=len(warm[-1]["stdout"].splitlines()))
-    except RuntimeError as exc:
-        results["cnnlint_warm"] = failed("cnnlint warm", cmd_warm, str(exc))
-    cmd_py = cmd_cold.replace("<corpus>", "<corpus_py>")
+    cold = results.get("cnnlint_cold", {})
+    same = sorted(fill["stdout"].splitlines()) == sorted(first["stdout"].splitlines())
+    results["cnnlint_warm"] = summary(
+        "cnnlint warm", cmd, warm, len(corpus["files"]), note="best of the runs after the first warm run",
+        cache_fill={"s": round(fill["seconds"], 3), "cpu_s": round(fill["cpu_s"], 3)},
+        first_warm={"s": round(first["seconds"], 3), "cpu_s": round(first["cpu_s"], 3),
+                    "same_findings_as_fill": same},
+        cache_dir=str(cache) if cache.exists() else "not found in the corpus folder",
+        findings_lines=len(warm[-1]["stdout"].splitlines()),
+        findings_lines_cold=cold.get("findings_lines"))
+
+
+def bench_cold_py(python: str, corpus: dict, n: int, results: dict) -> None:
+    """cnnlint cold on the .py files only (like-for-like with Fixit and pylint, which skip notebooks)."""
+    cmd = f"{python} -m cnnlint --no-cache -q <corpus_py>"
     try:
         log(f"cnnlint cold on the .py subset x{n} ...")
-        pycache = pydir / ".cnnlint_cache"
-        coldpy = run_cnnlint(python, pydir, ["--no-cache", "-q"], n, pycache, True)
-        results["cnnlint_cold_py"] = summary("cnnlint cold (.py only)", cmd_py, coldpy, npy,
+        runs = [lint_once(python, corpus["py_dir"], ["--no-cache", "-q"]) for _ in range(n)]
+        results["cnnlint_cold_py"] = summary("cnnlint cold (.py only)", cmd, runs, len(corpus["py_files"]),
                                              note=".py files only, for like-for-like with Fixit/pylint")
     except RuntimeError as exc:
-        results["cnnlint_cold_py"] = failed("cnnlint cold (.py only)", cmd_py, str(exc))
+        results["cnnlint_cold_py"] = failed("cnnlint cold (.py only)", cmd, str(exc))
 
 
-def bench_libcst(python: str, corpus: dict, n: int, results: dict) -> None:
-    files = corpus["files"]
-    listing = OUT / "libcst_files.txt"
-    listing.write_text("\n".join(str(p) for p in files) + "\n", encoding="utf-8")
-    script = OUT / "libcst_parse.py"
-    script.write_text(LIBCST_SCRIPT.lstrip(), encoding="utf-8")
-    for suffix, extra, label in (("", [], ""), ("_gc", ["--gc-tuned"], ", GC tuned like cnnlint")):
-        cmd = f"{python} libcst_parse.py <file list>{' --gc-tuned' if extra else ''}"
-        runs, inproc = [], []
-        log(f"libcst parse{label} x{n} ...")
-        failure = None
-        for _ in range(n):
-            r = run_cmd([python, str(script), str(listing), *extra], cwd=OUT, timeout=TOOL_TIMEOUT)
-            if r["rc"] != 0:
-                failure = f"exit {r['rc']}: " + tail(r["stderr"], 10)
-                break
-            runs.append(r)
-            inproc.append(json.loads(r["stdout"].strip().splitlines()[-1]))
-        if failure:
-            results["libcst_subprocess" + suffix] = failed(f"libcst parse (subprocess{label})", cmd, failure)
-            results["libcst_inprocess" + suffix] = failed(f"libcst parse (in-process{label})", cmd, failure)
-            continue
-        meta = inproc[0]
-        results["libcst_subprocess" + suffix] = summary(
-            f"libcst parse (subprocess{label})", cmd, runs, meta["files"],
-            note="interpreter start + import libcst + read/join + parse_module, one process",
-            libcst_version=meta["libcst_version"], import_libcst_s=round(min(i["import_seconds"] for i in inproc), 3))
-        fake = [{"seconds": i["parse_seconds"], "rc": 0} for i in inproc]
-        results["libcst_inprocess" + suffix] = summary(f"libcst parse (in-process{label})", "timed inside the same process",
-                                                       fake, meta["files"], note="read/join + parse_module only")
+def bench_sizes(python: str, sizes: Sequence[int], seed: int, keep: bool, n: int, results: dict) -> None:
+    """cnnlint cold on each single file alone, and on a one-line file (start-up), interleaved."""
+    files = prepare_sizes(sizes, seed, keep)
+    def once(path: Path) -> dict:
+        r = lint_once(python, path, ["--no-cache", "-q"])
+        if " CNL001 " in r["stdout"]:  # too large, or does not parse: not linted, so not a measurement
+            raise RuntimeError("not linted: " + next(ln for ln in r["stdout"].splitlines() if " CNL001 " in ln))
+        return r
+
+    plans = {key: (lambda p=f["path"]: once(p)) for key, f in files.items()}
+    series = interleaved(plans, n)
+    out: dict = {}
+    for key, runs in series.items():
+        lines = files[key]["lines"]
+        cmd = f"{python} -m cnnlint --no-cache -q {files[key]['path'].relative_to(HERE)}"
+        out[key] = (failed(key, cmd, runs) if isinstance(runs, str)
+                    else summary(f"{int(key):,}: {lines:,} lines" if key != "startup" else "start-up: 1 line", cmd,
+                                 runs, 1, lines=lines))
+    base = out.get("startup", {})
+    for key in map(str, sizes):
+        d = out[key]
+        if d.get("status") == "ok" and base.get("status") == "ok":
+            d["lint_cpu_s"] = round(d["best_cpu_s"] - base["best_cpu_s"], 3)
+            d["cpu_us_per_line"] = round(1e6 * d["lint_cpu_s"] / (d["lines"] - 1), 2)
+            d["wall_us_per_line"] = round(1e6 * (d["best_s"] - base["best_s"]) / (d["lines"] - 1), 2)
+    results["sizes"] = out
 
 
 def bench_fixit(corpus: dict, n: int, results: dict, skip_install: bool) -> None:
@@ -522,66 +656,7 @@ def bench_pylint(corpus: dict, results: dict, skip_install: bool, limit: float, 
         dslinter_checker_errors=errors)
 
 
-# --------------------------------------------------------------------------- report
-
-
-def fmt_s(d: Optional[dict]) -> str:
-    if not d:
-        return "-"
-    if d.get("status") == "ok":
-        return f"{d['best_s']:.2f}"
-    if d.get("status") == "timed out":
-        return f">{d['lower_bound_s']:.0f}"
-    return "n/a"
-
-
-def ratio(a: Optional[dict], b: Optional[dict]) -> Optional[dict]:
-    """a / b with the bound direction when one side timed out."""
-    if not a or not b:
-        return None
-    if a.get("status") == "ok" and b.get("status") == "ok":
-        return {"value": a["best_s"] / b["best_s"], "bound": "="}
-    if a.get("status") == "timed out" and b.get("status") == "ok":
-        return {"value": a["lower_bound_s"] / b["best_s"], "bound": ">"}
-    return None
-
-
-def fmt_ratio(r: Optional[dict]) -> str:
-    if not r:
-        return "n/a"
-    return f"{'>' if r['bound'] == '>' else ''}{r['value']:.2f}x"
-
-
-def print_table(results: dict, order: Sequence[str]) -> None:
-    rows = [("tool", "files", "N", "best s", "files/s", "runs s", "notes")]
-    for key in order:
-        d = results.get(key)
-        if not d:
-            continue
-        if d.get("status") == "ok":
-            rows.append((d["tool"], str(d["files"]), str(d["n_runs"]), fmt_s(d), f"{d['files_per_s']:.1f}",
-                         " ".join(f"{x:.2f}" for x in d["runs_s"]), d.get("note", "")))
-        elif d.get("status") == "timed out":
-            rows.append((d["tool"], str(d["files"]), "1", fmt_s(d), f"<{d['files_per_s_upper_bound']:.2f}", "-",
-                         d.get("note", "")))
-        else:
-            reason = " | ".join(x.strip() for x in d.get("reason", "").splitlines() if x.strip())
-            rows.append((d["tool"], "-", "-", "n/a", "-", "-", "would not run: " + reason[:160]))
-    widths = [max(len(r[i]) for r in rows) for i in range(6)]
-    for i, r in enumerate(rows):
-        log("  ".join(r[j].ljust(widths[j]) for j in range(6)) + "  " + r[6])
-        if i == 0:
-            log("-" * (sum(widths) + 2 * 6 + 10))
-
-
-def _loadavg() -> Optional[List[float]]:
-    try:
-        return [round(x, 2) for x in os.getloadavg()]
-    except (AttributeError, OSError):
-        return None
-
-
-def main(argv=None) -> int:
+def parse_args(argv=None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--files", type=int, default=corpus_mod.DEFAULT_FILES, help="corpus size (default 500)")
     ap.add_argument("--seed", type=int, default=corpus_mod.DEFAULT_SEED, help="corpus seed")
@@ -590,24 +665,49 @@ def main(argv=None) -> int:
     ap.add_argument("--tools", default=",".join(ALL_TOOLS), help="subset of " + ",".join(ALL_TOOLS))
     ap.add_argument("--python", default=sys.executable,
                     help="interpreter for cnnlint and the libcst parse (the repo's environment; default: this one)")
-    ap.add_argument("--runs", type=int, default=FAST_RUNS, help="best-of-N for cnnlint, libcst and Ruff (default 3)")
+    ap.add_argument("--cnnlint-root", default=str(ROOT),
+                    help="the folder holding the cnnlint package to measure (PYTHONPATH; default: this checkout)")
+    ap.add_argument("--runs", type=int, default=FAST_RUNS,
+                    help="best-of-N for cnnlint, libcst, the single files and Ruff (default 3)")
     ap.add_argument("--slow-runs", type=int, default=SLOW_RUNS, help="runs for Fixit (default 1)")
+    ap.add_argument("--sizes", default=",".join(map(str, SIZES)),
+                    help="line counts of the single-file runs (default 1000,10000,100000; 'none' skips them)")
     ap.add_argument("--pylint-timeout", type=float, default=900.0,
                     help="seconds before pylint is stopped (default 900)")
     ap.add_argument("--pylint-jobs", type=int, default=2, help="pylint -j (default 2)")
     ap.add_argument("--json", default=str(OUT / "lint_speed.json"), help="where to write the results")
     a = ap.parse_args(argv)
-    tools = [t.strip() for t in a.tools.split(",") if t.strip()]
-    bad = [t for t in tools if t not in ALL_TOOLS]
+    a.tools = [t.strip() for t in a.tools.split(",") if t.strip()]
+    bad = [t for t in a.tools if t not in ALL_TOOLS]
     if bad:
         ap.error(f"unknown tool(s): {', '.join(bad)}")
+    try:
+        a.sizes = [] if a.sizes.strip().lower() in ("", "none") else [int(x) for x in a.sizes.split(",") if x.strip()]
+    except ValueError:
+        ap.error(f"--sizes: expected comma-separated line counts, got {a.sizes!r}")
+    if any(n < 2 for n in a.sizes):
+        ap.error("--sizes: each file needs at least 2 lines")
+    return a
+
+
+def git_state(root: Path) -> dict:
+    """HEAD of the measured code and whether its cnnlint/ had uncommitted changes when the run started."""
+    head = run_cmd(["git", "rev-parse", "--short", "HEAD"], cwd=root, timeout=30)
+    dirty = run_cmd(["git", "status", "--porcelain", "--", "cnnlint"], cwd=root, timeout=30)
+    return {"cnnlint_root": str(root), "head": head["stdout"].strip() if head["rc"] == 0 else None,
+            "cnnlint_uncommitted_changes": bool(dirty["stdout"].strip()) if dirty["rc"] == 0 else None}
+
+
+def main(argv=None) -> int:
+    global CNNLINT_ROOT
+    a = parse_args(argv)
+    CNNLINT_ROOT = Path(a.cnnlint_root).resolve()
+    tools = a.tools
     t_start = time.perf_counter()
-    load_start = _loadavg()
-    # the cnnlint code measured: HEAD and whether cnnlint/ had uncommitted changes when the run started
-    head = run_cmd(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, timeout=30)
-    dirty = run_cmd(["git", "status", "--porcelain", "--", "cnnlint"], cwd=ROOT, timeout=30)
-    git_state = {"head": head["stdout"].strip() if head["rc"] == 0 else None,
-                 "cnnlint_uncommitted_changes": bool(dirty["stdout"].strip()) if dirty["rc"] == 0 else None}
+    load_start = loadavg()
+    if not proctree.enable_subreaper():
+        log("note: cannot become a child subreaper (not Linux?): CPU of orphaned worker processes is not counted")
+    git_at_start = git_state(CNNLINT_ROOT)
     OUT.mkdir(parents=True, exist_ok=True)
     corpus = prepare_corpus(a.files, a.seed, a.keep)
     s = corpus["manifest"]["summary"]
@@ -615,10 +715,13 @@ def main(argv=None) -> int:
         f"{s['torch']} PyTorch), {s['lines_total']} lines, per file min {s['lines_min']} / median "
         f"{s['lines_median']} / p90 {s['lines_p90']} / max {s['lines_max']}; planted {s['planted']}")
     results: dict = {}
-    if "cnnlint" in tools:
-        bench_cnnlint(a.python, corpus, a.runs, results)
-    if "libcst" in tools:
-        bench_libcst(a.python, corpus, a.runs, results)
+    bench_corpus(a.python, corpus, a.runs, tools, results)
+    if "cnnlint" in tools and ok(results.get("cnnlint_cold")):
+        bench_warm(a.python, corpus, a.runs, results)
+        if a.sizes:
+            bench_sizes(a.python, a.sizes, a.seed, a.keep, a.runs, results)
+        if "fixit" in tools or "pylint" in tools:
+            bench_cold_py(a.python, corpus, a.runs, results)
     if "fixit" in tools:
         bench_fixit(corpus, a.slow_runs, results, a.skip_install)
     if "ruff" in tools:
@@ -627,89 +730,48 @@ def main(argv=None) -> int:
         bench_pylint(corpus, results, a.skip_install, a.pylint_timeout, a.pylint_jobs)
 
     R = results.get
-    ratios = {
-        "cnnlint_cold / libcst_parse_subprocess": ratio(R("cnnlint_cold"), R("libcst_subprocess")),
-        "cnnlint_cold / libcst_parse_inprocess": ratio(R("cnnlint_cold"), R("libcst_inprocess")),
-        "cnnlint_cold / libcst_parse_subprocess_gc_tuned": ratio(R("cnnlint_cold"), R("libcst_subprocess_gc")),
-        "fixit / cnnlint_cold": ratio(R("fixit"), R("cnnlint_cold")),
-        "fixit / cnnlint_cold_py (like-for-like .py)": ratio(R("fixit"), R("cnnlint_cold_py")),
-        "cnnlint_warm / ruff_nocache": ratio(R("cnnlint_warm"), R("ruff_nocache")),
-        "cnnlint_warm / ruff_cached": ratio(R("cnnlint_warm"), R("ruff_cached")),
-        "pylint_dslinter / cnnlint_cold_py (like-for-like .py)": ratio(R("pylint"), R("cnnlint_cold_py")),
-        "pylint_dslinter / cnnlint_cold": ratio(R("pylint"), R("cnnlint_cold")),
-    }
-
-    def target(name, r, ok):
-        if r is None:
-            return {"target": name, "result": "SKIP", "detail": "missing measurement"}
-        return {"target": name, "result": "PASS" if ok(r["value"]) else "FAIL", "detail": fmt_ratio(r)}
-
-    targets = [
-        target("cnnlint cold <= libcst parsing alone in one process (subprocess figure)",
-               ratios["cnnlint_cold / libcst_parse_subprocess"], lambda v: v <= 1.0),
-        target("  same, against libcst with cnnlint's GC setting",
-               ratios["cnnlint_cold / libcst_parse_subprocess_gc_tuned"], lambda v: v <= 1.0),
-        target("cnnlint cold at least 5x faster than Fixit (Fixit / cnnlint cold >= 5)",
-               ratios["fixit / cnnlint_cold"], lambda v: v >= 5.0),
-        target("  same, like-for-like on the .py files only",
-               ratios["fixit / cnnlint_cold_py (like-for-like .py)"], lambda v: v >= 5.0),
-        target("cnnlint warm <= 2x Ruff --select ALL --no-cache",
-               ratios["cnnlint_warm / ruff_nocache"], lambda v: v <= 2.0),
-        target("cnnlint warm <= 2x Ruff --select ALL with its cache",
-               ratios["cnnlint_warm / ruff_cached"], lambda v: v <= 2.0),
-    ]
+    ratios = {name: ratio(R(x), R(y)) for name, (x, y) in RATIOS.items()}
+    ratios_cpu = {name: ratio(R(x), R(y), "best_cpu_s") for name, (x, y) in RATIOS.items()}
+    earlier = earlier_targets(ratios)
+    issue13 = issue13_targets(results, a.sizes)
 
     log("")
-    log(f"Results (wall-clock seconds, best of N; corpus {s['files']} files, {s['lines_total']} lines)")
-    print_table(results, ["cnnlint_cold", "cnnlint_warm", "cnnlint_cold_py", "libcst_subprocess", "libcst_inprocess",
-                          "libcst_subprocess_gc", "libcst_inprocess_gc",
-                          "fixit", "ruff_nocache", "ruff_cached", "pylint"])
+    log(f"Corpus {s['files']} files, {s['lines_total']} lines; cnnlint from {CNNLINT_ROOT} (HEAD "
+        f"{git_at_start['head']}, uncommitted changes in cnnlint/: {git_at_start['cnnlint_uncommitted_changes']})")
+    print_issue13(results)
     log("")
-    log("Ratios")
-    for k, r in ratios.items():
-        log(f"  {k:<55} {fmt_ratio(r)}")
+    log("All tools (CPU s of the whole process tree and wall s, best of N)")
+    print_table(results, ["cnnlint_cold", "cnnlint_select", "cnnlint_warm", "cnnlint_cold_py", "libcst_subprocess",
+                          "libcst_subprocess_gc", "fixit", "ruff_nocache", "ruff_cached", "pylint"])
     log("")
-    log("Acceptance targets")
-    for t in targets:
+    log("Ratios                                                   wall      CPU")
+    for k in RATIOS:
+        log(f"  {k:<55} {fmt_ratio(ratios[k]):<9} {fmt_ratio(ratios_cpu[k])}")
+    log("")
+    log("Earlier acceptance targets (wall time)")
+    for t in earlier:
         log(f"  {t['result']:<4}  {t['target']}  ({t['detail']})")
     for key in ("fixit", "pylint", "libcst_subprocess", "ruff_nocache"):
         d = R(key)
         if d and d.get("status") not in ("ok",):
             log(f"  note: {d['tool']}: {d.get('status')}: {d.get('reason') or d.get('note', '')}")
+    log("")
+    log("issue 13 targets (CPU seconds of the whole process tree)")
+    for t in issue13:
+        log(f"  {t['result']:<4}  {t['n']}. {t['target']}: {t['shown']}")
+        log(f"          {t['detail']}")
     elapsed = time.perf_counter() - t_start
-    log(f"\nbenchmark wall time: {elapsed:.0f}s (load average at start {load_start}, at end {_loadavg()}; "
+    log(f"\nbenchmark wall time: {elapsed:.0f}s (load average at start {load_start}, at end {loadavg()}; "
         f"{os.cpu_count()} CPUs)")
-
-    versions = {"python": sys.version.split()[0], "cnnlint_python": a.python}
-    if R("libcst_subprocess", {}).get("libcst_version"):
-        versions["libcst"] = R("libcst_subprocess")["libcst_version"]
-    if R("fixit", {}).get("version"):
-        versions["fixit"] = R("fixit")["version"]
-    if R("ruff_nocache", {}).get("version"):
-        versions["ruff"] = R("ruff_nocache")["version"]
-    if R("pylint", {}).get("versions"):
-        versions["pylint_env"] = R("pylint")["versions"]
     cv = run_cmd([a.python, "-c", "import cnnlint, sys; print(getattr(cnnlint, '__version__', '?'))"], cwd=OUT,
                  env=cnnlint_env(), timeout=60)
-    versions["cnnlint"] = cv["stdout"].strip() if cv["rc"] == 0 else "not importable"
-    report = {
-        "generated_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "git_at_start": git_state,
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "processor": platform.processor(),
-                    "loadavg_at_start": load_start, "loadavg_at_end": _loadavg()},
-        "versions": versions,
-        "corpus": {"dir": str(corpus["dir"]), "seed": a.seed, **s},
-        "results": results,
-        "ratios": {k: (None if r is None else {"value": round(r["value"], 3), "bound": r["bound"]})
-                   for k, r in ratios.items()},
-        "targets": targets,
-        "benchmark_wall_s": round(elapsed, 1),
-    }
-    Path(a.json).parent.mkdir(parents=True, exist_ok=True)
-    with open(a.json, "w", encoding="utf-8") as fh:
-        json.dump(report, fh, indent=1)
-        fh.write("\n")
-    log(f"wrote {a.json}")
+    head = {"generated_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "git_at_start": git_at_start,
+            "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "processor": platform.processor(),
+                        "loadavg_at_start": load_start, "loadavg_at_end": loadavg(),
+                        "child_subreaper": proctree.enable_subreaper()},
+            "versions": tool_versions(results, a.python, cv["stdout"].strip() if cv["rc"] == 0 else "not importable"),
+            "corpus": {"dir": str(corpus["dir"]), "seed": a.seed, **corpus["manifest"]["summary"]}}
+    write_json(a.json, head, results, ratios, ratios_cpu, earlier, issue13, elapsed)
     return 0
 
 
