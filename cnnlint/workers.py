@@ -32,7 +32,9 @@ from typing import Dict, Sequence
 LINT_PRELOAD = (
     "cnnlint.lint.runner", "cnnlint.lint.engine", "cnnlint.sources.read", "cnnlint.crosscheck.extract",
     *(f"cnnlint.lint.{name}" for name in ("augmentation", "dependencies", "input_pipeline", "model_config",
-                                          "removed_api", "training_hygiene", "training_loop")),  # registry's rules
+                                          "removed_api", "training_hygiene", "training_loop",
+                                          "rules.cnl201_gradients_never_cleared",
+                                          "rules.cnl202_accumulator_never_accumulated")),  # registry's rules
 )
 SCAN_PRELOAD = ("cnnlint.dataset.scan",)
 

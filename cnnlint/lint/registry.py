@@ -31,11 +31,12 @@ def rule_classes() -> List[type]:
         model_config,
         removed_api,
         training_hygiene,
-        training_loop,
     )
+    from cnnlint.lint.rules import cnl201_gradients_never_cleared, cnl202_accumulator_never_accumulated
 
     classes: List[type] = []
-    modules = (input_pipeline, augmentation, training_loop, training_hygiene, model_config, dependencies, removed_api)
+    modules = (input_pipeline, augmentation, cnl201_gradients_never_cleared, cnl202_accumulator_never_accumulated,
+               training_hygiene, model_config, dependencies, removed_api)
     for module in modules:
         classes.extend(module.RULES)
     return sorted(classes, key=lambda c: c.code)

@@ -1,0 +1,1 @@
+"""One static rule per module; discovered by cnnlint.lint.registry."""
