@@ -186,6 +186,8 @@ def _own_parentheses(syntax: Syntax, node: ast.AST) -> Tuple[Tuple[int, int], Tu
     the parentheses around it that are its own (not a call's around its only argument)."""
     line, column, end_line, end_column = syntax.span(node)
     opens = _opening_parentheses(syntax.lines, line, column - 1)
+    if not opens:
+        return (line, column - 1), (end_line, end_column - 1)
     closes = _closing_parentheses(syntax.lines, end_line, end_column - 1)
     count = min(len(opens) - _parent_owned(syntax, node), len(closes))
     if count <= 0:

@@ -129,7 +129,7 @@ def _binding_uses(cur: ast.AST, name: str, out: List[Use], stack: List[ast.AST])
     return False
 
 
-def _target_uses(target: ast.AST, name: str, stmt: ast.stmt, out: List[Use], stack: List[ast.AST]) -> None:
+def _target_uses(target: ast.AST, name: str, stmt: ast.AST, out: List[Use], stack: List[ast.AST]) -> None:
     if isinstance(target, ast.Name):
         if target.id == name:
             out.append((WRITE, stmt))
