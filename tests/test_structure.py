@@ -17,7 +17,6 @@ PACKAGE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 PORT = "being ported to ast, issue 13"
 ALLOWED = {
-    "big-module cnnlint.lint.training_loop": PORT,
 }
 
 

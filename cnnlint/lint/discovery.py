@@ -21,9 +21,7 @@ if TYPE_CHECKING:
 RULES_PACKAGE = "cnnlint.lint.rules"
 
 # The modules not yet split into cnnlint.lint.rules: delete a name when its rules have moved.
-LEGACY_RULE_MODULES = (
-    "cnnlint.lint.training_loop",
-)
+LEGACY_RULE_MODULES: tuple = ()
 
 _CLASSES: Optional[List[Type["Rule"]]] = None
 
