@@ -8,9 +8,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from cnnlint.findings import Severity
 from cnnlint.lint.engine import lint_python, lint_source
 from cnnlint.lint.index.syntax import Syntax
-from cnnlint.lint.positions import node_ranges
 from cnnlint.lint.rule import Rule
-from cnnlint.lint.tree import walk
 from cnnlint.sources.model import SourceFile
 
 SAMPLE = '''\
@@ -41,21 +39,6 @@ class C(Base, metaclass=M):
 '''
 
 
-@pytest.mark.parametrize("code", [SAMPLE, "x = 1", "\n\n# only a comment\n", "if a:\n\tb = 1\n"])
-def test_positions_match_libcst(code):
-    module = cst.parse_module(code)
-    nodes = list(walk(module))
-    ours = node_ranges(module, nodes)
-    theirs = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-    compared = 0
-    for node in nodes:
-        if node in theirs and not isinstance(node, cst.Module):
-            p = theirs[node]
-            assert ours[id(node)] == (p.start.line, p.start.column + 1, p.end.line, p.end.column + 1), node
-            compared += 1
-    assert compared == len([n for n in nodes if n in theirs and not isinstance(n, cst.Module)])
-
-
 CONTINUED = '''def f():
     if a:
         y = g(1,
@@ -65,31 +48,14 @@ CONTINUED = '''def f():
 '''
 
 
-@pytest.mark.parametrize("height", [2, 3, 5])
-@pytest.mark.parametrize("code", [SAMPLE, CONTINUED, "x = 1", "if a:\n\tb = (1 +\n\t  2)\n"])
-def test_positions_generated_in_steps_match_libcst(code, height, monkeypatch):
-    """A tree too deep for one pass is generated in steps of `FREEZE_HEIGHT` levels; same positions."""
-    from cnnlint.lint import positions
-
-    monkeypatch.setattr(positions, "FREEZE_HEIGHT", height)
-    module = cst.parse_module(code)
-    nodes = [n for n in walk(module) if not isinstance(n, cst.Module)]
-    theirs = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-    expected = {id(n): (p.start.line, p.start.column + 1, p.end.line, p.end.column + 1)
-                for n, p in ((n, theirs[n]) for n in nodes if n in theirs)}
-    assert node_ranges(module, nodes, steps=True) == expected
-    for node in nodes[::7]:  # a few at a time: generation stops once they are placed
-        assert node_ranges(module, [node], steps=True) == {id(node): expected[id(node)]}
-
-
 def test_positions_deep_in_a_long_chain_do_not_depend_on_the_recursion_limit():
-    """Python 3.12 caps the recursion depth whatever sys.setrecursionlimit says: a node 1,500 levels
-    deep is placed all the same (its position used to fall back to 1:1)."""
+    """A node 1,500 levels deep is placed from its own fields (no code generation, no recursion)."""
     chain = " + ".join(f"a{i}" for i in range(1500))
-    module = cst.parse_module(f"if x:\n    loss = (\n      {chain})\n")
-    wanted = [n for n in walk(module) if isinstance(n, cst.Name) and n.value in ("a0", "a700", "a1499")]
+    code = f"if x:\n    loss = (\n      {chain})\n"
+    syntax = Syntax(ast.parse(code), code)
+    wanted = [n for n in ast.walk(syntax.tree) if isinstance(n, ast.Name) and n.id in ("a0", "a700", "a1499")]
     column = 7 + len(" + ".join(f"a{i}" for i in range(700))) + 3
-    assert sorted(node_ranges(module, wanted).values()) == [
+    assert sorted(syntax.span(n) for n in wanted) == [
         (3, 7, 3, 9), (3, column, 3, column + 4), (3, len(chain) + 2, 3, len(chain) + 7)]
 
 
@@ -135,7 +101,7 @@ def test_ast_positions_match_libcst(code):
         ours = sorted(syntax.span(n) for n in ast.walk(syntax.tree) if isinstance(n, ast_kind)
                       and not (ast_kind is ast.keyword and n.arg is None))
         expected = sorted((p.start.line, p.start.column + 1, p.end.line, p.end.column + 1)
-                          for p in (theirs[n] for n in walk(module) if isinstance(n, cst_kind)
+                          for p in (theirs[n] for n in theirs if isinstance(n, cst_kind)
                                     and not (cst_kind is cst.Arg and n.keyword is None)))
         assert ours == expected, ast_kind.__name__
         compared += len(ours)
@@ -164,12 +130,12 @@ class CallCounter(Rule):
 
     def visit_Call(self, node):
         self.depth_seen.append([type(a).__name__ for a in self.ctx.ancestors])
-        self.report(node, f"call to {cst.Module([]).code_for_node(node.func)}", "hint")
+        self.report(node, f"call to {ast.unparse(node.func)}", "hint")
 
     def leave_FunctionDef(self, node):
         self.left += 1
 
-    def finish(self):
+    def check(self):
         self.report((9, 1, 9, 2), f"{self.left} functions left")
 
 
@@ -200,46 +166,37 @@ def test_engine_ancestor_stack():
             rules.append(self)
 
     lint_python(source, [Spy], "t.py")
-    assert rules[0].depth_seen == [["Module", "FunctionDef", "IndentedBlock", "If", "IndentedBlock", "SimpleStatementLine", "Expr"]]
+    assert rules[0].depth_seen == [["Module", "FunctionDef", "If", "Expr"]]
 
 
 def test_rule_with_unknown_node_hook_is_rejected():
-    with pytest.raises(TypeError, match="no libcst node Callz"):
+    with pytest.raises(TypeError, match="no ast node Callz"):
         class Bad(Rule):  # noqa: F841
             def visit_Callz(self, node):
                 pass
 
 
 def test_iter_statements_and_import_table():
-    from cnnlint.lint.tree import ImportTable, iter_statements
+    from cnnlint.lint.index.imports import ImportTable
+    from cnnlint.lint.index.syntax import iter_statements
 
-    module = cst.parse_module(
+    tree = ast.parse(
         "import tensorflow as tf\n"
         "try:\n    from keras import layers as L\nexcept ImportError:\n    import torch.nn as nn\n"
         "def f():\n    if x:\n        from torchvision import transforms\n    elif y:\n        import numpy\n    else:\n        pass\n"
         "x = 1; y = lambda: 2\n"
         "with a:\n    for i in r:\n        import cv2\n"
     )
-    kinds = [type(s).__name__ for s in iter_statements(module)]
+    kinds = [type(s).__name__ for s in iter_statements(tree)]
     assert kinds == ["Import", "Try", "ImportFrom", "Import", "FunctionDef", "If", "ImportFrom", "If", "Import", "Pass",
                      "Assign", "Assign", "With", "For", "Import"]
-    table = ImportTable(module)
+    table = ImportTable.of_tree(tree)
     assert table.aliases["tf"] == "tensorflow"
     assert table.aliases["L"] == "keras.layers"
     assert table.aliases["nn"] == "torch.nn"
     assert table.aliases["transforms"] == "torchvision.transforms"
     assert table.imports_any("cv2") and table.imports_any("torch") and not table.imports_any("jax")
-    expr = cst.parse_expression("tf.keras.layers.Dense")
-    assert table.qualify(expr) == "tensorflow.keras.layers.Dense"
-
-
-def test_positions_for_a_few_nodes_stop_early_and_match():
-    module = cst.parse_module(SAMPLE)
-    nodes = [n for n in walk(module) if isinstance(n, (cst.Call, cst.Lambda))]
-    theirs = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-    for node in nodes:
-        p = theirs[node]
-        assert node_ranges(module, [node]) == {id(node): (p.start.line, p.start.column + 1, p.end.line, p.end.column + 1)}
+    assert table.qualify(ast.parse("tf.keras.layers.Dense", mode="eval").body) == "tensorflow.keras.layers.Dense"
 
 
 def test_a_rule_that_raises_loses_only_its_own_findings():
@@ -281,38 +238,21 @@ def test_finding_in_a_file_with_a_very_long_expression_chain():
     assert [(f.code, f.line, f.column) for f in lint_text(code)] == [("CNL201", 4, 5)]
 
 
-def test_positions_are_computed_once_per_file(monkeypatch):
-    from cnnlint.lint import context, engine
+def test_findings_and_facts_are_placed_from_cpythons_tree_without_libcst(monkeypatch):
+    import libcst
 
-    calls = []
-    real = context.node_ranges
-
-    def counting(module, nodes):
-        calls.append(len(list(nodes)))
-        return real(module, nodes)
-
-    monkeypatch.setattr(context, "node_ranges", counting)
+    monkeypatch.setattr(libcst, "parse_module", lambda *a, **k: pytest.fail("libcst parsed the file"))
     from cnnlint.demo import TRAIN_KERAS
     from cnnlint.lint.registry import rule_classes
 
     source = SourceFile(path="t.py", kind="python", text=TRAIN_KERAS)
     result = lint_python(source, rule_classes(), "t.py")
-    assert sorted(f.code for f in result.findings) == ["CNL101", "CNL102", "CNL202"]
-    # only the findings of the rules still on libcst (CNL202) need its code generation, once; the other
-    # rules and the cross-check's facts are placed from CPython's tree
-    assert len(calls) == 1
     assert [(f.code, f.line) for f in sorted(result.findings, key=lambda f: f.code)] == [
         ("CNL101", 29), ("CNL102", 29), ("CNL202", 40)]
     placed = {(fact["text"], fact["line"], fact["column"]) for key in ("input_shapes", "outputs", "losses")
               for fact in result.facts[key]}
     assert placed == {("(IMG_SIZE, IMG_SIZE, 3)", 23, 57), ('layers.Dense(2, activation="softmax")', 26, 5),
                       ('"sparse_categorical_crossentropy"', 28, 38)}
-    # with only rules on CPython's tree, libcst never parses the file, and the facts are the same
-    calls.clear()
-    monkeypatch.setattr(engine, "_parse", lambda *a: pytest.fail("libcst parsed the file"))
-    alone = lint_python(source, [c for c in rule_classes() if c.syntax == "ast"], "t.py")
-    assert calls == []
-    assert alone.facts == result.facts
 
 
 def test_rules_without_a_reason_to_walk_skip_the_walk(monkeypatch):
@@ -331,37 +271,31 @@ def test_files_no_rule_applies_to_get_only_a_syntax_check(monkeypatch):
     from cnnlint.lint import engine
     from cnnlint.lint.registry import rule_classes
 
-    real_parse, real_parse_ast = engine._parse, engine._parse_ast
-    parsed, checked = [], []
+    real_parse = engine._parse
+    checked = []
 
     def spy(source, errors):
-        parsed.append(source.path)
+        checked.append(source.path)
         return real_parse(source, errors)
 
-    def spy_ast(source, errors, text=None):
-        checked.append(source.path)
-        return real_parse_ast(source, errors, text)
-
     monkeypatch.setattr(engine, "_parse", spy)
-    monkeypatch.setattr(engine, "_parse_ast", spy_ast)
     plain = SourceFile(path="util.py", kind="python", text="import os\n\ndef here():\n    return os.getcwd()\n")
     assert lint_python(plain, rule_classes(), "util.py").findings == []
     broken = SourceFile(path="bad.py", kind="python", text="def here(:\n    pass\n")
     assert [f.code for f in lint_python(broken, rule_classes(), "bad.py").findings] == ["CNL001"]
     trains = SourceFile(path="t.py", kind="python", text="for b in dl:\n    loss.backward()\n    opt.step()\n")
     assert [f.code for f in lint_python(trains, rule_classes(), "t.py").findings] == ["CNL201"]
-    assert parsed == []  # CNL201 and CNL202 read ast: no libcst parse (it is for the rules not yet on ast)
-    assert checked == ["bad.py", "t.py"]  # CPython's parser: the syntax check, and the ast rules' tree
+    assert checked == ["bad.py", "t.py"]  # util.py: no rule applies and CPython's compile found no error
 
 
 def test_an_ast_rule_is_walked_on_cpythons_tree_with_character_columns():
     import ast
 
     from cnnlint.lint.index.imports import ImportTable
-    from cnnlint.lint.rule import AstRule
+    from cnnlint.lint.rule import Rule
     from cnnlint.sources.read import read_source
 
-    class LoadsWeights(AstRule):
+    class LoadsWeights(Rule):
         code, name, severity, summary = "CNL999", "loads-weights", Severity.WARNING, "test rule"
 
         def visit_Call(self, node):

@@ -25,10 +25,10 @@ import ast
 
 from cnnlint.findings import Severity
 from cnnlint.lint.index.names import dotted_name
-from cnnlint.lint.rule import AstRule
+from cnnlint.lint.rule import Rule
 
 
-class {cls}(AstRule):
+class {cls}(Rule):
     code = "{code}"
     name = "{name}"
     severity = Severity.WARNING

@@ -5,16 +5,14 @@ from __future__ import annotations
 import ast
 import warnings
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Tuple, Type
 
-import libcst as cst
 
 from cnnlint.findings import Finding, Fix, Severity
 from cnnlint.lint import complexity
 from cnnlint.lint.context import FileContext
-from cnnlint.lint.index.syntax import Syntax, children as ast_children
+from cnnlint.lint.index.syntax import Syntax, children
 from cnnlint.lint.suppress import is_suppressed
-from cnnlint.lint.tree import children
 from cnnlint.sources.model import SourceError, SourceFile
 
 if TYPE_CHECKING:
@@ -74,42 +72,16 @@ def _blank_cell(text: str, source: SourceFile, line: int) -> Optional[str]:
     return "\n".join(lines)
 
 
-def _parse(source: SourceFile, errors: List[Finding]) -> Tuple[Optional[cst.Module], str]:
-    """Parse the source with libcst; in notebooks a cell with a syntax error is reported and
-    blanked. Returns the tree and the text it was parsed from."""
-    text = source.text
-    for _ in range(64):
-        try:
-            return cst.parse_module(text), text
-        except cst.ParserSyntaxError as exc:
-            line, column, message = _syntax_error(text, exc)
-            errors.append(_syntax_finding(source, line, column, message))
-            blanked = _blank_cell(text, source, line)
-            if blanked is None:
-                return None, text
-            text = blanked
-        except RecursionError:
-            errors.append(source_error(source.path, SourceError("too deeply nested to parse"), "cannot parse"))
-            return None, text
-        except Exception as exc:  # noqa: BLE001 - libcst raises assorted errors on odd input
-            errors.append(source_error(source.path, SourceError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__), "cannot parse"))
-            return None, text
-    return None, text
-
-
-def _parse_ast(source: SourceFile, errors: List[Finding], text: Optional[str] = None) -> Optional[Syntax]:
+def _parse(source: SourceFile, errors: List[Finding]) -> Optional[Syntax]:
     """Parse with CPython's parser; in notebooks a cell with a syntax error is reported and
-    blanked. With `text` (what libcst parsed), errors were reported already: none are added."""
-    report = text is None
-    text = source.text if text is None else text
+    blanked, and the other cells are linted."""
+    text = source.text
     for _ in range(64):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 return Syntax(ast.parse(text), text)
         except SyntaxError as err:
-            if not report:
-                return None
             line = err.lineno or 1
             errors.append(_syntax_finding(source, line, max(err.offset or 1, 1), err.msg))
             blanked = _blank_cell(text, source, line)
@@ -117,12 +89,11 @@ def _parse_ast(source: SourceFile, errors: List[Finding], text: Optional[str] = 
                 return None
             text = blanked
         except (RecursionError, MemoryError):
-            if report:
-                errors.append(source_error(source.path, SourceError("too deeply nested to parse"), "cannot parse"))
+            errors.append(source_error(source.path, SourceError("too deeply nested to parse"), "cannot parse"))
             return None
         except ValueError as exc:  # NUL bytes
-            if report:
-                errors.append(source_error(source.path, SourceError(str(exc).splitlines()[0] if str(exc) else "invalid source"), "cannot parse"))
+            reason = str(exc).splitlines()[0] if str(exc) else "invalid source"
+            errors.append(source_error(source.path, SourceError(reason), "cannot parse"))
             return None
     return None
 
@@ -139,32 +110,6 @@ def _too_complex(source: SourceFile, found: "complexity.TooComplex") -> Finding:
         cell=cell,
         hint="the file was not linted (generated code?); split the expression, or exclude the file",
     )
-
-
-def _cpython_syntax_error(text: str) -> Tuple[bool, Optional[SyntaxError]]:
-    """(checked, error) from CPython's own parser: several times faster than libcst, and its
-    words for a syntax error. `checked` is False when CPython could not say (too deep)."""
-    import ast
-    import warnings
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ast.parse(text)
-    except SyntaxError as err:
-        return True, err
-    except (ValueError, RecursionError, MemoryError):
-        return False, None
-    return True, None
-
-
-def _syntax_error(text: str, exc: "cst.ParserSyntaxError") -> Tuple[int, int, str]:
-    """Line, column and message for a syntax error, in CPython's words where it agrees."""
-    _, err = _cpython_syntax_error(text)
-    if err is not None and err.lineno:
-        return err.lineno, max(err.offset or 1, 1), err.msg
-    message = exc.message.strip().splitlines()[0] if exc.message.strip() else "invalid syntax"
-    return exc.editor_line, exc.editor_column, message
 
 
 class _Guard:
@@ -186,7 +131,7 @@ class _Guard:
                 fn(*args)
             except Exception as exc:  # noqa: BLE001 - reported as an internal error
                 where = ""
-                if args and isinstance(args[0], (cst.CSTNode, ast.AST)):
+                if args and isinstance(args[0], ast.AST):
                     where = f" at a {type(args[0]).__name__} node"
                 failed[key] = (rule.code, f"{self.path}: internal error in {rule.code}{where}: {type(exc).__name__}: {exc}")
 
@@ -201,32 +146,30 @@ class _Guard:
         return {code for code, _ in self.failed.values()}
 
 
-def _dispatch_table(rules: Sequence["Rule"], guard: _Guard, syntax: str = "cst") -> Tuple[Dict[type, List[Callable]], Dict[type, List[Callable]]]:
+def _dispatch_table(rules: Sequence["Rule"], guard: _Guard) -> Tuple[Dict[type, List[Callable]], Dict[type, List[Callable]]]:
     visit: Dict[str, List[Callable]] = {}
     leave: Dict[str, List[Callable]] = {}
-    nodes = ast if syntax == "ast" else cst
     for rule in rules:
-        if rule.syntax != syntax or not rule.wants_walk():
+        if not rule.wants_walk():
             continue
-        for node_name, (v, l) in type(rule).node_hooks.items():
-            if v:
-                visit.setdefault(node_name, []).append(guard.wrap(rule, getattr(rule, v)))
-            if l:
-                leave.setdefault(node_name, []).append(guard.wrap(rule, getattr(rule, l)))
+        for node_name, (on_visit, on_leave) in type(rule).node_hooks.items():
+            if on_visit:
+                visit.setdefault(node_name, []).append(guard.wrap(rule, getattr(rule, on_visit)))
+            if on_leave:
+                leave.setdefault(node_name, []).append(guard.wrap(rule, getattr(rule, on_leave)))
     return (
-        {getattr(nodes, k): fns for k, fns in visit.items()},
-        {getattr(nodes, k): fns for k, fns in leave.items()},
+        {getattr(ast, k): fns for k, fns in visit.items()},
+        {getattr(ast, k): fns for k, fns in leave.items()},
     )
 
 
-def _walk(module: object, ctx: FileContext, visit: Dict[type, List[Callable]], leave: Dict[type, List[Callable]],
-          kids_of: Callable = children) -> None:
+def _walk(tree: ast.AST, ctx: FileContext, visit: Dict[type, List[Callable]], leave: Dict[type, List[Callable]]) -> None:
     ancestors = ctx.ancestors
     push_ancestor = ancestors.append
     visit_get = visit.get
     leave_get = leave.get
     _LEAVE = _LeaveMarker
-    stack: List[object] = [module]
+    stack: List[object] = [tree]
     pop = stack.pop
     push = stack.append
     extend = stack.extend
@@ -245,7 +188,7 @@ def _walk(module: object, ctx: FileContext, visit: Dict[type, List[Callable]], l
                 fn(node)
         push_ancestor(node)  # type: ignore[arg-type]
         push(_LEAVE)
-        kids = kids_of(node)
+        kids = children(node)  # type: ignore[arg-type]
         kids.reverse()
         extend(kids)
 
@@ -268,7 +211,6 @@ def _fix_in_cell(fix: "Fix", source: SourceFile, cell: Optional[int]) -> Optiona
 
 
 def _resolve(ctx: FileContext, text: str, path: str) -> List[Finding]:
-    ranges = ctx.ranges([r.target for r in ctx.reports if isinstance(r.target, cst.CSTNode)]) if ctx.module is not None else {}
     source = ctx.source
     if isinstance(source, SourceFile):
         raw_line = source.raw_line
@@ -278,7 +220,7 @@ def _resolve(ctx: FileContext, text: str, path: str) -> List[Finding]:
     findings: List[Finding] = []
     seen = set()
     for r in ctx.reports:
-        line, column, end_line, end_column = ctx.span(r.target, ranges)
+        line, column, end_line, end_column = ctx.span(r.target)
         if is_suppressed(raw_line(line), r.code):
             continue
         cell, cell_line = ctx.source.locate(line) if isinstance(ctx.source, SourceFile) else (None, line)
@@ -306,8 +248,8 @@ def _resolve(ctx: FileContext, text: str, path: str) -> List[Finding]:
     return findings
 
 
-def lint_python(source: SourceFile, rule_classes: Sequence[type], real_path: str, fact_positions: bool = True,
-                fact_rules: Sequence[type] = ()) -> FileResult:
+def lint_python(source: SourceFile, rule_classes: Sequence[Type["Rule"]], real_path: str, fact_positions: bool = True,
+                fact_rules: Sequence[Type["Rule"]] = ()) -> FileResult:
     """`fact_rules`: rules not selected that leave facts the cross-check reads (`feeds_facts`): run
     only when the file has facts to extract, their findings dropped."""
     from cnnlint.crosscheck import extract
@@ -317,42 +259,30 @@ def lint_python(source: SourceFile, rule_classes: Sequence[type], real_path: str
         rule_classes = [*rule_classes, *(cls for cls in fact_rules if cls not in rule_classes)]
     rule_classes = [cls for cls in rule_classes if "python" in cls.inputs and cls.applies(source)]
     verdict = complexity.check(source.text)
-    if verdict.too_complex is not None:  # before libcst, whose work grows far faster than the nesting
+    if verdict.too_complex is not None:  # before the parser, whose work grows far faster than the nesting
         return FileResult(findings=list(source.notes) + [_too_complex(source, verdict.too_complex)])
     if not rule_classes and not wants_facts and verdict.clean:
         return FileResult(findings=list(source.notes))  # nothing to look for, and the syntax is fine
     errors: List[Finding] = list(source.notes)  # what the reader reports of a file it still read
     result = FileResult(findings=errors)
-    module: Optional[cst.Module] = None
-    if any(cls.syntax == "cst" for cls in rule_classes):  # until every rule reads ast
-        module, text = _parse(source, errors)
-        if module is None:
-            return result
-        syntax = _parse_ast(source, errors, text)
-    else:
-        syntax = _parse_ast(source, errors)
-        if syntax is None:
-            return result
-    ctx = FileContext(source, module, real_path, syntax)
+    syntax = _parse(source, errors)
+    if syntax is None:
+        return result
+    ctx = FileContext(source, real_path, syntax)
     guard = _Guard(source.path)
-    rules = [cls(ctx) for cls in rule_classes if cls.syntax == "cst" or syntax is not None]
-    if module is not None:
-        visit, leave = _dispatch_table(rules, guard)
-        if visit or leave:
-            _walk(module, ctx, visit, leave)
-    if syntax is not None:
-        visit, leave = _dispatch_table(rules, guard, "ast")
-        if visit or leave:
-            _walk(syntax.tree, ctx, visit, leave, ast_children)
+    rules = [cls(ctx) for cls in rule_classes]
+    visit, leave = _dispatch_table(rules, guard)
+    if visit or leave:
+        _walk(syntax.tree, ctx, visit, leave)
     for rule in rules:
         check_shell = guard.wrap(rule, rule.check_shell)
         for command in source.shell:
             check_shell(command)
-        guard.wrap(rule, rule.finish)()
+        guard.wrap(rule, rule.check)()
     failed = guard.failed_codes
     ctx.reports = [r for r in ctx.reports if r.code not in failed]
     fact_errors: List[str] = []
-    if wants_facts:  # before _resolve: the facts' positions come in the same pass as the findings'
+    if wants_facts:
         try:
             result.facts = extract.facts_dict(ctx, fact_positions)
         except RecursionError:
@@ -366,10 +296,10 @@ def lint_python(source: SourceFile, rule_classes: Sequence[type], real_path: str
     return result
 
 
-def lint_manifest(manifest: "Manifest", rule_classes: Sequence[type], real_path: str) -> FileResult:
+def lint_manifest(manifest: "Manifest", rule_classes: Sequence[Type["Rule"]], real_path: str) -> FileResult:
     from cnnlint.sources.manifest import unreadable_includes
 
-    ctx = FileContext(manifest, None, real_path)  # type: ignore[arg-type]
+    ctx = FileContext(manifest, real_path)  # type: ignore[arg-type]
     guard = _Guard(manifest.path)
     rules = [cls(ctx) for cls in rule_classes if "manifest" in cls.inputs]
     for rule in rules:
@@ -381,8 +311,8 @@ def lint_manifest(manifest: "Manifest", rule_classes: Sequence[type], real_path:
     return result
 
 
-def lint_source(source: "SourceFile | Manifest", rule_classes: Sequence[type], real_path: str,
-                fact_positions: bool = True, fact_rules: Sequence[type] = ()) -> FileResult:
+def lint_source(source: "SourceFile | Manifest", rule_classes: Sequence[Type["Rule"]], real_path: str,
+                fact_positions: bool = True, fact_rules: Sequence[Type["Rule"]] = ()) -> FileResult:
     """Lint what a source reader returned: a script or notebook, or a manifest."""
     if isinstance(source, SourceFile):
         return lint_python(source, rule_classes, real_path, fact_positions, fact_rules)

@@ -1,20 +1,16 @@
 """The rule base class: a rule owns judgement, the engine owns traversal.
 
-A rule declares its code, name, severity and one-line summary as class
-attributes, and the node types it wants as methods named `visit_<Node>` /
-`leave_<Node>` (libcst class names). The engine walks each tree once and calls
-the methods of every active rule. Non-Python inputs come through `check_shell`
-(notebook shell commands) and `check_manifest` (requirements, environment.yml).
-`finish` runs after the walk, for rules that judge the whole file.
+A rule declares its code, name, severity and one-line summary as class attributes, the analyses
+it reads (`uses`), and either node hooks for local checks — methods named `visit_<ast class>` /
+`leave_<ast class>` (CPython's `ast` node classes), called by the engine's one walk of each file —
+or `check()` for judgement over the whole file, after the walk. Non-Python inputs come through
+`check_shell` (notebook shell commands) and `check_manifest` (requirements, environment.yml).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Dict, FrozenSet, List, Optional, Tuple
-
 import ast
-
-import libcst as cst
+from typing import TYPE_CHECKING, ClassVar, Dict, FrozenSet, Optional, Tuple
 
 from cnnlint.findings import Fix, Severity
 from cnnlint.lint.context import FileContext, Target
@@ -34,9 +30,6 @@ class Rule:
     inputs: ClassVar[FrozenSet[str]] = frozenset({"python"})
     # filled by __init_subclass__: node class name -> (visit method, leave method)
     node_hooks: ClassVar[Dict[str, Tuple[Optional[str], Optional[str]]]] = {}
-    # the tree the rule reads: "ast" (CPython's; every new rule) or "cst" (libcst; rules not yet
-    # moved to ast, issue 13)
-    syntax: ClassVar[str] = "cst"
     # the analyses (cnnlint.lint.index classes) the rule asks the context for
     uses: ClassVar[Tuple[type, ...]] = ()
     # the rule leaves facts on the context that the cross-check reads (CNL102's in-memory image
@@ -46,13 +39,12 @@ class Rule:
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
         hooks: Dict[str, Tuple[Optional[str], Optional[str]]] = {}
-        nodes = ast if cls.syntax == "ast" else cst
         for attr in dir(cls):
             for prefix in ("visit_", "leave_"):
                 if attr.startswith(prefix):
                     node_name = attr[len(prefix) :]
-                    if not isinstance(getattr(nodes, node_name, None), type):
-                        raise TypeError(f"{cls.__name__}.{attr}: no {nodes.__name__} node {node_name}")
+                    if not isinstance(getattr(ast, node_name, None), type):
+                        raise TypeError(f"{cls.__name__}.{attr}: no ast node {node_name}")
                     visit, leave = hooks.get(node_name, (None, None))
                     hooks[node_name] = (attr, leave) if prefix == "visit_" else (visit, attr)
         cls.node_hooks = hooks
@@ -75,8 +67,8 @@ class Rule:
     def applies(cls, source: "SourceFile") -> bool:
         """Whether the rule can find anything in this file, judged from its text alone.
 
-        A cheap substring test here lets the engine skip the rule, and skip parsing
-        with libcst altogether when no rule applies (a syntax check still runs).
+        A cheap substring test here lets the engine skip the rule, and skip the walk
+        altogether when no rule applies (a syntax check still runs).
         """
         return True
 
@@ -89,29 +81,12 @@ class Rule:
         """
         return True
 
-    # hooks for non-CST input; the engine calls them when the rule declares the input
+    # hooks for input that is not Python; the engine calls them when the rule declares the input
     def check_shell(self, command: "ShellCommand") -> None:
         """A notebook shell command (`!pip install x`)."""
 
     def check_manifest(self, manifest: "Manifest") -> None:
         """A dependency manifest (requirements file, environment.yml)."""
 
-    def finish(self) -> None:
-        """Called once after the walk (Python inputs only)."""
-
-
-class AstRule(Rule):
-    """A rule on CPython's ast: node hooks `visit_<ast class>` / `leave_<ast class>` for local
-    checks, `check()` for whole-file judgement (after the walk), the file's analyses from
-    `self.ctx.get(AnalysisClass)`, declared in `uses`."""
-
-    syntax = "ast"
-
     def check(self) -> None:
-        """Called once after the walk, for judgement over the whole file."""
-
-    def finish(self) -> None:
-        self.check()
-
-
-RuleList = List[type]
+        """Called once after the walk (Python inputs only), for judgement over the whole file."""

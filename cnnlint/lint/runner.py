@@ -100,8 +100,8 @@ def _read(target: Target) -> Tuple[Optional[bytes], Optional[Finding]]:
         return None, unreadable(target.path, os_reason(exc))
 
 
-# libcst builds millions of small objects per file and frees them by reference
-# counting (its trees hold no cycles); with the default thresholds the cyclic
+# a lint builds many small objects per file (tree nodes, analyses' records) and frees them by
+# reference counting; with the default thresholds the cyclic
 # collector runs thousands of times for nothing, costing about a fifth of the time.
 _GC_THRESHOLD = (200_000, 50, 1000)
 

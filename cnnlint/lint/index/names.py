@@ -73,7 +73,7 @@ def number_value(expr: Optional[ast.AST]) -> Optional[float]:
     if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, (ast.USub, ast.UAdd)):
         sign = -1.0 if isinstance(expr.op, ast.USub) else 1.0
         expr = expr.operand
-    if isinstance(expr, ast.Constant) and type(expr.value) in (int, float):
+    if isinstance(expr, ast.Constant) and isinstance(expr.value, (int, float)) and not isinstance(expr.value, bool):
         try:
             return sign * float(expr.value)
         except OverflowError:

@@ -380,7 +380,7 @@ class Scopes:
             block(node.body, scope, blocks + (id(node.body),), inner_loops, klass)
             push((node.iter if isinstance(node, (ast.For, ast.AsyncFor)) else node.test, scope, blocks, loops, klass))
         elif type(node) is _MATCH_CASE:
-            block(node.body, scope, blocks + (id(node.body),), loops, klass)
+            block(node.body, scope, blocks + (id(node.body),), loops, klass)  # type: ignore[attr-defined]
         else:  # try: body, each handler, else, finally
             parts: List[object] = [node.body, *node.handlers, node.orelse, node.finalbody]  # type: ignore[attr-defined]
             for part in reversed(parts):

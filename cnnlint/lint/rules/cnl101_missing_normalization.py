@@ -32,7 +32,7 @@ from cnnlint.lint.index.training_inputs import (
     short,
     trains_torch,
 )
-from cnnlint.lint.rule import AstRule
+from cnnlint.lint.rule import Rule
 
 if TYPE_CHECKING:
     from cnnlint.sources.model import SourceFile
@@ -64,7 +64,7 @@ class _Found:
     acc: List[Optional[ast.AST]] = field(default_factory=list)  # where the image set was built ({where})
 
 
-class MissingNormalization(AstRule):
+class MissingNormalization(Rule):
     code = "CNL101"
     name = "missing-normalization"
     severity = Severity.WARNING

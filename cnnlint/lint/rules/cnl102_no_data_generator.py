@@ -33,7 +33,7 @@ from cnnlint.lint.index.training_inputs import (
     short,
     trains_torch,
 )
-from cnnlint.lint.rule import AstRule
+from cnnlint.lint.rule import Rule
 
 if TYPE_CHECKING:
     from cnnlint.sources.model import SourceFile
@@ -156,7 +156,7 @@ def _displayed(value: ast.expr) -> List[ast.AST]:
     return [value]
 
 
-class NoDataGenerator(AstRule):
+class NoDataGenerator(Rule):
     code = "CNL102"
     name = "no-data-generator"
     severity = Severity.WARNING

@@ -30,7 +30,7 @@ from cnnlint.lint.index.imports import ImportTable
 from cnnlint.lint.index.names import call_tail, dotted_name, has_star_kwargs, is_falsy_literal, keyword, string_value
 from cnnlint.lint.index.snippets import is_one_literal, short_code
 from cnnlint.lint.index.syntax import walk
-from cnnlint.lint.rule import AstRule
+from cnnlint.lint.rule import Rule
 
 if TYPE_CHECKING:
     from cnnlint.sources.model import SourceFile
@@ -74,7 +74,7 @@ def _unstarred(expr: ast.expr) -> ast.expr:
 
 
 
-class AugmentedValidation(AstRule):
+class AugmentedValidation(Rule):
     code = "CNL103"
     name = "augmented-validation-data"
     severity = Severity.WARNING

@@ -10,13 +10,13 @@ from cnnlint.findings import Severity
 from cnnlint.lint.index.call_args import arguments
 from cnnlint.lint.index.imports import ImportTable
 from cnnlint.lint.index.names import dotted_name, string_value
-from cnnlint.lint.rule import AstRule
+from cnnlint.lint.rule import Rule
 
 if TYPE_CHECKING:
     from cnnlint.sources.model import SourceFile
 
 
-class TruncatedImagesHidden(AstRule):
+class TruncatedImagesHidden(Rule):
     code = "CNL104"
     name = "truncated-images-hidden"
     severity = Severity.WARNING

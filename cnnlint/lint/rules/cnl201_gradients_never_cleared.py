@@ -31,7 +31,7 @@ from cnnlint.lint.index.loops import (
 )
 from cnnlint.lint.index.names import dotted_name
 from cnnlint.lint.index.statements import Statements, names_of, short_code
-from cnnlint.lint.rule import AstRule
+from cnnlint.lint.rule import Rule
 
 if TYPE_CHECKING:
     from cnnlint.lint.context import FileContext
@@ -48,7 +48,7 @@ def _ambiguous(key: str) -> bool:
     return key.endswith("[]") or key.endswith("()")
 
 
-class GradientsNeverCleared(AstRule):
+class GradientsNeverCleared(Rule):
     code = "CNL201"
     name = "gradients-never-cleared"
     severity = Severity.ERROR

@@ -32,7 +32,7 @@ from cnnlint.lint.index.statements import (
     short_code,
 )
 from cnnlint.lint.index.syntax import Syntax, walk
-from cnnlint.lint.rule import AstRule
+from cnnlint.lint.rule import Rule
 
 if TYPE_CHECKING:
     from cnnlint.sources.model import SourceFile
@@ -247,7 +247,7 @@ def _update_use(unit: ast.AST, tracked: Set[str], syntax: Syntax) -> Optional[st
     return None
 
 
-class AccumulatorNeverAccumulated(AstRule):
+class AccumulatorNeverAccumulated(Rule):
     code = "CNL202"
     name = "accumulator-never-accumulated"
     severity = Severity.ERROR

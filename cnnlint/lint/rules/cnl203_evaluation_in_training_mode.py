@@ -22,7 +22,7 @@ from cnnlint.lint.index.names import all_args, call_tail, dotted_name, string_va
 from cnnlint.lint.index.snippets import short_code
 from cnnlint.lint.index.syntax import walk
 from cnnlint.lint.index.torch_modes import TorchModes
-from cnnlint.lint.rule import AstRule
+from cnnlint.lint.rule import Rule
 
 if TYPE_CHECKING:
     from cnnlint.sources.model import SourceFile
@@ -89,7 +89,7 @@ def _bind_args(fn: ast.AST, call: ast.Call, env: Dict[str, str]) -> Dict[str, st
     return out
 
 
-class EvaluationInTrainingMode(AstRule):
+class EvaluationInTrainingMode(Rule):
     code = "CNL203"
     name = "evaluation-in-training-mode"
     severity = Severity.WARNING

@@ -17,7 +17,7 @@ from cnnlint.lint.index.blocks import LOOPS, NESTED_SCOPES, WITHS, Block, Blocks
 from cnnlint.lint.index.names import call_tail, dotted_name
 from cnnlint.lint.index.snippets import short_code
 from cnnlint.lint.index.syntax import walk
-from cnnlint.lint.rule import AstRule
+from cnnlint.lint.rule import Rule
 
 if TYPE_CHECKING:
     from cnnlint.sources.model import SourceFile
@@ -134,7 +134,7 @@ def _same_tensor(units: Units, i: int, j: int, key: str) -> bool:
     return True
 
 
-class LossAccumulatedAsTensor(AstRule):
+class LossAccumulatedAsTensor(Rule):
     code = "CNL204"
     name = "loss-accumulated-as-tensor"
     severity = Severity.WARNING

@@ -18,7 +18,7 @@ from cnnlint.lint.index.models import (
     torch_name,
 )
 from cnnlint.lint.index.names import dotted_name
-from cnnlint.lint.rule import AstRule
+from cnnlint.lint.rule import Rule
 from cnnlint.sources.model import SourceFile
 
 TORCH_LOSS = {
@@ -34,7 +34,7 @@ _ONE_UNIT_HINT = (
 _MODEL_SOURCES = ("torchvision.models", "timm.", "transformers.", "segmentation_models")
 
 
-class ActivationLossMismatch(AstRule):
+class ActivationLossMismatch(Rule):
     code = "CNL301"
     name = "activation-loss-mismatch"
     severity = Severity.ERROR

@@ -11,7 +11,7 @@ from cnnlint.findings import Severity
 from cnnlint.lint.index.bindings import Bindings, argument, nth_positional
 from cnnlint.lint.index.models import KERAS_ROOTS, Compiled, KerasCompiled, Loss, Out, keeps_labels, label, out_text
 from cnnlint.lint.index.names import call_tail, dotted_name, keyword, string_value
-from cnnlint.lint.rule import AstRule
+from cnnlint.lint.rule import Rule
 from cnnlint.sources.model import SourceFile
 
 _CLASS_COUNT_NAMES = re.compile(
@@ -42,7 +42,7 @@ def _mode_labels(facts: Bindings, call: ast.Call, option: str, default: Tuple[st
     return Labels(enc, call, f'`{tail}(..., {option}="{mode}")`') if enc else None
 
 
-class LossLabelMismatch(AstRule):
+class LossLabelMismatch(Rule):
     code = "CNL302"
     name = "loss-label-mismatch"
     severity = Severity.ERROR

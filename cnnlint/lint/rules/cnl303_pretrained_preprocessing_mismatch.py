@@ -19,7 +19,7 @@ from cnnlint.lint.index.models import (
 )
 from cnnlint.lint.index.names import call_tail, dotted_name, keyword, string_value
 from cnnlint.lint.index.source_text import full_code
-from cnnlint.lint.rule import AstRule
+from cnnlint.lint.rule import Rule
 from cnnlint.sources.model import SourceFile
 
 # keras.applications constructors and how their weights expect pixels (checked against Keras 3.15 source)
@@ -43,7 +43,7 @@ def _module_of(name: str) -> str:
     return {"VGG16": "vgg16", "VGG19": "vgg19"}.get(name, "resnet")
 
 
-class PretrainedPreprocessingMismatch(AstRule):
+class PretrainedPreprocessingMismatch(Rule):
     code = "CNL303"
     name = "pretrained-preprocessing-mismatch"
     severity = Severity.WARNING

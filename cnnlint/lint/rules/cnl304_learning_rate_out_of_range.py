@@ -12,7 +12,7 @@ from cnnlint.lint.index.bindings import Bindings, argument, nth_positional
 from cnnlint.lint.index.models import KERAS_ROOTS, keras_name
 from cnnlint.lint.index.names import keyword
 from cnnlint.lint.index.source_text import full_code
-from cnnlint.lint.rule import AstRule
+from cnnlint.lint.rule import Rule
 from cnnlint.sources.model import SourceFile
 
 # optimizer class -> family; thresholds: family -> (too high at or above, or None)
@@ -45,7 +45,7 @@ def _is_number_literal(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and type(node.value) in (int, float)
 
 
-class LearningRateOutOfRange(AstRule):
+class LearningRateOutOfRange(Rule):
     code = "CNL304"
     name = "learning-rate-out-of-range"
     severity = Severity.WARNING

@@ -30,7 +30,7 @@ from cnnlint.lint.pip.messages import fix_at, hint_for, manifest_fix, message_fo
 from cnnlint.lint.pip.python_calls import CALL_TAILS, call_commands
 from cnnlint.lint.pip.requirement_files import is_local_entry, load_constraints
 from cnnlint.lint.pip.shell import split_shell
-from cnnlint.lint.rule import AstRule, Target
+from cnnlint.lint.rule import Rule, Target
 from cnnlint.sources.manifest import CONDA, CONSTRAINT, EDITABLE, REQUIREMENT, Manifest
 from cnnlint.sources.model import ShellCommand
 
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from cnnlint.sources.model import SourceFile
 
 
-class UnpinnedDependency(AstRule):
+class UnpinnedDependency(Rule):
     code = "CNL401"
     name = "unpinned-dependency"
     severity = Severity.WARNING

@@ -25,7 +25,7 @@ from cnnlint.lint.index.pins import FilePins
 from cnnlint.lint.index.snippets import attribute_name_span, keyword_name_span, keyword_value_text
 from cnnlint.lint.index.syntax import Range, iter_statements
 from cnnlint.lint.project import RunVersion, at_least, display, keras_major_for_tf, run_version
-from cnnlint.lint.rule import AstRule
+from cnnlint.lint.rule import Rule
 
 if TYPE_CHECKING:
     from cnnlint.lint.context import FileContext
@@ -218,7 +218,7 @@ class _Pending:
     fix_description: str = ""
 
 
-class RemovedApi(AstRule):
+class RemovedApi(Rule):
     code = "CNL402"
     name = "removed-api"
     severity = Severity.ERROR

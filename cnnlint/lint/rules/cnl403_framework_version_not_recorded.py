@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Dict
 from cnnlint.findings import Severity
 from cnnlint.lint.index.pins import FilePins
 from cnnlint.lint.installed import installed_version
-from cnnlint.lint.rule import AstRule
+from cnnlint.lint.rule import Rule
 
 if TYPE_CHECKING:
     from cnnlint.lint.context import FileContext
@@ -48,7 +48,7 @@ def import_guarded(ctx: "FileContext") -> bool:
     return False
 
 
-class FrameworkVersionNotRecorded(AstRule):
+class FrameworkVersionNotRecorded(Rule):
     code = "CNL403"
     name = "framework-version-not-recorded"
     severity = Severity.INFO

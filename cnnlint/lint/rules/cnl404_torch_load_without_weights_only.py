@@ -9,13 +9,13 @@ from cnnlint.findings import Severity
 from cnnlint.lint.index.imports import ImportTable
 from cnnlint.lint.index.names import has_star_kwargs, keyword
 from cnnlint.lint.index.syntax import walk
-from cnnlint.lint.rule import AstRule
+from cnnlint.lint.rule import Rule
 
 if TYPE_CHECKING:
     from cnnlint.sources.model import SourceFile
 
 
-class TorchLoadWithoutWeightsOnly(AstRule):
+class TorchLoadWithoutWeightsOnly(Rule):
     code = "CNL404"
     name = "torch-load-without-weights-only"
     severity = Severity.WARNING
