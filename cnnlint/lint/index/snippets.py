@@ -8,7 +8,6 @@ import ast
 import io
 import tokenize
 
-from cnnlint.lint.index.names import dotted_name
 from cnnlint.lint.index.syntax import Range, Syntax
 
 
@@ -29,18 +28,6 @@ def keyword_value_text(syntax: Syntax, node: ast.keyword) -> str:
     return syntax.segment(node).split("=", 1)[-1].strip()
 
 
-def short_code(syntax: Syntax, node: ast.AST, limit: int = 48) -> str:
-    """The node's code on one line, calls with long arguments shortened to `f(...)`."""
-    text = " ".join(syntax.segment(node).split())
-    if len(text) <= limit:
-        return text
-    if isinstance(node, ast.Call):
-        func = dotted_name(node.func)
-        if func is None and isinstance(node.func, ast.Attribute):
-            func = "..." + "." + node.func.attr
-        if func is not None:
-            return f"{func}(...)"
-    return text[: limit - 3] + "..."
 
 
 _FSTRING_START = getattr(tokenize, "FSTRING_START", -1)

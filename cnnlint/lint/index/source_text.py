@@ -10,7 +10,11 @@ from cnnlint.lint.index.syntax import Syntax
 
 def short_code(syntax: Syntax, node: ast.AST, limit: int = 48) -> str:
     """The node's code on one line, calls with long arguments shortened to `f(...)`."""
-    text = " ".join(syntax.segment(node).split())
+    return shortened(full_code(syntax, node), node, limit)
+
+
+def shortened(text: str, node: ast.AST, limit: int = 48) -> str:
+    """A node's one-line code cut to `limit` characters: a call as `f(...)`, anything else with `...`."""
     if len(text) <= limit:
         return text
     if isinstance(node, ast.Call):

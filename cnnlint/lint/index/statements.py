@@ -18,6 +18,7 @@ import re
 from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Set, Tuple
 
 from cnnlint.lint.index.names import assigned_names, dotted_name
+from cnnlint.lint.index.source_text import shortened
 from cnnlint.lint.index.syntax import Syntax, children
 
 if TYPE_CHECKING:
@@ -260,15 +261,7 @@ def short_code(syntax: Syntax, node: ast.AST, limit: int = 48) -> str:
         text = node_code(syntax, node)
     except (IndexError, ValueError):
         return "..."
-    if len(text) <= limit:
-        return text
-    if isinstance(node, ast.Call):
-        func = dotted_name(node.func)
-        if func is None and isinstance(node.func, ast.Attribute):
-            func = "..." + "." + node.func.attr
-        if func is not None:
-            return f"{func}(...)"
-    return text[: limit - 3] + "..."
+    return shortened(text, node, limit)
 
 
 # ---------------------------------------------------------------------------

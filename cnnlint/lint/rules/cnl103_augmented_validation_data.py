@@ -28,7 +28,8 @@ from cnnlint.lint.index.augment import AugmentBindings, parameter_names, word_ki
 from cnnlint.lint.index.call_args import arguments, plain_positional
 from cnnlint.lint.index.imports import ImportTable
 from cnnlint.lint.index.names import call_tail, dotted_name, has_star_kwargs, is_falsy_literal, keyword, string_value
-from cnnlint.lint.index.snippets import is_one_literal, short_code
+from cnnlint.lint.index.snippets import is_one_literal
+from cnnlint.lint.index.source_text import short_code
 from cnnlint.lint.index.syntax import walk
 from cnnlint.lint.rule import Rule
 

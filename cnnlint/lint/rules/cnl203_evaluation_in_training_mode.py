@@ -19,7 +19,7 @@ from cnnlint.lint.index.autograd import disables_grad, is_backward
 from cnnlint.lint.index.blocks import FUNCTIONS, WITHS, Block, Blocks, expr_nodes, own_nodes
 from cnnlint.lint.index.imports import ImportTable
 from cnnlint.lint.index.names import all_args, call_tail, dotted_name, string_value
-from cnnlint.lint.index.snippets import short_code
+from cnnlint.lint.index.source_text import short_code
 from cnnlint.lint.index.syntax import walk
 from cnnlint.lint.index.torch_modes import TorchModes
 from cnnlint.lint.rule import Rule

@@ -15,7 +15,7 @@ from cnnlint.lint.index.call_args import arguments
 from cnnlint.lint.index.autograd import backward_key, disables_grad, is_backward
 from cnnlint.lint.index.blocks import LOOPS, NESTED_SCOPES, WITHS, Block, Blocks, own_nodes, statement_blocks
 from cnnlint.lint.index.names import call_tail, dotted_name
-from cnnlint.lint.index.snippets import short_code
+from cnnlint.lint.index.source_text import short_code
 from cnnlint.lint.index.syntax import walk
 from cnnlint.lint.rule import Rule
 
