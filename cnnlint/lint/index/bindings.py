@@ -29,30 +29,9 @@ _CONTROL = frozenset(
     getattr(ast, n) for n in ("If", "For", "AsyncFor", "While", "Try", "TryStar", "Match") if hasattr(ast, n)
 )
 _LOOPS = (ast.For, ast.AsyncFor)
-# fields no analysis looks at: expression contexts and operators (shared singletons in CPython's tree)
-_NOISE_FIELDS = frozenset({"ctx", "op", "ops", "type_comment", "type_ignores"})
-# node types whose children syntax.children puts in source order (decorators first, dict keys beside
-# their values, keywords among the positional arguments)
-_REORDERED = frozenset({ast.Call, ast.Dict, *FUNCTIONS, ast.ClassDef})
-_FIELDS: Dict[type, Tuple[str, ...]] = {}
 
 
-def _kids(node: ast.AST) -> List[ast.AST]:
-    """syntax.children without contexts and operators, read from the fields directly (faster)."""
-    tp = type(node)
-    if tp in _REORDERED:
-        return [k for k in children(node) if not isinstance(k, _NOISE)]
-    fields = _FIELDS.get(tp)
-    if fields is None:
-        fields = _FIELDS[tp] = tuple(f for f in tp._fields if f not in _NOISE_FIELDS)
-    out: List[ast.AST] = []
-    for name in fields:
-        value = getattr(node, name, None)
-        if type(value) is list:
-            out.extend(item for item in value if isinstance(item, ast.AST))
-        elif isinstance(value, ast.AST):
-            out.append(value)
-    return out
+_kids = children  # the children in source order, without contexts and operators
 
 
 # the nodes _binds_of looks at

@@ -9,36 +9,13 @@ identifier an expression spells (variables, attribute names, keyword names, lamb
 from __future__ import annotations
 
 import ast
-from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 from cnnlint.lint.index.syntax import children
 
 # fields that hold no child to walk: expression contexts and operators
-_NOT_CHILDREN = frozenset({"ctx", "op", "ops"})
-_CHILD_FIELDS: Dict[type, Tuple[str, ...]] = {}
-# node types whose children syntax.children puts in source order itself
-_REORDERED = (ast.Dict, ast.Call, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-
-
-def source_children(node: ast.AST) -> List[ast.AST]:
-    """Direct child nodes in the order they are written (no contexts or operators): what
-    `syntax.children` gives, with a conditional expression's `body` before its `test`."""
-    tp = type(node)
-    if tp is ast.IfExp:
-        return [node.body, node.test, node.orelse]  # type: ignore[attr-defined]
-    if tp in _REORDERED:
-        return children(node)
-    fields = _CHILD_FIELDS.get(tp)
-    if fields is None:
-        fields = _CHILD_FIELDS[tp] = tuple(f for f in tp._fields if f not in _NOT_CHILDREN)
-    out: List[ast.AST] = []
-    for name in fields:
-        value = getattr(node, name, None)
-        if isinstance(value, list):
-            out.extend(item for item in value if isinstance(item, ast.AST))
-        elif isinstance(value, ast.AST):
-            out.append(value)
-    return out
+# the children in the order they are written (a conditional expression's body before its test)
+source_children = children
 
 
 def source_walk(nodes: Iterable[ast.AST]) -> Iterator[ast.AST]:

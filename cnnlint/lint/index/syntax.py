@@ -11,10 +11,21 @@ Range = Tuple[int, int, int, int]  # line, column, end_line, end_column (1-based
 _FIRST = {ast.FunctionDef: "decorator_list", ast.AsyncFunctionDef: "decorator_list", ast.ClassDef: "decorator_list"}
 
 
+# fields that hold no child worth visiting: expression contexts, operators, type comments
+_NOT_CHILDREN = frozenset({"ctx", "op", "ops", "type_comment", "type_ignores"})
+_CHILD_FIELDS: Dict[type, Tuple[str, ...]] = {}
+
+
 def children(node: ast.AST) -> List[ast.AST]:
-    """Direct child nodes in source order (decorators first, dict keys beside their values,
-    keyword arguments in their place among the positional ones)."""
+    """Direct child nodes in the order they are written: decorators first, dict keys beside their
+    values, keyword arguments in their place among the positional ones, a conditional expression's
+    body before its test; no expression contexts or operators. Read from the fields directly."""
     tp = type(node)
+    if tp is ast.Call:
+        if node.args and node.keywords:  # type: ignore[attr-defined]
+            rest = sorted([*node.args, *node.keywords], key=lambda n: (n.lineno, n.col_offset))  # type: ignore[attr-defined]
+            return [node.func, *rest]  # type: ignore[attr-defined]
+        return [node.func, *node.args, *node.keywords]  # type: ignore[attr-defined]
     if tp is ast.Dict:
         out: List[ast.AST] = []
         for key, value in zip(node.keys, node.values):  # type: ignore[attr-defined]
@@ -22,16 +33,22 @@ def children(node: ast.AST) -> List[ast.AST]:
                 out.append(key)
             out.append(value)
         return out
-    if tp is ast.Call:
-        if node.args and node.keywords:  # type: ignore[attr-defined]
-            rest = sorted([*node.args, *node.keywords], key=lambda n: (n.lineno, n.col_offset))  # type: ignore[attr-defined]
-            return [node.func, *rest]  # type: ignore[attr-defined]
-        return [node.func, *node.args, *node.keywords]  # type: ignore[attr-defined]
+    if tp is ast.IfExp:
+        return [node.body, node.test, node.orelse]  # type: ignore[attr-defined]
+    fields = _CHILD_FIELDS.get(tp)
+    if fields is None:
+        fields = _CHILD_FIELDS[tp] = tuple(f for f in tp._fields if f not in _NOT_CHILDREN)
+    out = []
+    for name in fields:
+        value = getattr(node, name, None)
+        if type(value) is list:
+            out.extend(item for item in value if isinstance(item, ast.AST))
+        elif isinstance(value, ast.AST):
+            out.append(value)
     first = _FIRST.get(tp)
-    if first is None:
-        return list(ast.iter_child_nodes(node))
-    out = list(getattr(node, first))
-    out.extend(child for child in ast.iter_child_nodes(node) if child not in out)
+    if first is not None:  # decorators before the rest
+        decorators = getattr(node, first)
+        out = [*decorators, *(kid for kid in out if not any(kid is d for d in decorators))]
     return out
 
 
