@@ -312,3 +312,17 @@ def test_an_ast_rule_is_walked_on_cpythons_tree_with_character_columns():
     found = lint_source(read_source("x.ipynb", cells.encode()), [LoadsWeights], "x.ipynb").findings
     assert [(f.code, f.cell, f.line, f.column, f.message) for f in found] == [
         ("CNL001", 1, 1, 7, "syntax error: invalid syntax"), ("CNL999", 2, 2, 1, "loads weights")]
+
+
+def test_code_too_deep_for_a_rule_silences_it_for_the_file_without_an_internal_error():
+    class TooDeep(CallCounter):
+        code = "CNL997"
+
+        def visit_Call(self, node):
+            self.report(node, "partial")
+            raise RecursionError("maximum recursion depth exceeded")
+
+    source = SourceFile(path="t.py", kind="python", text="f(1)\ng(2)\n")
+    result = lint_python(source, [TooDeep, CallCounter], "t.py")
+    assert [f.code for f in result.findings] == ["CNL999", "CNL999", "CNL999"]
+    assert result.internal_errors == []

@@ -114,21 +114,26 @@ def _too_complex(source: SourceFile, found: "complexity.TooComplex") -> Finding:
 
 class _Guard:
     """Calls a rule's hooks; a hook that raises disables that rule for the file and is recorded,
-    so one rule's bug costs its own findings, not the other rules' or the run."""
+    so one rule's bug costs its own findings, not the other rules' or the run. Code nested too
+    deeply for a rule's judgement (RecursionError) silences the rule for the file, unrecorded:
+    absurdly deep code gets no finding rather than a guess. Rules guard neither themselves."""
 
     def __init__(self, path: str) -> None:
         self.path = path
         self.failed: Dict[int, Tuple[str, str]] = {}  # id(rule) -> (code, message)
+        self.silenced: Dict[int, str] = {}  # id(rule) -> code
 
     def wrap(self, rule: "Rule", fn: Callable) -> Callable:
         key = id(rule)
         failed = self.failed
 
         def call(*args: object) -> None:
-            if key in failed:
+            if key in failed or key in self.silenced:
                 return
             try:
                 fn(*args)
+            except RecursionError:
+                self.silenced[key] = rule.code
             except Exception as exc:  # noqa: BLE001 - reported as an internal error
                 where = ""
                 if args and isinstance(args[0], ast.AST):
@@ -140,6 +145,11 @@ class _Guard:
     @property
     def errors(self) -> List[str]:
         return [message for _, message in self.failed.values()]
+
+    @property
+    def dropped_codes(self) -> set:
+        """The codes whose findings in this file are dropped: rules that failed or were silenced."""
+        return {code for code, _ in self.failed.values()} | set(self.silenced.values())
 
     @property
     def failed_codes(self) -> set:
@@ -279,8 +289,8 @@ def lint_python(source: SourceFile, rule_classes: Sequence[Type["Rule"]], real_p
         for command in source.shell:
             check_shell(command)
         guard.wrap(rule, rule.check)()
-    failed = guard.failed_codes
-    ctx.reports = [r for r in ctx.reports if r.code not in failed]
+    dropped = guard.dropped_codes
+    ctx.reports = [r for r in ctx.reports if r.code not in dropped]
     fact_errors: List[str] = []
     if wants_facts:
         try:

@@ -78,16 +78,13 @@ class MissingNormalization(Rule):
     def check(self) -> None:
         if self.ctx.syntax is None:
             return
-        try:
-            scopes = self.ctx.get(Scopes)
-            found: List[_Found] = []
-            if keras_file(scopes):
-                found.extend(self._keras(scopes, KerasInputs(scopes, self.ctx.get(ImageFlow))))
-            if scopes.imports.imports_any("torchvision"):
-                found.extend(self._torch(scopes))
-            self._emit(found)
-        except RecursionError:
-            return  # absurdly deep code: stay quiet rather than guess
+        scopes = self.ctx.get(Scopes)
+        found: List[_Found] = []
+        if keras_file(scopes):
+            found.extend(self._keras(scopes, KerasInputs(scopes, self.ctx.get(ImageFlow))))
+        if scopes.imports.imports_any("torchvision"):
+            found.extend(self._torch(scopes))
+        self._emit(found)
 
     def _emit(self, found: List[_Found]) -> None:
         seen: Set[int] = set()

@@ -104,18 +104,15 @@ class AugmentedValidation(Rule):
         self.imports = self.ctx.get(ImportTable)
         self.seen: Set[int] = set()
         self.found: List[Tuple[ast.AST, str, str]] = []
-        try:
-            self._keras_sinks()
-            for call, params in f.calls:
-                tail = call_tail(call)
-                if tail in _FLOWS:
-                    self._keras_flow(call, params, None)
-                elif tail == "map":
-                    self._tf_map(call, params)
-                elif keyword(call, "transform") is not None or tail in ("ImageFolder", "DatasetFolder"):
-                    self._torch_dataset(call, params)
-        except RecursionError:
-            return
+        self._keras_sinks()
+        for call, params in f.calls:
+            tail = call_tail(call)
+            if tail in _FLOWS:
+                self._keras_flow(call, params, None)
+            elif tail == "map":
+                self._tf_map(call, params)
+            elif keyword(call, "transform") is not None or tail in ("ImageFolder", "DatasetFolder"):
+                self._torch_dataset(call, params)
         for node, message, hint in self.found:
             self.report(node, message, hint)
 

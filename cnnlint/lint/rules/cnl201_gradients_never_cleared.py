@@ -64,11 +64,8 @@ class GradientsNeverCleared(Rule):
         statements = self.ctx.get(Statements)
         loops = self.ctx.get(LoopEvents)
         self.found: List[Tuple[ast.AST, str, str, Optional[FixPlan]]] = []
-        try:
-            for loop in statements.loops:
-                self.check_loop(loop, loops, statements)
-        except RecursionError:
-            pass
+        for loop in statements.loops:
+            self.check_loop(loop, loops, statements)
         fixes = plan_fixes(self.ctx, statements, [plan for _, _, _, plan in self.found if plan is not None])
         for target, message, hint, plan in self.found:
             self.report(target, message, hint, fix=fixes.get(id(plan)) if plan is not None else None)

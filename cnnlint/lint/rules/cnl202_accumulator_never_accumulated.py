@@ -271,11 +271,8 @@ class AccumulatorNeverAccumulated(Rule):
                 self.inits.setdefault(id(block), []).append((i, names, assign))
         if not self.inits:
             return
-        try:
-            for loop in statements.loops:
-                self.check_loop(loop, statements)
-        except RecursionError:
-            return
+        for loop in statements.loops:
+            self.check_loop(loop, statements)
 
     def check_loop(self, loop: ast.stmt, statements: Statements) -> None:
         if _single_pass(statements.syntax, loop):

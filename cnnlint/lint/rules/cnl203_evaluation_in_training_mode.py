@@ -110,13 +110,10 @@ class EvaluationInTrainingMode(Rule):
         self.mc = bool(_MC.search(text))
         self.evals_anywhere = ".eval()" in text or "train(False)" in text or "train(mode=False)" in text
         self.grad_anywhere = any(w in text for w in ("no_grad", "inference_mode", "set_grad_enabled"))
-        try:
-            for loop in index.loops:
-                if isinstance(loop, (ast.For, ast.AsyncFor)):
-                    self.check_eval_loop(loop)
-                self.check_epoch_loop(loop)
-        except RecursionError:
-            return
+        for loop in index.loops:
+            if isinstance(loop, (ast.For, ast.AsyncFor)):
+                self.check_eval_loop(loop)
+            self.check_epoch_loop(loop)
         seen: Set[int] = set()
         for node, message, hint in self.found:
             if id(node) not in seen:
