@@ -176,10 +176,11 @@ def pytest_configure(config) -> None:  # noqa: ANN001 - pytest's hook
     def recording(source, rule_classes, real_path, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
         result = original(source, rule_classes, real_path, *args, **kwargs)
         text = _untmp(getattr(source, "text", ""))
-        codes = ",".join(sorted(getattr(c, "code", "?") for c in rule_classes))
+        ignored = set(filter(None, os.environ.get("CNNLINT_SNAPSHOT_IGNORE", "").split(",")))
+        codes = ",".join(sorted(c for c in (getattr(c, "code", "?") for c in rule_classes) if c not in ignored))
         name = os.path.basename(source.path)
         key = hashlib.sha256(f"{name}\0{codes}\0{text}".encode("utf-8", "surrogatepass")).hexdigest()
-        findings = [f.to_dict() for f in result.findings]
+        findings = [f.to_dict() for f in result.findings if f.code not in ignored]
         for d in findings:
             d.pop("path", None)  # tests write to tmp folders
         entry = json.loads(_untmp(json.dumps({"key": key, "findings": findings, "facts": result.facts}, sort_keys=True)))
@@ -216,6 +217,18 @@ def record() -> dict:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _without(found: object, codes: set) -> object:
+    """The record without the findings of `codes`, and without their rules' pages."""
+    if not codes:
+        return found
+    if isinstance(found, dict):
+        return {k: _without(v, codes) for k, v in found.items()
+                if not (isinstance(k, str) and k.split(".md:")[0] in codes)}
+    if isinstance(found, list):
+        return [_without(x, codes) for x in found if not (isinstance(x, dict) and x.get("code") in codes)]
+    return found
+
+
 def _differences(before: object, after: object, where: str, out: List[str]) -> None:
     if type(before) is not type(after):
         out.append(f"{where}: {json.dumps(before)[:300]} -> {json.dumps(after)[:300]}")
@@ -247,8 +260,11 @@ def main(argv=None) -> int:
     ap.add_argument("action", choices=["record", "compare"])
     ap.add_argument("file")
     ap.add_argument("--only", help="comma-separated parts to compare (corpus,fixtures,pages,crosscheck,fix,snippets)")
+    ap.add_argument("--ignore-codes", default="",
+                    help="codes added since the record (new rules): left out of the findings compared")
     args = ap.parse_args(argv)
-    now = record()
+    os.environ["CNNLINT_SNAPSHOT_IGNORE"] = args.ignore_codes
+    now = _without(record(), set(filter(None, args.ignore_codes.split(","))))
     if args.action == "record":
         os.makedirs(os.path.dirname(os.path.abspath(args.file)), exist_ok=True)
         with open(args.file, "w", encoding="utf-8") as fh:
