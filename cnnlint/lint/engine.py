@@ -76,6 +76,9 @@ def _parse(source: SourceFile, errors: List[Finding]) -> Optional[Syntax]:
     """Parse with CPython's parser; in notebooks a cell with a syntax error is reported and
     blanked, and the other cells are linted."""
     text = source.text
+    tree = complexity.parsed(text)  # the complexity check parsed this very text already
+    if tree is not None:
+        return Syntax(tree, text)
     for _ in range(64):
         try:
             with warnings.catch_warnings():

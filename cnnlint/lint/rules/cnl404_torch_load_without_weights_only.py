@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, List
 
 from cnnlint.findings import Severity
 from cnnlint.lint.index.imports import ImportTable
 from cnnlint.lint.index.names import has_star_kwargs, keyword
 from cnnlint.lint.index.syntax import walk
+from cnnlint.lint.context import FileContext
 from cnnlint.lint.rule import Rule
 
 if TYPE_CHECKING:
@@ -21,28 +22,38 @@ class TorchLoadWithoutWeightsOnly(Rule):
     severity = Severity.WARNING
     summary = "`torch.load` without `weights_only=`: unpickles anything before PyTorch 2.6, refuses whole models after"
     uses = (ImportTable,)
-    _rebound: Optional[bool] = None
+
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        self.calls: List[ast.Call] = []
+        self.rebound = False  # the file assigns `torch.load` itself (a patched default)
 
     @classmethod
     def applies(cls, source: "SourceFile") -> bool:
         return "load" in source.text and "torch" in source.text
 
     def visit_Call(self, node: ast.Call) -> None:
-        imports = self.ctx.get(ImportTable)
-        if not self._is_torch_load(node.func) or not imports.imports_any("torch"):
+        if not self._is_torch_load(node.func) or not self.ctx.get(ImportTable).imports_any("torch"):
             return
-        if keyword(node, "weights_only") is not None or has_star_kwargs(node):
+        if keyword(node, "weights_only") is None and not has_star_kwargs(node) and not self._is_fallback():
+            self.calls.append(node)
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        if any(self._is_torch_load(target) for target in node.targets):
+            self.rebound = True
+
+    def check(self) -> None:
+        if self.rebound:
             return
-        if self._is_fallback() or self._torch_load_rebound():
-            return
-        self.report(
-            node,
-            "`torch.load()` without `weights_only=`: before PyTorch 2.6 it unpickles whatever the file holds "
-            "(a downloaded checkpoint can run code); from 2.6 on it loads weights only, and a checkpoint that "
-            "holds a whole model fails to load",
-            "save and load a state_dict with `torch.load(path, weights_only=True)`; pass `weights_only=False` "
-            "only for checkpoints you made yourself",
-        )
+        for node in self.calls:
+            self.report(
+                node,
+                "`torch.load()` without `weights_only=`: before PyTorch 2.6 it unpickles whatever the file holds "
+                "(a downloaded checkpoint can run code); from 2.6 on it loads weights only, and a checkpoint that "
+                "holds a whole model fails to load",
+                "save and load a state_dict with `torch.load(path, weights_only=True)`; pass `weights_only=False` "
+                "only for checkpoints you made yourself",
+            )
 
     def _is_torch_load(self, func: ast.AST) -> bool:
         return self.ctx.get(ImportTable).qualify(func) == "torch.load"
@@ -59,13 +70,3 @@ class TorchLoadWithoutWeightsOnly(Rule):
                                 and keyword(inner, "weights_only") is not None:
                             return True
         return False
-
-    def _torch_load_rebound(self) -> bool:
-        """The file assigns `torch.load` itself (a patched default)."""
-        if self._rebound is None:
-            assert self.ctx.syntax is not None
-            self._rebound = any(
-                isinstance(node, ast.Assign) and any(self._is_torch_load(t) for t in node.targets)
-                for node in ast.walk(self.ctx.syntax.tree)
-            )
-        return self._rebound
