@@ -60,6 +60,8 @@ class SourceFile:
     raw_text: Optional[str] = None
     # what the reader found wrong while the file was still linted (CNL001 findings)
     notes: List["Finding"] = field(default_factory=list)
+    # the lines raw_line reads, split once (a finding or fact per line would split the text each time)
+    _lines: Optional[List[str]] = field(default=None, init=False, repr=False, compare=False)
 
     def locate(self, line: int) -> Tuple[Optional[int], int]:
         """Map a line of `text` to (cell, line in cell); cell is None for scripts."""
@@ -80,5 +82,7 @@ class SourceFile:
             if lines and 0 < cell_line <= len(lines):
                 return lines[cell_line - 1]
             return ""
-        lines = (self.text if self.raw_text is None else self.raw_text).split("\n")
+        if self._lines is None:
+            self._lines = (self.text if self.raw_text is None else self.raw_text).split("\n")
+        lines = self._lines
         return lines[line - 1] if 0 < line <= len(lines) else ""

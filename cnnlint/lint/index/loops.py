@@ -253,6 +253,10 @@ class LoopEvents:
         self.syntax = ctx.syntax
         self.statements = ctx.get(Statements)
         self._events: Dict[int, List[Event]] = {}
+        # verdicts by written name: a name assigned thousands of times (a long file) is judged once
+        self._optimizers: Dict[str, bool] = {}
+        self._scalers: Dict[str, bool] = {}
+        self._methods_of: Dict[Tuple[str, str], List[ast.stmt]] = {}  # (receiver, method) -> its defs
 
     def events(self, loop: ast.stmt) -> List[Event]:
         found = self._events.get(id(loop))
@@ -260,10 +264,35 @@ class LoopEvents:
             found = self._events[id(loop)] = LoopScanner(self).scan_loop(loop)
         return found
 
+    def method_of_instance(self, root: str, name: str) -> List[ast.stmt]:
+        """`trainer.fit()` where `trainer = Trainer(...)` and the class is in this file: its `fit`."""
+        key = (root, name)
+        found = self._methods_of.get(key)
+        if found is None:
+            found = self._methods_of[key] = self._find_method_of_instance(root, name)
+        return found
+
+    def _find_method_of_instance(self, root: str, name: str) -> List[ast.stmt]:
+        statements = self.statements
+        for value in statements.assigned.get(root, ()):
+            if isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
+                cls = statements.classes.get(value.func.id)
+                if cls is not None:
+                    found = self.class_method(cls, name, include_self=True)
+                    if found:
+                        return found
+        return []
+
     def is_optimizer(self, expr: ast.AST) -> bool:
         name = dotted_name(expr)
         if name is None:
             return False
+        found = self._optimizers.get(name)
+        if found is None:
+            found = self._optimizers[name] = self._names_optimizer(name)
+        return found
+
+    def _names_optimizer(self, name: str) -> bool:
         values = self.statements.assigned.get(name, ())
         for value in values:
             if isinstance(value, ast.Call):
@@ -286,12 +315,12 @@ class LoopEvents:
         name = dotted_name(expr)
         if name is None:
             return False
-        if "scaler" in last_name(name).lower():
-            return True
-        for value in self.statements.assigned.get(name, ()):
-            if isinstance(value, ast.Call) and (call_tail(value) or "").endswith("GradScaler"):
-                return True
-        return False
+        found = self._scalers.get(name)
+        if found is None:
+            found = self._scalers[name] = "scaler" in last_name(name).lower() or any(
+                isinstance(value, ast.Call) and (call_tail(value) or "").endswith("GradScaler")
+                for value in self.statements.assigned.get(name, ()))
+        return found
 
     def optimizer_key(self, expr: ast.AST, any_name: bool = False) -> Optional[str]:
         """The optimizer an expression names, as written (`optimizer`, `self.opt_d`), or None."""
@@ -592,14 +621,7 @@ class LoopScanner:
             return self.analysis.class_method(st.cls, name, include_self=False)
         root = dotted_name(recv)
         if root is not None:
-            # `trainer.fit()` where `trainer = Trainer(...)` and the class is in this file
-            for value in statements.assigned.get(root, ()):
-                if isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
-                    cls = statements.classes.get(value.func.id)
-                    if cls is not None:
-                        found = self.analysis.class_method(cls, name, include_self=True)
-                        if found:
-                            return found
+            return list(self.analysis.method_of_instance(root, name))
         return []
 
     def _expand(self, call: ast.Call, st: ScanState) -> bool:

@@ -48,6 +48,7 @@ class LossLabelMismatch(Rule):
     severity = Severity.ERROR
     summary = "The loss expects another label encoding or class count than the data and the output layer give it"
     uses = (Bindings, KerasCompiled)
+    _fits_by_name: Optional[Dict[str, list]] = None
 
     @classmethod
     def applies(cls, source: SourceFile) -> bool:
@@ -94,16 +95,21 @@ class LossLabelMismatch(Rule):
                 "use categorical_crossentropy for one-hot labels (or keep integer labels)",
             )
 
+    def _fits(self, facts: Bindings) -> Dict[str, list]:
+        """The file's `name.fit(...)` calls by receiver name, in order (listed once per file)."""
+        if self._fits_by_name is None:
+            self._fits_by_name = {}
+            for c in facts.calls:
+                func = c.node.func
+                if c.tail == "fit" and isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+                    self._fits_by_name.setdefault(func.value.id, []).append(c)
+        return self._fits_by_name
+
     def _labels(self, facts: Bindings, comp: Compiled) -> Optional[Labels]:
         """The label encoding of the data the compiled model is fit on (all fits must agree)."""
         found: List[Labels] = []
-        for c in facts.calls:
-            func = c.node.func
-            if c.tail != "fit" or not isinstance(func, ast.Attribute):
-                continue
-            recv = func.value
-            if not (isinstance(recv, ast.Name) and recv.id == comp.model.id):
-                continue
+        for c in self._fits(facts).get(comp.model.id, ()):
+            recv = c.node.func.value  # type: ignore[attr-defined]
             b_fit, b_compile = facts.binding(recv.id, c.node), facts.binding(recv.id, comp.compile_call)
             if b_fit is None or b_compile is None or b_fit.order != b_compile.order:
                 continue
