@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Set, Tuple
 
 from cnnlint.lint.index.names import assigned_names, dotted_name
 from cnnlint.lint.index.source_text import shortened
-from cnnlint.lint.index.syntax import Syntax, children
+from cnnlint.lint.index.syntax import Syntax, children, walk
 
 if TYPE_CHECKING:
     from cnnlint.lint.context import FileContext
@@ -168,13 +168,7 @@ def field_order_children(node: ast.AST) -> List[ast.AST]:
 
 def field_order_walk(node: ast.AST) -> Iterator[ast.AST]:
     """Every node under `node`, depth first, in `field_order_children` order."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        kids = field_order_children(current)
-        kids.reverse()
-        stack.extend(kids)
+    return walk(node, kids_of=field_order_children)
 
 
 # ---------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
 Range = Tuple[int, int, int, int]  # line, column, end_line, end_column (1-based columns, end exclusive)
 
@@ -52,9 +52,10 @@ def children(node: ast.AST) -> List[ast.AST]:
     return out
 
 
-def walk(node: ast.AST, stop: Tuple[type, ...] = ()) -> Iterator[ast.AST]:
-    """Every node under `node` (itself included), depth first, in source order; nodes of a `stop`
-    type are yielded but not entered (nested functions, say)."""
+def walk(node: ast.AST, stop: Tuple[type, ...] = (),
+         kids_of: Callable[[ast.AST], List[ast.AST]] = children) -> Iterator[ast.AST]:
+    """Every node under `node` (itself included), depth first, in source order (or the order of
+    `kids_of`); nodes of a `stop` type are yielded but not entered (nested functions, say)."""
     stack = [node]
     pop = stack.pop
     extend = stack.extend
@@ -63,7 +64,7 @@ def walk(node: ast.AST, stop: Tuple[type, ...] = ()) -> Iterator[ast.AST]:
         yield current
         if stop and isinstance(current, stop):
             continue
-        kids = children(current)
+        kids = kids_of(current)
         kids.reverse()
         extend(kids)
 
