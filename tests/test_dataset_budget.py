@@ -166,7 +166,10 @@ def test_the_worker_cap_turns_a_runaway_allocation_into_memory_error():
             "try:\n    bytearray(1 << 30)\nexcept MemoryError:\n    print('MemoryError')\n")
     run = run_tree([sys.executable, "-c", code], env=_env(), timeout=60)
     assert (run.rc, run.out.strip()) == (0, "MemoryError")
-    assert run.peak_max < 256 * MIB
+    # the cap is the process's data size + 32 MiB + the headroom: far below the 1 GiB the zero-filled
+    # bytearray would have touched (a fresh CI environment, whose site-packages load more at start-up,
+    # measured 256.1 MiB, so the bound is half the allocation rather than an exact figure)
+    assert run.peak_max < 512 * MIB
 
 
 # ---- configuration ----------------------------------------------------------------------------------

@@ -21,6 +21,9 @@ from cnnlint.lint.index.names import assigned_names, dotted_name
 from cnnlint.lint.index.source_text import shortened
 from cnnlint.lint.index.syntax import Syntax, children, walk
 
+# match-statement patterns (Python 3.10+; none before)
+PATTERNS: Tuple[type, ...] = (ast.pattern,) if hasattr(ast, "pattern") else ()
+
 if TYPE_CHECKING:
     from cnnlint.lint.context import FileContext
 
@@ -96,7 +99,7 @@ def own_identifiers(node: ast.AST) -> List[str]:
         return out + [node.asname] if node.asname else out  # type: ignore[attr-defined]
     if tp is ast.ImportFrom:
         return node.module.split(".") if node.module else []  # type: ignore[attr-defined]
-    if tp is ast.Global or tp is ast.Nonlocal or tp is ast.ExceptHandler or isinstance(node, ast.pattern):
+    if tp is ast.Global or tp is ast.Nonlocal or tp is ast.ExceptHandler or isinstance(node, PATTERNS):
         return _other_identifiers(node)
     return []
 

@@ -15,6 +15,7 @@ from cnnlint.findings import Severity
 from cnnlint.lint.index.loops import neutral_kind
 from cnnlint.lint.index.names import call_tail, dotted_name
 from cnnlint.lint.index.statements import (
+    PATTERNS,
     COMPREHENSIONS,
     DEFINITIONS,
     FOR_LOOPS,
@@ -124,7 +125,7 @@ def _binding_uses(cur: ast.AST, name: str, out: List[Use], stack: List[ast.AST])
         if tp is ast.alias and cur.asname == name:  # type: ignore[attr-defined]
             out.append((BIND, cur))
         return tp is ast.alias
-    if isinstance(cur, ast.pattern) and name in own_identifiers(cur):
+    if isinstance(cur, PATTERNS) and name in own_identifiers(cur):
         out.append((READ, cur))
     return False
 
