@@ -277,7 +277,8 @@ class AugmentedValidation(Rule):
 
     def _augments_in(self, body: "ast.AST | List[ast.stmt]", params: FrozenSet[str], depth: int = 0) -> List[str]:
         found: List[str] = []
-        for node in (n for stmt in (body if isinstance(body, list) else [body]) for n in walk(stmt)):
+        stmts: List[ast.AST] = list(body) if isinstance(body, list) else [body]
+        for node in (n for stmt in stmts for n in walk(stmt)):
             if not isinstance(node, ast.Call):
                 continue
             training = keyword(node, "training")

@@ -51,7 +51,8 @@ def _iter_kind(expr: ast.AST) -> Optional[str]:
 
 
 def _calls(node: "ast.AST | Block") -> Iterator[ast.Call]:
-    for stmt in node if isinstance(node, list) else [node]:
+    nodes: List[ast.AST] = list(node) if isinstance(node, list) else [node]
+    for stmt in nodes:
         for n in walk(stmt):
             if isinstance(n, ast.Call):
                 yield n
