@@ -77,7 +77,7 @@ def grey_thumbnail(im: Image.Image) -> Optional[np.ndarray]:
         if mode in _WIDE:
             f = im.convert("F").resize((THUMB, THUMB), Image.BILINEAR)  # type: ignore[attr-defined]
             a = np.frombuffer(f.tobytes(), dtype=np.float32)
-            top = 65535.0 if mode.startswith("I;16") else max(float(a.max()), 1.0)
+            top = 65535.0 if mode.startswith("I;16") else max(float(np.max(a)), 1.0)
             return np.clip(a * (255.0 / top) + 0.5, 0.0, 255.0).astype(np.uint8).reshape(THUMB, THUMB)
         if mode != "L":
             im = im.convert("L")  # on the reduced image: one channel to resize
