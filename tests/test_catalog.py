@@ -97,11 +97,12 @@ def test_a_code_defined_twice_is_an_error(tmp_path, monkeypatch):
         discovery.discover(discovery.package_modules(pkg))
 
 
-def test_legacy_modules_still_count_through_their_lists():
+def test_one_rule_per_module_of_the_package():
     import importlib
 
-    listed = sorted((c for m in discovery.LEGACY_RULE_MODULES for c in importlib.import_module(m).RULES),
-                    key=lambda c: c.code)
-    found = discovery.rule_classes()
-    assert [c for c in found if c.__module__ in discovery.LEGACY_RULE_MODULES] == listed
-    assert all(c.__module__.startswith(discovery.RULES_PACKAGE + ".") for c in found if c not in listed)
+    modules = discovery.package_modules()
+    found = {m: discovery.classes_in(importlib.import_module(m)) for m in modules}
+    assert all(len(classes) == 1 for classes in found.values()), found
+    codes = [classes[0].code for classes in found.values()]
+    assert [m.rsplit(".", 1)[1][:6] for m in modules] == [c.lower() for c in codes]
+    assert discovery.rule_classes() == sorted((c[0] for c in found.values()), key=lambda c: c.code)

@@ -225,7 +225,7 @@ def test_internal_error_exits_2_and_keeps_other_findings(tmp_path, monkeypatch, 
     def boom(self):
         raise KeyError("x")
 
-    monkeypatch.setattr(cnl201_gradients_never_cleared.RULES[0], "check", boom)
+    monkeypatch.setattr(cnl201_gradients_never_cleared.GradientsNeverCleared, "check", boom)
     (tmp_path / "requirements.txt").write_text("torch\n")
     (tmp_path / "t.py").write_text("for x in y:\n    loss.backward()\n    opt.step()\n")
     status = main([str(tmp_path), "--no-cache", "-q"])

@@ -1,9 +1,7 @@
 """Which static rules exist: found, not listed.
 
-Every module of the package `cnnlint.lint.rules` (one rule per file) is imported and its `Rule`
-subclasses taken. During the move to one rule per file (issue 13) the older modules that hold
-several rules each are still read from `LEGACY_RULE_MODULES`, through their `RULES` lists; a
-module leaves that tuple when its rules move into the package.
+Every module of the package `cnnlint.lint.rules` (one rule per file) is imported and the `Rule`
+subclasses it defines are taken.
 """
 
 from __future__ import annotations
@@ -19,9 +17,6 @@ if TYPE_CHECKING:
     from cnnlint.lint.rule import Rule
 
 RULES_PACKAGE = "cnnlint.lint.rules"
-
-# The modules not yet split into cnnlint.lint.rules: delete a name when its rules have moved.
-LEGACY_RULE_MODULES: tuple = ()
 
 _CLASSES: Optional[List[Type["Rule"]]] = None
 
@@ -42,18 +37,14 @@ def package_modules(package: str = RULES_PACKAGE) -> List[str]:
 
 
 def rule_module_names() -> List[str]:
-    """Every module that holds static rules: the legacy ones, then the package's."""
-    return list(LEGACY_RULE_MODULES) + package_modules()
+    """Every module that holds static rules."""
+    return package_modules()
 
 
 def classes_in(module: ModuleType) -> List[Type["Rule"]]:
-    """The rules a module defines: its `RULES` list when it has one (legacy), else each Rule
-    subclass defined in it that has a code."""
+    """The rules a module defines: each Rule subclass defined in it that has a code."""
     from cnnlint.lint.rule import Rule
 
-    listed = getattr(module, "RULES", None)
-    if listed is not None:
-        return list(listed)
     return [
         obj for obj in vars(module).values()
         if isinstance(obj, type) and issubclass(obj, Rule) and obj.__module__ == module.__name__

@@ -154,9 +154,6 @@ class _Guard:
         """The codes whose findings in this file are dropped: rules that failed or were silenced."""
         return {code for code, _ in self.failed.values()} | set(self.silenced.values())
 
-    @property
-    def failed_codes(self) -> set:
-        return {code for code, _ in self.failed.values()}
 
 
 def _dispatch_table(rules: Sequence["Rule"], guard: _Guard) -> Tuple[Dict[type, List[Callable]], Dict[type, List[Callable]]]:

@@ -31,9 +31,6 @@ _CONTROL = frozenset(
 _LOOPS = (ast.For, ast.AsyncFor)
 
 
-_kids = children  # the children in source order, without contexts and operators
-
-
 # the nodes _binds_of looks at
 _BINDERS = frozenset({ast.Assign, ast.AnnAssign, ast.AugAssign, ast.comprehension, ast.NamedExpr, ast.withitem})
 _NOISE = (ast.expr_context, ast.operator, ast.unaryop, ast.boolop, ast.cmpop)
@@ -160,7 +157,7 @@ class Bindings:
                 done = self._binds_of(node, order, scope, cond)
                 if done is not None:
                     push((done, scope, cond, klass))
-            kids = _kids(node)
+            kids = children(node)
             for k in reversed(kids):
                 parents[id(k)] = node
                 push((k, inner_scope, inner_cond, inner_class))

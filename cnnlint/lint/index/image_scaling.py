@@ -14,10 +14,6 @@ from typing import Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 from cnnlint.lint.index.syntax import children
 
 # fields that hold no child to walk: expression contexts and operators
-# the children in the order they are written (a conditional expression's body before its test)
-source_children = children
-
-
 def source_walk(nodes: Iterable[ast.AST]) -> Iterator[ast.AST]:
     """Every node under the given ones (themselves included), depth first, in source order."""
     stack = list(nodes)
@@ -27,7 +23,7 @@ def source_walk(nodes: Iterable[ast.AST]) -> Iterator[ast.AST]:
     while stack:
         current = pop()
         yield current
-        kids = source_children(current)
+        kids = children(current)
         kids.reverse()
         extend(kids)
 
@@ -122,7 +118,7 @@ def spelled_names(expr: ast.AST) -> Iterator[Tuple[str, ast.AST]]:
             stack.extend(params)
             continue
         stack.extend(later)
-        kids = source_children(node)
+        kids = children(node)
         kids.reverse()
         stack.extend(kids)
 

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 from cnnlint.lint.index.arguments import arguments
-from cnnlint.lint.index.image_scaling import is_scale_op, source_children
+from cnnlint.lint.index.image_scaling import is_scale_op
+from cnnlint.lint.index.syntax import children
 from cnnlint.lint.index.imports import ImportTable
 from cnnlint.lint.index.names import all_args, dotted_name
 
@@ -220,7 +221,7 @@ class Scopes:
             if self._statement(node, item, order):  # handled, children pushed as needed
                 continue
             self._expression(node, item, order)
-            kids = source_children(node)  # type: ignore[arg-type]
+            kids = children(node)  # type: ignore[arg-type]
             for kid in reversed(kids):
                 stack.append((kid, scope, blocks, loops, klass))
         for d in self._pending:
@@ -404,7 +405,7 @@ class Scopes:
                 )
         push = self._stack.append
         push((_CompEnd(node), scope, blocks, loops, klass))
-        for kid in reversed(source_children(node)):
+        for kid in reversed(children(node)):
             push((kid, inner, blocks, inner_loops, klass))
 
     def _bind_params(self, args: ast.arguments, scope: Scope, order: int) -> None:

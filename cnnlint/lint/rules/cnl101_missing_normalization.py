@@ -221,6 +221,3 @@ class MissingNormalization(Rule):
                     hint,
                 ))
         return out
-
-
-RULES = [MissingNormalization]

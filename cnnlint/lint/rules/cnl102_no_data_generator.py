@@ -325,6 +325,3 @@ def _appended_in_init(scopes: Scopes, flow: ImageFlow) -> List[Tuple[ast.Attribu
         acc = origin.acc if want == 2 and origin.acc is not None else rec.loops[-1]
         found.append((target, Origin(origin.kind, origin.call, origin.name, acc), cls))
     return found
-
-
-RULES = [NoDataGenerator]

@@ -429,6 +429,3 @@ class AugmentedValidation(Rule):
             "give validation and test data a deterministic transform (Resize, CenterCrop, ToTensor, Normalize) "
             "and keep the random transforms for training",
         )
-
-
-RULES = [AugmentedValidation]

@@ -65,6 +65,3 @@ class TruncatedImagesHidden(Rule):
             "remove it and find the broken files with the dataset scan (`cnnlint data/`), then delete or "
             "re-download them",
         )
-
-
-RULES = [TruncatedImagesHidden]

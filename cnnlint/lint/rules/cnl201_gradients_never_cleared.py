@@ -338,6 +338,3 @@ def _raw_lines(ctx: "FileContext") -> Callable[[int], str]:
         return source.raw_line
     lines = source.text.split("\n")
     return lambda n: lines[n - 1] if 0 < n <= len(lines) else ""
-
-
-RULES = [GradientsNeverCleared]

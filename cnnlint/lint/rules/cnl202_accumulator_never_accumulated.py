@@ -445,6 +445,3 @@ class AccumulatorNeverAccumulated(Rule):
                 return None
             stmt = owner
         return None
-
-
-RULES = [AccumulatorNeverAccumulated]

@@ -265,6 +265,3 @@ class EvaluationInTrainingMode(Rule):
                     continue
                 inner = _bind_args(fn, node, env)
                 self._scan(fn.body, inner, here, depth + 1, events, stack | {id(fn)})  # type: ignore[attr-defined]
-
-
-RULES = [EvaluationInTrainingMode]

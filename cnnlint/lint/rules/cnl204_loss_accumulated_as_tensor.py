@@ -218,6 +218,3 @@ class LossAccumulatedAsTensor(Rule):
                 f"accumulate the number instead: `{key}.item()` (or `{key}.detach()`)",
                 key,
             )
-
-
-RULES = [LossAccumulatedAsTensor]

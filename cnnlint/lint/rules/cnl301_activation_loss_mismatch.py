@@ -225,6 +225,3 @@ class ActivationLossMismatch(Rule):
             ]
             self._the_model = (built[0] if len(built) == 1 and not others else None,)
         return self._the_model[0]
-
-
-RULES = [ActivationLossMismatch]

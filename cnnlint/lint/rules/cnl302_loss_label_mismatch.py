@@ -242,6 +242,3 @@ class LossLabelMismatch(Rule):
         if isinstance(value, (ast.List, ast.Tuple)) and not any(isinstance(e, ast.Starred) for e in value.elts):
             return len(value.elts)
         return None
-
-
-RULES = [LossLabelMismatch]

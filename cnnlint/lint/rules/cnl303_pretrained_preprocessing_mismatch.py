@@ -262,6 +262,3 @@ class PretrainedPreprocessingMismatch(Rule):
             return w is not None or wq.endswith(".DEFAULT") or ".IMAGENET1K" in wq
         legacy = keyword(call, "pretrained")
         return legacy is not None and literal_bool(legacy.value) is True
-
-
-RULES = [PretrainedPreprocessingMismatch]

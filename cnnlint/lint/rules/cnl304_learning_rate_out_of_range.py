@@ -159,6 +159,3 @@ class LearningRateOutOfRange(Rule):
             if opt.family == "sgd" and lr > _LOW:
                 continue  # super-convergence runs SGD with max_lr of 1 to 3
             self._judge(facts, opt, lr, arg, "`OneCycleLR` max_lr")
-
-
-RULES = [LearningRateOutOfRange]

@@ -268,6 +268,3 @@ class UnpinnedDependency(Rule):
         consequence = f"a new release can break this {what}"
         message = message_for(verdict, tool=tool, consequence=consequence, upgrade=problem.upgrade)
         return severity, message, hint_for(verdict, tool)
-
-
-RULES = [UnpinnedDependency]

@@ -579,6 +579,3 @@ class RemovedApi(Rule):
                 fix = Fix(first[0], first[1], first[2], first[3], first[4], description=p.fix_description, edits=rest)
             self.report(p.target, p.message, p.hint, severity=p.severity, fix=fix)
         self._pending = []
-
-
-RULES = [RemovedApi]

@@ -129,6 +129,3 @@ class FrameworkVersionNotRecorded(Rule):
             else:
                 hint = f"record the version you tested with, e.g. `{pin_text}` in requirements.txt"
             self.report(node, message, hint)
-
-
-RULES = [FrameworkVersionNotRecorded]
