@@ -156,7 +156,7 @@ def load_parts(parts_dir: str) -> List[Entry]:
 
 def git_dir(mirrors: str, repo: str) -> Optional[str]:
     base = os.path.join(mirrors, repo.replace("/", "+"))
-    for candidate in (os.path.join(base, "repo"), base):
+    for candidate in (os.path.join(base, "repo"), os.path.join(base, "repo", ".git"), base):
         if os.path.isfile(os.path.join(candidate, "HEAD")):
             return candidate
     return None
