@@ -94,7 +94,7 @@ def test_misses_false_alarms_and_unreadable_listed(tmp_path):
         ("a+one/nb.ipynb", "NEW-SHUFFLE", 7), ("a+one/val.py", "CNL203", 5)]
     assert result.misses[0].why == "[no code yet] shuffle=False"
     assert [(a.file, a.code, a.lines) for a in result.false_alarms] == [
-        ("a+one/train.py", "CNL201", (30, 40)), ("b+two/clean.py", "CNL404", (2,))]
+        ("a+one/train.py", "CNL201", ("30", "40")), ("b+two/clean.py", "CNL404", ("2",))]
     assert [(f.file, f.code) for f in result.unreadable] == [("b+two/clean.py", "CNL001")]
 
 
@@ -171,3 +171,30 @@ def test_rebuild_writes_files_context_and_root_marker(tmp_path):
     assert (out / "o+r" / ".git").is_dir()
     assert rebuild.rebuild(entries[:1], str(out), str(tmp_path / "nowhere")) == [
         f"o+r/nb/deep/train.py: no mirror of o/r under {tmp_path / 'nowhere'} (fetch it first)"]
+
+
+def test_notebook_places_are_shown_as_cnnlint_shows_them(tmp_path, capsys):
+    entries = _entries(tmp_path)
+    nb = {"cells": [
+        {"cell_type": "markdown", "source": ["# title"]},
+        {"cell_type": "code", "source": ["import torch\n", "x = 1\n"]},
+        {"cell_type": "code", "source": [""]},
+        {"cell_type": "code", "source": ["a = 1\n", "b = 2\n", "c = 3\n", "d = 4\n", "e = 5\n",
+                                         "f = 6\n", "g = 7\n", "h = 8"]},
+    ], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    folder = tmp_path / "rw"
+    (folder / "a+one").mkdir(parents=True)
+    (folder / "a+one" / "nb.ipynb").write_text(json.dumps(nb))
+    locate = score_mod.notebook_locator(str(folder))
+    by_key = {e.key: e for e in entries}
+    # joined code cells: cell 2 is lines 1-2, the empty cell 3 is skipped, cell 4 is lines 3-10
+    assert locate(by_key["a+one/nb.ipynb"], 7) == "cell 4 line 5"
+    assert locate(by_key["a+one/nb.ipynb"], 11) is None
+    assert locate(by_key["a+one/train.py"], 7) is None
+    findings = FINDINGS + [score_mod.Finding("b+two/clean.py", "CNL203", 37, "eval", cell=8)]
+    result = score_mod.score(entries, findings, locate)
+    assert result.misses[0].cell_line == "cell 4 line 5"
+    assert ("b+two/clean.py", "CNL203", ("cell 8 line 37",)) in [(a.file, a.code, a.lines) for a in result.false_alarms]
+    out = score_mod.report(result).splitlines()
+    assert "  a+one/nb.ipynb:7 (cell 4 line 5): NEW-SHUFFLE: [no code yet] shuffle=False" in out
+    assert "  b+two/clean.py:cell 8 line 37: CNL203: eval" in out

@@ -23,7 +23,7 @@ import re
 import subprocess
 import sys
 from dataclasses import asdict, dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -45,8 +45,14 @@ RUN_TIMEOUT_S = 900
 class Finding:
     file: str  # owner+name/path, as Entry.key
     code: str
-    line: Optional[int]
+    line: Optional[int]  # in a notebook: the line within `cell`
     message: str
+    cell: Optional[int] = None
+
+    @property
+    def where(self) -> str:
+        line = "?" if self.line is None else str(self.line)
+        return line if self.cell is None else f"cell {self.cell} line {line}"
 
 
 @dataclass
@@ -80,15 +86,16 @@ class RuleScore:
 class Miss:
     file: str
     code: str
-    line: Optional[int]
+    line: Optional[int]  # as labelled: in a notebook, the line in the joined code cells
     why: str
+    cell_line: Optional[str] = None  # the same place as cnnlint shows it: "cell 15 line 2"
 
 
 @dataclass(frozen=True)
 class FalseAlarm:
     file: str
     code: str
-    lines: Tuple[int, ...]
+    lines: Tuple[str, ...]  # where cnnlint reported it: "57", or "cell 8 line 37" in a notebook
     message: str
 
 
@@ -116,7 +123,11 @@ def scored_code(code: str) -> str:
     return mapped if mapped is not None else code
 
 
-def score(entries: Sequence[Entry], findings: Sequence[Finding]) -> Result:
+Locator = Callable[[Entry, int], Optional[str]]
+
+
+def score(entries: Sequence[Entry], findings: Sequence[Finding], locate: Optional[Locator] = None) -> Result:
+    """Score `findings` against the labels; `locate` names a notebook label's cell and line."""
     result = Result()
     corpus = {e.key for e in entries}
     reported: Dict[Tuple[str, str], List[Finding]] = {}
@@ -144,14 +155,15 @@ def score(entries: Sequence[Entry], findings: Sequence[Finding]) -> Result:
                 why = label.why
                 if code == label.code and label.code in PLACEHOLDERS:
                     why = f"[no code yet] {why}"
-                result.misses.append(Miss(e.key, code, label.line, why))
+                where = locate(e, label.line) if locate is not None and label.line is not None else None
+                result.misses.append(Miss(e.key, code, label.line, why, where))
     for (key, code), fs in sorted(reported.items()):
         r = rule(code)
         r.findings += len(fs)
         r.pairs += 1
         if (key, code) not in labelled:
             r.false_alarms += 1
-            lines = tuple(sorted({f.line for f in fs if f.line is not None}))
+            lines = tuple(dict.fromkeys(f.where for f in sorted(fs, key=lambda f: (f.cell or 0, f.line or 0))))
             result.false_alarms.append(FalseAlarm(key, code, lines, fs[0].message))
     result.rules = dict(sorted(result.rules.items()))
     return result
@@ -180,15 +192,17 @@ def report(result: Result) -> str:
     out.append("")
     out.append(f"misses ({len(result.misses)}):")
     for m in result.misses:
-        out.append(f"  {m.file}:{m.line if m.line is not None else '?'}: {m.code}: {m.why}")
+        where = "?" if m.line is None else str(m.line)
+        if m.cell_line:
+            where += f" ({m.cell_line})"
+        out.append(f"  {m.file}:{where}: {m.code}: {m.why}")
     out.append(f"false alarms ({len(result.false_alarms)}):")
     for a in result.false_alarms:
-        where = ",".join(str(n) for n in a.lines) or "?"
-        out.append(f"  {a.file}:{where}: {a.code}: {a.message}")
+        out.append(f"  {a.file}:{', '.join(a.lines) or '?'}: {a.code}: {a.message}")
     if result.unreadable:
         out.append(f"unreadable corpus files, CNL001 ({len(result.unreadable)}):")
         for f in result.unreadable:
-            out.append(f"  {f.file}:{f.line}: {f.message}")
+            out.append(f"  {f.file}:{f.where}: {f.message}")
     return "\n".join(out)
 
 
@@ -235,14 +249,43 @@ def run_cnnlint(entries: Sequence[Entry], folder: str, python: str) -> Tuple[Lis
             continue
         for f in data.get("findings", []):
             rel = os.path.relpath(os.path.abspath(os.path.join(root, f["path"])), folder).replace(os.sep, "/")
-            findings.append(Finding(rel, f["code"], f.get("line"), f.get("message", "")))
+            findings.append(Finding(rel, f["code"], f.get("line"), f.get("message", ""), f.get("cell")))
     return findings, problems
+
+
+def notebook_locator(folder: str) -> Locator:
+    """Names a joined-cells line of a rebuilt notebook as cnnlint shows it ("cell 15 line 2")."""
+    maps: Dict[str, Optional[list]] = {}
+
+    def locate(entry: Entry, line: int) -> Optional[str]:
+        if entry.kind != "notebook":
+            return None
+        if entry.key not in maps:
+            maps[entry.key] = None
+            try:
+                from cnnlint.sources.notebook import read_notebook
+
+                with open(os.path.join(folder, entry.key), "rb") as fh:
+                    source = read_notebook(entry.path, fh.read())
+                maps[entry.key] = source.line_map if source is not None else None
+            except Exception:  # noqa: BLE001 - a display aid: any failure just omits the cell
+                maps[entry.key] = None
+        line_map = maps[entry.key]
+        if not line_map or not 1 <= line <= len(line_map):
+            return None
+        cell, k = line_map[line - 1]
+        return f"cell {cell} line {k}"
+
+    return locate
 
 
 def _read_findings(path: str) -> List[Finding]:
     with open(path, encoding="utf-8") as fh:
         data = json.load(fh)
-    return [Finding(f["file"], f["code"], f.get("line"), f.get("message", "")) for f in data["findings"]]
+    return [
+        Finding(f["file"], f["code"], f.get("line"), f.get("message", ""), f.get("cell"))
+        for f in data["findings"]
+    ]
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -271,7 +314,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.save_findings:
         with open(args.save_findings, "w", encoding="utf-8") as fh:
             json.dump({"findings": [asdict(f) for f in findings]}, fh, indent=1)
-    result = score(entries, findings)
+    result = score(entries, findings, notebook_locator(args.folder))
     print(json.dumps(as_json(result), indent=1) if args.json else report(result))
     for p in problems:
         print(f"score: {p}", file=sys.stderr)
