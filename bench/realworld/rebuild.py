@@ -154,6 +154,15 @@ def load_parts(parts_dir: str) -> List[Entry]:
     return entries
 
 
+def load_parts_or_say(parts_dir: str, prog: str) -> Optional[List[Entry]]:
+    """load_parts, or None after one line on stderr naming what is wrong."""
+    try:
+        return load_parts(parts_dir)
+    except (PartError, OSError) as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return None
+
+
 def git_dir(mirrors: str, repo: str) -> Optional[str]:
     base = os.path.join(mirrors, repo.replace("/", "+"))
     for candidate in (os.path.join(base, "repo"), os.path.join(base, "repo", ".git"), base):
@@ -243,10 +252,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--mirrors", default=DEFAULT_MIRRORS, help=f"fetched mirrors (default {DEFAULT_MIRRORS})")
     ap.add_argument("--clean", action="store_true", help="remove the folder first")
     args = ap.parse_args(argv)
-    try:
-        entries = load_parts(args.parts)
-    except (PartError, OSError) as exc:
-        print(f"rebuild: {exc}", file=sys.stderr)
+    entries = load_parts_or_say(args.parts, "rebuild")
+    if entries is None:
         return 2
     if args.clean and os.path.isdir(args.folder):
         shutil.rmtree(args.folder)

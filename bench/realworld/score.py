@@ -27,7 +27,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from rebuild import DEFAULT_FOLDER, DEFAULT_PARTS, Entry, PartError, load_parts  # noqa: E402
+from rebuild import DEFAULT_FOLDER, DEFAULT_PARTS, Entry, load_parts_or_say  # noqa: E402
 
 # Labels written before their rule existed use a placeholder code; map each to the code that
 # reports it once there is one (None: no code yet, every such label is a miss).
@@ -297,10 +297,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--save-findings", help="write cnnlint's findings here (for --findings)")
     ap.add_argument("--json", action="store_true", help="print the result as JSON")
     args = ap.parse_args(argv)
-    try:
-        entries = load_parts(args.parts)
-    except (PartError, OSError) as exc:
-        print(f"score: {exc}", file=sys.stderr)
+    entries = load_parts_or_say(args.parts, "score")
+    if entries is None:
         return 2
     problems: List[str] = []
     if args.findings:
