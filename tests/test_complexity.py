@@ -93,3 +93,17 @@ def test_too_complex_in_a_notebook_names_the_cell():
     code = "# %%\nimport torch\n# %%\ny = " + "-" * 1_600 + "1\n"
     findings = lint(code, path="nb.ipynb")
     assert [(f.code, f.cell, f.line, f.column, f.message) for f in findings] == [("CNL001", 2, 1, 5, MESSAGE)]
+
+
+def test_no_tree_outlives_its_lint():
+    # a tree left in the parse cache after the run is freed when the interpreter exits: seconds for a
+    # 100k-line file; the engine takes it over, and a file with nothing to check lets it go too
+    from cnnlint.lint import complexity
+    from cnnlint.lint.api import lint_text
+
+    text = "import torch\nx = torch.zeros(3)\n"
+    lint_text(text, select=("CNL201",))
+    assert complexity.parsed(text) is None
+    quiet = "x = 1\n"
+    lint_text(quiet, select=("CNL404",))
+    assert complexity.parsed(quiet) is None
