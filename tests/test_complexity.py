@@ -99,11 +99,11 @@ def test_no_tree_outlives_its_lint():
     # a tree left in the parse cache after the run is freed when the interpreter exits: seconds for a
     # 100k-line file; the engine takes it over, and a file with nothing to check lets it go too
     from cnnlint.lint import complexity
-    from cnnlint.lint.api import lint_text
+    from cnnlint.lint.discovery import active_rules
+    from cnnlint.lint.engine import lint_source
+    from cnnlint.sources.read import read_source
 
-    text = "import torch\nx = torch.zeros(3)\n"
-    lint_text(text, select=("CNL201",))
-    assert complexity.parsed(text) is None
-    quiet = "x = 1\n"
-    lint_text(quiet, select=("CNL404",))
-    assert complexity.parsed(quiet) is None
+    for code, rules in (("import torch\nx = torch.zeros(3)\n", ("CNL201",)), ("x = 1\n", ("CNL404",))):
+        source = read_source("t.py", code.encode())
+        lint_source(source, active_rules(rules, ()), "t.py")
+        assert complexity.parsed(source.text) is None
