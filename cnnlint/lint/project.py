@@ -152,6 +152,20 @@ def resolve(family: str, specifier: str) -> Optional[Version]:
     return Version(best)
 
 
+def allowed_minors(family: str, specifier: str) -> List[Version]:
+    """The known minor versions a specifier lets pip install (an exact pin: its own); [] when it
+    cannot be read."""
+    try:
+        spec = SpecifierSet(specifier)
+    except InvalidSpecifier:
+        return []
+    exact = resolve(family, specifier) if any(s.operator in ("==", "===") for s in spec) else None
+    if exact is not None:
+        return [exact]
+    return [Version(m) for m in KNOWN_MINORS.get(family, [])
+            if any(spec.contains(f"{m}.{patch}", prereleases=True) for patch in (0, 9))]
+
+
 def display(family: str, minor: Version) -> str:
     return f"{_DISPLAY.get(family, family)} {minor}"
 
