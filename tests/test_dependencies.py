@@ -814,3 +814,32 @@ def test_real_notebook_json(tmp_path):
     }
     found = [f for f in lint_text(json.dumps(nb), "colab.ipynb") if f.code == "CNL401"]
     assert [(f.cell, f.line, f.column) for f in found] == [(2, 2, 17)]
+
+
+CONDA_EXPORT = (
+    "# This file may be used to create an environment using:\n"
+    "# $ conda create --name <env> --file <this file>\n"
+    "# platform: linux-64\n"
+    "_libgcc_mutex=0.1=main\n"
+    "keras=2.12.0=py38_0\n"
+    "tensorflow=2.12.0=mkl_py38h1a2b3c4_0\n"
+)
+
+
+def test_conda_export_line_in_requirements_is_a_pin():
+    verdict = judge_requirement("keras=2.12.0=py38_0")
+    assert (verdict.status, verdict.key, verdict.specifier) == (PINNED, "keras", "==2.12.0.*")  # conda: 2.12.0 and its builds
+    # still no pin: not a conda export line, and not a valid requirement either
+    assert judge_requirement("keras=2.12.0") is None
+    assert judge_requirement("keras==2.12.0=py38") is None
+
+
+def test_conda_export_saved_as_requirements_records_the_versions(tmp_path):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "requirements.txt").write_text(CONDA_EXPORT)
+    script = tmp_path / "train.py"
+    code = "import tensorflow as tf\nfrom tensorflow import keras\n"
+    script.write_text(code)
+    assert lint_text(code, str(script), select=("CNL403",)) == []
+    manifest = lint_text(CONDA_EXPORT, str(tmp_path / "requirements.txt"), select=("CNL401",))
+    assert manifest == []
