@@ -843,3 +843,35 @@ def test_conda_export_saved_as_requirements_records_the_versions(tmp_path):
     assert lint_text(code, str(script), select=("CNL403",)) == []
     manifest = lint_text(CONDA_EXPORT, str(tmp_path / "requirements.txt"), select=("CNL401",))
     assert manifest == []
+
+
+SETUP_WITH_CONSTANTS = (
+    "from setuptools import setup\n"
+    "REQUIRED = {required}\n"
+    "{more}"
+    "setup(name='x', install_requires=REQUIRED, extras_require={{'vis': ['pillow']}})\n"
+)
+
+
+def _cnl403_with_setup(tmp_path, required, more=""):
+    (tmp_path / "setup.py").write_text(SETUP_WITH_CONSTANTS.format(required=required, more=more))
+    script = tmp_path / "train.py"
+    code = "import tensorflow as tf\n"
+    script.write_text(code)
+    return [(f.code, f.line) for f in lint_text(code, str(script), select=("CNL403",))]
+
+
+def test_setup_py_constant_list_is_read(tmp_path):
+    # the list names no tensorflow: nothing records its version
+    assert _cnl403_with_setup(tmp_path, "['absl-py', 'pyyaml']") == [("CNL403", 1)]
+
+
+@pytest.mark.parametrize("required,more", [
+    ("['tensorflow==2.15.0', 'pyyaml']", ""),  # the constant records it
+    ("['pyyaml']", "REQUIRED += ['tensorflow==2.15.0']\n"),  # changed later: cannot tell
+    ("['pyyaml']", "REQUIRED.append('tensorflow==2.15.0')\n"),
+    ("read_requirements('requirements.in')", ""),  # computed: cannot tell
+    ("['pyyaml']", "REQUIRED = ['tensorflow']\n"),  # bound twice
+])
+def test_setup_py_constants_that_record_or_hide_a_version(tmp_path, required, more):
+    assert _cnl403_with_setup(tmp_path, required, more) == []
