@@ -55,3 +55,34 @@ def test_in_a_notebook_cell():
 ])
 def test_not_reported(text):
     assert _found(text) == []
+
+
+LOAD = "import torch\nstate = torch.load('best.pt')\n"
+
+
+def _in_project(tmp_path, requirements):
+    (tmp_path / "setup.cfg").write_text("[metadata]\nname = x\n")
+    (tmp_path / "requirements.txt").write_text(requirements)
+    target = tmp_path / "train.py"
+    target.write_text(LOAD)
+    return [(f.code, f.line) for f in lint_text(LOAD, str(target), select=(CODE,))]
+
+
+@pytest.mark.parametrize("requirements", [
+    "torch==2.6.0\n",  # weights only by default: the call is safe as written
+    "torch>=2.6\n",
+    "torch==1.4.0\n",  # before 1.13 there is no `weights_only` to pass
+    "torch>=1.0,<1.13\n",
+])
+def test_quiet_where_the_pinned_version_settles_it(tmp_path, requirements):
+    assert _in_project(tmp_path, requirements) == []
+
+
+@pytest.mark.parametrize("requirements", [
+    "torch==2.5.1\n",  # the flag exists and the default still unpickles anything
+    "torch>=1.8\n",  # a range that still allows the unsafe default
+    "torch\n",  # listed without a version: whatever is installed
+    "numpy==1.26.4\n",
+])
+def test_reported_where_the_version_allows_the_unsafe_default(tmp_path, requirements):
+    assert _in_project(tmp_path, requirements) == [(CODE, 2)]

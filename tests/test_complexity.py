@@ -93,3 +93,17 @@ def test_too_complex_in_a_notebook_names_the_cell():
     code = "# %%\nimport torch\n# %%\ny = " + "-" * 1_600 + "1\n"
     findings = lint(code, path="nb.ipynb")
     assert [(f.code, f.cell, f.line, f.column, f.message) for f in findings] == [("CNL001", 2, 1, 5, MESSAGE)]
+
+
+def test_no_tree_outlives_its_lint():
+    # a tree left in the parse cache after the run is freed when the interpreter exits: seconds for a
+    # 100k-line file; the engine takes it over, and a file with nothing to check lets it go too
+    from cnnlint.lint import complexity
+    from cnnlint.lint.discovery import active_rules
+    from cnnlint.lint.engine import lint_source
+    from cnnlint.sources.read import read_source
+
+    for code, rules in (("import torch\nx = torch.zeros(3)\n", ("CNL201",)), ("x = 1\n", ("CNL404",))):
+        source = read_source("t.py", code.encode())
+        lint_source(source, active_rules(rules, ()), "t.py")
+        assert complexity.parsed(source.text) is None

@@ -814,3 +814,64 @@ def test_real_notebook_json(tmp_path):
     }
     found = [f for f in lint_text(json.dumps(nb), "colab.ipynb") if f.code == "CNL401"]
     assert [(f.cell, f.line, f.column) for f in found] == [(2, 2, 17)]
+
+
+CONDA_EXPORT = (
+    "# This file may be used to create an environment using:\n"
+    "# $ conda create --name <env> --file <this file>\n"
+    "# platform: linux-64\n"
+    "_libgcc_mutex=0.1=main\n"
+    "keras=2.12.0=py38_0\n"
+    "tensorflow=2.12.0=mkl_py38h1a2b3c4_0\n"
+)
+
+
+def test_conda_export_line_in_requirements_is_a_pin():
+    verdict = judge_requirement("keras=2.12.0=py38_0")
+    assert (verdict.status, verdict.key, verdict.specifier) == (PINNED, "keras", "==2.12.0.*")  # conda: 2.12.0 and its builds
+    # still no pin: not a conda export line, and not a valid requirement either
+    assert judge_requirement("keras=2.12.0") is None
+    assert judge_requirement("keras==2.12.0=py38") is None
+
+
+def test_conda_export_saved_as_requirements_records_the_versions(tmp_path):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "requirements.txt").write_text(CONDA_EXPORT)
+    script = tmp_path / "train.py"
+    code = "import tensorflow as tf\nfrom tensorflow import keras\n"
+    script.write_text(code)
+    assert lint_text(code, str(script), select=("CNL403",)) == []
+    manifest = lint_text(CONDA_EXPORT, str(tmp_path / "requirements.txt"), select=("CNL401",))
+    assert manifest == []
+
+
+SETUP_WITH_CONSTANTS = (
+    "from setuptools import setup\n"
+    "REQUIRED = {required}\n"
+    "{more}"
+    "setup(name='x', install_requires=REQUIRED, extras_require={{'vis': ['pillow']}})\n"
+)
+
+
+def _cnl403_with_setup(tmp_path, required, more=""):
+    (tmp_path / "setup.py").write_text(SETUP_WITH_CONSTANTS.format(required=required, more=more))
+    script = tmp_path / "train.py"
+    code = "import tensorflow as tf\n"
+    script.write_text(code)
+    return [(f.code, f.line) for f in lint_text(code, str(script), select=("CNL403",))]
+
+
+def test_setup_py_constant_list_is_read(tmp_path):
+    # the list names no tensorflow: nothing records its version
+    assert _cnl403_with_setup(tmp_path, "['absl-py', 'pyyaml']") == [("CNL403", 1)]
+
+
+@pytest.mark.parametrize("required,more", [
+    ("['tensorflow==2.15.0', 'pyyaml']", ""),  # the constant records it
+    ("['pyyaml']", "REQUIRED += ['tensorflow==2.15.0']\n"),  # changed later: cannot tell
+    ("['pyyaml']", "REQUIRED.append('tensorflow==2.15.0')\n"),
+    ("read_requirements('requirements.in')", ""),  # computed: cannot tell
+    ("['pyyaml']", "REQUIRED = ['tensorflow']\n"),  # bound twice
+])
+def test_setup_py_constants_that_record_or_hide_a_version(tmp_path, required, more):
+    assert _cnl403_with_setup(tmp_path, required, more) == []

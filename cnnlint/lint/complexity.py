@@ -47,8 +47,12 @@ _last: List[Tuple[str, ast.Module]] = []  # the text check() parsed last, and it
 
 
 def parsed(text: str) -> Optional[ast.Module]:
-    """CPython's tree of `text` when check() parsed this very string last (the positions reuse it)."""
-    return _last[0][1] if _last and _last[0][0] is text else None
+    """CPython's tree of `text` when check() parsed this very string last, handed over: the cache
+    lets it go, so no tree outlives its file's lint (a large one kept to the end costs seconds when
+    the interpreter exits)."""
+    if not (_last and _last[0][0] is text):
+        return None
+    return _last.pop()[1]
 
 
 def check(text: str) -> Verdict:

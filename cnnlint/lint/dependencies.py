@@ -177,6 +177,9 @@ def _is_local_path(text: str) -> bool:
     )
 
 
+_CONDA_EXPORT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*=[^=<>!~\s]+=[^=\s]+$")
+
+
 def judge_requirement(text: str) -> Optional[Verdict]:
     """What a pip requirement (PEP 508, URL or path) pins; None when nothing to judge."""
     text = text.strip()
@@ -190,7 +193,8 @@ def judge_requirement(text: str) -> Optional[Verdict]:
     try:
         req = Requirement(text)
     except InvalidRequirement:
-        return None
+        # `name=version=build`: a `conda list --export` saved as requirements.txt records versions too
+        return judge_conda(text) if _CONDA_EXPORT.match(text) else None
     key = canonicalize_name(req.name)
     if key in BUILD_TOOLS:
         return None

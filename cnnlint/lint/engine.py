@@ -272,6 +272,7 @@ def lint_python(source: SourceFile, rule_classes: Sequence[Type["Rule"]], real_p
     if verdict.too_complex is not None:  # before the parser, whose work grows far faster than the nesting
         return FileResult(findings=list(source.notes) + [_too_complex(source, verdict.too_complex)])
     if not rule_classes and not wants_facts and verdict.clean:
+        complexity.parsed(source.text)  # let the tree go
         return FileResult(findings=list(source.notes))  # nothing to look for, and the syntax is fine
     errors: List[Finding] = list(source.notes)  # what the reader reports of a file it still read
     result = FileResult(findings=errors)

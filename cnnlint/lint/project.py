@@ -152,6 +152,20 @@ def resolve(family: str, specifier: str) -> Optional[Version]:
     return Version(best)
 
 
+def allowed_minors(family: str, specifier: str) -> List[Version]:
+    """The known minor versions a specifier lets pip install (an exact pin: its own); [] when it
+    cannot be read."""
+    try:
+        spec = SpecifierSet(specifier)
+    except InvalidSpecifier:
+        return []
+    exact = resolve(family, specifier) if any(s.operator in ("==", "===") for s in spec) else None
+    if exact is not None:
+        return [exact]
+    return [Version(m) for m in KNOWN_MINORS.get(family, [])
+            if any(spec.contains(f"{m}.{patch}", prereleases=True) for patch in (0, 9))]
+
+
 def display(family: str, minor: Version) -> str:
     return f"{_DISPLAY.get(family, family)} {minor}"
 
@@ -316,15 +330,42 @@ def _setup_py(pins: ProjectPins, data: bytes) -> None:
         name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
         if name != "setup":
             continue
+        constants = _module_constants(tree)
         for kw in node.keywords:
             if kw.arg is None:
                 pins.unknown_all = True  # setup(**config)
             elif kw.arg in ("install_requires", "extras_require"):
-                values = _literal_strings(kw.value)
+                values = _literal_strings(_substituted(kw.value, constants))
                 if values is None:
                     pins.unknown_all = True
                 else:
                     _add_verdicts(pins, (judge_requirement(v) for v in values), "setup.py")
+
+
+def _module_constants(tree: ast.Module) -> Dict[str, ast.expr]:
+    """Names bound once, at module level, to a value (`REQUIRED = ['numpy', ...]`), and never
+    bound or changed anywhere else in the file (no `+=`, `.append`, `.extend`, other binding)."""
+    bound: Dict[str, ast.expr] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            bound[stmt.targets[0].id] = stmt.value
+    stores: Dict[str, int] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            stores[node.id] = stores.get(node.id, 0) + 1
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
+                and node.attr in ("append", "extend", "insert", "update", "remove", "pop", "clear"):
+            stores[node.value.id] = stores.get(node.value.id, 0) + 2
+    return {name: value for name, value in bound.items() if stores.get(name) == 1}
+
+
+def _substituted(node: ast.expr, constants: Dict[str, ast.expr]) -> ast.expr:
+    """`node` with the names of module constants replaced by their values (also as dict values)."""
+    if isinstance(node, ast.Name):
+        return constants.get(node.id, node)
+    if isinstance(node, ast.Dict):
+        return ast.Dict(keys=node.keys, values=[_substituted(v, constants) for v in node.values])
+    return node
 
 
 def _literal_strings(node: ast.AST) -> Optional[List[str]]:

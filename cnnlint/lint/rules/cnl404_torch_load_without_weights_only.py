@@ -5,15 +5,23 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING, List
 
+from packaging.version import Version
+
 from cnnlint.findings import Severity
 from cnnlint.lint.index.imports import ImportTable
 from cnnlint.lint.index.names import has_star_kwargs, keyword
+from cnnlint.lint.index.pins import FilePins
 from cnnlint.lint.index.syntax import walk
 from cnnlint.lint.context import FileContext
+from cnnlint.lint.project import allowed_minors
 from cnnlint.lint.rule import Rule
 
 if TYPE_CHECKING:
     from cnnlint.sources.model import SourceFile
+
+
+_FIRST_WITH_FLAG = Version("1.13")  # `weights_only=` arrived
+_DEFAULT_SAFE = Version("2.6")  # `weights_only=True` became the default
 
 
 class TorchLoadWithoutWeightsOnly(Rule):
@@ -21,7 +29,7 @@ class TorchLoadWithoutWeightsOnly(Rule):
     name = "torch-load-without-weights-only"
     severity = Severity.WARNING
     summary = "`torch.load` without `weights_only=`: unpickles anything before PyTorch 2.6, refuses whole models after"
-    uses = (ImportTable,)
+    uses = (ImportTable, FilePins)
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
@@ -43,7 +51,7 @@ class TorchLoadWithoutWeightsOnly(Rule):
             self.rebound = True
 
     def check(self) -> None:
-        if self.rebound:
+        if self.rebound or not self.calls or self._version_settles_it():
             return
         for node in self.calls:
             self.report(
@@ -54,6 +62,13 @@ class TorchLoadWithoutWeightsOnly(Rule):
                 "save and load a state_dict with `torch.load(path, weights_only=True)`; pass `weights_only=False` "
                 "only for checkpoints you made yourself",
             )
+
+    def _version_settles_it(self) -> bool:
+        """The project pins PyTorch to releases where the call is safe as written (2.6 on: weights
+        only by default) or where `weights_only` does not exist yet (before 1.13)."""
+        pin = self.ctx.get(FilePins).pins.first_versioned("torch")
+        minors = allowed_minors("torch", pin.specifier) if pin is not None else []
+        return bool(minors) and (all(m >= _DEFAULT_SAFE for m in minors) or all(m < _FIRST_WITH_FLAG for m in minors))
 
     def _is_torch_load(self, func: ast.AST) -> bool:
         return self.ctx.get(ImportTable).qualify(func) == "torch.load"
