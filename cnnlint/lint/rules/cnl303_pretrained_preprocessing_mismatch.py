@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
 from cnnlint.findings import Severity
@@ -24,6 +25,12 @@ from cnnlint.sources.model import SourceFile
 
 # keras.applications constructors and how their weights expect pixels (checked against Keras 3.15 source)
 _CAFFE = re.compile(r"^(VGG16|VGG19|ResNet50|ResNet101|ResNet152)$")
+# "tf" mode: preprocess_input maps 0-255 to [-1, 1] (x / 127.5 - 1)
+_TF_MODE = {
+    "MobileNet": "mobilenet", "MobileNetV2": "mobilenet_v2", "InceptionV3": "inception_v3",
+    "InceptionResNetV2": "inception_resnet_v2", "Xception": "xception", "ResNet50V2": "resnet_v2",
+    "ResNet101V2": "resnet_v2", "ResNet152V2": "resnet_v2", "NASNetMobile": "nasnet", "NASNetLarge": "nasnet",
+}
 _INTERNAL = re.compile(
     r"^(EfficientNetB[0-7]|EfficientNetV2(B[0-3]|S|M|L)|ConvNeXt(Tiny|Small|Base|Large|XLarge)|"
     r"MobileNetV3(Small|Large)|RegNet[XY]\d+|ResNetRS\d+)$"
@@ -40,7 +47,42 @@ Pretrained = Tuple[ast.Call, str, str]  # (call, class name, mode)
 
 
 def _module_of(name: str) -> str:
-    return {"VGG16": "vgg16", "VGG19": "vgg19"}.get(name, "resnet")
+    return _TF_MODE.get(name) or {"VGG16": "vgg16", "VGG19": "vgg19"}.get(name, "resnet")
+
+
+@dataclass
+class _Expectation:
+    """What one preprocessing mode expects, in the words of a finding."""
+
+    expects: str  # after "the pretrained `X`"
+    generator_hint: str
+    layer_hint: str
+    layer_effect: str  # what a Rescaling(1./255) in front does
+
+
+def _expectation(mode: str, module: str) -> _Expectation:
+    if mode == "caffe":
+        return _Expectation(
+            "expects its own preprocess_input (\"caffe\" mode: BGR channels with the ImageNet mean "
+            "subtracted, values around -124..152)",
+            f"replace rescale=1./255 with preprocessing_function=keras.applications.{module}.preprocess_input",
+            f"remove the Rescaling layer and apply keras.applications.{module}.preprocess_input to the 0-255 pixels",
+            "the pretrained features see inputs they were never trained on",
+        )
+    if mode == "tf":
+        return _Expectation(
+            "expects inputs scaled to [-1, 1] (its preprocess_input: x / 127.5 - 1)",
+            f"replace rescale=1./255 with preprocessing_function=keras.applications.{module}.preprocess_input",
+            "use layers.Rescaling(1./127.5, offset=-1) (scales to [-1, 1]) "
+            f"or keras.applications.{module}.preprocess_input",
+            "the pretrained features see inputs they were never trained on",
+        )
+    return _Expectation(
+        "rescales 0-255 pixels itself (a Rescaling/Normalization layer inside the model)",
+        "drop rescale=1./255 and feed the 0-255 pixels as they are",
+        "remove the Rescaling layer: the model expects 0-255 pixels",
+        "the network sees values of at most 1/255",
+    )
 
 
 class PretrainedPreprocessingMismatch(Rule):
@@ -81,6 +123,8 @@ class PretrainedPreprocessingMismatch(Rule):
             name = parts[-1]
             if _CAFFE.match(name):
                 mode = "caffe"
+            elif name in _TF_MODE:
+                mode = "tf"
             elif _INTERNAL.match(name):
                 mode = "internal"
                 if _INCLUDE_PREPROCESSING.match(name):
@@ -106,27 +150,17 @@ class PretrainedPreprocessingMismatch(Rule):
             return
         mode = modes.pop()
         model_text = " / ".join(f"`{n}`" for n in names)
-        if mode == "caffe":
-            expects = (
-                "expects its own preprocess_input (\"caffe\" mode: BGR channels with the ImageNet mean "
-                "subtracted, values around -124..152)"
-            )
-            hint = (
-                f"replace rescale=1./255 with preprocessing_function=keras.applications.{_module_of(names[0])}.preprocess_input"
-            )
-        else:
-            expects = "rescales 0-255 pixels itself (a Rescaling/Normalization layer inside the model)"
-            hint = "drop rescale=1./255 and feed the 0-255 pixels as they are"
         if not any(c.tail in ("fit", "fit_generator") for c in facts.calls):
             return
+        expect = _expectation(mode, _module_of(names[0]))
         model_calls = [n for n, _, _ in models]
         for c in facts.calls:
             if c.tail == "ImageDataGenerator":
-                self._generator(facts, c.node, model_text, expects, hint)
-            elif c.tail == "Rescaling" and mode == "internal":
-                self._rescaling(facts, c.node, model_calls, model_text, expects)
+                self._generator(facts, c.node, model_text, expect)
+            elif c.tail == "Rescaling":
+                self._rescaling(facts, c.node, model_calls, model_text, expect)
 
-    def _generator(self, facts: Bindings, call: ast.Call, model_text: str, expects: str, hint: str) -> None:
+    def _generator(self, facts: Bindings, call: ast.Call, model_text: str, expect: _Expectation) -> None:
         if keras_name(facts, call.func) is None:
             return
         arg = keyword(call, "rescale")
@@ -137,11 +171,13 @@ class PretrainedPreprocessingMismatch(Rule):
         self.report(
             arg,
             f"`rescale={full_code(facts.syntax, arg.value)}` scales pixels to [0, 1], but the pretrained {model_text} "
-            f"{expects}: the pretrained features see inputs they were never trained on",
-            hint,
+            f"{expect.expects}: the pretrained features see inputs they were never trained on",
+            expect.generator_hint,
         )
 
-    def _rescaling(self, facts: Bindings, call: ast.Call, model_calls: List[ast.Call], model_text: str, expects: str) -> None:
+    def _rescaling(
+        self, facts: Bindings, call: ast.Call, model_calls: List[ast.Call], model_text: str, expect: _Expectation
+    ) -> None:
         if keras_name(facts, call.func) is None:
             return
         arg = argument(call, "scale", 0)
@@ -153,8 +189,8 @@ class PretrainedPreprocessingMismatch(Rule):
         self.report(
             call,
             f"`{label(facts, call)}` scales pixels to [0, 1] before the pretrained {model_text}, "
-            f"which {expects}: the network sees values of at most 1/255",
-            "remove the Rescaling layer: the model expects 0-255 pixels",
+            f"which {expect.expects}: {expect.layer_effect}",
+            expect.layer_hint,
         )
 
     @staticmethod

@@ -1,0 +1,147 @@
+"""Recall on real Keras code (issue 14): the patterns of CNL101, CNL102, CNL301, CNL302 and CNL303 that
+real training scripts use and the rules used to miss, each with the near-misses they must leave alone."""
+
+import textwrap
+
+import pytest
+
+from conftest import lint
+
+KERAS = """\
+import tensorflow as tf
+from tensorflow import keras
+from tensorflow.keras import layers
+from tensorflow.keras.preprocessing.image import ImageDataGenerator
+"""
+
+
+def run(code, select):
+    return lint(KERAS + textwrap.dedent(code), "train.py", select=(select,))
+
+
+def quiet(code, select):
+    found = run(code, select)
+    assert found == [], [f"{f.code} {f.line}:{f.column} {f.message}" for f in found]
+
+
+# ============================================================================ CNL303: [-1, 1] ("tf" mode) models
+
+_MNV2_GENERATOR = """\
+    base = keras.applications.MobileNetV2(weights="imagenet", include_top=False, input_shape=(224, 224, 3))
+    base.trainable = False
+    model = keras.Sequential([base, layers.GlobalAveragePooling2D(), layers.Dense(5, activation="softmax")])
+    train_datagen = ImageDataGenerator(rescale=1./255, horizontal_flip=True)
+    train_gen = train_datagen.flow_from_directory("train", target_size=(224, 224))
+    model.compile(optimizer="adam", loss="categorical_crossentropy")
+    model.fit(train_gen, epochs=5)
+"""
+
+
+def test_303_mobilenetv2_fed_rescale_one_over_255():
+    found = run(_MNV2_GENERATOR, "CNL303")
+    assert [(f.code, f.line, f.column) for f in found] == [("CNL303", 8, 36)]
+    assert found[0].message == (
+        "`rescale=1./255` scales pixels to [0, 1], but the pretrained `MobileNetV2` expects inputs scaled to "
+        "[-1, 1] (its preprocess_input: x / 127.5 - 1): the pretrained features see inputs they were never "
+        "trained on"
+    )
+    assert found[0].hint == (
+        "replace rescale=1./255 with preprocessing_function=keras.applications.mobilenet_v2.preprocess_input"
+    )
+
+
+def test_303_inceptionv3_fed_rescale_one_over_255():
+    code = """\
+        from tensorflow.keras.applications import InceptionV3
+        base = InceptionV3(include_top=False, weights="imagenet")
+        model = keras.Sequential([base, layers.Flatten(), layers.Dense(5, activation="softmax")])
+        gen = ImageDataGenerator(rescale=1/255.0).flow_from_directory("train")
+        model.compile(loss="categorical_crossentropy")
+        model.fit(gen)
+    """
+    found = run(code, "CNL303")
+    assert [(f.code, f.line, f.column) for f in found] == [("CNL303", 8, 26)]
+    assert found[0].message.startswith("`rescale=1/255.0` scales pixels to [0, 1], but the pretrained `InceptionV3` "
+                                       "expects inputs scaled to [-1, 1]")
+    assert found[0].hint.endswith("keras.applications.inception_v3.preprocess_input")
+
+
+def test_303_xception_behind_a_rescaling_layer():
+    code = """\
+        base = keras.applications.Xception(weights="imagenet", include_top=False)
+        inputs = keras.Input((299, 299, 3))
+        x = layers.Rescaling(1./255)(inputs)
+        x = base(x, training=False)
+        outputs = layers.Dense(3, activation="softmax")(layers.GlobalAveragePooling2D()(x))
+        model = keras.Model(inputs, outputs)
+        model.compile(optimizer="adam", loss="categorical_crossentropy")
+        model.fit(train_ds, epochs=5)
+    """
+    found = run(code, "CNL303")
+    assert [(f.code, f.line, f.column) for f in found] == [("CNL303", 7, 5)]
+    assert found[0].message == (
+        "`layers.Rescaling(1./255)` scales pixels to [0, 1] before the pretrained `Xception`, which expects inputs "
+        "scaled to [-1, 1] (its preprocess_input: x / 127.5 - 1): the pretrained features see inputs they were "
+        "never trained on"
+    )
+    assert found[0].hint == (
+        "use layers.Rescaling(1./127.5, offset=-1) (scales to [-1, 1]) or keras.applications.xception.preprocess_input"
+    )
+
+
+CNL303_NEGATIVES = {
+    "preprocess_input_in_a_map": """\
+        base = keras.applications.MobileNetV2(weights="imagenet", include_top=False)
+        preprocess = keras.applications.mobilenet_v2.preprocess_input
+        train_ds = keras.utils.image_dataset_from_directory("train").map(lambda x, y: (preprocess(x), y))
+        model = keras.Sequential([layers.Rescaling(1./255), base, layers.Dense(3)])
+        model.fit(train_ds)
+    """,
+    "weights_none_trains_from_scratch": """\
+        base = keras.applications.MobileNetV2(weights=None, include_top=False)
+        model = keras.Sequential([base, layers.GlobalAveragePooling2D(), layers.Dense(5, activation="softmax")])
+        gen = ImageDataGenerator(rescale=1./255).flow_from_directory("train")
+        model.compile(loss="categorical_crossentropy")
+        model.fit(gen)
+    """,
+    "efficientnet_fed_0_255": """\
+        base = keras.applications.EfficientNetB0(weights="imagenet", include_top=False)
+        model = keras.Sequential([base, layers.GlobalAveragePooling2D(), layers.Dense(5, activation="softmax")])
+        gen = ImageDataGenerator(rotation_range=20).flow_from_directory("train")
+        scratch = keras.Sequential([layers.Rescaling(1./255), layers.Conv2D(8, 3), layers.Flatten(), layers.Dense(5)])
+        model.compile(loss="categorical_crossentropy")
+        model.fit(gen)
+    """,
+    "mobilenetv2_rescaled_to_minus_one_one": """\
+        base = keras.applications.MobileNetV2(weights="imagenet", include_top=False)
+        inputs = keras.Input((224, 224, 3))
+        x = layers.Rescaling(scale=1./127.5, offset=-1)(inputs)
+        model = keras.Model(inputs, layers.Dense(3)(base(x)))
+        model.fit(train_ds)
+    """,
+    "densenet_torch_mode_not_judged": """\
+        base = keras.applications.DenseNet121(weights="imagenet", include_top=False)
+        model = keras.Sequential([base, layers.Flatten(), layers.Dense(5, activation="softmax")])
+        gen = ImageDataGenerator(rescale=1./255).flow_from_directory("train")
+        model.fit(gen)
+    """,
+    "two_families_with_different_modes": """\
+        a = keras.applications.MobileNetV2(weights="imagenet", include_top=False)
+        b = keras.applications.VGG16(weights="imagenet", include_top=False)
+        gen = ImageDataGenerator(rescale=1./255).flow_from_directory("train")
+        model = keras.Sequential([a, layers.Flatten(), layers.Dense(5, activation="softmax")])
+        model.fit(gen)
+    """,
+    "rescale_generator_for_a_scratch_model_only": """\
+        base = keras.applications.InceptionV3(weights="imagenet", include_top=False)
+        features = base.predict(images)
+        gen = ImageDataGenerator(rescale=1./255)
+        scratch = keras.Sequential([layers.Conv2D(8, 3), layers.Flatten(), layers.Dense(5, activation="softmax")])
+        scratch.fit(x_train, y_train)
+    """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(CNL303_NEGATIVES))
+def test_303_tf_mode_negatives(name):
+    quiet(CNL303_NEGATIVES[name], "CNL303")
