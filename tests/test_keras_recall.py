@@ -145,3 +145,85 @@ CNL303_NEGATIVES = {
 @pytest.mark.parametrize("name", sorted(CNL303_NEGATIVES))
 def test_303_tf_mode_negatives(name):
     quiet(CNL303_NEGATIVES[name], "CNL303")
+
+
+# ============================================================================ CNL301: sigmoid under categorical loss
+
+
+def test_301_one_sigmoid_unit_with_categorical_crossentropy():
+    code = """\
+        model = keras.Sequential([
+            layers.Conv2D(16, 3, activation="relu", input_shape=(150, 150, 3)),
+            layers.Flatten(),
+            layers.Dense(1, activation="sigmoid"),
+        ])
+        model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+        model.fit(train_gen, epochs=5)
+    """
+    found = run(code, "CNL301")
+    assert [(f.code, f.line, f.column) for f in found] == [("CNL301", 8, 5)]
+    assert found[0].message == (
+        '`model` ends in `layers.Dense(1, activation="sigmoid")`, a single sigmoid unit, but '
+        '`"categorical_crossentropy"` divides the outputs by their sum over the units: one unit always becomes '
+        "1.0, the loss is always 0 and the model learns nothing"
+    )
+    assert found[0].hint == 'use loss="binary_crossentropy" with one sigmoid unit'
+
+
+def test_301_sigmoid_units_with_categorical_loss_class():
+    code = """\
+        inputs = keras.Input((64, 64, 3))
+        x = layers.Flatten()(layers.Conv2D(8, 3)(inputs))
+        x = layers.Dense(10)(x)
+        outputs = layers.Activation("sigmoid")(x)
+        net = keras.Model(inputs, outputs)
+        net.compile(optimizer="adam", loss=keras.losses.CategoricalCrossentropy())
+        net.fit(x_train, y_train)
+    """
+    found = run(code, "CNL301")
+    assert [(f.code, f.line, f.column) for f in found] == [("CNL301", 8, 11)]
+    assert found[0].message == (
+        "`net` ends in `layers.Dense(10)` followed by `layers.Activation(\"sigmoid\")`, whose units are independent "
+        "yes/no probabilities, but `keras.losses.CategoricalCrossentropy()` expects one distribution over the "
+        "classes (a softmax): the sigmoid outputs do not sum to 1 and do not compete, so training optimises the "
+        "wrong objective"
+    )
+    assert found[0].hint == 'use activation="softmax" for one label per image (binary_crossentropy for multi-label)'
+
+
+CNL301_NEGATIVES = {
+    "sigmoid_with_binary_crossentropy": """\
+        model = keras.Sequential([layers.Flatten(input_shape=(64, 64, 3)), layers.Dense(1, activation="sigmoid")])
+        model.compile(optimizer="adam", loss="binary_crossentropy")
+        model.fit(x, y)
+    """,
+    "sigmoid_hidden_softmax_last": """\
+        model = keras.Sequential([
+            layers.Flatten(input_shape=(64, 64, 3)),
+            layers.Dense(64, activation="sigmoid"),
+            layers.Dense(10, activation="softmax"),
+        ])
+        model.compile(optimizer="adam", loss="categorical_crossentropy")
+        model.fit(x, y)
+    """,
+    "sigmoid_model_and_categorical_model_apart": """\
+        detector = keras.Sequential([layers.Flatten(input_shape=(64, 64, 3)), layers.Dense(1, activation="sigmoid")])
+        detector.compile(optimizer="adam", loss="binary_crossentropy")
+        classifier = keras.Sequential([layers.Flatten(input_shape=(64, 64, 3)), layers.Dense(5, activation="softmax")])
+        classifier.compile(optimizer="adam", loss="categorical_crossentropy")
+    """,
+    "sigmoid_with_sparse_loss_not_judged": """\
+        model = keras.Sequential([layers.Flatten(input_shape=(64, 64, 3)), layers.Dense(5, activation="sigmoid")])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    """,
+    "activation_from_a_variable": """\
+        act = "sigmoid" if multi_label else "softmax"
+        model = keras.Sequential([layers.Flatten(input_shape=(64, 64, 3)), layers.Dense(5, activation=act)])
+        model.compile(optimizer="adam", loss="categorical_crossentropy")
+    """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(CNL301_NEGATIVES))
+def test_301_sigmoid_negatives(name):
+    quiet(CNL301_NEGATIVES[name], "CNL301")
