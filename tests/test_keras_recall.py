@@ -227,3 +227,105 @@ CNL301_NEGATIVES = {
 @pytest.mark.parametrize("name", sorted(CNL301_NEGATIVES))
 def test_301_sigmoid_negatives(name):
     quiet(CNL301_NEGATIVES[name], "CNL301")
+
+
+# ============================================================================ CNL302: labels scaled like pixels, fit_generator
+
+_MNIST = """\
+    (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    model = keras.Sequential([layers.Flatten(input_shape=(28, 28)), layers.Dense(10, activation="softmax")])
+"""
+
+
+def test_302_labels_divided_by_255_before_sparse_loss():
+    code = _MNIST + """\
+    x_train = x_train / 255.
+    y_train = y_train / 255.
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x_train, y_train, epochs=5)
+    """
+    found = run(code, "CNL302")
+    assert [(f.code, f.line, f.column) for f in found] == [("CNL302", 8, 11)]
+    assert found[0].message == (
+        '`y_train` is the integer class labels divided by 255 like pixels, but `"sparse_categorical_crossentropy"` '
+        "expects integer class indices: it casts the fractions back to integers, so every label becomes class 0"
+    )
+    assert found[0].hint == "scale only the images (x / 255.); keep the labels as the integers they are"
+
+
+def test_302_labels_scaled_in_a_pair_assignment():
+    code = _MNIST + """\
+    x_train, y_train = x_train / 255.0, y_train / 255.0
+    model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy())
+    model.fit(x_train, y_train, epochs=5)
+    """
+    assert [(f.code, f.line, f.column) for f in run(code, "CNL302")] == [("CNL302", 7, 37)]
+
+
+def test_302_labels_multiplied_by_one_over_255_in_the_fit_call():
+    code = _MNIST + """\
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(x_train / 255, y_train * (1 / 255), epochs=5)
+    """
+    found = run(code, "CNL302")
+    assert [(f.code, f.line, f.column) for f in found] == [("CNL302", 8, 26)]
+    assert found[0].message.startswith("`y_train * (1 / 255)` is the integer class labels divided by 255")
+
+
+def test_302_fit_generator_with_binary_class_mode_and_categorical_loss():
+    code = """\
+        model = keras.Sequential([layers.Conv2D(8, 3, input_shape=(150, 150, 3)), layers.Flatten(), layers.Dense(2)])
+        model.compile(loss="categorical_crossentropy", optimizer="rmsprop")
+        train_generator = ImageDataGenerator(rescale=1. / 255).flow_from_directory("data/train", class_mode="binary")
+        model.fit_generator(train_generator, steps_per_epoch=100, epochs=50)
+    """
+    found = run(code, "CNL302")
+    assert [(f.code, f.line, f.column) for f in found] == [("CNL302", 6, 20)]
+    assert found[0].message == (
+        '`"categorical_crossentropy"` expects one-hot labels, but `flow_from_directory(..., class_mode="binary")` '
+        "gives a single 0/1 value per image"
+    )
+
+
+CNL302_NEGATIVES = {
+    "only_the_images_scaled": _MNIST + """\
+    x_train, x_test = x_train / 255.0, x_test / 255.0
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(x_train, y_train, epochs=5)
+    """,
+    "segmentation_masks_from_files_scaled": """\
+    import numpy as np
+    import cv2
+    masks = np.array([cv2.imread(p, 0) for p in mask_paths]) / 255
+    model = keras.Sequential([layers.Conv2D(2, 1, activation="softmax", input_shape=(128, 128, 3))])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(images, masks)
+    """,
+    "scaled_labels_with_a_regression_loss": _MNIST + """\
+    y_train = y_train / 255.
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(x_train, y_train)
+    """,
+    "labels_scaled_under_a_condition": _MNIST + """\
+    if normalise_targets:
+        y_train = y_train / 255.
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(x_train, y_train)
+    """,
+    "divided_by_another_number": _MNIST + """\
+    y_train = y_train / 1
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(x_train / 255., y_train)
+    """,
+    "fit_generator_binary_with_binary_loss": """\
+    model = keras.Sequential([layers.Conv2D(8, 3, input_shape=(150, 150, 3)), layers.Flatten(), layers.Dense(1, activation="sigmoid")])
+    model.compile(loss="binary_crossentropy", optimizer="rmsprop")
+    train_generator = ImageDataGenerator(rescale=1. / 255).flow_from_directory("data/train", class_mode="binary")
+    model.fit_generator(train_generator, steps_per_epoch=100, epochs=50)
+    """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(CNL302_NEGATIVES))
+def test_302_scaled_labels_negatives(name):
+    quiet(CNL302_NEGATIVES[name], "CNL302")

@@ -22,9 +22,13 @@ _PASSTHROUGH = {"prefetch", "cache", "shuffle", "repeat", "batch", "take", "skip
 
 @dataclass
 class Labels:
-    encoding: str  # int | onehot | binary
+    encoding: str  # int | onehot | binary | scaled (integer labels divided by 255)
     node: ast.AST
     text: str
+
+
+def _is_255(value: Optional[float]) -> bool:
+    return value is not None and abs(value - 255) < 1e-6
 
 
 def _is_int_literal(expr: Optional[ast.AST]) -> bool:
@@ -88,6 +92,14 @@ class LossLabelMismatch(Rule):
                 if labels.encoding == "int" else 'use binary_crossentropy with Dense(1, activation="sigmoid"), '
                 'or class_mode="categorical"',
             )
+        elif loss.kind == "scce" and labels.encoding == "scaled":
+            self.report(
+                labels.node,
+                f"{labels.text} is the integer class labels divided by 255 like pixels, but `{loss.text}` expects "
+                "integer class indices: it "
+                "casts the fractions back to integers, so every label becomes class 0",
+                "scale only the images (x / 255.); keep the labels as the integers they are",
+            )
         elif loss.kind == "scce" and labels.encoding == "onehot":
             self.report(
                 loss.node,
@@ -96,12 +108,12 @@ class LossLabelMismatch(Rule):
             )
 
     def _fits(self, facts: Bindings) -> Dict[str, list]:
-        """The file's `name.fit(...)` calls by receiver name, in order (listed once per file)."""
+        """The file's `name.fit(...)` (and `fit_generator`) calls by receiver name, in order (listed once per file)."""
         if self._fits_by_name is None:
             self._fits_by_name = {}
             for c in facts.calls:
                 func = c.node.func
-                if c.tail == "fit" and isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+                if c.tail in ("fit", "fit_generator") and isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
                     self._fits_by_name.setdefault(func.value.id, []).append(c)
         return self._fits_by_name
 
@@ -159,15 +171,22 @@ class LossLabelMismatch(Rule):
                                 {"categorical": "onehot", "int": "int", "binary": "binary"})
         return None
 
-    def _array_labels(self, facts: Bindings, expr: ast.AST) -> Optional[Labels]:
+    def _array_labels(self, facts: Bindings, expr: ast.AST, depth: int = 0) -> Optional[Labels]:
         if not isinstance(expr, ast.Name):
             if isinstance(expr, ast.Call):
                 return self._call_labels(facts, expr, expr)
-            return None
+            return self._scaled_labels(facts, expr, expr, depth)
         b = facts.binding(expr.id, expr)
         if b is None or b.conditional or b.value is None:
             return None
         value = b.value
+        if b.unpack is not None and isinstance(value, ast.Tuple) and len(value.elts) > b.unpack:
+            if not any(isinstance(e, ast.Starred) for e in value.elts) and isinstance(b.node, ast.Name):
+                parent = facts.parent(b.node)  # `x, y = x / 255., y / 255.`: a flat pair of targets
+                if isinstance(parent, ast.Tuple) and len(parent.elts) == len(value.elts):
+                    return self._scaled_labels(facts, value.elts[b.unpack], expr, depth)
+        if isinstance(value, ast.BinOp):
+            return self._scaled_labels(facts, value, expr, depth)
         if b.unpack is not None:
             if isinstance(value, ast.Call) and call_tail(value) == "load_data" and b.unpack in (1, 3):
                 q = facts.q(value.func)
@@ -177,6 +196,26 @@ class LossLabelMismatch(Rule):
         if isinstance(value, ast.Call):
             return self._call_labels(facts, value, expr)
         return None
+
+    def _scaled_labels(self, facts: Bindings, expr: ast.AST, name: ast.AST, depth: int) -> Optional[Labels]:
+        """`y / 255` (or `y * (1/255)`) of integer class labels: scaled like pixels."""
+        if not isinstance(expr, ast.BinOp) or depth > 4:
+            return None
+        inner: Optional[ast.AST] = None
+        if isinstance(expr.op, ast.Div) and _is_255(facts.number(expr.right)):
+            inner = expr.left
+        elif isinstance(expr.op, ast.Mult):
+            for factor, other in ((expr.right, expr.left), (expr.left, expr.right)):
+                v = facts.number(factor)
+                if v is not None and v != 0 and _is_255(1 / v):
+                    inner = other
+        if inner is None:
+            return None
+        labels = self._array_labels(facts, inner, depth + 1)
+        if labels is None or labels.encoding != "int":
+            return None
+        who = f"`{name.id}`" if isinstance(name, ast.Name) else f"`{label(facts, expr)}`"
+        return Labels("scaled", expr, who)
 
     @staticmethod
     def _call_labels(facts: Bindings, call: ast.Call, name: ast.AST) -> Optional[Labels]:
