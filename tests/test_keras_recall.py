@@ -329,3 +329,111 @@ CNL302_NEGATIVES = {
 @pytest.mark.parametrize("name", sorted(CNL302_NEGATIVES))
 def test_302_scaled_labels_negatives(name):
     quiet(CNL302_NEGATIVES[name], "CNL302")
+
+
+# ============================================================================ CNL102: batches cut from an in-memory set
+
+_READ_ALL = """\
+    import os
+    import cv2
+    import numpy as np
+    images, labels = [], []
+    for name in os.listdir("data/train"):
+        images.append(cv2.resize(cv2.imread(os.path.join("data/train", name)), (64, 64)))
+        labels.append(int(name[0]))
+    X = np.array(images, dtype="float32") / 255.0
+    y = np.array(labels)
+    model = keras.Sequential([layers.Conv2D(8, 3, input_shape=(64, 64, 3)), layers.Flatten(), layers.Dense(2)])
+"""
+
+
+def test_102_train_on_batch_on_slices():
+    code = _READ_ALL + """\
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    for epoch in range(10):
+        for i in range(0, len(X), 32):
+            model.train_on_batch(X[i:i + 32], y[i:i + 32])
+    """
+    found = run(code, "CNL102")
+    assert [(f.code, f.line, f.column) for f in found] == [("CNL102", 18, 30)]
+    assert found[0].message == (
+        "`X` holds every image read by `cv2.imread` in the loop at line 9 and is fed to `model.train_on_batch` in "
+        "slices: the whole image set sits in memory at once"
+    )
+
+
+def test_102_fit_on_slices_in_a_loop():
+    code = _READ_ALL + """\
+    for start in range(0, len(X), 256):
+        xs, ys = X[start:start + 256], y[start:start + 256]
+        model.fit(xs, ys, epochs=1)
+    """
+    found = run(code, "CNL102")
+    assert [(f.code, f.line, f.column) for f in found] == [("CNL102", 17, 15)]
+    assert found[0].message == (
+        "`X` holds every image read by `cv2.imread` in the loop at line 9 and is fed to `model.fit` in slices: "
+        "the whole image set sits in memory at once"
+    )
+
+
+def test_102_custom_gradient_tape_step_on_slices():
+    code = _READ_ALL + """\
+    optimizer = keras.optimizers.Adam()
+
+    @tf.function
+    def train_step(x, y):
+        with tf.GradientTape() as tape:
+            loss = keras.losses.sparse_categorical_crossentropy(y, model(x, training=True), from_logits=True)
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+
+    for epoch in range(10):
+        for i in range(0, len(X), 32):
+            train_step(X[i:i + 32], y[i:i + 32])
+    """
+    found = run(code, "CNL102")
+    assert [(f.code, f.line, f.column) for f in found] == [("CNL102", 26, 20)]
+    assert found[0].message.endswith("is fed to `train_step` in slices: the whole image set sits in memory at once")
+
+
+CNL102_NEGATIVES = {
+    "each_batch_read_inside_the_loop": """\
+    import cv2
+    import numpy as np
+    model = keras.Sequential([layers.Conv2D(8, 3, input_shape=(64, 64, 3)), layers.Flatten(), layers.Dense(2)])
+    for epoch in range(10):
+        for i in range(0, len(paths), 32):
+            xb = np.array([cv2.imread(p) for p in paths[i:i + 32]]) / 255.0
+            model.train_on_batch(xb, labels[i:i + 32])
+    """,
+    "train_on_batch_from_a_directory_generator": """\
+    model = keras.Sequential([layers.Conv2D(8, 3, input_shape=(64, 64, 3)), layers.Flatten(), layers.Dense(2)])
+    gen = ImageDataGenerator(rescale=1. / 255).flow_from_directory("data/train", target_size=(64, 64))
+    for step in range(1000):
+        xb, yb = next(gen)
+        model.train_on_batch(xb, yb)
+    """,
+    "gan_train_on_batch_on_noise_and_a_builtin_set": """\
+    import numpy as np
+    (x_train, _), _ = keras.datasets.mnist.load_data()
+    x_train = x_train / 127.5 - 1
+    discriminator = keras.Sequential([layers.Flatten(input_shape=(28, 28)), layers.Dense(1, activation="sigmoid")])
+    for step in range(1000):
+        real = x_train[np.random.randint(0, len(x_train), 64)]
+        noise = np.random.normal(0, 1, (64, 100))
+        discriminator.train_on_batch(real, np.ones((64, 1)))
+    """,
+    "helper_without_a_gradient_step": _READ_ALL + """\
+    def show(batch, title):
+        print(title, batch.shape)
+
+    model.fit(train_generator, epochs=3)
+    for i in range(0, len(X), 32):
+        show(X[i:i + 32], "batch")
+    """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(CNL102_NEGATIVES))
+def test_102_batches_negatives(name):
+    quiet(CNL102_NEGATIVES[name], "CNL102")
