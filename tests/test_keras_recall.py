@@ -437,3 +437,131 @@ CNL102_NEGATIVES = {
 @pytest.mark.parametrize("name", sorted(CNL102_NEGATIVES))
 def test_102_batches_negatives(name):
     quiet(CNL102_NEGATIVES[name], "CNL102")
+
+
+# ============================================================================ CNL101: helpers and maps that do not scale
+
+_TRAIN_HELPER = """\
+    def build_model(num_classes):
+        model = keras.Sequential([layers.Conv2D(8, 3, activation="relu"), layers.Flatten(), layers.Dense(num_classes)])
+        model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        return model
+
+    def train(model, train_data, val_data, epochs=10):
+        return model.fit(train_data, validation_data=val_data, epochs=epochs)
+
+"""
+
+
+def test_101_pixels_reach_fit_through_a_training_helper():
+    code = _TRAIN_HELPER + """\
+    train_ds = keras.utils.image_dataset_from_directory("data/train", image_size=(180, 180))
+    val_ds = keras.utils.image_dataset_from_directory("data/val", image_size=(180, 180))
+    model = build_model(5)
+    history = train(model, train_ds, val_data=val_ds)
+    """
+    found = run(code, "CNL101")
+    assert [(f.code, f.line, f.column) for f in found] == [("CNL101", 13, 12)]
+    assert found[0].message == (
+        "`keras.utils.image_dataset_from_directory(...)` assigned to `train_ds` yields raw 0-255 pixels, and "
+        "neither its `map` steps nor the model (no `Rescaling`/`Normalization` layer, no `preprocess_input`) "
+        "scale them before `model.fit` in `train()`"
+    )
+
+
+def test_101_helper_given_data_by_keyword_with_the_model_built_inside():
+    code = """\
+    import numpy as np
+    import cv2
+
+    def fit_model(epochs, images=None, labels=None):
+        net = keras.Sequential([layers.Conv2D(8, 3, input_shape=(64, 64, 3)), layers.Flatten(), layers.Dense(2)])
+        net.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        net.fit(images, labels, epochs=epochs)
+
+    X = np.array([cv2.resize(cv2.imread(p), (64, 64)) for p in paths])
+    fit_model(5, images=X, labels=y)
+    """
+    found = run(code, "CNL101")
+    assert [(f.code, f.line, f.column) for f in found] == [("CNL101", 14, 21)]
+    assert found[0].message == (
+        "`X` (images read by `cv2.imread` in the comprehension at line 13) reaches `net.fit` in `fit_model()` as "
+        "raw 0-255 pixels: it is never divided, passed to preprocess_input or scaled by a model layer"
+    )
+
+
+def test_101_map_that_only_augments():
+    code = """\
+    train_ds = keras.utils.image_dataset_from_directory("data/train", image_size=(180, 180))
+    data_augmentation = keras.Sequential([layers.RandomFlip("horizontal"), layers.RandomRotation(0.1)])
+    train_ds = train_ds.map(lambda x, y: (data_augmentation(x, training=True), y)).prefetch(tf.data.AUTOTUNE)
+    model = keras.Sequential([layers.Conv2D(8, 3, activation="relu"), layers.Flatten(), layers.Dense(5)])
+    model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(train_ds, epochs=5)
+    """
+    assert [(f.code, f.line, f.column) for f in run(code, "CNL101")] == [("CNL101", 5, 12)]
+
+
+CNL101_NEGATIVES = {
+    "helper_called_with_scaled_data": _TRAIN_HELPER + """\
+    train_ds = keras.utils.image_dataset_from_directory("data/train").map(lambda x, y: (x / 255., y))
+    val_ds = keras.utils.image_dataset_from_directory("data/val").map(lambda x, y: (x / 255., y))
+    train(build_model(5), train_ds, val_ds)
+    """,
+    "helper_called_once_scaled_once_from_elsewhere": _TRAIN_HELPER + """\
+    from data import load_split
+    raw = keras.utils.image_dataset_from_directory("data/train")
+    train(build_model(5), raw.map(lambda x, y: (x / 255., y)), None)
+    train(build_model(5), load_split("extra"), None)
+    """,
+    "helper_model_has_a_rescaling_layer": """\
+    def train(model, data):
+        model.fit(data, epochs=3)
+
+    model = keras.Sequential([layers.Rescaling(1./255), layers.Conv2D(8, 3), layers.Flatten(), layers.Dense(5)])
+    train(model, keras.utils.image_dataset_from_directory("data/train"))
+    """,
+    "helper_model_is_efficientnet": """\
+    def train(model, data):
+        model.fit(data, epochs=3)
+
+    base = keras.applications.EfficientNetB0(include_top=False, weights="imagenet")
+    model = keras.Sequential([base, layers.GlobalAveragePooling2D(), layers.Dense(5)])
+    train(model, keras.utils.image_dataset_from_directory("data/train"))
+    """,
+    "helper_model_comes_from_another_module": """\
+    from models import make_model
+
+    def train(model, data):
+        model.fit(data, epochs=3)
+
+    train(make_model(), keras.utils.image_dataset_from_directory("data/train"))
+    """,
+    "helper_passed_on_with_star_args": """\
+    def train(model, data):
+        model.fit(data, epochs=3)
+
+    model = keras.Sequential([layers.Conv2D(8, 3), layers.Flatten(), layers.Dense(5)])
+    args = (model, keras.utils.image_dataset_from_directory("data/train"))
+    train(*args)
+    """,
+    "map_with_preprocess_input": """\
+    from tensorflow.keras.applications.mobilenet_v2 import preprocess_input
+    train_ds = keras.utils.image_dataset_from_directory("data/train", image_size=(224, 224))
+    train_ds = train_ds.map(lambda x, y: (preprocess_input(x), y))
+    model = keras.Sequential([layers.Conv2D(8, 3, activation="relu"), layers.Flatten(), layers.Dense(5)])
+    model.fit(train_ds, epochs=5)
+    """,
+    "augmentation_model_rescales": """\
+    train_ds = keras.utils.image_dataset_from_directory("data/train", image_size=(180, 180))
+    prep = keras.Sequential([layers.Rescaling(1./255), layers.RandomFlip("horizontal")])
+    train_ds = train_ds.map(lambda x, y: (prep(x), y))
+    model = keras.Sequential([layers.Conv2D(8, 3, activation="relu"), layers.Flatten(), layers.Dense(5)])
+    model.fit(train_ds, epochs=5)
+    """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(CNL101_NEGATIVES))
+def test_101_helper_and_map_negatives(name):
+    quiet(CNL101_NEGATIVES[name], "CNL101")
