@@ -318,7 +318,9 @@ CNL302_NEGATIVES = {
     model.fit(x_train / 255., y_train)
     """,
     "fit_generator_binary_with_binary_loss": """\
-    model = keras.Sequential([layers.Conv2D(8, 3, input_shape=(150, 150, 3)), layers.Flatten(), layers.Dense(1, activation="sigmoid")])
+    model = keras.Sequential([
+        layers.Conv2D(8, 3, input_shape=(150, 150, 3)), layers.Flatten(), layers.Dense(1, activation="sigmoid"),
+    ])
     model.compile(loss="binary_crossentropy", optimizer="rmsprop")
     train_generator = ImageDataGenerator(rescale=1. / 255).flow_from_directory("data/train", class_mode="binary")
     model.fit_generator(train_generator, steps_per_epoch=100, epochs=50)
