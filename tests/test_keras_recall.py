@@ -89,6 +89,42 @@ def test_303_xception_behind_a_rescaling_layer():
     )
 
 
+_TRANSFER_TUTORIAL = """\
+    train_ds = keras.utils.image_dataset_from_directory("train", image_size=(160, 160))
+    data_augmentation = keras.Sequential([layers.RandomFlip("horizontal"), layers.RandomRotation(0.2)])
+    rescale = layers.Rescaling({scale})
+    base_model = keras.applications.MobileNetV2(input_shape=(160, 160, 3), include_top=False, weights="imagenet")
+    base_model.trainable = False
+    inputs = keras.Input(shape=(160, 160, 3))
+    x = data_augmentation(inputs)
+    x = rescale(x)
+    x = {middle}(x)
+    x = base_model(x, training=False)
+    outputs = layers.Dense(1)(layers.GlobalAveragePooling2D()(x))
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer="adam", loss=keras.losses.BinaryCrossentropy(from_logits=True))
+    model.fit(train_ds, epochs=10)
+"""
+
+
+def test_303_named_rescaling_layer_then_augmentation_before_mobilenetv2():
+    code = _TRANSFER_TUTORIAL.format(scale="1./255", middle="layers.RandomZoom(0.1)")
+    found = run(code, "CNL303")
+    assert [(f.code, f.line, f.column) for f in found] == [("CNL303", 7, 11)]
+    assert found[0].message.startswith(
+        "`layers.Rescaling(1./255)` scales pixels to [0, 1] before the pretrained `MobileNetV2`, which expects inputs "
+        "scaled to [-1, 1]"
+    )
+
+
+def test_303_named_rescaling_layer_minus_one_one_is_right():
+    quiet(_TRANSFER_TUTORIAL.format(scale="1./127.5, offset=-1", middle="layers.RandomZoom(0.1)"), "CNL303")
+
+
+def test_303_rescaling_then_an_unknown_block_is_not_followed():
+    quiet(_TRANSFER_TUTORIAL.format(scale="1./255", middle="stem_block"), "CNL303")
+
+
 CNL303_NEGATIVES = {
     "preprocess_input_in_a_map": """\
         base = keras.applications.MobileNetV2(weights="imagenet", include_top=False)

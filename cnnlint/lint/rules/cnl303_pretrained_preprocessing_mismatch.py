@@ -85,6 +85,49 @@ def _expectation(mode: str, module: str) -> _Expectation:
     )
 
 
+def _applied(facts: Bindings, layer: ast.Call, parent: Optional[ast.AST]) -> Optional[ast.Call]:
+    """Where a layer is applied to a tensor: `Rescaling(...)(x)`, or `rescale(x)` with `rescale = Rescaling(...)`
+    applied once."""
+    if isinstance(parent, ast.Call) and parent.func is layer:
+        return parent
+    if not (isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name)):
+        return None
+    name = parent.targets[0].id
+    uses = [
+        c.node for c in facts.calls
+        if isinstance(c.node.func, ast.Name) and c.node.func.id == name and facts.value_of(c.node.func) is layer
+    ]
+    return uses[0] if len(uses) == 1 else None
+
+
+def _uses(facts: Bindings, assign: ast.Assign, var: str) -> List[ast.Call]:
+    """The calls after `var = ...` that take that value as their first argument."""
+    out = []
+    for c in facts.calls:
+        first = nth_positional(c.node, 0)
+        if not isinstance(first, ast.Name) or first.id != var or c.order <= facts.position(assign):
+            continue
+        b = facts.binding(var, first)
+        if b is not None and b.value is assign.value:
+            out.append(c.node)
+    return out
+
+
+def _augments(facts: Bindings, layer: Optional[ast.AST]) -> bool:
+    """A Keras `Random*` layer, or a `Sequential` made of them only (they keep the pixel scale)."""
+    if not isinstance(layer, ast.Call):
+        return False
+    name = keras_name(facts, layer.func) or ""
+    if name.startswith("Random"):
+        return True
+    arg = argument(layer, "layers", 0)
+    if name != "Sequential" or not isinstance(arg, (ast.List, ast.Tuple)):
+        return False
+    items = element_values(arg)
+    return bool(items) and all(isinstance(i, ast.Call) and (keras_name(facts, i.func) or "").startswith("Random")
+                               for i in items)
+
+
 class PretrainedPreprocessingMismatch(Rule):
     code = "CNL303"
     name = "pretrained-preprocessing-mismatch"
@@ -224,26 +267,22 @@ class PretrainedPreprocessingMismatch(Rule):
                     if any(val is mc for mc in model_calls):
                         return True
             return False
-        # x = Rescaling(1/255)(inputs); x = base_model(x, training=False)
-        if not (isinstance(parent, ast.Call) and parent.func is rescale):
-            return False
-        assign = facts.parent(parent)
-        if not (isinstance(assign, ast.Assign) and isinstance(assign.targets[0], ast.Name)):
-            return False
-        var = assign.targets[0].id
-        for c in facts.calls:
-            first = nth_positional(c.node, 0)
-            if not isinstance(first, ast.Name) or first.id != var:
-                continue
-            if c.order <= facts.position(assign):
-                continue
-            callee = c.node.func
-            target = callee if any(callee is mc for mc in model_calls) else (
-                facts.value_of(callee) if isinstance(callee, ast.Name) else None
-            )
-            if target is not None and any(target is mc for mc in model_calls):
-                b = facts.binding(var, first)
-                return b is not None and b.value is parent
+        # x = Rescaling(1/255)(inputs); x = base_model(x, training=False)  (or rescale = Rescaling(...); rescale(x))
+        app = _applied(facts, rescale, parent)
+        for _ in range(4):  # through augmentation layers: x = data_augmentation(x)
+            assign = facts.parent(app) if app is not None else None
+            if not (isinstance(assign, ast.Assign) and len(assign.targets) == 1 and isinstance(assign.targets[0], ast.Name)):
+                return False
+            augmenting = []
+            for step in _uses(facts, assign, assign.targets[0].id):
+                target = facts.value_of(step.func) if isinstance(step.func, ast.Name) else step.func
+                if any(target is mc for mc in model_calls):
+                    return True
+                if _augments(facts, target):
+                    augmenting.append(step)
+            if len(augmenting) != 1:
+                return False
+            app = augmenting[0]
         return False
 
     # ---- torchvision
