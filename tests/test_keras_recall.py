@@ -323,7 +323,48 @@ def test_302_fit_generator_with_binary_class_mode_and_categorical_loss():
     )
 
 
+_BUILDER = """\
+    def build_model():
+        model = keras.Sequential([layers.Conv2D(8, 3, input_shape=(150, 150, 3)), layers.Flatten(), layers.Dense(2)])
+        model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+        return model
+
+    datagen = ImageDataGenerator(rescale=1./255)
+    train_generator = datagen.flow_from_directory("data/train", target_size=(150, 150), class_mode="binary")
+"""
+
+
+def test_302_model_compiled_in_a_builder_function():
+    code = _BUILDER + """    model = build_model()
+    model.fit(train_generator, epochs=5)
+    """
+    found = run(code, "CNL302")
+    assert [(f.code, f.line, f.column) for f in found] == [("CNL302", 7, 42)]
+    assert found[0].message == (
+        '`"categorical_crossentropy"` expects one-hot labels, but `flow_from_directory(..., class_mode="binary")` '
+        "gives a single 0/1 value per image"
+    )
+
+
 CNL302_NEGATIVES = {
+    "builder_model_compiled_again": _BUILDER + """    model = build_model()
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    model.fit(train_generator, epochs=5)
+    """,
+    "builder_models_fit_on_two_encodings": _BUILDER + """    a = build_model()
+    a.fit(train_generator, epochs=5)
+    b = build_model()
+    b.fit(datagen.flow_from_directory("data/train"), epochs=5)
+    """,
+    "builder_returns_something_else": """    def build_model():
+        model = keras.Sequential([layers.Flatten(input_shape=(150, 150, 3)), layers.Dense(2)])
+        model.compile(optimizer="adam", loss="categorical_crossentropy")
+        return model, model.count_params()
+
+    model, n = build_model()
+    gen = ImageDataGenerator(rescale=1./255).flow_from_directory("data/train", class_mode="binary")
+    model.fit(gen)
+    """,
     "only_the_images_scaled": _MNIST + """\
     x_train, x_test = x_train / 255.0, x_test / 255.0
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")

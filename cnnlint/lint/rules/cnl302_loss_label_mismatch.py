@@ -8,8 +8,18 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
 from cnnlint.findings import Severity
-from cnnlint.lint.index.bindings import Bindings, argument, nth_positional
-from cnnlint.lint.index.models import KERAS_ROOTS, Compiled, KerasCompiled, Loss, Out, keeps_labels, label, out_text
+from cnnlint.lint.index.bindings import FUNCTIONS, Bindings, CallSite, argument, nth_positional
+from cnnlint.lint.index.models import (
+    KERAS_ROOTS,
+    Compiled,
+    KerasCompiled,
+    Loss,
+    Out,
+    keeps_labels,
+    label,
+    out_text,
+    walk_no_nested,
+)
 from cnnlint.lint.index.names import call_tail, dotted_name, keyword, string_value
 from cnnlint.lint.rule import Rule
 from cnnlint.sources.model import SourceFile
@@ -25,6 +35,12 @@ class Labels:
     encoding: str  # int | onehot | binary | scaled (integer labels divided by 255)
     node: ast.AST
     text: str
+
+
+def _returns_name(fn: ast.AST, name: str) -> bool:
+    """Every `return` of the function (none nested) gives back the variable `name`."""
+    returns = [n for n in walk_no_nested(fn) if isinstance(n, ast.Return)]
+    return bool(returns) and all(isinstance(r.value, ast.Name) and r.value.id == name for r in returns)
 
 
 def _is_255(value: Optional[float]) -> bool:
@@ -117,14 +133,43 @@ class LossLabelMismatch(Rule):
                     self._fits_by_name.setdefault(func.value.id, []).append(c)
         return self._fits_by_name
 
+    def _fits_of(self, facts: Bindings, comp: Compiled) -> List[CallSite]:
+        """The fits of the compiled model: on the same binding, or, when a function of the file compiles
+        and returns it (`def build_model(): ...; return model`), on the names bound to its calls."""
+        fits = self._fits(facts)
+        name = comp.model.id
+        same = []
+        for c in fits.get(name, ()):
+            b_fit, b_compile = facts.binding(name, c.node), facts.binding(name, comp.compile_call)
+            if b_fit is not None and b_compile is not None and b_fit.order == b_compile.order:
+                same.append(c)
+        fn = facts.scope_of(comp.compile_call)
+        if same or not isinstance(fn, FUNCTIONS) or not _returns_name(fn, name):
+            return same
+        built = []
+        for recv, calls in fits.items():
+            for c in calls:
+                value = facts.value_of(c.node.func.value)  # type: ignore[attr-defined]
+                if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == fn.name:
+                    built.append(c)
+        return [c for c in built if not self._recompiled(facts, comp, c)]
+
+    def _recompiled(self, facts: Bindings, comp: Compiled, fit: CallSite) -> bool:
+        """`model = build_model(); model.compile(...)`: the model is compiled again, with that loss."""
+        name = fit.node.func.value.id  # type: ignore[attr-defined]
+        b_fit = facts.binding(name, fit.node)
+        for other in self.ctx.get(KerasCompiled).models:
+            if other is comp or other.model.id != name:
+                continue
+            b = facts.binding(name, other.compile_call)
+            if b is None or b_fit is None or b.order == b_fit.order:
+                return True
+        return False
+
     def _labels(self, facts: Bindings, comp: Compiled) -> Optional[Labels]:
         """The label encoding of the data the compiled model is fit on (all fits must agree)."""
         found: List[Labels] = []
-        for c in self._fits(facts).get(comp.model.id, ()):
-            recv = c.node.func.value  # type: ignore[attr-defined]
-            b_fit, b_compile = facts.binding(recv.id, c.node), facts.binding(recv.id, comp.compile_call)
-            if b_fit is None or b_compile is None or b_fit.order != b_compile.order:
-                continue
+        for c in self._fits_of(facts, comp):
             x = argument(c.node, "x", 0)
             y = argument(c.node, "y", 1)
             labels = None
