@@ -66,6 +66,21 @@ def test_303_inceptionv3_fed_rescale_one_over_255():
     assert found[0].hint.endswith("keras.applications.inception_v3.preprocess_input")
 
 
+def test_303_pretrained_model_used_through_its_output():
+    code = """\
+        base = keras.applications.ResNet50V2(weights="imagenet", include_top=False, input_shape=(224, 224, 3))
+        base.trainable = False
+        x = layers.GlobalAveragePooling2D()(base.output)
+        model = keras.Model(inputs=base.input, outputs=layers.Dense(3, activation="softmax")(x))
+        gen = ImageDataGenerator(rescale=1./255).flow_from_directory("train")
+        model.compile(loss="categorical_crossentropy")
+        model.fit(gen)
+    """
+    found = run(code, "CNL303")
+    assert [(f.code, f.line, f.column) for f in found] == [("CNL303", 9, 26)]
+    assert found[0].hint.endswith("keras.applications.resnet_v2.preprocess_input")
+
+
 def test_303_xception_behind_a_rescaling_layer():
     code = """\
         base = keras.applications.Xception(weights="imagenet", include_top=False)
@@ -167,6 +182,14 @@ CNL303_NEGATIVES = {
         gen = ImageDataGenerator(rescale=1./255).flow_from_directory("train")
         model = keras.Sequential([a, layers.Flatten(), layers.Dense(5, activation="softmax")])
         model.fit(gen)
+    """,
+    "pretrained_model_built_but_never_used": """\
+        gen = ImageDataGenerator(rescale=1./255).flow_from_directory("train")
+        scratch = keras.Sequential([layers.Conv2D(8, 3), layers.Flatten(), layers.Dense(5, activation="softmax")])
+        scratch.fit(gen)
+        base = keras.applications.MobileNetV2(weights="imagenet", include_top=False)
+        base.trainable = False
+        base.summary()
     """,
     "rescale_generator_for_a_scratch_model_only": """\
         base = keras.applications.InceptionV3(weights="imagenet", include_top=False)

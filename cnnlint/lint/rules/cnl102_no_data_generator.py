@@ -60,16 +60,21 @@ class _InMemory:
 
 
 def _sliced(scopes: Scopes, arg: ast.AST, rec: CallSite) -> Optional[ast.Subscript]:
-    """The slice of the set a sink in a loop gets: `X[i:i + 32]`, or the one a name is bound to."""
+    """The batch a sink in a loop cuts from the set: `X[i:i + 32]`, or the one a name is bound to."""
     if not rec.loops:
         return None
     if isinstance(arg, ast.Name):
         r = scopes.reaching(arg.id, rec.scope, rec.order, rec.blocks)
         values = [_bound_value(d) for d in r[1]] if r is not None else []
-        if values and all(isinstance(v, ast.Subscript) for v in values):
+        if values and all(_is_slice(v) for v in values):
             return values[-1]  # type: ignore[return-value]
         return None
-    return arg if isinstance(arg, ast.Subscript) else None
+    return arg if _is_slice(arg) else None
+
+
+def _is_slice(expr: Optional[ast.AST]) -> bool:
+    """`X[i:i + 32]` (a k-fold's `X[train_idx]` is a whole fold, not a batch)."""
+    return isinstance(expr, ast.Subscript) and isinstance(expr.slice, ast.Slice)
 
 
 def _bound_value(d: Binding) -> Optional[ast.AST]:

@@ -85,6 +85,19 @@ def _expectation(mode: str, module: str) -> _Expectation:
     )
 
 
+def _used(facts: Bindings, call: ast.Call) -> bool:
+    """The pretrained model goes into something: used in place, or its name is read again other than to
+    freeze it (`base.trainable = False`, `base.layers`) or print it (`base.summary()`)."""
+    parent = facts.parent(call)
+    if not isinstance(parent, ast.Assign):
+        return not isinstance(parent, ast.Expr)
+    if len(parent.targets) != 1 or not isinstance(parent.targets[0], ast.Name):
+        return True
+    name = re.escape(parent.targets[0].id)
+    pattern = re.compile(rf"(?<![\w.]){name}\b(?!\s*(=(?!=)|\.\s*(trainable|layers|summary)\b))")
+    return pattern.search(facts.text) is not None
+
+
 def _applied(facts: Bindings, layer: ast.Call, parent: Optional[ast.AST]) -> Optional[ast.Call]:
     """Where a layer is applied to a tensor: `Rescaling(...)(x)`, or `rescale(x)` with `rescale = Rescaling(...)`
     applied once."""
@@ -195,6 +208,8 @@ class PretrainedPreprocessingMismatch(Rule):
         model_text = " / ".join(f"`{n}`" for n in names)
         if not any(c.tail in ("fit", "fit_generator") for c in facts.calls):
             return
+        if not all(_used(facts, call) for call, _, _ in models):
+            return  # a pretrained model built but never put into a model: the generator feeds another
         expect = _expectation(mode, _module_of(names[0]))
         model_calls = [n for n, _, _ in models]
         for c in facts.calls:
