@@ -19,6 +19,13 @@ def run(code, select):
     return lint(KERAS + textwrap.dedent(code), "train.py", select=(select,))
 
 
+def one(code, select, line, column):
+    """The one finding of `code`, checked to be `select`'s at (line, column)."""
+    found = run(code, select)
+    assert [(f.code, f.line, f.column) for f in found] == [(select, line, column)]
+    return found[0]
+
+
 def quiet(code, select):
     found = run(code, select)
     assert found == [], [f"{f.code} {f.line}:{f.column} {f.message}" for f in found]
@@ -38,14 +45,13 @@ _MNV2_GENERATOR = """\
 
 
 def test_303_mobilenetv2_fed_rescale_one_over_255():
-    found = run(_MNV2_GENERATOR, "CNL303")
-    assert [(f.code, f.line, f.column) for f in found] == [("CNL303", 8, 36)]
-    assert found[0].message == (
+    found = one(_MNV2_GENERATOR, "CNL303", 8, 36)
+    assert found.message == (
         "`rescale=1./255` scales pixels to [0, 1], but the pretrained `MobileNetV2` expects inputs scaled to "
         "[-1, 1] (its preprocess_input: x / 127.5 - 1): the pretrained features see inputs they were never "
         "trained on"
     )
-    assert found[0].hint == (
+    assert found.hint == (
         "replace rescale=1./255 with preprocessing_function=keras.applications.mobilenet_v2.preprocess_input"
     )
 
@@ -59,11 +65,10 @@ def test_303_inceptionv3_fed_rescale_one_over_255():
         model.compile(loss="categorical_crossentropy")
         model.fit(gen)
     """
-    found = run(code, "CNL303")
-    assert [(f.code, f.line, f.column) for f in found] == [("CNL303", 8, 26)]
-    assert found[0].message.startswith("`rescale=1/255.0` scales pixels to [0, 1], but the pretrained `InceptionV3` "
+    found = one(code, "CNL303", 8, 26)
+    assert found.message.startswith("`rescale=1/255.0` scales pixels to [0, 1], but the pretrained `InceptionV3` "
                                        "expects inputs scaled to [-1, 1]")
-    assert found[0].hint.endswith("keras.applications.inception_v3.preprocess_input")
+    assert found.hint.endswith("keras.applications.inception_v3.preprocess_input")
 
 
 def test_303_pretrained_model_used_through_its_output():
@@ -76,9 +81,8 @@ def test_303_pretrained_model_used_through_its_output():
         model.compile(loss="categorical_crossentropy")
         model.fit(gen)
     """
-    found = run(code, "CNL303")
-    assert [(f.code, f.line, f.column) for f in found] == [("CNL303", 9, 26)]
-    assert found[0].hint.endswith("keras.applications.resnet_v2.preprocess_input")
+    found = one(code, "CNL303", 9, 26)
+    assert found.hint.endswith("keras.applications.resnet_v2.preprocess_input")
 
 
 def test_303_xception_behind_a_rescaling_layer():
@@ -92,14 +96,13 @@ def test_303_xception_behind_a_rescaling_layer():
         model.compile(optimizer="adam", loss="categorical_crossentropy")
         model.fit(train_ds, epochs=5)
     """
-    found = run(code, "CNL303")
-    assert [(f.code, f.line, f.column) for f in found] == [("CNL303", 7, 5)]
-    assert found[0].message == (
+    found = one(code, "CNL303", 7, 5)
+    assert found.message == (
         "`layers.Rescaling(1./255)` scales pixels to [0, 1] before the pretrained `Xception`, which expects inputs "
         "scaled to [-1, 1] (its preprocess_input: x / 127.5 - 1): the pretrained features see inputs they were "
         "never trained on"
     )
-    assert found[0].hint == (
+    assert found.hint == (
         "use layers.Rescaling(1./127.5, offset=-1) (scales to [-1, 1]) or keras.applications.xception.preprocess_input"
     )
 
@@ -124,9 +127,8 @@ _TRANSFER_TUTORIAL = """\
 
 def test_303_named_rescaling_layer_then_augmentation_before_mobilenetv2():
     code = _TRANSFER_TUTORIAL.format(scale="1./255", middle="layers.RandomZoom(0.1)")
-    found = run(code, "CNL303")
-    assert [(f.code, f.line, f.column) for f in found] == [("CNL303", 7, 11)]
-    assert found[0].message.startswith(
+    found = one(code, "CNL303", 7, 11)
+    assert found.message.startswith(
         "`layers.Rescaling(1./255)` scales pixels to [0, 1] before the pretrained `MobileNetV2`, which expects inputs "
         "scaled to [-1, 1]"
     )
@@ -219,14 +221,13 @@ def test_301_one_sigmoid_unit_with_categorical_crossentropy():
         model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
         model.fit(train_gen, epochs=5)
     """
-    found = run(code, "CNL301")
-    assert [(f.code, f.line, f.column) for f in found] == [("CNL301", 8, 5)]
-    assert found[0].message == (
+    found = one(code, "CNL301", 8, 5)
+    assert found.message == (
         '`model` ends in `layers.Dense(1, activation="sigmoid")`, a single sigmoid unit, but '
         '`"categorical_crossentropy"` divides the outputs by their sum over the units: one unit always becomes '
         "1.0, the loss is always 0 and the model learns nothing"
     )
-    assert found[0].hint == 'use loss="binary_crossentropy" with one sigmoid unit'
+    assert found.hint == 'use loss="binary_crossentropy" with one sigmoid unit'
 
 
 def test_301_sigmoid_units_with_categorical_loss_class():
@@ -239,15 +240,14 @@ def test_301_sigmoid_units_with_categorical_loss_class():
         net.compile(optimizer="adam", loss=keras.losses.CategoricalCrossentropy())
         net.fit(x_train, y_train)
     """
-    found = run(code, "CNL301")
-    assert [(f.code, f.line, f.column) for f in found] == [("CNL301", 8, 11)]
-    assert found[0].message == (
+    found = one(code, "CNL301", 8, 11)
+    assert found.message == (
         "`net` ends in `layers.Dense(10)` followed by `layers.Activation(\"sigmoid\")`, whose units are independent "
         "yes/no probabilities, but `keras.losses.CategoricalCrossentropy()` expects one distribution over the "
         "classes (a softmax): the sigmoid outputs do not sum to 1 and do not compete, so training optimises the "
         "wrong objective"
     )
-    assert found[0].hint == 'use activation="softmax" for one label per image (binary_crossentropy for multi-label)'
+    assert found.hint == 'use activation="softmax" for one label per image (binary_crossentropy for multi-label)'
 
 
 CNL301_NEGATIVES = {
@@ -303,13 +303,12 @@ def test_302_labels_divided_by_255_before_sparse_loss():
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(x_train, y_train, epochs=5)
     """
-    found = run(code, "CNL302")
-    assert [(f.code, f.line, f.column) for f in found] == [("CNL302", 8, 11)]
-    assert found[0].message == (
+    found = one(code, "CNL302", 8, 11)
+    assert found.message == (
         '`y_train` is the integer class labels divided by 255 like pixels, but `"sparse_categorical_crossentropy"` '
         "expects integer class indices: it casts the fractions back to integers, so every label becomes class 0"
     )
-    assert found[0].hint == "scale only the images (x / 255.); keep the labels as the integers they are"
+    assert found.hint == "scale only the images (x / 255.); keep the labels as the integers they are"
 
 
 def test_302_labels_scaled_in_a_pair_assignment():
@@ -318,7 +317,7 @@ def test_302_labels_scaled_in_a_pair_assignment():
     model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy())
     model.fit(x_train, y_train, epochs=5)
     """
-    assert [(f.code, f.line, f.column) for f in run(code, "CNL302")] == [("CNL302", 7, 37)]
+    one(code, "CNL302", 7, 37)
 
 
 def test_302_labels_multiplied_by_one_over_255_in_the_fit_call():
@@ -326,9 +325,8 @@ def test_302_labels_multiplied_by_one_over_255_in_the_fit_call():
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     model.fit(x_train / 255, y_train * (1 / 255), epochs=5)
     """
-    found = run(code, "CNL302")
-    assert [(f.code, f.line, f.column) for f in found] == [("CNL302", 8, 26)]
-    assert found[0].message.startswith("`y_train * (1 / 255)` is the integer class labels divided by 255")
+    found = one(code, "CNL302", 8, 26)
+    assert found.message.startswith("`y_train * (1 / 255)` is the integer class labels divided by 255")
 
 
 def test_302_fit_generator_with_binary_class_mode_and_categorical_loss():
@@ -338,9 +336,8 @@ def test_302_fit_generator_with_binary_class_mode_and_categorical_loss():
         train_generator = ImageDataGenerator(rescale=1. / 255).flow_from_directory("data/train", class_mode="binary")
         model.fit_generator(train_generator, steps_per_epoch=100, epochs=50)
     """
-    found = run(code, "CNL302")
-    assert [(f.code, f.line, f.column) for f in found] == [("CNL302", 6, 20)]
-    assert found[0].message == (
+    found = one(code, "CNL302", 6, 20)
+    assert found.message == (
         '`"categorical_crossentropy"` expects one-hot labels, but `flow_from_directory(..., class_mode="binary")` '
         "gives a single 0/1 value per image"
     )
@@ -361,9 +358,8 @@ def test_302_model_compiled_in_a_builder_function():
     code = _BUILDER + """    model = build_model()
     model.fit(train_generator, epochs=5)
     """
-    found = run(code, "CNL302")
-    assert [(f.code, f.line, f.column) for f in found] == [("CNL302", 7, 42)]
-    assert found[0].message == (
+    found = one(code, "CNL302", 7, 42)
+    assert found.message == (
         '`"categorical_crossentropy"` expects one-hot labels, but `flow_from_directory(..., class_mode="binary")` '
         "gives a single 0/1 value per image"
     )
@@ -456,9 +452,8 @@ def test_102_train_on_batch_on_slices():
         for i in range(0, len(X), 32):
             model.train_on_batch(X[i:i + 32], y[i:i + 32])
     """
-    found = run(code, "CNL102")
-    assert [(f.code, f.line, f.column) for f in found] == [("CNL102", 18, 30)]
-    assert found[0].message == (
+    found = one(code, "CNL102", 18, 30)
+    assert found.message == (
         "`X` holds every image read by `cv2.imread` in the loop at line 9 and is fed to `model.train_on_batch` in "
         "slices: the whole image set sits in memory at once"
     )
@@ -470,9 +465,8 @@ def test_102_fit_on_slices_in_a_loop():
         xs, ys = X[start:start + 256], y[start:start + 256]
         model.fit(xs, ys, epochs=1)
     """
-    found = run(code, "CNL102")
-    assert [(f.code, f.line, f.column) for f in found] == [("CNL102", 17, 15)]
-    assert found[0].message == (
+    found = one(code, "CNL102", 17, 15)
+    assert found.message == (
         "`X` holds every image read by `cv2.imread` in the loop at line 9 and is fed to `model.fit` in slices: "
         "the whole image set sits in memory at once"
     )
@@ -493,9 +487,8 @@ def test_102_custom_gradient_tape_step_on_slices():
         for i in range(0, len(X), 32):
             train_step(X[i:i + 32], y[i:i + 32])
     """
-    found = run(code, "CNL102")
-    assert [(f.code, f.line, f.column) for f in found] == [("CNL102", 26, 20)]
-    assert found[0].message.endswith("is fed to `train_step` in slices: the whole image set sits in memory at once")
+    found = one(code, "CNL102", 26, 20)
+    assert found.message.endswith("is fed to `train_step` in slices: the whole image set sits in memory at once")
 
 
 CNL102_NEGATIVES = {
@@ -562,9 +555,8 @@ def test_101_pixels_reach_fit_through_a_training_helper():
     model = build_model(5)
     history = train(model, train_ds, val_data=val_ds)
     """
-    found = run(code, "CNL101")
-    assert [(f.code, f.line, f.column) for f in found] == [("CNL101", 13, 12)]
-    assert found[0].message == (
+    found = one(code, "CNL101", 13, 12)
+    assert found.message == (
         "`keras.utils.image_dataset_from_directory(...)` assigned to `train_ds` yields raw 0-255 pixels, and "
         "neither its `map` steps nor the model (no `Rescaling`/`Normalization` layer, no `preprocess_input`) "
         "scale them before `model.fit` in `train()`"
@@ -584,9 +576,8 @@ def test_101_helper_given_data_by_keyword_with_the_model_built_inside():
     X = np.array([cv2.resize(cv2.imread(p), (64, 64)) for p in paths])
     fit_model(5, images=X, labels=y)
     """
-    found = run(code, "CNL101")
-    assert [(f.code, f.line, f.column) for f in found] == [("CNL101", 14, 21)]
-    assert found[0].message == (
+    found = one(code, "CNL101", 14, 21)
+    assert found.message == (
         "`X` (images read by `cv2.imread` in the comprehension at line 13) reaches `net.fit` in `fit_model()` as "
         "raw 0-255 pixels: it is never divided, passed to preprocess_input or scaled by a model layer"
     )
@@ -601,7 +592,7 @@ def test_101_map_that_only_augments():
     model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     model.fit(train_ds, epochs=5)
     """
-    assert [(f.code, f.line, f.column) for f in run(code, "CNL101")] == [("CNL101", 5, 12)]
+    one(code, "CNL101", 5, 12)
 
 
 CNL101_NEGATIVES = {
