@@ -491,7 +491,32 @@ def test_102_custom_gradient_tape_step_on_slices():
     assert found.message.endswith("is fed to `train_step` in slices: the whole image set sits in memory at once")
 
 
+_TAPE_LOOP = """\
+    optimizer = keras.optimizers.Adam()
+    for epoch in range(10):
+        for i in range(0, len(X), 32):
+            with tf.GradientTape() as tape:
+                logits = model(X[i:i + 32], training={training})
+                loss = keras.losses.sparse_categorical_crossentropy(y[i:i + 32], logits, from_logits=True)
+            grads = tape.gradient(loss, model.trainable_variables)
+            optimizer.apply_gradients(zip(grads, model.trainable_variables))
+"""
+
+
+def test_102_inline_gradient_tape_loop_on_slices():
+    found = one(_READ_ALL + _TAPE_LOOP.format(training="True"), "CNL102", 19, 28)
+    assert found.message == (
+        "`X` holds every image read by `cv2.imread` in the loop at line 9 and is fed to `model` in slices: "
+        "the whole image set sits in memory at once"
+    )
+
+
 CNL102_NEGATIVES = {
+    "tape_loop_forward_pass_not_in_training_mode": _READ_ALL + _TAPE_LOOP.format(training="False"),
+    "training_mode_call_without_a_gradient_tape": _READ_ALL + """\
+    for i in range(0, len(X), 32):
+        samples = [model(X[i:i + 32], training=True) for _ in range(20)]  # Monte Carlo dropout
+    """,
     "each_batch_read_inside_the_loop": """\
     import cv2
     import numpy as np

@@ -136,6 +136,12 @@ def _tape_step(scopes: Scopes, rec: CallSite, func: ast.Name, steps: Dict[int, b
     return steps[id(fn)]
 
 
+def _training_call(node: ast.Call) -> bool:
+    """`model(xb, training=True)`: a Keras model's forward pass in training mode (a GradientTape loop)."""
+    arg = keyword(node, "training")
+    return arg is not None and isinstance(arg.value, ast.Constant) and arg.value.value is True
+
+
 def _sinks(scopes: Scopes, tape: bool) -> Iterator[Tuple[CallSite, List[ast.AST], str]]:
     """(call, the arguments that would hold the data, the call's name) for each training input;
     with `tape`, also the calls of the file's own GradientTape training steps."""
@@ -175,7 +181,7 @@ def _sinks(scopes: Scopes, tape: bool) -> Iterator[Tuple[CallSite, List[ast.AST]
             cls = scopes.local_class(func.id, rec.scope)
             if cls is not None and is_dataset_class(scopes, cls):
                 yield rec, [a.value for a in arguments(node) if not a.star], label
-            elif tape and rec.loops and _tape_step(scopes, rec, func, steps):
+            elif tape and rec.loops and (_tape_step(scopes, rec, func, steps) or _training_call(node)):
                 yield rec, list(plain_positional(node)), label
 
 
