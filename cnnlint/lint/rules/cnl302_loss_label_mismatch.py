@@ -112,8 +112,7 @@ class LossLabelMismatch(Rule):
             self.report(
                 labels.node,
                 f"{labels.text} is the integer class labels divided by 255 like pixels, but `{loss.text}` expects "
-                "integer class indices: it "
-                "casts the fractions back to integers, so every label becomes class 0",
+                "integer class indices: it casts the fractions back to integers, so every label becomes class 0",
                 "scale only the images (x / 255.); keep the labels as the integers they are",
             )
         elif loss.kind == "scce" and labels.encoding == "onehot":
