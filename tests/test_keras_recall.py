@@ -632,6 +632,14 @@ CNL101_NEGATIVES = {
     train(build_model(5), raw.map(lambda x, y: (x / 255., y)), None)
     train(build_model(5), load_split("extra"), None)
     """,
+    "helper_scales_inside": """\
+    def train(model, data):
+        data = data.map(lambda x, y: (tf.cast(x, tf.float32) / 255.0, y))
+        model.fit(data, epochs=3)
+
+    model = keras.Sequential([layers.Conv2D(8, 3), layers.Flatten(), layers.Dense(5)])
+    train(model, keras.utils.image_dataset_from_directory("data/train"))
+    """,
     "helper_model_has_a_rescaling_layer": """\
     def train(model, data):
         model.fit(data, epochs=3)
