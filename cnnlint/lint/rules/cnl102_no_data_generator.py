@@ -65,16 +65,14 @@ def _sliced(scopes: Scopes, arg: ast.AST, rec: CallSite) -> Optional[ast.Subscri
         return None
     if isinstance(arg, ast.Name):
         r = scopes.reaching(arg.id, rec.scope, rec.order, rec.blocks)
-        values = [_bound_value(d) for d in r[1]] if r is not None else []
-        if values and all(_is_slice(v) for v in values):
-            return values[-1]  # type: ignore[return-value]
-        return None
-    return arg if _is_slice(arg) else None
+        pieces = [_as_slice(_bound_value(d)) for d in r[1]] if r is not None else []
+        return pieces[-1] if pieces and all(p is not None for p in pieces) else None
+    return _as_slice(arg)
 
 
-def _is_slice(expr: Optional[ast.AST]) -> bool:
-    """`X[i:i + 32]` (a k-fold's `X[train_idx]` is a whole fold, not a batch)."""
-    return isinstance(expr, ast.Subscript) and isinstance(expr.slice, ast.Slice)
+def _as_slice(expr: Optional[ast.AST]) -> Optional[ast.Subscript]:
+    """`X[i:i + 32]` itself (a k-fold's `X[train_idx]` is a whole fold, not a batch)."""
+    return expr if isinstance(expr, ast.Subscript) and isinstance(expr.slice, ast.Slice) else None
 
 
 def _bound_value(d: Binding) -> Optional[ast.AST]:
