@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, List, Optional, Set
+from typing import TYPE_CHECKING, List, Optional, Set, Tuple
 
 from cnnlint.findings import Severity
 from cnnlint.lint.index.arguments import unstarred
 from cnnlint.lint.index.flow import ImageFlow
 from cnnlint.lint.index.keras_inputs import KerasInputs, Pipe
 from cnnlint.lint.index.names import dotted_name, keyword
-from cnnlint.lint.index.scopes import Scopes
+from cnnlint.lint.index.scopes import FUNCTIONS, CallSite, Scopes
 from cnnlint.lint.index.torch_transforms import TorchTransforms
 from cnnlint.lint.index.training_inputs import (
     LOADER_KEYS,
@@ -64,6 +64,59 @@ class _Found:
     acc: List[Optional[ast.AST]] = field(default_factory=list)  # where the image set was built ({where})
 
 
+@dataclass
+class _Helper:
+    """A function of the file whose `model.fit(data)` trains on its parameters."""
+
+    name: str
+    receiver: ast.expr  # the model `fit` is called on, in the helper
+    # each call of the helper: (the call, its data argument, its model argument when the model is a parameter)
+    calls: List[Tuple[CallSite, ast.expr, Optional[ast.expr]]]
+
+
+def _only_param(scopes: Scopes, name: ast.Name, rec: CallSite) -> bool:
+    r = scopes.reaching(name.id, rec.scope, rec.order, rec.blocks)
+    return r is not None and len(r[1]) == 1 and r[1][0].kind == "param"
+
+
+def _argument_for(call: ast.Call, params: List[str], name: str) -> Optional[ast.expr]:
+    """What a call passes for the parameter `name` (positional or keyword); None when not plain."""
+    if any(isinstance(a, ast.Starred) for a in call.args) or any(kw.arg is None for kw in call.keywords):
+        return None
+    for kw in call.keywords:
+        if kw.arg == name:
+            return kw.value
+    index = params.index(name)
+    return call.args[index] if index < len(call.args) else None
+
+
+def _helper_inputs(scopes: Scopes, rec: CallSite, x: ast.expr) -> Optional[_Helper]:
+    """The calls of the plain function around `fit` when its data (and maybe model) are parameters."""
+    fn = rec.scope.node
+    recv = rec.node.func.value  # type: ignore[attr-defined]
+    if rec.scope.kind != "function" or not isinstance(fn, FUNCTIONS) or not isinstance(x, ast.Name):
+        return None
+    if rec.scope.parent is None or rec.scope.parent.kind == "class" or not _only_param(scopes, x, rec):
+        return None
+    params = [a.arg for a in fn.args.posonlyargs + fn.args.args]
+    model_param = isinstance(recv, ast.Name) and _only_param(scopes, recv, rec)
+    if x.id not in params or (model_param and recv.id not in params):
+        return None
+    calls = []
+    for site in scopes.calls:
+        func = site.node.func  # type: ignore[attr-defined]
+        if not isinstance(func, ast.Name) or func.id != fn.name:
+            continue
+        if scopes.local_function(func.id, site.scope, site.order, site.blocks) is not fn:
+            return None
+        data = _argument_for(site.node, params, x.id)  # type: ignore[arg-type]
+        model = _argument_for(site.node, params, recv.id) if model_param else None  # type: ignore[arg-type]
+        if data is None or (model_param and model is None):
+            return None
+        calls.append((site, data, model))
+    return _Helper(fn.name, recv, calls)
+
+
 class MissingNormalization(Rule):
     code = "CNL101"
     name = "missing-normalization"
@@ -107,6 +160,10 @@ class MissingNormalization(Rule):
             x = fit_x(call)
             if x is None:
                 continue
+            helper = _helper_inputs(scopes, rec, x)
+            if helper is not None:
+                out.extend(self._through_helper(scopes, k, rec, helper, fit_name))
+                continue
             train = k.pipe(x, rec.scope, rec.order, rec.blocks)
             if (
                 train.state == "unscaled"
@@ -126,6 +183,30 @@ class MissingNormalization(Rule):
                 val = k.pipe(val_expr, rec.scope, rec.order, rec.blocks)
                 if val.state == "unscaled" and val.kind == "idg" and val.node is not train.node:
                     out.append(self._validation(scopes, train, val, fit_name))
+        return out
+
+    def _through_helper(
+        self, scopes: Scopes, k: KerasInputs, rec: CallSite, helper: "_Helper", fit_name: str
+    ) -> List[_Found]:
+        """`def train(model, data): model.fit(data)` called with unscaled pixels and a model of the file:
+        judged at every call of the helper; quiet unless all of them feed raw pixels."""
+        if k.model_scaling or k.model_unknown_at(rec) or not helper.calls:
+            return []
+        out: List[_Found] = []
+        for site, data, model in helper.calls:
+            if k.model_unknown_at(site):
+                return []
+            if model is None:
+                built = k.builds_model(helper.receiver, rec.scope, rec.order, rec.blocks)
+            else:
+                built = k.builds_model(model, site.scope, site.order, site.blocks)
+            pipe = k.pipe(data, site.scope, site.order, site.blocks)
+            if not built or pipe.state != "unscaled":
+                return []
+            item = self._describe(scopes, pipe, data, f"{fit_name}` in `{helper.name}()")
+            if item is None:
+                return []
+            out.append(item)
         return out
 
     @staticmethod

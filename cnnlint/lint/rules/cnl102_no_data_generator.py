@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterator, List, Optional, Set, Tuple, Union
+from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Set, Tuple, Union
 
 from cnnlint.findings import Severity
 from cnnlint.lint.index.arguments import arguments, nth_positional, plain_positional, unstarred
@@ -20,7 +20,7 @@ from cnnlint.lint.index.flow import ImageFlow, Origin
 from cnnlint.lint.index.image_apis import is_loader
 from cnnlint.lint.index.image_scaling import source_walk, spelled_names
 from cnnlint.lint.index.names import call_tail, dotted_name, keyword
-from cnnlint.lint.index.scopes import FUNCTIONS, CallSite, Scope, Scopes
+from cnnlint.lint.index.scopes import FUNCTIONS, Binding, CallSite, Scope, Scopes
 from cnnlint.lint.index.training_inputs import (
     LOADER_KEYS,
     accumulation_text,
@@ -56,6 +56,37 @@ class _InMemory:
     at: _Blame
     origin: Origin
     label: str  # the sink (`model.fit`) or, for a preloading Dataset, its class name
+    sliced: bool = False  # the sink gets slices of the set (`X[i:i + 32]`), in a loop
+
+
+def _sliced(scopes: Scopes, arg: ast.AST, rec: CallSite) -> Optional[ast.Subscript]:
+    """The batch a sink in a loop cuts from the set: `X[i:i + 32]`, or the one a name is bound to."""
+    if not rec.loops:
+        return None
+    if isinstance(arg, ast.Name):
+        r = scopes.reaching(arg.id, rec.scope, rec.order, rec.blocks)
+        pieces = [_as_slice(_bound_value(d)) for d in r[1]] if r is not None else []
+        return pieces[-1] if pieces and all(p is not None for p in pieces) else None
+    return _as_slice(arg)
+
+
+def _as_slice(expr: Optional[ast.AST]) -> Optional[ast.Subscript]:
+    """`X[i:i + 32]` itself (a k-fold's `X[train_idx]` is a whole fold, not a batch)."""
+    return expr if isinstance(expr, ast.Subscript) and isinstance(expr.slice, ast.Slice) else None
+
+
+def _bound_value(d: Binding) -> Optional[ast.AST]:
+    """The expression a binding gives its name: `v` in `x = v`, `b` in `a, x = a0, b`."""
+    if d.kind == "assign":
+        return d.value
+    value = d.value
+    if d.kind != "unpack":
+        return None
+    for i in d.path:
+        if not isinstance(value, (ast.Tuple, ast.List)) or i >= len(value.elts):
+            return None
+        value = value.elts[i]
+    return value
 
 
 def _init_dataset_class(scopes: Scopes, scope: Scope) -> Optional[ast.ClassDef]:
@@ -91,10 +122,30 @@ def _idg_receiver(scopes: Scopes, recv: ast.AST, rec: CallSite) -> bool:
     return False
 
 
-def _sinks(scopes: Scopes) -> Iterator[Tuple[CallSite, List[ast.AST], str]]:
-    """(call, the arguments that would hold the data, the call's name) for each training input."""
+def _tape_step(scopes: Scopes, rec: CallSite, func: ast.Name, steps: Dict[int, bool]) -> bool:
+    """`train_step(xb, yb)`: a function of the file that runs a `tf.GradientTape` training step."""
+    fn = scopes.local_function(func.id, rec.scope, rec.order, rec.blocks)
+    if not isinstance(fn, FUNCTIONS):
+        return False
+    if id(fn) not in steps:
+        steps[id(fn)] = any(
+            isinstance(n, ast.Call) and call_tail(n) in ("GradientTape", "apply_gradients") for n in source_walk(fn.body)
+        )
+    return steps[id(fn)]
+
+
+def _training_call(node: ast.Call) -> bool:
+    """`model(xb, training=True)`: a Keras model's forward pass in training mode (a GradientTape loop)."""
+    arg = keyword(node, "training")
+    return arg is not None and isinstance(arg.value, ast.Constant) and arg.value.value is True
+
+
+def _sinks(scopes: Scopes, tape: bool) -> Iterator[Tuple[CallSite, List[ast.AST], str]]:
+    """(call, the arguments that would hold the data, the call's name) for each training input;
+    with `tape`, also the calls of the file's own GradientTape training steps."""
     keras = keras_file(scopes)
     trains = keras or trains_torch(scopes)
+    steps: Dict[int, bool] = {}
     for rec in scopes.calls:
         node: ast.Call = rec.node  # type: ignore[assignment]
         func = node.func
@@ -102,7 +153,7 @@ def _sinks(scopes: Scopes) -> Iterator[Tuple[CallSite, List[ast.AST], str]]:
             continue
         tail = call_tail(node) or ""
         label = dotted_name(func) or tail
-        if tail in ("fit", "flow") and isinstance(func, ast.Attribute):
+        if tail in ("fit", "flow", "train_on_batch") and isinstance(func, ast.Attribute):
             if keras:
                 x = _keras_sink_input(scopes, node, func, rec)
                 if x is not None:
@@ -128,12 +179,16 @@ def _sinks(scopes: Scopes) -> Iterator[Tuple[CallSite, List[ast.AST], str]]:
             cls = scopes.local_class(func.id, rec.scope)
             if cls is not None and is_dataset_class(scopes, cls):
                 yield rec, [a.value for a in arguments(node) if not a.star], label
+            elif tape and rec.loops and (_tape_step(scopes, rec, func, steps) or _training_call(node)):
+                yield rec, list(plain_positional(node)), label
 
 
 def _keras_sink_input(scopes: Scopes, node: ast.Call, func: ast.Attribute, rec: CallSite) -> Optional[ast.AST]:
     """The data of `model.fit(x, ...)` or `generator.flow(x, ...)`."""
     if func.attr == "fit":
         return fit_x(node) if is_model_receiver(scopes, func.value, rec) else None
+    if func.attr == "train_on_batch":
+        return _first_or_keyword(node, "x") if is_model_receiver(scopes, func.value, rec) else None
     if _idg_receiver(scopes, func.value, rec):
         return _first_or_keyword(node, "x", keyword_first=True)
     return None
@@ -193,7 +248,8 @@ class NoDataGenerator(Rule):
     def _run(self, scopes: Scopes, flow: ImageFlow) -> None:
         found: List[_InMemory] = []
         seen: Set[int] = set()
-        for rec, args, label in _sinks(scopes):
+        tape = "GradientTape" in self.ctx.source.text
+        for rec, args, label in _sinks(scopes, tape):
             for arg in args:
                 t = flow.taint(arg, rec.scope, rec.order, rec.blocks)
                 origin = t[2]
@@ -204,7 +260,11 @@ class NoDataGenerator(Rule):
                 if id(origin.acc) in seen:
                     break
                 seen.add(id(origin.acc))
-                found.append(_InMemory(self._blame(flow, arg, rec), origin, label))
+                blame = self._blame(flow, arg, rec)
+                piece = _sliced(scopes, arg, rec)
+                if piece is not None and isinstance(piece.value, ast.Name) and isinstance(arg, ast.Name):
+                    blame.label = piece.value.id  # `xb = X[i:i + 32]`: the set is X
+                found.append(_InMemory(blame, origin, label, piece is not None))
                 break
         preloads = _preloading_datasets(scopes, flow, seen)
         if not found and not preloads:
@@ -213,10 +273,11 @@ class NoDataGenerator(Rule):
         self._leave_in_memory(found + preloads)
         for item in found:
             where = accumulation_text(self.ctx, item.origin.acc)
+            how = f"is fed to `{item.label}` in slices" if item.sliced else f"is passed whole to `{item.label}`"
             self.report(
                 item.at.target,
-                f"`{item.at.label}` holds every image read by `{item.origin.name}`{where} and is passed whole to "
-                f"`{item.label}`: the whole image set sits in memory at once",
+                f"`{item.at.label}` holds every image read by `{item.origin.name}`{where} and {how}: "
+                "the whole image set sits in memory at once",
                 _HINT,
             )
         for item in preloads:

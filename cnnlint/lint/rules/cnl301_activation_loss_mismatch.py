@@ -10,6 +10,7 @@ from cnnlint.lint.index.bindings import Bindings, CallSite, argument, nth_positi
 from cnnlint.lint.index.models import (
     KerasCompiled,
     Loss,
+    Out,
     TorchModels,
     TorchOut,
     keras_layer,
@@ -104,6 +105,27 @@ class ActivationLossMismatch(Rule):
                     "unnormalised scores and training goes wrong",
                     self._linear_hint(loss),
                 )
+            elif out.kind == "sigmoid" and loss.kind == "cce" and loss.from_logits is False:
+                self._sigmoid_categorical(facts, comp.model.id, out, loss)
+
+    def _sigmoid_categorical(self, facts: Bindings, model: str, out: Out, loss: Loss) -> None:
+        """Sigmoid outputs under categorical cross-entropy: Keras divides them by their sum."""
+        if out.units == 1:
+            self.report(
+                out.layer,
+                f"`{model}` ends in {out_text(facts, out)}, a single sigmoid unit, but `{loss.text}` divides the "
+                "outputs by their sum over the units: one unit always becomes 1.0, the loss is always 0 and the "
+                "model learns nothing",
+                'use loss="binary_crossentropy" with one sigmoid unit',
+            )
+            return
+        self.report(
+            out.layer,
+            f"`{model}` ends in {out_text(facts, out)}, whose units are independent yes/no probabilities, but "
+            f"`{loss.text}` expects one distribution over the classes (a softmax): the sigmoid outputs do not "
+            "sum to 1 and do not compete, so training optimises the wrong objective",
+            'use activation="softmax" for one label per image (binary_crossentropy for multi-label)',
+        )
 
     @staticmethod
     def _linear_hint(loss: Loss) -> str:

@@ -8,8 +8,18 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
 from cnnlint.findings import Severity
-from cnnlint.lint.index.bindings import Bindings, argument, nth_positional
-from cnnlint.lint.index.models import KERAS_ROOTS, Compiled, KerasCompiled, Loss, Out, keeps_labels, label, out_text
+from cnnlint.lint.index.bindings import FUNCTIONS, Bindings, CallSite, argument, nth_positional
+from cnnlint.lint.index.models import (
+    KERAS_ROOTS,
+    Compiled,
+    KerasCompiled,
+    Loss,
+    Out,
+    keeps_labels,
+    label,
+    out_text,
+    walk_no_nested,
+)
 from cnnlint.lint.index.names import call_tail, dotted_name, keyword, string_value
 from cnnlint.lint.rule import Rule
 from cnnlint.sources.model import SourceFile
@@ -22,9 +32,19 @@ _PASSTHROUGH = {"prefetch", "cache", "shuffle", "repeat", "batch", "take", "skip
 
 @dataclass
 class Labels:
-    encoding: str  # int | onehot | binary
+    encoding: str  # int | onehot | binary | scaled (integer labels divided by 255)
     node: ast.AST
     text: str
+
+
+def _returns_name(fn: ast.AST, name: str) -> bool:
+    """Every `return` of the function (none nested) gives back the variable `name`."""
+    returns = [n for n in walk_no_nested(fn) if isinstance(n, ast.Return)]
+    return bool(returns) and all(isinstance(r.value, ast.Name) and r.value.id == name for r in returns)
+
+
+def _is_255(value: Optional[float]) -> bool:
+    return value is not None and abs(value - 255) < 1e-6
 
 
 def _is_int_literal(expr: Optional[ast.AST]) -> bool:
@@ -88,6 +108,13 @@ class LossLabelMismatch(Rule):
                 if labels.encoding == "int" else 'use binary_crossentropy with Dense(1, activation="sigmoid"), '
                 'or class_mode="categorical"',
             )
+        elif loss.kind == "scce" and labels.encoding == "scaled":
+            self.report(
+                labels.node,
+                f"{labels.text} is the integer class labels divided by 255 like pixels, but `{loss.text}` expects "
+                "integer class indices: it casts the fractions back to integers, so every label becomes class 0",
+                "scale only the images (x / 255.); keep the labels as the integers they are",
+            )
         elif loss.kind == "scce" and labels.encoding == "onehot":
             self.report(
                 loss.node,
@@ -96,23 +123,52 @@ class LossLabelMismatch(Rule):
             )
 
     def _fits(self, facts: Bindings) -> Dict[str, list]:
-        """The file's `name.fit(...)` calls by receiver name, in order (listed once per file)."""
+        """The file's `name.fit(...)` (and `fit_generator`) calls by receiver name, in order (listed once per file)."""
         if self._fits_by_name is None:
             self._fits_by_name = {}
             for c in facts.calls:
                 func = c.node.func
-                if c.tail == "fit" and isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+                if c.tail in ("fit", "fit_generator") and isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
                     self._fits_by_name.setdefault(func.value.id, []).append(c)
         return self._fits_by_name
+
+    def _fits_of(self, facts: Bindings, comp: Compiled) -> List[CallSite]:
+        """The fits of the compiled model: on the same binding, or, when a function of the file compiles
+        and returns it (`def build_model(): ...; return model`), on the names bound to its calls."""
+        fits = self._fits(facts)
+        name = comp.model.id
+        same = []
+        for c in fits.get(name, ()):
+            b_fit, b_compile = facts.binding(name, c.node), facts.binding(name, comp.compile_call)
+            if b_fit is not None and b_compile is not None and b_fit.order == b_compile.order:
+                same.append(c)
+        fn = facts.scope_of(comp.compile_call)
+        if same or not isinstance(fn, FUNCTIONS) or not _returns_name(fn, name):
+            return same
+        built = []
+        for recv, calls in fits.items():
+            for c in calls:
+                value = facts.value_of(c.node.func.value)  # type: ignore[attr-defined]
+                if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == fn.name:
+                    built.append(c)
+        return [c for c in built if not self._recompiled(facts, comp, c)]
+
+    def _recompiled(self, facts: Bindings, comp: Compiled, fit: CallSite) -> bool:
+        """`model = build_model(); model.compile(...)`: the model is compiled again, with that loss."""
+        name = fit.node.func.value.id  # type: ignore[attr-defined]
+        b_fit = facts.binding(name, fit.node)
+        for other in self.ctx.get(KerasCompiled).models:
+            if other is comp or other.model.id != name:
+                continue
+            b = facts.binding(name, other.compile_call)
+            if b is None or b_fit is None or b.order == b_fit.order:
+                return True
+        return False
 
     def _labels(self, facts: Bindings, comp: Compiled) -> Optional[Labels]:
         """The label encoding of the data the compiled model is fit on (all fits must agree)."""
         found: List[Labels] = []
-        for c in self._fits(facts).get(comp.model.id, ()):
-            recv = c.node.func.value  # type: ignore[attr-defined]
-            b_fit, b_compile = facts.binding(recv.id, c.node), facts.binding(recv.id, comp.compile_call)
-            if b_fit is None or b_compile is None or b_fit.order != b_compile.order:
-                continue
+        for c in self._fits_of(facts, comp):
             x = argument(c.node, "x", 0)
             y = argument(c.node, "y", 1)
             labels = None
@@ -159,15 +215,22 @@ class LossLabelMismatch(Rule):
                                 {"categorical": "onehot", "int": "int", "binary": "binary"})
         return None
 
-    def _array_labels(self, facts: Bindings, expr: ast.AST) -> Optional[Labels]:
+    def _array_labels(self, facts: Bindings, expr: ast.AST, depth: int = 0) -> Optional[Labels]:
         if not isinstance(expr, ast.Name):
             if isinstance(expr, ast.Call):
                 return self._call_labels(facts, expr, expr)
-            return None
+            return self._scaled_labels(facts, expr, expr, depth)
         b = facts.binding(expr.id, expr)
         if b is None or b.conditional or b.value is None:
             return None
         value = b.value
+        if b.unpack is not None and isinstance(value, ast.Tuple) and len(value.elts) > b.unpack:
+            if not any(isinstance(e, ast.Starred) for e in value.elts) and isinstance(b.node, ast.Name):
+                parent = facts.parent(b.node)  # `x, y = x / 255., y / 255.`: a flat pair of targets
+                if isinstance(parent, ast.Tuple) and len(parent.elts) == len(value.elts):
+                    return self._scaled_labels(facts, value.elts[b.unpack], expr, depth)
+        if isinstance(value, ast.BinOp):
+            return self._scaled_labels(facts, value, expr, depth)
         if b.unpack is not None:
             if isinstance(value, ast.Call) and call_tail(value) == "load_data" and b.unpack in (1, 3):
                 q = facts.q(value.func)
@@ -177,6 +240,26 @@ class LossLabelMismatch(Rule):
         if isinstance(value, ast.Call):
             return self._call_labels(facts, value, expr)
         return None
+
+    def _scaled_labels(self, facts: Bindings, expr: ast.AST, name: ast.AST, depth: int) -> Optional[Labels]:
+        """`y / 255` (or `y * (1/255)`) of integer class labels: scaled like pixels."""
+        if not isinstance(expr, ast.BinOp) or depth > 4:
+            return None
+        inner: Optional[ast.AST] = None
+        if isinstance(expr.op, ast.Div) and _is_255(facts.number(expr.right)):
+            inner = expr.left
+        elif isinstance(expr.op, ast.Mult):
+            for factor, other in ((expr.right, expr.left), (expr.left, expr.right)):
+                v = facts.number(factor)
+                if v is not None and v != 0 and _is_255(1 / v):
+                    inner = other
+        if inner is None:
+            return None
+        labels = self._array_labels(facts, inner, depth + 1)
+        if labels is None or labels.encoding != "int":
+            return None
+        who = f"`{name.id}`" if isinstance(name, ast.Name) else f"`{label(facts, expr)}`"
+        return Labels("scaled", expr, who)
 
     @staticmethod
     def _call_labels(facts: Bindings, call: ast.Call, name: ast.AST) -> Optional[Labels]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
 from cnnlint.findings import Severity
@@ -24,6 +25,12 @@ from cnnlint.sources.model import SourceFile
 
 # keras.applications constructors and how their weights expect pixels (checked against Keras 3.15 source)
 _CAFFE = re.compile(r"^(VGG16|VGG19|ResNet50|ResNet101|ResNet152)$")
+# "tf" mode: preprocess_input maps 0-255 to [-1, 1] (x / 127.5 - 1)
+_TF_MODE = {
+    "MobileNet": "mobilenet", "MobileNetV2": "mobilenet_v2", "InceptionV3": "inception_v3",
+    "InceptionResNetV2": "inception_resnet_v2", "Xception": "xception", "ResNet50V2": "resnet_v2",
+    "ResNet101V2": "resnet_v2", "ResNet152V2": "resnet_v2", "NASNetMobile": "nasnet", "NASNetLarge": "nasnet",
+}
 _INTERNAL = re.compile(
     r"^(EfficientNetB[0-7]|EfficientNetV2(B[0-3]|S|M|L)|ConvNeXt(Tiny|Small|Base|Large|XLarge)|"
     r"MobileNetV3(Small|Large)|RegNet[XY]\d+|ResNetRS\d+)$"
@@ -40,7 +47,98 @@ Pretrained = Tuple[ast.Call, str, str]  # (call, class name, mode)
 
 
 def _module_of(name: str) -> str:
-    return {"VGG16": "vgg16", "VGG19": "vgg19"}.get(name, "resnet")
+    return _TF_MODE.get(name) or {"VGG16": "vgg16", "VGG19": "vgg19"}.get(name, "resnet")
+
+
+@dataclass
+class _Expectation:
+    """What one preprocessing mode expects, in the words of a finding."""
+
+    expects: str  # after "the pretrained `X`"
+    generator_hint: str
+    layer_hint: str
+    layer_effect: str  # what a Rescaling(1./255) in front does
+
+
+def _expectation(mode: str, module: str) -> _Expectation:
+    if mode == "caffe":
+        return _Expectation(
+            "expects its own preprocess_input (\"caffe\" mode: BGR channels with the ImageNet mean "
+            "subtracted, values around -124..152)",
+            f"replace rescale=1./255 with preprocessing_function=keras.applications.{module}.preprocess_input",
+            f"remove the Rescaling layer and apply keras.applications.{module}.preprocess_input to the 0-255 pixels",
+            "the pretrained features see inputs they were never trained on",
+        )
+    if mode == "tf":
+        return _Expectation(
+            "expects inputs scaled to [-1, 1] (its preprocess_input: x / 127.5 - 1)",
+            f"replace rescale=1./255 with preprocessing_function=keras.applications.{module}.preprocess_input",
+            "use layers.Rescaling(1./127.5, offset=-1) (scales to [-1, 1]) "
+            f"or keras.applications.{module}.preprocess_input",
+            "the pretrained features see inputs they were never trained on",
+        )
+    return _Expectation(
+        "rescales 0-255 pixels itself (a Rescaling/Normalization layer inside the model)",
+        "drop rescale=1./255 and feed the 0-255 pixels as they are",
+        "remove the Rescaling layer: the model expects 0-255 pixels",
+        "the network sees values of at most 1/255",
+    )
+
+
+def _used(facts: Bindings, call: ast.Call) -> bool:
+    """The pretrained model goes into something: used in place, or its name is read again other than to
+    freeze it (`base.trainable = False`, `base.layers`) or print it (`base.summary()`)."""
+    parent = facts.parent(call)
+    if not isinstance(parent, ast.Assign):
+        return not isinstance(parent, ast.Expr)
+    if len(parent.targets) != 1 or not isinstance(parent.targets[0], ast.Name):
+        return True
+    name = re.escape(parent.targets[0].id)
+    pattern = re.compile(rf"(?<![\w.]){name}\b(?!\s*(=(?!=)|\.\s*(trainable|layers|summary)\b))")
+    return pattern.search(facts.text) is not None
+
+
+def _applied(facts: Bindings, layer: ast.Call, parent: Optional[ast.AST]) -> Optional[ast.Call]:
+    """Where a layer is applied to a tensor: `Rescaling(...)(x)`, or `rescale(x)` with `rescale = Rescaling(...)`
+    applied once."""
+    if isinstance(parent, ast.Call) and parent.func is layer:
+        return parent
+    if not (isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name)):
+        return None
+    name = parent.targets[0].id
+    uses = [
+        c.node for c in facts.calls
+        if isinstance(c.node.func, ast.Name) and c.node.func.id == name and facts.value_of(c.node.func) is layer
+    ]
+    return uses[0] if len(uses) == 1 else None
+
+
+def _uses(facts: Bindings, assign: ast.Assign, var: str) -> List[ast.Call]:
+    """The calls after `var = ...` that take that value as their first argument."""
+    out = []
+    for c in facts.calls:
+        first = nth_positional(c.node, 0)
+        if not isinstance(first, ast.Name) or first.id != var or c.order <= facts.position(assign):
+            continue
+        b = facts.binding(var, first)
+        if b is not None and b.value is assign.value:
+            out.append(c.node)
+    return out
+
+
+def _augments(facts: Bindings, layer: Optional[ast.AST]) -> bool:
+    """A Keras `Random*` layer, or a `Sequential` made of them only (they keep the pixel scale)."""
+    if not isinstance(layer, ast.Call):
+        return False
+    name = keras_name(facts, layer.func) or ""
+    if name.startswith("Random"):
+        return True
+    arg = argument(layer, "layers", 0)
+    if name != "Sequential" or not isinstance(arg, (ast.List, ast.Tuple)):
+        return False
+    items = element_values(arg)
+    return bool(items) and all(isinstance(i, ast.Call) and (keras_name(facts, i.func) or "").startswith("Random")
+                               for i in items)
 
 
 class PretrainedPreprocessingMismatch(Rule):
@@ -81,6 +179,8 @@ class PretrainedPreprocessingMismatch(Rule):
             name = parts[-1]
             if _CAFFE.match(name):
                 mode = "caffe"
+            elif name in _TF_MODE:
+                mode = "tf"
             elif _INTERNAL.match(name):
                 mode = "internal"
                 if _INCLUDE_PREPROCESSING.match(name):
@@ -106,27 +206,19 @@ class PretrainedPreprocessingMismatch(Rule):
             return
         mode = modes.pop()
         model_text = " / ".join(f"`{n}`" for n in names)
-        if mode == "caffe":
-            expects = (
-                "expects its own preprocess_input (\"caffe\" mode: BGR channels with the ImageNet mean "
-                "subtracted, values around -124..152)"
-            )
-            hint = (
-                f"replace rescale=1./255 with preprocessing_function=keras.applications.{_module_of(names[0])}.preprocess_input"
-            )
-        else:
-            expects = "rescales 0-255 pixels itself (a Rescaling/Normalization layer inside the model)"
-            hint = "drop rescale=1./255 and feed the 0-255 pixels as they are"
         if not any(c.tail in ("fit", "fit_generator") for c in facts.calls):
             return
+        if not all(_used(facts, call) for call, _, _ in models):
+            return  # a pretrained model built but never put into a model: the generator feeds another
+        expect = _expectation(mode, _module_of(names[0]))
         model_calls = [n for n, _, _ in models]
         for c in facts.calls:
             if c.tail == "ImageDataGenerator":
-                self._generator(facts, c.node, model_text, expects, hint)
-            elif c.tail == "Rescaling" and mode == "internal":
-                self._rescaling(facts, c.node, model_calls, model_text, expects)
+                self._generator(facts, c.node, model_text, expect)
+            elif c.tail == "Rescaling":
+                self._rescaling(facts, c.node, model_calls, model_text, expect)
 
-    def _generator(self, facts: Bindings, call: ast.Call, model_text: str, expects: str, hint: str) -> None:
+    def _generator(self, facts: Bindings, call: ast.Call, model_text: str, expect: _Expectation) -> None:
         if keras_name(facts, call.func) is None:
             return
         arg = keyword(call, "rescale")
@@ -137,11 +229,13 @@ class PretrainedPreprocessingMismatch(Rule):
         self.report(
             arg,
             f"`rescale={full_code(facts.syntax, arg.value)}` scales pixels to [0, 1], but the pretrained {model_text} "
-            f"{expects}: the pretrained features see inputs they were never trained on",
-            hint,
+            f"{expect.expects}: the pretrained features see inputs they were never trained on",
+            expect.generator_hint,
         )
 
-    def _rescaling(self, facts: Bindings, call: ast.Call, model_calls: List[ast.Call], model_text: str, expects: str) -> None:
+    def _rescaling(
+        self, facts: Bindings, call: ast.Call, model_calls: List[ast.Call], model_text: str, expect: _Expectation
+    ) -> None:
         if keras_name(facts, call.func) is None:
             return
         arg = argument(call, "scale", 0)
@@ -153,8 +247,8 @@ class PretrainedPreprocessingMismatch(Rule):
         self.report(
             call,
             f"`{label(facts, call)}` scales pixels to [0, 1] before the pretrained {model_text}, "
-            f"which {expects}: the network sees values of at most 1/255",
-            "remove the Rescaling layer: the model expects 0-255 pixels",
+            f"which {expect.expects}: {expect.layer_effect}",
+            expect.layer_hint,
         )
 
     @staticmethod
@@ -188,26 +282,22 @@ class PretrainedPreprocessingMismatch(Rule):
                     if any(val is mc for mc in model_calls):
                         return True
             return False
-        # x = Rescaling(1/255)(inputs); x = base_model(x, training=False)
-        if not (isinstance(parent, ast.Call) and parent.func is rescale):
-            return False
-        assign = facts.parent(parent)
-        if not (isinstance(assign, ast.Assign) and isinstance(assign.targets[0], ast.Name)):
-            return False
-        var = assign.targets[0].id
-        for c in facts.calls:
-            first = nth_positional(c.node, 0)
-            if not isinstance(first, ast.Name) or first.id != var:
-                continue
-            if c.order <= facts.position(assign):
-                continue
-            callee = c.node.func
-            target = callee if any(callee is mc for mc in model_calls) else (
-                facts.value_of(callee) if isinstance(callee, ast.Name) else None
-            )
-            if target is not None and any(target is mc for mc in model_calls):
-                b = facts.binding(var, first)
-                return b is not None and b.value is parent
+        # x = Rescaling(1/255)(inputs); x = base_model(x, training=False)  (or rescale = Rescaling(...); rescale(x))
+        app = _applied(facts, rescale, parent)
+        for _ in range(4):  # through augmentation layers: x = data_augmentation(x)
+            assign = facts.parent(app) if app is not None else None
+            if not (isinstance(assign, ast.Assign) and len(assign.targets) == 1 and isinstance(assign.targets[0], ast.Name)):
+                return False
+            augmenting = []
+            for step in _uses(facts, assign, assign.targets[0].id):
+                target = facts.value_of(step.func) if isinstance(step.func, ast.Name) else step.func
+                if any(target is mc for mc in model_calls):
+                    return True
+                if _augments(facts, target):
+                    augmenting.append(step)
+            if len(augmenting) != 1:
+                return False
+            app = augmenting[0]
         return False
 
     # ---- torchvision
