@@ -207,3 +207,51 @@ def test_train_false_then_autograd_on():
     f = one(code)
     assert (f.line, f.column) == (8, 13)
     assert f.message.startswith("the evaluation loop over `test_loader` runs `model` with autograd on")
+
+
+# ------------------------------------------------------------ eval() in a method of a trainer class
+
+TRAINER = (
+    "import torch\nfrom torchvision import models\n"
+    "class Trainer:\n"
+    "    def __init__(self):\n"
+    "        self.model = models.resnet18(weights='DEFAULT')\n"
+    "        self.opt = torch.optim.SGD(self.model.parameters(), lr=0.1)\n"
+    "    def validate(self, loader):\n"
+    "        self.model.eval()\n"
+    "        with torch.no_grad():\n"
+    "            for x, y in loader:\n"
+    "                self.model(x)\n"
+    "    def train_epoch(self, loader):\n"
+    "        for x, y in loader:\n"
+    "            self.opt.zero_grad()\n"
+    "            self.model(x).sum().backward()\n"
+    "            self.opt.step()\n"
+    "    def fit(self, train_loader, val_loader, epochs):\n"
+    "        for epoch in range(epochs):\n"
+    "            self.train_epoch(train_loader)\n"
+    "            self.validate(val_loader)\n"
+)  # 20 lines
+
+
+def test_eval_in_a_method_never_undone():
+    f = one(TRAINER)
+    assert (f.line, f.column) == (20, 13)
+    assert f.message == (
+        "`self.validate(val_loader)` puts `self.model` in eval mode inside the training loop and nothing puts it "
+        "back: from the next iteration on it trains with dropout off and batch norm frozen"
+    )
+
+
+@pytest.mark.parametrize("code", [
+    # the training method switches back
+    TRAINER.replace("        for x, y in loader:\n            self.opt", "        self.model.train()\n"
+                    "        for x, y in loader:\n            self.opt"),
+    # two classes define `validate`: which one runs is not known here
+    TRAINER + "class Other:\n    def validate(self, loader):\n        pass\n",
+    # the method evaluates another model (an EMA copy built elsewhere)
+    TRAINER.replace("        self.model.eval()\n", "        self.ema.eval()\n")
+    .replace("                self.model(x)\n", "                self.ema(x)\n"),
+])
+def test_eval_in_a_method_negatives(code):
+    assert found(code) == []

@@ -57,6 +57,10 @@ def _iter_kind(expr: ast.AST) -> Optional[str]:
     return word_kind(name.split(".")[-1]) if name is not None else None
 
 
+def _is_self(expr: ast.AST) -> bool:
+    return isinstance(expr, ast.Name) and expr.id == "self"
+
+
 def _switch(call: ast.Call) -> Optional[str]:
     """"eval" for `m.eval()`, `m.train(False)`, `m.train(mode=False)`; "train" for `m.train()`,
     `m.train(True)`; None for anything else (`m.train(phase == "train")` may be either)."""
@@ -120,6 +124,8 @@ def _rename(expr: ast.AST, env: Dict[str, str]) -> Optional[str]:
 def _bind_args(fn: ast.AST, call: ast.Call, env: Dict[str, str]) -> Dict[str, str]:
     out: Dict[str, str] = {}
     params = [p.arg for p in (*fn.args.posonlyargs, *fn.args.args)]  # type: ignore[attr-defined]
+    if isinstance(call.func, ast.Attribute) and params[:1] == ["self"]:
+        params = params[1:]  # `self.validate(loader)`: `self` is bound already
     pos = [a for a in call.args if not isinstance(a, ast.Starred)]
     for name, arg in zip(params, pos):
         value = _rename(arg, env)
@@ -315,6 +321,18 @@ class EvaluationInTrainingMode(Rule):
             ))
             return
 
+    def _callees(self, node: ast.Call) -> List[ast.stmt]:
+        """The file's functions a call runs: `evaluate(...)`, and `self.validate(...)` when one class
+        of the file defines a method of that name."""
+        func = node.func
+        if isinstance(func, ast.Name):
+            return self.index.functions.get(func.id, [])
+        if not isinstance(func, ast.Attribute) or not _is_self(func.value):
+            return []
+        found = [stmt for cls in self.index.classes.values() for stmt in cls.body
+                 if isinstance(stmt, FUNCTIONS) and stmt.name == func.attr]
+        return found if len(found) == 1 else []
+
     def _scan(self, block: Block, env: Dict[str, str], site: Optional[ast.AST], depth: int,
               events: List[Event], stack: Set[int]) -> None:
         for unit in self.index.flat(block, enter_loops=True):
@@ -340,12 +358,11 @@ class EvaluationInTrainingMode(Rule):
             events.append(("eval", _rename(recv, env), here))  # type: ignore[arg-type]
         elif isinstance(node.func, (ast.Name, ast.Attribute)) and any(not isinstance(a, ast.Starred) for a in node.args):
             events.append(("model", _rename(node.func, env), here))
-        if "train" in tail.lower() and tail != "train":
-            fns = self.index.functions.get(tail, []) if isinstance(node.func, ast.Name) else []
-            if not fns:
-                events.append(("opaque", node, here))
-        if isinstance(node.func, ast.Name) and depth < 3:
-            for fn in self.index.functions.get(node.func.id, []):
+        fns = self._callees(node)
+        if "train" in tail.lower() and tail != "train" and not fns:
+            events.append(("opaque", node, here))
+        if depth < 3:
+            for fn in fns:
                 if id(fn) in stack:
                     continue
                 inner = _bind_args(fn, node, env)
