@@ -516,7 +516,9 @@ class AugmentedValidation(Rule):
         words = self.f.targets.get(id(call), []) + [dotted_name(sampler) or ""]
         words += [dotted_name(a) or "" for v in values for a in arguments(v)]  # type: ignore[arg-type]
         kinds = {word_kind(w.split(".")[-1]) for w in words if w}
-        return [w for w in words if w and word_kind(w.split(".")[-1]) == "val"][:1] if kinds == {"val", None} or kinds == {"val"} else []
+        if "val" not in kinds or "train" in kinds:
+            return []
+        return [w for w in words if w and word_kind(w.split(".")[-1]) == "val"][:1]
 
     def _torch_dataset(self, call: ast.Call, params: FrozenSet[str]) -> None:
         arg = self._transform_arg(call)

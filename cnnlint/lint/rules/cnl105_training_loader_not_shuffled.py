@@ -212,7 +212,9 @@ class TrainingLoaderNotShuffled(Rule):
         return False
 
     def _report(self, cand: Candidate) -> None:
-        shown = cand.names[0] if cand.names else short_code(self.ctx.syntax, cand.call, 48)
+        syntax = self.ctx.syntax
+        assert syntax is not None
+        shown = cand.names[0] if cand.names else short_code(syntax, cand.call, 48)
         how = "with `shuffle=False`" if cand.shuffle_false else "without `shuffle=True` (the DataLoader default is False)"
         self.report(
             cand.call,

@@ -329,8 +329,8 @@ class EvaluationInTrainingMode(Rule):
             return self.index.functions.get(func.id, [])
         if not isinstance(func, ast.Attribute) or not _is_self(func.value):
             return []
-        found = [stmt for cls in self.index.classes.values() for stmt in cls.body
-                 if isinstance(stmt, FUNCTIONS) and stmt.name == func.attr]
+        found: List[ast.stmt] = [stmt for cls in self.index.classes.values() for stmt in cls.body
+                                 if isinstance(stmt, FUNCTIONS) and stmt.name == func.attr]
         return found if len(found) == 1 else []
 
     def _scan(self, block: Block, env: Dict[str, str], site: Optional[ast.AST], depth: int,
