@@ -8,9 +8,9 @@ from conftest import lint
 
 IMPORTED = (
     "import torch\nfrom torch import nn\nfrom mymodels import Net\n"
-    "model = Net()\ncriterion = nn.CrossEntropyLoss()\n"
+    "model = Net(num_classes=10, dropout=0.5)\ncriterion = nn.CrossEntropyLoss()\n"
     "optimizer = torch.optim.SGD(model.parameters(), lr=0.01)\n"
-)  # 6 lines: a model whose layers this file does not show
+)  # 6 lines: a model built elsewhere, with dropout by its arguments
 
 RESNET = (
     "import torch\nfrom torchvision import models\n"
@@ -65,8 +65,14 @@ def test_train_each_epoch_no_eval_without_no_grad():
     # model.train(False) is the eval call
     EPOCHS_DICT.replace("    with torch.no_grad():\n", "    model.train(False)\n    with torch.no_grad():\n"),
     EPOCHS_DICT.replace("    with torch.no_grad():\n", "    model.train(mode=False)\n    with torch.no_grad():\n"),
-    # the model built elsewhere and never switched by this file: nothing says it has modes
-    EPOCHS_DICT.replace("    model.train()\n", ""),
+    # a model built elsewhere that nothing shows to have dropout or batch norm, switched with train()
+    # all the same (plain RNNs and MLPs get it too: eval() would change nothing)
+    EPOCHS_DICT.replace("Net(num_classes=10, dropout=0.5)", "Net(num_classes=10)"),
+    EPOCHS_DICT.replace("Net(num_classes=10, dropout=0.5)", "Net(num_classes=10, dropout=0.0)"),
+    # an old script: `volatile=True` was the no_grad of PyTorch before 0.4
+    EPOCHS_DICT.replace("    with torch.no_grad():\n        for x, y in loaders['valid']:\n",
+                        "    model.eval()\n    if True:\n        for x, y in loaders['valid']:\n"
+                        "            x = Variable(x, volatile=True)\n"),
     # an evaluation helper that receives the model: its caller may set the mode
     IMPORTED + "def evaluate(net, loader):\n    with torch.no_grad():\n        for x, y in loader['valid']:\n"
     "            net(x)\n"
@@ -126,8 +132,8 @@ def test_phase_loop_model_built_elsewhere_and_tqdm():
     PHASES.replace("['train', 'val']", "['train_a', 'train_b']"),
     # phases that do not differ in the body: nothing says which one validates
     RESNET + "for phase in ['train', 'val']:\n    for x, y in dataloaders[phase]:\n        model(x)\n",
-    # the model built elsewhere and never switched: nothing says it has modes
-    IMPORTED + PHASES[len(RESNET):].replace("        if phase == 'train':\n            model.train()\n", ""),
+    # the model built elsewhere with nothing that says it has modes
+    IMPORTED.replace(", dropout=0.5", "") + PHASES[len(RESNET):],
 ])
 def test_phase_loop_negatives(code):
     assert found(code) == []
@@ -181,7 +187,8 @@ def test_train_false_never_undone():
 
 
 def test_eval_never_undone_model_switched_to_train_once_before_the_loop():
-    # model built elsewhere, `model.train()` once before the epochs: the second epoch trains in eval mode
+    # model built elsewhere with dropout, `model.train()` once before the epochs: the second epoch trains in
+    # eval mode
     code = IMPORTED + "model.train()\nfor epoch in range(10):\n    for x, y in train_loader:\n" + STEP + \
         "    model.eval()\n    with torch.no_grad():\n        for x, y in val_loader:\n            model(x)\n"
     assert found(code) == [("CNL203", 14, 5)]
@@ -194,8 +201,9 @@ def test_eval_never_undone_model_switched_to_train_once_before_the_loop():
     # a mode that depends on the phase may be either
     RESNET + "for epoch in range(10):\n    model.train(epoch % 2 == 0)\n    for x, y in train_loader:\n" + STEP
     + "    model.eval()\n",
-    # model built elsewhere, never switched to train by this file: nothing says it has modes
-    IMPORTED + "for epoch in range(10):\n    for x, y in train_loader:\n" + STEP + "    model.eval()\n",
+    # model built elsewhere with nothing that says it has modes
+    IMPORTED.replace(", dropout=0.5", "") + "model.train()\nfor epoch in range(10):\n    for x, y in train_loader:\n"
+    + STEP + "    model.eval()\n",
 ])
 def test_train_false_negatives(code):
     assert found(code) == []

@@ -18,7 +18,7 @@ from cnnlint.lint.index.call_args import arguments
 from cnnlint.lint.index.autograd import disables_grad, is_backward
 from cnnlint.lint.index.blocks import FUNCTIONS, WITHS, Block, Blocks, expr_nodes, own_nodes
 from cnnlint.lint.index.imports import ImportTable
-from cnnlint.lint.index.names import all_args, call_tail, dotted_name, string_value
+from cnnlint.lint.index.names import all_args, call_tail, dotted_name, is_falsy_literal, string_value
 from cnnlint.lint.index.source_text import short_code
 from cnnlint.lint.index.syntax import walk
 from cnnlint.lint.index.torch_modes import TorchModes
@@ -27,6 +27,9 @@ from cnnlint.lint.rule import Rule
 if TYPE_CHECKING:
     from cnnlint.sources.model import SourceFile
 
+# a constructor argument that gives a model built elsewhere dropout or batch norm
+_MODE_ARG = re.compile(r"(?i)drop|batch_?norm|^bn$|_bn$|^use_bn|norm_layer")
+_MOVES = ("to", "cuda", "cpu", "half", "float", "double")
 _MC = re.compile(r"(?i)mc[_ ]?dropout|monte[_ ]?carlo|enable_dropout|bayesian")
 # `.train(...)` with an argument that may be False (`train(False)`, `train(phase == "train")`)
 _MODE_SWITCH = re.compile(r"\.train\((?!\s*\)|\s*(?:mode\s*=\s*)?True\s*\))")
@@ -159,7 +162,7 @@ class EvaluationInTrainingMode(Rule):
         self.found: List[Tuple[ast.AST, str, str]] = []
         self.mc = bool(_MC.search(text))
         self.evals_anywhere = ".eval()" in text or bool(_MODE_SWITCH.search(text))
-        self.grad_anywhere = any(w in text for w in ("no_grad", "inference_mode", "set_grad_enabled"))
+        self.grad_anywhere = any(w in text for w in ("no_grad", "inference_mode", "set_grad_enabled", "volatile=True"))
         for loop in index.loops:
             if isinstance(loop, (ast.For, ast.AsyncFor)):
                 self.check_eval_loop(loop)
@@ -190,12 +193,25 @@ class EvaluationInTrainingMode(Rule):
         return False
 
     def has_modes(self, model: str) -> bool:
-        """The model's construction shows dropout or batch norm, or the file itself switches it to
-        training mode (`model.train()`): its author relies on the modes, whoever built it."""
+        """The model's construction shows dropout or batch norm: its layers (`TorchModes`), or, for a
+        model built elsewhere (`Net(dropout=0.5)`), a dropout or batch-norm argument. A model the
+        file merely switches with `model.train()` is not enough: plain RNNs and MLPs get it too."""
         if self.models.has_mode_layers(model):
             return True
-        text = self.ctx.source.text
-        return re.search(re.escape(model) + r"\.train\(\s*(?:(?:mode\s*=\s*)?True\s*)?\)", text) is not None
+        values = self.index.assigned.get(model, [])
+        return bool(values) and all(self._built_with_modes(v, 0) for v in values)
+
+    def _built_with_modes(self, value: ast.AST, depth: int) -> bool:
+        """`Net(dropout=0.5)`, `Net(num_classes=10, use_bn=True).to(device)`, `model.to(device)`."""
+        while isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr in _MOVES:
+            value = value.func.value
+        if isinstance(value, ast.Name) and depth < 3:
+            earlier = self.index.assigned.get(value.id, [])
+            return bool(earlier) and all(v is not value and self._built_with_modes(v, depth + 1) for v in earlier)
+        if not isinstance(value, ast.Call):
+            return False
+        return any(kw.arg is not None and _MODE_ARG.search(kw.arg) and not is_falsy_literal(kw.value)
+                   for kw in value.keywords)
 
     def model_called(self, loop: "ast.For | ast.AsyncFor") -> Optional[Tuple[str, ast.Call]]:
         for node in expr_nodes(loop.body):
