@@ -654,7 +654,7 @@ def test_v2_todtype_without_scale_is_flagged_and_with_scale_is_quiet():
         from torchvision.transforms import v2
         tf = v2.Compose([v2.RandomResizedCrop(224), v2.ToImage(), v2.ToDtype(torch.float32)])
         train_set = torchvision.datasets.CIFAR10("data", train=True, transform=tf, download=True)
-        loader = torch.utils.data.DataLoader(train_set, batch_size=64)
+        loader = torch.utils.data.DataLoader(train_set, batch_size=64, shuffle=True)
         """) + TORCH_LOOP
     f = only(bad)
     assert (f.line, f.column) == (4, 6)
@@ -688,7 +688,7 @@ def test_compose_that_scales_or_is_unknowable_is_quiet(steps):
         "import torch, torchvision\nimport torchvision.transforms as T\nfrom mylib import MyScale\n"
         f"tf = T.Compose([{steps}])\n"
         "train_set = torchvision.datasets.ImageFolder('data', tf)\n"
-        "loader = torch.utils.data.DataLoader(train_set)\n" + TORCH_LOOP
+        "loader = torch.utils.data.DataLoader(train_set, shuffle=True)\n" + TORCH_LOOP
     )
     assert where(code) == []
 
@@ -699,7 +699,7 @@ def test_compose_quiet_when_scaled_in_the_training_loop_or_unused_for_training()
         from torchvision import transforms
         tf = transforms.Compose([transforms.Resize(64), transforms.PILToTensor()])
         train_set = torchvision.datasets.ImageFolder("data", transform=tf)
-        loader = torch.utils.data.DataLoader(train_set)
+        loader = torch.utils.data.DataLoader(train_set, shuffle=True)
         """
     base = D(base)
     assert where(base + TORCH_LOOP.replace("model(images)", "model(images.float() / 255)")) == []
@@ -725,7 +725,7 @@ def test_compose_in_a_dict_of_transforms():
             "val": transforms.Compose([transforms.Resize(256), transforms.ToTensor()]),
         }
         image_datasets = {x: datasets.ImageFolder(os.path.join("data", x), data_transforms[x]) for x in ["train", "val"]}
-        loader = torch.utils.data.DataLoader(image_datasets["train"])
+        loader = torch.utils.data.DataLoader(image_datasets["train"], shuffle=True)
         """)
         + TORCH_LOOP
     ) == [("CNL101", 4, 14)]
@@ -748,7 +748,7 @@ def test_compose_given_to_a_dataset_class_defined_in_the_file():
                 return self.transform(Image.open(self.paths[i])), 0
 
         tf = transforms.Compose([transforms.Resize(64), transforms.PILToTensor()])
-        loader = torch.utils.data.DataLoader(Leaves(paths, transform=tf))
+        loader = torch.utils.data.DataLoader(Leaves(paths, transform=tf), shuffle=True)
         """)
         + TORCH_LOOP
     ) == [("CNL101", 14, 6)]

@@ -58,6 +58,7 @@ class AugmentBindings:
         self.calls: List[Tuple[ast.Call, FrozenSet[str]]] = []
         self.functions: Dict[str, List[ast.AST]] = {}
         self.targets: Dict[int, List[str]] = {}
+        self.unpacked: Dict[int, List[str]] = {}  # call -> the names a tuple target unpacks it into
         stack: List[Tuple[ast.AST, FrozenSet[str]]] = [(ctx.syntax.tree, frozenset())]
         while stack:
             node, params = stack.pop()
@@ -86,6 +87,9 @@ class AugmentBindings:
         if isinstance(target, (ast.Tuple, ast.List)):
             for el in target.elts:
                 self._bind(el, None)  # unpacked: value unknown
+            if isinstance(value, ast.Call):  # `train_ds, val_ds = random_split(...)`
+                names = [dotted_name(el) for el in target.elts]
+                self.unpacked.setdefault(id(value), []).extend(n for n in names if n is not None)
             return
         if isinstance(target, ast.Starred):
             self._bind(target.value, None)

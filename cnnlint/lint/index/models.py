@@ -330,7 +330,7 @@ class KerasCompiled:
 TORCH_FUNCTIONAL_ACTS = {"softmax": "softmax", "log_softmax": "log_softmax", "sigmoid": "sigmoid"}
 TORCH_MODULE_ACTS = {"Softmax": "softmax", "LogSoftmax": "log_softmax", "Sigmoid": "sigmoid", "Linear": "linear"}
 MODULE_BASES = ("Module", "LightningModule")
-_DEVICE_MOVES = ("to", "cuda", "cpu", "float", "double", "half", "train", "eval", "to_empty")
+DEVICE_MOVES = ("to", "cuda", "cpu", "float", "double", "half", "train", "eval", "to_empty")
 
 
 def torch_name(bindings: Bindings, func: ast.AST) -> Optional[str]:
@@ -348,7 +348,7 @@ def strip_device(expr: ast.AST) -> ast.AST:
     while (
         isinstance(expr, ast.Call)
         and isinstance(expr.func, ast.Attribute)
-        and expr.func.attr in _DEVICE_MOVES
+        and expr.func.attr in DEVICE_MOVES
         and isinstance(expr.func.value, ast.Call)
     ):
         expr = expr.func.value

@@ -27,7 +27,15 @@ from cnnlint.findings import Severity
 from cnnlint.lint.index.augment import AugmentBindings, parameter_names, word_kind
 from cnnlint.lint.index.call_args import arguments, plain_positional
 from cnnlint.lint.index.imports import ImportTable
-from cnnlint.lint.index.names import call_tail, dotted_name, has_star_kwargs, is_falsy_literal, keyword, string_value
+from cnnlint.lint.index.names import (
+    call_tail,
+    dotted_name,
+    has_star_kwargs,
+    is_falsy_literal,
+    keyword,
+    number_value,
+    string_value,
+)
 from cnnlint.lint.index.snippets import is_one_literal
 from cnnlint.lint.index.source_text import short_code
 from cnnlint.lint.index.syntax import walk
@@ -51,6 +59,19 @@ TORCH_RANDOM = {
     "ScaleJitter",
 }
 KERAS_RANDOM = {"RandAugment", "AugMix", "MixUp", "CutMix"}
+# albumentations transforms that draw something at random (beyond whether to run: `p`)
+ALBU_RANDOM = {
+    "HorizontalFlip", "VerticalFlip", "Flip", "Transpose", "Rotate", "SafeRotate", "ShiftScaleRotate", "Affine",
+    "Perspective", "PiecewiseAffine", "ElasticTransform", "GridDistortion", "OpticalDistortion", "HueSaturationValue",
+    "RGBShift", "ColorJitter", "GaussNoise", "ISONoise", "MultiplicativeNoise", "GaussianBlur", "MotionBlur", "Blur",
+    "MedianBlur", "GlassBlur", "AdvancedBlur", "Defocus", "ZoomBlur", "CLAHE", "CoarseDropout", "Cutout",
+    "GridDropout", "XYMasking", "ChannelShuffle", "ChannelDropout", "ToGray", "ToSepia", "Sharpen", "Emboss",
+    "ImageCompression", "JpegCompression", "Downscale", "Posterize", "Equalize", "Solarize", "InvertImg",
+    "FancyPCA", "Superpixels", "CropAndPad", "BBoxSafeRandomCrop", "OneOf", "SomeOf", "OneOrOther",
+}
+# ... of which the only random draw is whether to run: `p=1` makes them deterministic
+ALBU_P_ONLY = {"HorizontalFlip", "VerticalFlip", "Transpose", "ToGray", "ToSepia", "Equalize", "InvertImg"}
+_SPLITS = ("random_split", "train_test_split")
 _FLOWS = ("flow", "flow_from_directory", "flow_from_dataframe")
 _EVAL_SINKS = ("evaluate", "evaluate_generator", "predict", "predict_generator")
 
@@ -94,6 +115,7 @@ class AugmentedValidation(Rule):
             or "ColorJitter" in text
             or "Augment" in text
             or "AugMix" in text
+            or "albumentations" in text
         )
 
     def check(self) -> None:
@@ -111,7 +133,10 @@ class AugmentedValidation(Rule):
                 self._keras_flow(call, params, None)
             elif tail == "map":
                 self._tf_map(call, params)
-            elif keyword(call, "transform") is not None or tail in ("ImageFolder", "DatasetFolder"):
+            elif tail in _SPLITS or tail in ("Subset", "DataLoader"):
+                self._split_off(call, params)
+            elif keyword(call, "transform") is not None or keyword(call, "transforms") is not None \
+                    or tail in ("ImageFolder", "DatasetFolder"):
                 self._torch_dataset(call, params)
         for node, message, hint in self.found:
             self.report(node, message, hint)
@@ -370,10 +395,16 @@ class AugmentedValidation(Rule):
         if isinstance(expr, ast.Call):
             q = self.imports.qualify(expr.func) or ""
             tail = call_tail(expr) or ""
+            if q.startswith("albumentations."):
+                return self.albu_random(expr, params, depth)
+            if isinstance(expr.func, ast.Name) and expr.func.id in self.f.functions:
+                returned = self._returned(expr.func.id)  # `get_valid_transforms()`
+                return self.torch_random(returned, params, depth + 1) if returned is not None else None
             if "torchvision" not in q and not self.imports.imports_any("torchvision"):
                 return None
             if tail.startswith("Random") or tail in TORCH_RANDOM:
-                return [tail]
+                p = _arg(expr, "p")
+                return [] if p is not None and is_falsy_literal(p) else [tail]
             if tail == "Compose" and (expr.args or expr.keywords):
                 first = arguments(expr)[0]
                 if not isinstance(first, (ast.List, ast.Tuple)):
@@ -393,11 +424,104 @@ class AugmentedValidation(Rule):
             return None
         return [n for names in per for n in names]  # type: ignore[union-attr]
 
-    def _torch_dataset(self, call: ast.Call, params: FrozenSet[str]) -> None:
-        tail = call_tail(call)
-        arg = _arg(call, "transform")
-        if arg is None and tail in ("ImageFolder", "DatasetFolder") and not has_star_kwargs(call):
+    def albu_random(self, expr: ast.Call, params: FrozenSet[str], depth: int) -> List[str]:
+        """Random transforms in an albumentations pipeline: a transform of `ALBU_RANDOM` (or `Random*`)
+        with `p` above 0 (and below 1 for the flips and the like); `p=0` and deterministic ones
+        (`Resize`, `Normalize`, `CenterCrop`, `ToTensorV2`) are not."""
+        tail = call_tail(expr) or ""
+        p = _arg(expr, "p")
+        if p is not None and (is_falsy_literal(p) or not isinstance(p, ast.Constant)):
+            return []  # never runs, or a probability this file does not show
+        inner: List[str] = []
+        first = plain_positional(expr, 0) or _arg(expr, "transforms")
+        if tail in ("Compose", "Sequential", "OneOf", "SomeOf", "OneOrOther") and isinstance(first, (ast.List, ast.Tuple)):
+            for el in first.elts:
+                el = _unstarred(el)
+                if isinstance(el, ast.Call) and depth < 6:
+                    inner.extend(self.torch_random(el, params, depth + 1) or [])
+            return ([tail] + inner if tail != "Compose" and tail != "Sequential" else inner) if inner else []
+        if tail not in ALBU_RANDOM and not tail.startswith("Random"):
+            return []
+        if tail in ALBU_P_ONLY and p is not None and number_value(p) == 1.0:
+            return []
+        return [tail]
+
+    def _returned(self, name: str) -> Optional[ast.expr]:
+        """What a function of the file returns, when it has one definition and one return."""
+        defs = self.f.functions.get(name, [])
+        if len(defs) != 1:
+            return None
+        returns = [n for stmt in defs[0].body for n in walk(stmt) if isinstance(n, ast.Return)]  # type: ignore[attr-defined]
+        return returns[0].value if len(returns) == 1 else None
+
+    def _transform_arg(self, call: ast.Call) -> Optional[ast.expr]:
+        arg = _arg(call, "transform") or _arg(call, "transforms")
+        if arg is None and call_tail(call) in ("ImageFolder", "DatasetFolder") and not has_star_kwargs(call):
             arg = plain_positional(call, 1)
+        return arg
+
+    def dataset_randoms(self, expr: Optional[ast.AST], params: FrozenSet[str]) -> List[str]:
+        """The random transforms a dataset applies, when every binding of it is a dataset built here
+        with an augmenting transform."""
+        if expr is None:
+            return []
+        values = [expr] if isinstance(expr, ast.Call) else (self.f.values(expr, params) or [])
+        found: List[str] = []
+        for value in values:
+            arg = self._transform_arg(value) if isinstance(value, ast.Call) else None
+            randoms = self.torch_random(arg, params) if arg is not None else None
+            if not randoms:
+                return []
+            found.extend(randoms)
+        return found
+
+    def _split_off(self, call: ast.Call, params: FrozenSet[str]) -> None:
+        """A validation set split off a dataset whose transform augments: `random_split`,
+        `train_test_split`, `Subset`, a loader with a `SubsetRandomSampler`."""
+        if ".transform =" in self.ctx.source.text or ".transform=" in self.ctx.source.text:
+            return  # the file swaps a transform after the split
+        tail = call_tail(call)
+        dataset = plain_positional(call, 0) or _arg(call, "dataset")
+        if tail in _SPLITS:
+            names = [n for n in self.f.unpacked.get(id(call), []) if word_kind(n.split(".")[-1]) == "val"]
+        elif tail == "Subset":
+            names = self.f.targets.get(id(call), [])
+            names = names if names and all(word_kind(n.split(".")[-1]) == "val" for n in names) else []
+        else:
+            names = self._sampled_val(call, params)
+        if not names or dataset is None:
+            return
+        randoms = self.dataset_randoms(dataset, params)
+        if not randoms:
+            return
+        shown = list(dict.fromkeys(randoms))
+        self._add(
+            call,
+            f"`{self._code(call, 40)}` makes the validation data `{names[0]}` from `{self._code(dataset, 30)}`, "
+            f"whose transform applies random augmentation ({', '.join(shown[:4])}): a split keeps its dataset's "
+            f"transform, so the validation images are randomly altered and the scores measured on them are "
+            f"pessimistic and change from run to run",
+            "split the indices, and build the validation subset from a second dataset over the same files with a "
+            "deterministic transform (`Subset(ImageFolder(root, transform=val_tf), val_idx)`)",
+        )
+
+    def _sampled_val(self, call: ast.Call, params: FrozenSet[str]) -> List[str]:
+        """`val_loader = DataLoader(ds, sampler=SubsetRandomSampler(val_idx))`: the validation name."""
+        sampler = _arg(call, "sampler")
+        if sampler is None:
+            return []
+        values = [sampler] if isinstance(sampler, ast.Call) else (self.f.values(sampler, params) or [])
+        if not values or not all(isinstance(v, ast.Call) and call_tail(v) == "SubsetRandomSampler" for v in values):
+            return []
+        words = self.f.targets.get(id(call), []) + [dotted_name(sampler) or ""]
+        words += [dotted_name(a) or "" for v in values for a in arguments(v)]  # type: ignore[arg-type]
+        kinds = {word_kind(w.split(".")[-1]) for w in words if w}
+        if "val" not in kinds or "train" in kinds:
+            return []
+        return [w for w in words if w and word_kind(w.split(".")[-1]) == "val"][:1]
+
+    def _torch_dataset(self, call: ast.Call, params: FrozenSet[str]) -> None:
+        arg = self._transform_arg(call)
         if arg is None:
             return
         randoms = self.torch_random(arg, params)

@@ -50,6 +50,11 @@ def _is_grad_or_loss_name(name: str) -> bool:
     return "grad" in lower or "loss" in lower
 
 
+def _quoted(update: str) -> str:
+    """The update as a message shows it: code in backticks, a description as it is."""
+    return update if update.startswith("the ") else f"`{update}`"
+
+
 def _neutral_text(kind: str) -> str:
     return {"None": "reset to None", "0": "set to 0", "[]": "set to an empty list"}.get(kind, "set to zeros")
 
@@ -296,7 +301,7 @@ class AccumulatorNeverAccumulated(Rule):
             if name in mentioned:
                 if name not in written:
                     continue  # read only: not what this rule is about
-            elif not _is_grad_or_loss_name(name):
+            elif not _is_grad_or_loss_name(name) and not self.unused_accumulator(loop, name, statements):
                 continue
             if units is None:
                 units = _loop_flat_units(loop)
@@ -367,7 +372,7 @@ class AccumulatorNeverAccumulated(Rule):
             self.report(
                 init,
                 f"`{name}` is {_neutral_text(kind)} before the loop but the loop never adds to it; "
-                f"`{update}` receives the initial value, not the micro-batches' gradients",
+                f"{_quoted(update)} receives the initial value, not the micro-batches' gradients",
                 f"add each micro-batch's result into `{name}` inside the loop "
                 f"(e.g. `{name}[i].assign_add(g)` or `{name} += ...`)",
             )
@@ -381,7 +386,7 @@ class AccumulatorNeverAccumulated(Rule):
         where = "in every iteration" if every else "inside the loop"
         message = (
             f"`{name}` is {_neutral_text(kind)} before the loop and overwritten by `{rhs}` {where}; "
-            f"only the last micro-batch reaches `{update}`"
+            f"only the last micro-batch reaches {_quoted(update)}"
         )
         if value is not None and _is_loss_value(name, value):
             hint = f"accumulate instead of overwriting: `{name} += {rhs}` (or `{name} = {name} + ...`)"
@@ -391,6 +396,26 @@ class AccumulatorNeverAccumulated(Rule):
         else:
             hint = f"accumulate: `{name} = [a + b for a, b in zip({name}, g)]` (or `{name}[i].assign_add(g)`)"
         self.report(first, message, hint)
+
+    @staticmethod
+    def unused_accumulator(loop: ast.stmt, name: str, statements: Statements) -> bool:
+        """`accum = [tf.zeros_like(v) ...]` that the loop never mentions, while the loop overwrites
+        gradients (`grads = tape.gradient(...)`) and the first statement after it that mentions
+        `accum` applies it (`apply_gradients(zip(accum, ...))`): whatever the accumulator's name."""
+        overwritten = any(
+            type(n) is ast.Assign and isinstance(n.value, ast.Call)  # type: ignore[attr-defined]
+            and call_tail(n.value) in ("gradient", "grad", "gradients")  # type: ignore[attr-defined]
+            and all(isinstance(t, (ast.Name, ast.Tuple)) for t in n.targets)  # type: ignore[attr-defined]
+            for stmt in loop.body for n in walk(stmt)  # type: ignore[attr-defined]
+        )
+        pos = statements.position.get(id(loop))
+        if not overwritten or pos is None:
+            return False
+        block, i = pos
+        for unit in block[i + 1:]:
+            if name in statements.names(unit)[1]:
+                return _update_use(unit, {name}, statements.syntax) is not None
+        return False
 
     @staticmethod
     def computes_gradients(loop: ast.stmt) -> bool:

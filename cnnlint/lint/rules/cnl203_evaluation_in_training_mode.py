@@ -18,7 +18,7 @@ from cnnlint.lint.index.call_args import arguments
 from cnnlint.lint.index.autograd import disables_grad, is_backward
 from cnnlint.lint.index.blocks import FUNCTIONS, WITHS, Block, Blocks, expr_nodes, own_nodes
 from cnnlint.lint.index.imports import ImportTable
-from cnnlint.lint.index.names import all_args, call_tail, dotted_name, string_value
+from cnnlint.lint.index.names import all_args, call_tail, dotted_name, is_falsy_literal, string_value
 from cnnlint.lint.index.source_text import short_code
 from cnnlint.lint.index.syntax import walk
 from cnnlint.lint.index.torch_modes import TorchModes
@@ -27,7 +27,12 @@ from cnnlint.lint.rule import Rule
 if TYPE_CHECKING:
     from cnnlint.sources.model import SourceFile
 
+# a constructor argument that gives a model built elsewhere dropout or batch norm
+_MODE_ARG = re.compile(r"(?i)drop|batch_?norm|^bn$|_bn$|^use_bn|norm_layer")
+_MOVES = ("to", "cuda", "cpu", "half", "float", "double")
 _MC = re.compile(r"(?i)mc[_ ]?dropout|monte[_ ]?carlo|enable_dropout|bayesian")
+# `.train(...)` with an argument that may be False (`train(False)`, `train(phase == "train")`)
+_MODE_SWITCH = re.compile(r"\.train\((?!\s*\)|\s*(?:mode\s*=\s*)?True\s*\))")
 # (kind, node or name, site in the loop)
 Event = Tuple[str, object, ast.AST]
 
@@ -36,18 +41,63 @@ def _iter_kind(expr: ast.AST) -> Optional[str]:
     """"val" when a loop iterates a validation/test loader (`val_loader`, `dataloaders["val"]`)."""
     node = expr
     if isinstance(node, ast.Call):
-        if call_tail(node) in ("enumerate", "tqdm", "zip", "iter") and (node.args or node.keywords):
-            values = [a.value if isinstance(a, ast.Starred) else a for a in node.args]
+        tail = call_tail(node) or ""
+        values = [a.value if isinstance(a, ast.Starred) else a for a in node.args]
+        if tail in ("enumerate", "tqdm", "zip", "iter"):
             kinds = {_iter_kind(v) for v in values + [kw.value for kw in node.keywords if kw.arg is None]}
-            if "train" in kinds:
-                return "train"
-            return "val" if "val" in kinds else None
-        return None
+        else:  # a batch iterator of the file or a library: `batches(X_val, y_val, 32)`, `range(len(X_test))`
+            own = word_kind(tail) if isinstance(node.func, ast.Name) else None
+            if own is not None:
+                return own
+            kinds = {_iter_kind(v) for v in values}
+        if "train" in kinds:
+            return "train"
+        return "val" if "val" in kinds else None
     if isinstance(node, ast.Subscript) and not isinstance(node.slice, (ast.Tuple, ast.Slice)):
         key = string_value(node.slice)
         return word_kind(key) if key is not None else None
     name = dotted_name(node)
     return word_kind(name.split(".")[-1]) if name is not None else None
+
+
+def _is_self(expr: ast.AST) -> bool:
+    return isinstance(expr, ast.Name) and expr.id == "self"
+
+
+def _switch(call: ast.Call) -> Optional[str]:
+    """"eval" for `m.eval()`, `m.train(False)`, `m.train(mode=False)`; "train" for `m.train()`,
+    `m.train(True)`; None for anything else (`m.train(phase == "train")` may be either)."""
+    if not isinstance(call.func, ast.Attribute):
+        return None
+    tail = call.func.attr
+    args = arguments(call)
+    if tail == "eval":
+        return "eval" if not args else None
+    if tail != "train" or len(args) > 1 or any(kw.arg not in (None, "mode") for kw in call.keywords):
+        return None
+    if not args:
+        return "train"
+    value = args[0].value if isinstance(args[0], ast.Constant) else None
+    return {True: "train", False: "eval"}.get(value) if isinstance(value, bool) else None
+
+
+def _phases(expr: ast.AST) -> List[str]:
+    """The string literals of a literal list or tuple (`["train", "val"]`)."""
+    if not isinstance(expr, (ast.List, ast.Tuple)):
+        return []
+    values = [string_value(e) for e in expr.elts]
+    return [v for v in values if v is not None]
+
+
+def _names(node: ast.AST, name: str) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == name for n in walk(node))
+
+
+def _indexed_by(expr: ast.AST, name: str) -> bool:
+    """`dataloaders[phase]`, `enumerate(tqdm(loaders[phase]))`."""
+    while isinstance(expr, ast.Call) and call_tail(expr) in ("enumerate", "tqdm", "iter") and expr.args:
+        expr = expr.args[0]
+    return isinstance(expr, ast.Subscript) and isinstance(expr.slice, ast.Name) and expr.slice.id == name
 
 
 def _calls(node: "ast.AST | Block") -> Iterator[ast.Call]:
@@ -77,6 +127,8 @@ def _rename(expr: ast.AST, env: Dict[str, str]) -> Optional[str]:
 def _bind_args(fn: ast.AST, call: ast.Call, env: Dict[str, str]) -> Dict[str, str]:
     out: Dict[str, str] = {}
     params = [p.arg for p in (*fn.args.posonlyargs, *fn.args.args)]  # type: ignore[attr-defined]
+    if isinstance(call.func, ast.Attribute) and params[:1] == ["self"]:
+        params = params[1:]  # `self.validate(loader)`: `self` is bound already
     pos = [a for a in call.args if not isinstance(a, ast.Starred)]
     for name, arg in zip(params, pos):
         value = _rename(arg, env)
@@ -109,11 +161,12 @@ class EvaluationInTrainingMode(Rule):
         self.models = self.ctx.get(TorchModes)
         self.found: List[Tuple[ast.AST, str, str]] = []
         self.mc = bool(_MC.search(text))
-        self.evals_anywhere = ".eval()" in text or "train(False)" in text or "train(mode=False)" in text
-        self.grad_anywhere = any(w in text for w in ("no_grad", "inference_mode", "set_grad_enabled"))
+        self.evals_anywhere = ".eval()" in text or bool(_MODE_SWITCH.search(text))
+        self.grad_anywhere = any(w in text for w in ("no_grad", "inference_mode", "set_grad_enabled", "volatile=True"))
         for loop in index.loops:
             if isinstance(loop, (ast.For, ast.AsyncFor)):
                 self.check_eval_loop(loop)
+                self.check_phase_loop(loop)
             self.check_epoch_loop(loop)
         seen: Set[int] = set()
         for node, message, hint in self.found:
@@ -139,11 +192,32 @@ class EvaluationInTrainingMode(Rule):
             cur = self.index.enclosing(cur)
         return False
 
+    def has_modes(self, model: str) -> bool:
+        """The model's construction shows dropout or batch norm: its layers (`TorchModes`), or, for a
+        model built elsewhere (`Net(dropout=0.5)`), a dropout or batch-norm argument. A model the
+        file merely switches with `model.train()` is not enough: plain RNNs and MLPs get it too."""
+        if self.models.has_mode_layers(model):
+            return True
+        values = self.index.assigned.get(model, [])
+        return bool(values) and all(self._built_with_modes(v, 0) for v in values)
+
+    def _built_with_modes(self, value: ast.AST, depth: int) -> bool:
+        """`Net(dropout=0.5)`, `Net(num_classes=10, use_bn=True).to(device)`, `model.to(device)`."""
+        while isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr in _MOVES:
+            value = value.func.value
+        if isinstance(value, ast.Name) and depth < 3:
+            earlier = self.index.assigned.get(value.id, [])
+            return bool(earlier) and all(v is not value and self._built_with_modes(v, depth + 1) for v in earlier)
+        if not isinstance(value, ast.Call):
+            return False
+        return any(kw.arg is not None and _MODE_ARG.search(kw.arg) and not is_falsy_literal(kw.value)
+                   for kw in value.keywords)
+
     def model_called(self, loop: "ast.For | ast.AsyncFor") -> Optional[Tuple[str, ast.Call]]:
         for node in expr_nodes(loop.body):
             if isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)):
                 name = dotted_name(node.func)
-                if name is not None and self.models.has_mode_layers(name):
+                if name is not None and self.has_modes(name):
                     return name, node
         return None
 
@@ -192,17 +266,49 @@ class EvaluationInTrainingMode(Rule):
             for c in _calls(prev):
                 if is_backward(c):
                     return False
-                if call_tail(c) == "train" and isinstance(c.func, ast.Attribute) and dotted_name(c.func.value) == model:
+                if _switch(c) == "train" and dotted_name(c.func.value) == model:  # type: ignore[attr-defined]
                     return True
         return False
 
     def eval_before(self, loop: "ast.For | ast.AsyncFor", model: str) -> bool:
         def is_eval(c: ast.Call) -> bool:
-            return call_tail(c) == "eval" and isinstance(c.func, ast.Attribute) and dotted_name(c.func.value) == model
+            return _switch(c) == "eval" and dotted_name(c.func.value) == model  # type: ignore[attr-defined]
 
         if any(is_eval(c) for c in _calls(loop.body)):
             return True
         return any(is_eval(c) for prev in self.preceding(loop) for c in _calls(prev))
+
+    # -- phases: `for phase in ["train", "val"]` ----------------------------------------
+
+    def check_phase_loop(self, loop: "ast.For | ast.AsyncFor") -> None:
+        """The transfer-learning tutorial's shape without its `model.eval()`: one loop runs a training
+        and a validation phase over `dataloaders[phase]`, and nothing ever leaves training mode."""
+        if self.evals_anywhere or self.mc or not isinstance(loop.target, ast.Name):
+            return
+        phases = _phases(loop.iter)
+        val = next((p for p in phases if word_kind(p) == "val"), None)
+        train = next((p for p in phases if word_kind(p) == "train"), None)
+        if val is None or train is None:
+            return
+        phase = loop.target.id
+        if not any(isinstance(n, ast.Compare) and _names(n, phase) for n in expr_nodes(loop.body)):
+            return  # the phases do not differ: no sign of a validation phase in this body
+        for inner in self.index.flat(loop.body, enter_loops=True):
+            if not isinstance(inner, (ast.For, ast.AsyncFor)) or not _indexed_by(inner.iter, phase):
+                continue
+            called = self.model_called(inner)
+            if called is None:
+                continue
+            model = called[0]
+            loader = short_code(self.index.syntax, inner.iter, 40)
+            self.found.append((
+                inner.iter,
+                f"the `{val}` phase of the loop over `{loader}` calls `{model}` in training mode: nothing in this "
+                f"file calls `{model}.eval()`, so dropout stays active and batch norm normalizes with (and updates) "
+                f"batch statistics",
+                f"call `{model}.train({phase} == {train!r})` at the start of each phase",
+            ))
+            return
 
     # -- eval() never undone --------------------------------------------------------
 
@@ -218,7 +324,7 @@ class EvaluationInTrainingMode(Rule):
             if kind != "eval":
                 continue
             model = str(node or "")
-            if model not in trained or not self.models.has_mode_layers(model):
+            if model not in trained or not self.has_modes(model):
                 continue
             if any(kind2 == "bind" and n == model for kind2, n, _ in events):
                 continue
@@ -230,6 +336,18 @@ class EvaluationInTrainingMode(Rule):
                 f"call `{model}.train()` at the start of each training epoch",
             ))
             return
+
+    def _callees(self, node: ast.Call) -> List[ast.stmt]:
+        """The file's functions a call runs: `evaluate(...)`, and `self.validate(...)` when one class
+        of the file defines a method of that name."""
+        func = node.func
+        if isinstance(func, ast.Name):
+            return self.index.functions.get(func.id, [])
+        if not isinstance(func, ast.Attribute) or not _is_self(func.value):
+            return []
+        found: List[ast.stmt] = [stmt for cls in self.index.classes.values() for stmt in cls.body
+                                 if isinstance(stmt, FUNCTIONS) and stmt.name == func.attr]
+        return found if len(found) == 1 else []
 
     def _scan(self, block: Block, env: Dict[str, str], site: Optional[ast.AST], depth: int,
               events: List[Event], stack: Set[int]) -> None:
@@ -249,18 +367,18 @@ class EvaluationInTrainingMode(Rule):
         if is_backward(node):
             events.append(("back", node, here))
         recv = node.func.value if isinstance(node.func, ast.Attribute) else None
-        if tail == "train":
+        switch = _switch(node)
+        if switch == "train" or (tail == "train" and switch is None):
             events.append(("train", node, here))
-        elif tail == "eval" and recv is not None and not arguments(node):
-            events.append(("eval", _rename(recv, env), here))
+        elif switch == "eval":
+            events.append(("eval", _rename(recv, env), here))  # type: ignore[arg-type]
         elif isinstance(node.func, (ast.Name, ast.Attribute)) and any(not isinstance(a, ast.Starred) for a in node.args):
             events.append(("model", _rename(node.func, env), here))
-        if "train" in tail.lower() and tail != "train":
-            fns = self.index.functions.get(tail, []) if isinstance(node.func, ast.Name) else []
-            if not fns:
-                events.append(("opaque", node, here))
-        if isinstance(node.func, ast.Name) and depth < 3:
-            for fn in self.index.functions.get(node.func.id, []):
+        fns = self._callees(node)
+        if "train" in tail.lower() and tail != "train" and not fns:
+            events.append(("opaque", node, here))
+        if depth < 3:
+            for fn in fns:
                 if id(fn) in stack:
                     continue
                 inner = _bind_args(fn, node, env)

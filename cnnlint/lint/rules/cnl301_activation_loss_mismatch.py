@@ -7,16 +7,20 @@ from typing import List, Optional, Set, Tuple
 
 from cnnlint.findings import Severity
 from cnnlint.lint.index.bindings import Bindings, CallSite, argument, nth_positional
+from cnnlint.lint.index.blocks import Blocks
 from cnnlint.lint.index.models import (
     KerasCompiled,
     Loss,
     Out,
     TorchModels,
     TorchOut,
+    DEVICE_MOVES,
     keras_layer,
     label,
     out_text,
+    strip_device,
     torch_name,
+    walk_no_nested,
 )
 from cnnlint.lint.index.names import dotted_name
 from cnnlint.lint.rule import Rule
@@ -41,7 +45,7 @@ class ActivationLossMismatch(Rule):
     severity = Severity.ERROR
     summary = ("The model's output activation and the loss disagree "
                "(softmax with from_logits=True, logits into a probability loss)")
-    uses = (Bindings, KerasCompiled)
+    uses = (Bindings, KerasCompiled, Blocks)
 
     @classmethod
     def applies(cls, source: SourceFile) -> bool:
@@ -227,9 +231,31 @@ class ActivationLossMismatch(Rule):
         model = facts.value_of(func)
         if model is None and facts.is_param(func):
             model = self._only_model(facts, models)
+        model = self._built(facts, models, model)
         if model is None:
             return None
         return models.module_output(model)
+
+    def _built(self, facts: Bindings, models: TorchModels, model: Optional[ast.AST]) -> Optional[ast.AST]:
+        """The constructor behind a model: through `model = model.to(device)` and a builder function
+        of this file with one return (`def make_model(): return nn.Sequential(...)`)."""
+        for _ in range(4):
+            model = strip_device(model) if model is not None else None
+            if not isinstance(model, ast.Call) or not isinstance(model.func, (ast.Name, ast.Attribute)):
+                return model
+            func = model.func
+            if isinstance(func, ast.Attribute) and func.attr in DEVICE_MOVES and isinstance(func.value, ast.Name):
+                model = facts.value_of(func.value)  # `model = model.to(device)`: the earlier binding
+                continue
+            if not isinstance(func, ast.Name) or func.id in models.module_classes:
+                return model
+            defs = self.ctx.get(Blocks).functions.get(func.id, [])
+            returns = [n for n in walk_no_nested(defs[0]) if isinstance(n, ast.Return)] if len(defs) == 1 else []
+            if len(returns) != 1 or returns[0].value is None:
+                return model
+            value = returns[0].value
+            model = facts.value_of(value) if isinstance(value, ast.Name) else value
+        return model
 
     def _only_model(self, facts: Bindings, models: TorchModels) -> Optional[ast.Call]:
         """The one model this file builds, when a loop receives it as a parameter."""
