@@ -20,6 +20,12 @@ C1 = "1" * 40
 C2 = "2" * 40
 
 
+@pytest.fixture(autouse=True)
+def _placeholder_without_a_code(monkeypatch):
+    """A placeholder code whose rule does not exist yet (the real table's all have codes now)."""
+    monkeypatch.setitem(score_mod.PLACEHOLDERS, "NEW-EXAMPLE", None)
+
+
 def _entry(repo, path, labels, commit=C1, kind="script"):
     return {"repo": repo, "commit": commit, "path": path, "framework": "torch", "kind": kind,
             "labels": labels, "labelled": "blind"}
@@ -35,7 +41,7 @@ PART = {
         # two labels found, one CNL201 false alarm on top (reported twice: one pair)
         _entry("a/one", "train.py", [_lab("CNL203", 10, "no eval"), _lab("CNL404", 20, "torch.load")]),
         # a placeholder with no code yet (a miss), a mapped placeholder found as CNL203
-        _entry("a/one", "nb.ipynb", [_lab("NEW-SHUFFLE", 7, "shuffle=False"),
+        _entry("a/one", "nb.ipynb", [_lab("NEW-EXAMPLE", 7, "shuffle=False"),
                                      _lab("NEW-TRAIN-AFTER-EVAL", 9, "eval, never train")], kind="notebook"),
         # a missed CNL203
         _entry("a/one", "val.py", [_lab("CNL203", 5, "dataloaders[phase]")]),
@@ -76,13 +82,13 @@ def test_per_rule_arithmetic(tmp_path):
         "CNL203": (3, 2, 1, 2, 0, 2),
         "CNL402": (2, 2, 0, 1, 0, 1),
         "CNL404": (1, 1, 0, 2, 1, 2),
-        "NEW-SHUFFLE": (1, 0, 1, 0, 0, 0),
+        "NEW-EXAMPLE": (1, 0, 1, 0, 0, 0),
     }
     assert result.rules["CNL203"].recall == pytest.approx(2 / 3)
     assert result.rules["CNL203"].precision == 1.0
     assert result.rules["CNL404"].precision == 0.5
     assert result.rules["CNL201"].recall is None and result.rules["CNL201"].precision == 0.0
-    assert result.rules["NEW-SHUFFLE"].precision is None and result.rules["NEW-SHUFFLE"].recall == 0.0
+    assert result.rules["NEW-EXAMPLE"].precision is None and result.rules["NEW-EXAMPLE"].recall == 0.0
     total = result.overall()
     assert (total.labels, total.found, total.missed, total.pairs, total.false_alarms) == (7, 5, 2, 6, 2)
     assert total.recall == pytest.approx(5 / 7) and total.precision == pytest.approx(4 / 6)
@@ -91,7 +97,7 @@ def test_per_rule_arithmetic(tmp_path):
 def test_misses_false_alarms_and_unreadable_listed(tmp_path):
     result = score_mod.score(_entries(tmp_path), FINDINGS)
     assert [(m.file, m.code, m.line) for m in result.misses] == [
-        ("a+one/nb.ipynb", "NEW-SHUFFLE", 7), ("a+one/val.py", "CNL203", 5)]
+        ("a+one/nb.ipynb", "NEW-EXAMPLE", 7), ("a+one/val.py", "CNL203", 5)]
     assert result.misses[0].why == "[no code yet] shuffle=False"
     assert [(a.file, a.code, a.lines) for a in result.false_alarms] == [
         ("a+one/train.py", "CNL201", ("30", "40")), ("b+two/clean.py", "CNL404", ("2",))]
@@ -99,10 +105,10 @@ def test_misses_false_alarms_and_unreadable_listed(tmp_path):
 
 
 def test_unmapped_placeholder_is_scored_once_mapped(tmp_path, monkeypatch):
-    monkeypatch.setitem(score_mod.PLACEHOLDERS, "NEW-SHUFFLE", "CNL205")
+    monkeypatch.setitem(score_mod.PLACEHOLDERS, "NEW-EXAMPLE", "CNL205")
     findings = FINDINGS + [score_mod.Finding("a+one/nb.ipynb", "CNL205", 7, "shuffle")]
     result = score_mod.score(_entries(tmp_path), findings)
-    assert "NEW-SHUFFLE" not in result.rules
+    assert "NEW-EXAMPLE" not in result.rules
     r = result.rules["CNL205"]
     assert (r.labels, r.found, r.false_alarms) == (1, 1, 0)
 
@@ -115,7 +121,7 @@ def test_main_prints_table_and_json(tmp_path, capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[2].split() == ["CNL201", "0", "0", "0", "1", "1", "0.00", "-"]
     assert "overall                     7      5      2      6      2  0.67   0.71" in out
-    assert "  a+one/nb.ipynb:7: NEW-SHUFFLE: [no code yet] shuffle=False" in out
+    assert "  a+one/nb.ipynb:7: NEW-EXAMPLE: [no code yet] shuffle=False" in out
     assert "  b+two/clean.py:2: CNL404: load" in out
     assert score_mod.main(["--parts", str(tmp_path / "parts"), "--findings", str(saved), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
@@ -196,5 +202,5 @@ def test_notebook_places_are_shown_as_cnnlint_shows_them(tmp_path, capsys):
     assert result.misses[0].cell_line == "cell 4 line 5"
     assert ("b+two/clean.py", "CNL203", ("cell 8 line 37",)) in [(a.file, a.code, a.lines) for a in result.false_alarms]
     out = score_mod.report(result).splitlines()
-    assert "  a+one/nb.ipynb:7 (cell 4 line 5): NEW-SHUFFLE: [no code yet] shuffle=False" in out
+    assert "  a+one/nb.ipynb:7 (cell 4 line 5): NEW-EXAMPLE: [no code yet] shuffle=False" in out
     assert "  b+two/clean.py:cell 8 line 37: CNL203: eval" in out

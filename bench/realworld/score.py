@@ -32,8 +32,8 @@ from rebuild import DEFAULT_FOLDER, DEFAULT_PARTS, Entry, load_parts_or_say  # n
 # Labels written before their rule existed use a placeholder code; map each to the code that
 # reports it once there is one (None: no code yet, every such label is a miss).
 PLACEHOLDERS: Dict[str, Optional[str]] = {
-    # a training DataLoader with shuffle=False and no sampler: no code yet
-    "NEW-SHUFFLE": None,
+    # a training DataLoader with shuffle=False and no sampler: CNL105 training-loader-not-shuffled
+    "NEW-SHUFFLE": "CNL105",
     # an epoch loop that calls eval() and never train() again: CNL203's third form describes it
     "NEW-TRAIN-AFTER-EVAL": "CNL203",
 }
