@@ -318,3 +318,35 @@ def test_an_ast_rule_is_walked_on_cpythons_tree_with_character_columns():
     assert [(f.code, f.cell, f.line, f.column, f.message) for f in found] == [
         ("CNL001", 1, 1, 7, "syntax error: invalid syntax"), ("CNL999", 2, 2, 1, "loads weights")]
 
+
+
+ASYNC_SCRIPT = (
+    "import torch\n"
+    "for x, y in loader:\n"
+    "    x = x.cuda(async=True)\n"
+    "    y = y.to(device, async = True)\n"
+    "    state = torch.load('w.pt')\n"
+)
+
+
+def test_async_keyword_of_old_pytorch_is_reported_and_the_rest_linted():
+    from cnnlint.lint.api import lint_text
+
+    found = lint_text(ASYNC_SCRIPT, "train.py", select=("CNL001", "CNL404"))
+    assert [(f.code, f.line, f.column) for f in found] == [("CNL001", 3, 16), ("CNL001", 4, 22), ("CNL404", 5, 13)]
+    assert found[0].message == ("syntax error: `async` is a reserved word since Python 3.7: `async=True` "
+                                "(PyTorch before 0.4) is now `non_blocking=True`")
+    assert found[0].hint.startswith("write `non_blocking=True`")
+
+
+@pytest.mark.parametrize("code", [
+    "async = True\n",  # a plain assignment: not a keyword argument, stays one syntax error
+    "x = f(a, b) async\n",
+    "if x.async == 1:\n    pass\n",
+])
+def test_other_syntax_errors_near_async_are_not_repaired(code):
+    from cnnlint.lint.api import lint_text
+
+    found = lint_text(code + "import torch\nstate = torch.load('w.pt')\n", "train.py", select=("CNL001", "CNL404"))
+    assert [f.code for f in found] == ["CNL001"]
+    assert "reserved word" not in found[0].message

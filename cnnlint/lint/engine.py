@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import warnings
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Tuple, Type
@@ -46,7 +47,8 @@ def source_error(path: str, exc: SourceError, what: str = "cannot read") -> Find
     )
 
 
-def _syntax_finding(source: SourceFile, line: int, column: int, message: str) -> Finding:
+def _syntax_finding(source: SourceFile, line: int, column: int, message: str,
+                    hint: str = "the file (or cell) was not linted; fix the syntax or exclude it") -> Finding:
     cell, cell_line = source.locate(line)
     return Finding(
         code=PARSE_ERROR,
@@ -56,7 +58,7 @@ def _syntax_finding(source: SourceFile, line: int, column: int, message: str) ->
         line=cell_line,
         column=column,
         cell=cell,
-        hint="the file (or cell) was not linted; fix the syntax or exclude it",
+        hint=hint,
     )
 
 
@@ -70,6 +72,25 @@ def _blank_cell(text: str, source: SourceFile, line: int) -> Optional[str]:
         if c == cell and i < len(lines):
             lines[i] = ""
     return "\n".join(lines)
+
+
+ASYNC_KEYWORD = ("`async` is a reserved word since Python 3.7: `async=True` (PyTorch before 0.4) "
+                 "is now `non_blocking=True`")
+ASYNC_HINT = "write `non_blocking=True`; the rest of the file was linted as if it said so"
+_ASYNC_ARGUMENT = re.compile(r"(?<![\w.])async(?=\s*=[^=])")
+
+
+def _rename_async_keyword(text: str, line: int) -> Optional[Tuple[int, str]]:
+    """(1-based column, the text with `async=` renamed on that line) when the line passes `async`
+    as a keyword argument; the name keeps its length, so every other position stays put."""
+    lines = text.split("\n")
+    if not 0 < line <= len(lines):
+        return None
+    found = _ASYNC_ARGUMENT.search(lines[line - 1])
+    if found is None or "(" not in lines[line - 1][: found.start()] and "," not in lines[line - 1][: found.start()]:
+        return None
+    lines[line - 1] = _ASYNC_ARGUMENT.sub("_sync", lines[line - 1])
+    return found.start() + 1, "\n".join(lines)
 
 
 def _parse(source: SourceFile, errors: List[Finding]) -> Optional[Syntax]:
@@ -86,6 +107,11 @@ def _parse(source: SourceFile, errors: List[Finding]) -> Optional[Syntax]:
                 return Syntax(ast.parse(text), text)
         except SyntaxError as err:
             line = err.lineno or 1
+            renamed = _rename_async_keyword(text, line)
+            if renamed is not None:  # old PyTorch code: `.cuda(async=True)`; the rest is still linted
+                column, text = renamed
+                errors.append(_syntax_finding(source, line, column, ASYNC_KEYWORD, ASYNC_HINT))
+                continue
             errors.append(_syntax_finding(source, line, max(err.offset or 1, 1), err.msg))
             blanked = _blank_cell(text, source, line)
             if blanked is None:
