@@ -1,4 +1,5 @@
-"""Command line: `cnnlint [PATH ...]`, `cnnlint rules`, `cnnlint explain CODE`, `cnnlint demo [DIR]`.
+"""Command line: `cnnlint [PATH ...]`, `cnnlint rules`, `cnnlint explain CODE`, `cnnlint demo [DIR]`,
+`cnnlint server` (the language server).
 
 Exit status: 0 nothing at or above the failing severity, 1 findings,
 2 usage, configuration or internal error.
@@ -18,7 +19,7 @@ from cnnlint.report.formats import DEFAULT, choices_help, formats
 from cnnlint.run import run
 from cnnlint.runstate import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, Request
 
-SUBCOMMANDS = ("rules", "explain", "demo")
+SUBCOMMANDS = ("rules", "explain", "demo", "server")
 
 
 def _codes(text: str) -> List[str]:
@@ -225,11 +226,25 @@ def cmd_demo(argv: Sequence[str]) -> int:
     return EXIT_OK if status in (EXIT_OK, EXIT_FINDINGS) else status
 
 
+def cmd_server(argv: Sequence[str]) -> int:
+    p = argparse.ArgumentParser(prog="cnnlint server",
+                                description="The Language Server Protocol over stdio, for editors (see the README's "
+                                "\"In your editor\"); needs the server extra: pip install 'cnnlint[server]'.")
+    p.parse_args(argv)
+    try:
+        from cnnlint.server.lsp import serve
+    except ImportError as exc:
+        return _error(f"`cnnlint server` needs pygls and lsprotocol ({exc}): pip install 'cnnlint[server]'")
+    serve()
+    return EXIT_OK
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         if argv and argv[0] in SUBCOMMANDS:
-            return {"rules": cmd_rules, "explain": cmd_explain, "demo": cmd_demo}[argv[0]](argv[1:])
+            commands = {"rules": cmd_rules, "explain": cmd_explain, "demo": cmd_demo, "server": cmd_server}
+            return commands[argv[0]](argv[1:])
         args = _lint_parser().parse_args(argv)
         return run_lint(args)
     except ConfigError as exc:
