@@ -81,7 +81,7 @@ def lint_buffer(path: str, text: str, config: Config, kind: Optional[str] = None
     real = os.path.abspath(path)
     dicts, _related, error, _facts = lint_one(Target(path, real, kind), text.encode("utf-8", "surrogateescape"),
                                               config.max_file_size, fact_positions=False, codes=enabled_codes(config),
-                                              facts=False)
+                                              with_facts=False)
     findings = [Finding.from_dict(dict(d, path=d.get("path") or path)) for d in dicts]
     if error:
         findings.append(Finding("CNL001", Severity.ERROR, f"cnnlint could not lint this file: {error}", path))
