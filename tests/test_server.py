@@ -226,3 +226,28 @@ def test_changes_while_linting_end_in_the_latest_text(tmp_path):
     diags, count = run_session(str(tmp_path), scenario, options={"debounce": 20})
     assert diags == []
     assert count < 11  # debounced: not one lint per change
+
+
+def test_on_save_the_cross_check_runs_in_the_background(tmp_path):
+    """CNL601 needs the data: it comes after a save (in a child process), not while typing."""
+    from test_crosscheck import build, classes, keras_flow
+
+    build(tmp_path, classes("train", [f"c{i}" for i in range(7)], 4))
+    script = keras_flow(units=5)
+    (tmp_path / "train.py").write_text(script)
+
+    async def scenario(session):
+        uri = session.open("train.py", script)
+        typing = await session.wait_for(uri, lambda d: True)
+        session.client.text_document_did_save(types.DidSaveTextDocumentParams(
+            text_document=types.TextDocumentIdentifier(uri=uri)))
+        saved = await session.wait_for(uri, lambda d: "CNL601" in codes(d), timeout=120, after=1)
+        folder = session.uri("data/train/c0")
+        dataset = await session.wait_for(folder, lambda d: True, timeout=5)
+        return typing, saved, dataset
+
+    typing, saved, dataset = run_session(str(tmp_path), scenario)
+    assert "CNL601" not in codes(typing)
+    [cnl601] = [d for d in saved if d.code == "CNL601"]
+    assert cnl601.range.start == types.Position(9, 4)
+    assert codes(dataset) == ["CNL507"]

@@ -1,7 +1,8 @@
-"""The checks that run on save only, in the background: `cnnlint FILE` in a child process (the
-dataset scan and the cross-check of the code against its data, whatever the command line would
-run for that file), never the runtime probe. The editor keeps typing meanwhile; the findings
-the static lint does not make come back, per file."""
+"""The checks that run on save only, in the background: `cnnlint FILE ROOT` in a child process
+(ROOT: the configuration's folder, so the datasets under it are scanned and the script is
+cross-checked against them; the lint and dataset caches make a second save cheap), never the
+runtime probe. The editor keeps typing meanwhile; the findings the static lint does not make
+(dataset, code versus data) come back, per file."""
 
 from __future__ import annotations
 
@@ -16,9 +17,9 @@ from cnnlint.findings import Finding
 TIMEOUT = 600.0  # seconds: a dataset scan of a large folder; then it is given up on
 
 
-def command(path: str) -> List[str]:
+def command(path: str, root: str) -> List[str]:
     """The child's command line: JSON on stdout, no progress, never --probe."""
-    return [sys.executable, "-m", "cnnlint", "--format", "json", "--quiet", path]
+    return [sys.executable, "-m", "cnnlint", "--format", "json", "--quiet", path, root]
 
 
 def save_findings(doc: dict, cwd: str, static_codes: Sequence[str]) -> Dict[str, List[Finding]]:
@@ -35,8 +36,8 @@ def save_findings(doc: dict, cwd: str, static_codes: Sequence[str]) -> Dict[str,
 
 async def run_save_checks(path: str, cwd: str, static_codes: Sequence[str]) -> Dict[str, List[Finding]]:
     """Run the child; its findings by path. A failed or timed-out child gives nothing (and says why
-    in the exception, for the server's log)."""
-    proc = await asyncio.create_subprocess_exec(*command(path), cwd=cwd, stdin=asyncio.subprocess.DEVNULL,
+    in the exception, for the server's log). `cwd`: the configuration's folder."""
+    proc = await asyncio.create_subprocess_exec(*command(path, cwd), cwd=cwd, stdin=asyncio.subprocess.DEVNULL,
                                                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     try:
         out, err = await asyncio.wait_for(proc.communicate(), TIMEOUT)
