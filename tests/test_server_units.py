@@ -114,3 +114,9 @@ def test_save_findings_keep_what_the_lint_does_not_make(tmp_path):
     found = background.save_findings(json.loads(json.dumps(doc)), str(tmp_path), ["CNL201"])
     assert {path: [f.code for f in fs] for path, fs in found.items()} == {
         str(tmp_path / "train.py"): ["CNL601"], str(tmp_path / "data" / "a.jpg"): ["CNL501"]}
+
+
+def test_a_notebook_given_as_python_is_linted_as_python():
+    """jupyterlab-lsp sends a notebook as one virtual document of its cells' code, named *.ipynb."""
+    [f] = analysis.lint_buffer("explore.ipynb", LOOP, Config())
+    assert (f.code, f.line, f.cell) == ("CNL201", 5, None)

@@ -78,6 +78,8 @@ def lint_buffer(path: str, text: str, config: Config, kind: Optional[str] = None
     kind = kind or kind_of(path)
     if kind is None:
         return []
+    if kind == "notebook" and not text.lstrip().startswith("{"):
+        kind = "python"  # jupyterlab-lsp's virtual document: the notebook's cells joined as Python
     real = os.path.abspath(path)
     dicts, _related, error, _facts = lint_one(Target(path, real, kind), text.encode("utf-8", "surrogateescape"),
                                               config.max_file_size, fact_positions=False, codes=enabled_codes(config),
