@@ -120,3 +120,9 @@ def test_a_notebook_given_as_python_is_linted_as_python():
     """jupyterlab-lsp sends a notebook as one virtual document of its cells' code, named *.ipynb."""
     [f] = analysis.lint_buffer("explore.ipynb", LOOP, Config())
     assert (f.code, f.line, f.cell) == ("CNL201", 5, None)
+
+
+def test_an_excluded_file_has_no_diagnostics(tmp_path):
+    config = Config(root=str(tmp_path), exclude=["legacy/*"])
+    assert analysis.lint_buffer(str(tmp_path / "legacy" / "train.py"), LOOP, config) == []
+    assert [f.code for f in analysis.lint_buffer(str(tmp_path / "train.py"), LOOP, config)] == ["CNL201"]

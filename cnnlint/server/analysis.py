@@ -71,12 +71,15 @@ def kind_of(path: str) -> Optional[str]:
 
 def lint_buffer(path: str, text: str, config: Config, kind: Optional[str] = None) -> List[Finding]:
     """The static findings for `text` as the file `path` (its kind by name unless given), kept by the
-    selection and per-file ignores, sorted. Never raises for bad input: unparsable text is CNL001."""
+    selection and per-file ignores, sorted; none for a file the configuration excludes. Never
+    raises for bad input: unparsable text is CNL001."""
     from cnnlint.lint.runner import lint_one
     from cnnlint.sources.walk import Target
 
+    from cnnlint.sources.walk import excluder
+
     kind = kind or kind_of(path)
-    if kind is None:
+    if kind is None or excluder(config.exclude, config.root)(os.path.abspath(path)):
         return []
     if kind == "notebook" and not text.lstrip().startswith("{"):
         kind = "python"  # jupyterlab-lsp's virtual document: the notebook's cells joined as Python

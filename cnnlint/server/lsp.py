@@ -44,6 +44,7 @@ class Snapshot:
     lines: List[List[str]]
     codecs: List[Any]
     code_cells: List[bool] = field(default_factory=list)  # notebooks only
+    notebook: bool = False
 
 
 def path_of(uri: str) -> str:
@@ -83,7 +84,7 @@ class CnnlintServer(LanguageServer):
             if doc is None or analysis.kind_of(path_of(key)) is None:
                 return None
             return Snapshot(path_of(key), [key], [doc.source], [list(doc.lines)], [doc.position_codec])
-        snap = Snapshot(path_of(key), [], [], [], [])
+        snap = Snapshot(path_of(key), [], [], [], [], notebook=True)
         for cell in notebook.cells:
             doc = self.workspace.text_documents.get(unquote(cell.document))
             if doc is None:
@@ -99,7 +100,7 @@ class CnnlintServer(LanguageServer):
         """Diagnostics per URI (runs in the worker thread)."""
         settings = self.configs.for_path(snap.path)
         saved = self.saved.get(os.path.abspath(snap.path), [])
-        if not snap.code_cells:
+        if not snap.notebook:
             findings = analysis.lint_buffer(snap.path, snap.texts[0], settings.config)
             findings += [f for f in saved if f.cell is None]
             return {snap.uris[0]: diagnostics(findings, Positions(snap.lines[0], snap.codecs[0]))}
