@@ -6,9 +6,9 @@ measured ones. An edit alternately inserts a line (`_cnnlint_bench = N`) after t
 line and removes it again, as incremental changes, and waits for the diagnostics that answer it.
 The server runs as an editor starts it (`python -m cnnlint server`), spoken to by pygls's client
 (tests/lsp_session.py), with the server's default debounce unless `--debounce` says otherwise.
-Also printed: each file's lint alone, in this process (CPU and wall ms, median), to tell the
-lint's cost from the protocol's, and the load average (the figures are only comparable on a
-quiet machine).
+Also printed: the server's CPU per lint (from /proc, the open and warm-up lints included), each
+file's lint alone in this process (CPU and wall ms, median), to tell the lint's cost from the
+protocol's, and the load average (wall figures are only comparable on a quiet machine).
 
     python bench/lsp_latency.py                     # the 5 largest scripts, 40 edits each
     python bench/lsp_latency.py --files 3 --edits 20 --json bench/out/lsp_latency.json
@@ -68,6 +68,16 @@ async def measure_file(session: Session, name: str, text: str, warmup: int, edit
     return times
 
 
+def server_cpu(session: Session) -> float:
+    """Seconds of CPU the server process has used (Linux /proc; 0 elsewhere)."""
+    try:
+        with open(f"/proc/{session.client._server.pid}/stat") as fh:  # type: ignore[union-attr]
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except (OSError, AttributeError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def lint_alone(text: str, path: str, runs: int = 5) -> Dict[str, float]:
     from cnnlint.config import Config
     from cnnlint.server.analysis import lint_buffer
@@ -94,14 +104,17 @@ async def run(args: argparse.Namespace, folder: str) -> dict:
         for gf in picked:
             name = os.path.basename(gf.relpath)
             Path(folder, name).write_text(gf.content, encoding="utf-8")
+            cpu_before = server_cpu(session)
             times = await measure_file(session, name, gf.content, args.warmup, args.edits)
+            server_ms = (server_cpu(session) - cpu_before) * 1000 / (1 + args.warmup + args.edits)
             alone = lint_alone(gf.content, os.path.join(folder, name))
             results.append({"file": gf.relpath, "lines": gf.lines, "edits": len(times),
                             "median_ms": statistics.median(times), "p95_ms": percentile(times, 0.95),
-                            "lint_alone": alone, "times_ms": [round(t, 2) for t in times]})
+                            "server_cpu_ms_per_lint": server_ms, "lint_alone": alone,
+                            "times_ms": [round(t, 2) for t in times]})
             print(f"{gf.relpath:45} {gf.lines:5} lines  median {results[-1]['median_ms']:6.1f} ms  "
-                  f"p95 {results[-1]['p95_ms']:6.1f} ms  (lint alone: {alone['cpu_ms']:.0f} ms CPU, "
-                  f"{alone['wall_ms']:.0f} ms wall)", flush=True)
+                  f"p95 {results[-1]['p95_ms']:6.1f} ms  server CPU {server_ms:5.1f} ms/lint  (lint alone: "
+                  f"{alone['cpu_ms']:.0f} ms CPU, {alone['wall_ms']:.0f} ms wall)", flush=True)
     finally:
         await session.stop()
     every = [t for r in results for t in r["times_ms"]]
