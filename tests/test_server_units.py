@@ -126,3 +126,58 @@ def test_an_excluded_file_has_no_diagnostics(tmp_path):
     config = Config(root=str(tmp_path), exclude=["legacy/*"])
     assert analysis.lint_buffer(str(tmp_path / "legacy" / "train.py"), LOOP, config) == []
     assert [f.code for f in analysis.lint_buffer(str(tmp_path / "train.py"), LOOP, config)] == ["CNL201"]
+
+
+def _fixable_examples():
+    """(code, example) of each bad page example where a rule with --fix finds something fixable."""
+    from cnnlint.catalog import catalog
+    from cnnlint.lint.pages import examples, page_path
+
+    found = []
+    for info in catalog():
+        if not info.autofix:
+            continue
+        with open(page_path(info.code), encoding="utf-8") as fh:
+            for example in examples(fh.read()):
+                if example.kind == "bad" and example.language in ("python", "requirements", "yaml"):
+                    findings = analysis.lint_buffer(example.path, example.code, Config())
+                    if any(f.code == info.code and f.fix is not None for f in findings):
+                        found.append((info.code, example))
+    return found
+
+
+FIXABLE = _fixable_examples()
+
+
+def test_every_rule_with_a_fix_has_a_fixable_page_example():
+    from cnnlint.catalog import catalog
+
+    assert sorted({code for code, _ in FIXABLE}) == [i.code for i in catalog() if i.autofix]
+
+
+def _apply(text, edits):
+    lines = text.splitlines(keepends=True)
+
+    def offset(position):
+        return sum(len(line) for line in lines[:position.line]) + position.character
+
+    for edit in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True):
+        text = text[:offset(edit.range.start)] + edit.new_text + text[offset(edit.range.end):]
+    return text
+
+
+@pytest.mark.parametrize("code, example", [pytest.param(c, e, id=f"{c}-line{e.line}") for c, e in FIXABLE])
+def test_every_fix_is_a_code_action_that_removes_its_finding(code, example, tmp_path):
+    """Each rule that has a --fix: its page's bad example, the fix as the server's code action,
+    applied as an editor applies it; the finding is gone."""
+    from cnnlint.server.actions import code_actions
+    from cnnlint.server.convert import diagnostics
+
+    path = str(tmp_path / example.path)
+    lines = example.code.splitlines(keepends=True)
+    before = [f for f in analysis.lint_buffer(path, example.code, Config()) if f.code == code]
+    fixable = [d for d in diagnostics(before, Positions(lines)) if d.data["fix"]]
+    [fix] = [a for a in code_actions("file:///x", fixable[:1], Positions(lines)) if "noqa" not in a.title]
+    fixed = _apply(example.code, fix.edit.changes["file:///x"])
+    after = [f for f in analysis.lint_buffer(path, fixed, Config()) if f.code == code]
+    assert len(after) == len(before) - 1, fixed
