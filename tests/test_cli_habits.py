@@ -200,3 +200,16 @@ def test_watch_runs_again_when_a_file_changes(tmp_path, poll):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_server_without_pygls_is_one_line_and_exit_2(tmp_path):
+    shim = tmp_path / "shim" / "pygls"
+    shim.mkdir(parents=True)
+    (shim / "__init__.py").write_text("raise ImportError('No module named pygls')\n")
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path / "shim"), repo]))
+    proc = subprocess.run([sys.executable, "-m", "cnnlint", "server"], capture_output=True, text=True, env=env,
+                          stdin=subprocess.DEVNULL, timeout=120)
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == ("cnnlint: error: `cnnlint server` needs pygls and lsprotocol (No module named pygls): "
+                           "pip install 'cnnlint[server]'\n")
