@@ -20,8 +20,10 @@ class Session:
     """One server process; `diagnostics[uri]` is what it last published for `uri`, `published[uri]`
     the time (time.perf_counter) it came."""
 
-    def __init__(self, root: str, options: Optional[dict] = None) -> None:
+    def __init__(self, root: str, options: Optional[dict] = None, watch_registration: bool = False) -> None:
         self.root = root
+        self.watch_registration = watch_registration  # the client lets servers register file watchers
+        self.registrations: List[types.Registration] = []
         self.options = dict({"debounce": 0}, **(options or {}))
         self.client = LanguageClient("cnnlint-tests", "1")
         self.diagnostics: Dict[str, Diagnostics] = {}
@@ -39,6 +41,10 @@ class Session:
         def on_log(params: types.LogMessageParams) -> None:
             self.messages.append(params.message)
 
+        @self.client.feature(types.CLIENT_REGISTER_CAPABILITY)
+        def on_register(params: types.RegistrationParams) -> None:
+            self.registrations.extend(params.registrations)
+
         @self.client.feature(types.WINDOW_SHOW_MESSAGE)
         def on_show(params: types.ShowMessageParams) -> None:
             self.messages.append(params.message)
@@ -50,7 +56,9 @@ class Session:
             notebook_document=types.NotebookDocumentClientCapabilities(
                 synchronization=types.NotebookDocumentSyncClientCapabilities()),
             text_document=types.TextDocumentClientCapabilities(
-                publish_diagnostics=types.PublishDiagnosticsClientCapabilities()))
+                publish_diagnostics=types.PublishDiagnosticsClientCapabilities()),
+            workspace=types.WorkspaceClientCapabilities(did_change_watched_files=types.DidChangeWatchedFilesClientCapabilities(
+                dynamic_registration=self.watch_registration)))
         await self.client.initialize_async(types.InitializeParams(
             capabilities=caps, root_uri=from_fs_path(self.root), initialization_options=self.options))
         self.client.initialized(types.InitializedParams())
@@ -96,11 +104,11 @@ def codes(diags: Diagnostics) -> List[str]:
     return sorted(str(d.code) for d in diags)
 
 
-def run_session(root: str, scenario, options: Optional[dict] = None):
+def run_session(root: str, scenario, options: Optional[dict] = None, watch_registration: bool = False):
     """Start a server in `root`, run `await scenario(session)`, stop the server; its result."""
 
     async def main():
-        session = Session(root, options)
+        session = Session(root, options, watch_registration)
         await session.start()
         try:
             return await scenario(session)

@@ -251,3 +251,17 @@ def test_on_save_the_cross_check_runs_in_the_background(tmp_path):
     [cnl601] = [d for d in saved if d.code == "CNL601"]
     assert cnl601.range.start == types.Position(9, 4)
     assert codes(dataset) == ["CNL507"]
+
+
+def test_the_server_asks_to_watch_the_configuration_files(tmp_path):
+    async def scenario(session):
+        uri = session.open("train.py", LOOP)
+        await session.wait_for(uri, lambda d: True)
+        return session.registrations
+
+    [registration] = run_session(str(tmp_path), scenario, watch_registration=True)
+    assert registration.method == "workspace/didChangeWatchedFiles"
+    options = registration.register_options
+    watchers = options["watchers"] if isinstance(options, dict) else options.watchers
+    globs = [w["globPattern"] if isinstance(w, dict) else w.glob_pattern for w in watchers]
+    assert globs == ["**/pyproject.toml", "**/cnnlint.toml"]
