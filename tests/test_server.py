@@ -142,6 +142,8 @@ def test_notebook_diagnostics_per_cell_with_the_whole_notebook_as_context(tmp_pa
 
 
 def test_a_pyproject_change_to_ignore_updates_the_diagnostics(tmp_path):
+    tmp_path = tmp_path / "my project"  # a space: the URIs the client sends are quoted (%20)
+    tmp_path.mkdir()
     pyproject = tmp_path / "pyproject.toml"
     pyproject.write_text("[tool.cnnlint]\nignore = []\n")
 

@@ -74,9 +74,6 @@ class CnnlintServer(LanguageServer):
         self.told: Set[str] = set()  # configuration errors already shown
 
     # ----------------------------------------------------------------- what to lint
-    def is_notebook(self, key: str) -> bool:
-        return self.workspace.get_notebook_document(notebook_uri=key) is not None
-
     def snapshot(self, key: str) -> Optional[Snapshot]:
         notebook = self.workspace.get_notebook_document(notebook_uri=key)
         if notebook is None:
@@ -159,9 +156,11 @@ class CnnlintServer(LanguageServer):
                                                              f"cnnlint: {error} (linting with the defaults)"))
 
     def relint_all(self) -> None:
-        keys = set(self.workspace.notebook_documents)
-        in_notebooks = {cell.document for nb in self.workspace.notebook_documents.values() for cell in nb.cells}
-        keys |= {uri for uri in self.workspace.text_documents if uri not in in_notebooks}
+        """Every open document and notebook, by the URIs the client sent (the workspace keys them unquoted)."""
+        notebooks = self.workspace.notebook_documents.values()
+        keys = {nb.uri for nb in notebooks}
+        in_notebooks = {unquote(cell.document) for nb in notebooks for cell in nb.cells}
+        keys |= {doc.uri for key, doc in self.workspace.text_documents.items() if key not in in_notebooks}
         for key in keys:
             self.schedule(key, 0)
 
