@@ -1,4 +1,5 @@
-"""Command line: `cnnlint [PATH ...]`, `cnnlint rules`, `cnnlint explain CODE`, `cnnlint demo [DIR]`.
+"""Command line: `cnnlint [PATH ...]`, `cnnlint rules`, `cnnlint explain CODE`, `cnnlint demo [DIR]`,
+`cnnlint server` (the language server).
 
 Exit status: 0 nothing at or above the failing severity, 1 findings,
 2 usage, configuration or internal error.
@@ -18,7 +19,7 @@ from cnnlint.report.formats import DEFAULT, choices_help, formats
 from cnnlint.run import run
 from cnnlint.runstate import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, Request
 
-SUBCOMMANDS = ("rules", "explain", "demo")
+SUBCOMMANDS = ("rules", "explain", "demo", "server")
 
 
 def _codes(text: str) -> List[str]:
@@ -69,7 +70,8 @@ def _lint_parser() -> argparse.ArgumentParser:
                    "bucket: a big JPEG, PNG or BMP's first 64 KiB and last 4 KiB; see the README)")
     p.add_argument("--select", type=_codes, metavar="CODES", help="comma-separated codes or prefixes, e.g. CNL2,CNL401")
     p.add_argument("--ignore", type=_codes, metavar="CODES", help="codes or prefixes to skip")
-    p.add_argument("--format", choices=tuple(formats()), default=DEFAULT, help=choices_help())
+    p.add_argument("--format", "--output-format", dest="format", choices=tuple(formats()), default=DEFAULT,
+                   help=choices_help())
     p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE")
     p.add_argument("--config", metavar="FILE", help="settings file (default: nearest pyproject.toml with [tool.cnnlint])")
     p.add_argument("--fail-on", choices=("error", "warning", "info"), help="lowest severity that exits 1 (default: warning)")
@@ -91,8 +93,25 @@ def _lint_parser() -> argparse.ArgumentParser:
     probe.add_argument("--allow-network", action="store_true",
                        help="let the probed script open network connections (refused by default)")
     p.add_argument("-q", "--quiet", action="store_true", help="print findings only: no hints, snippets or summary")
+    _habits(p)
     p.add_argument("--version", action="version", version=f"cnnlint {__version__}")
     return p
+
+
+def _habits(p: argparse.ArgumentParser) -> None:
+    """The flags Ruff's and Black's users reach for."""
+    p.add_argument("--extend-select", type=_codes, metavar="CODES",
+                   help="codes or prefixes added to the configuration's select (--select replaces it)")
+    p.add_argument("--extend-ignore", type=_codes, metavar="CODES",
+                   help="codes or prefixes added to the configuration's ignore (--ignore replaces it)")
+    p.add_argument("--statistics", action="store_true",
+                   help="print how many findings of each code, the most frequent first, instead of the findings")
+    p.add_argument("--exit-zero", action="store_true",
+                   help="exit 0 even when there are findings (2 still means an error)")
+    p.add_argument("--show-settings", action="store_true",
+                   help="print the resolved configuration, each value with where it came from, and exit")
+    p.add_argument("--watch", action="store_true",
+                   help="check, then check again each time a file changes (Ctrl-C stops)")
 
 
 def _error(message: str) -> int:
@@ -106,7 +125,37 @@ def _request(args: argparse.Namespace) -> Request:
 
 
 def run_lint(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
+    if getattr(args, "show_settings", False):
+        return show_settings(_request(args), out)
+    if getattr(args, "watch", False):
+        return watch_lint(args)
     return run(_request(args), out)
+
+
+def show_settings(request: Request, out: Optional[TextIO] = None) -> int:
+    from cnnlint.run import start
+    from cnnlint.settings_view import render_settings
+
+    state = start(request)
+    (out or sys.stdout).write(render_settings(state.config, request))
+    return EXIT_OK
+
+
+def watch_lint(args: argparse.Namespace) -> int:
+    """--watch: each run's errors are printed and the watch goes on; Ctrl-C ends it (exit 130)."""
+    from cnnlint.watch import watch
+
+    request = _request(args)
+    if "-" in request.paths or request.stdin_filename or request.fix or request.probe:
+        return _error("--watch checks files on disk: not with `-`, --fix or --probe")
+
+    def once() -> int:
+        try:
+            return run(dataclasses.replace(request), None)
+        except ConfigError as exc:
+            return _error(str(exc))
+
+    return watch(once, list(request.paths) + list(request.data) or ["."])
 
 
 def cmd_rules(argv: Sequence[str]) -> int:
@@ -135,20 +184,26 @@ def cmd_rules(argv: Sequence[str]) -> int:
 
 
 def cmd_explain(argv: Sequence[str]) -> int:
+    from cnnlint.explain import UnknownRule, resolve
     from cnnlint.lint.pages import page_path
-    from cnnlint.catalog import known_codes
 
-    p = argparse.ArgumentParser(prog="cnnlint explain", description="Print a rule's documentation.")
-    p.add_argument("code")
+    p = argparse.ArgumentParser(prog="cnnlint explain",
+                                description="Print a rule's documentation: by code (CNL201), by name "
+                                "(gradients-never-cleared), or a family's pages (CNL2 or CNL2xx).")
+    p.add_argument("rule", metavar="CODE|NAME|FAMILY")
     args = p.parse_args(argv)
-    code = args.code.upper()
-    if code not in known_codes():
-        return _error(f"unknown rule {args.code!r}; `cnnlint rules` lists them")
-    path = page_path(code)
-    if path is None:
-        return _error(f"the page for {code} is missing from this installation")
-    with open(path, encoding="utf-8") as fh:
-        sys.stdout.write(fh.read())
+    try:
+        codes = resolve(args.rule)
+    except UnknownRule as exc:
+        return _error(str(exc))
+    pages = []
+    for code in codes:
+        path = page_path(code)
+        if path is None:
+            return _error(f"the page for {code} is missing from this installation")
+        with open(path, encoding="utf-8") as fh:
+            pages.append(fh.read())
+    sys.stdout.write("\n".join(pages))
     return EXIT_OK
 
 
@@ -171,11 +226,25 @@ def cmd_demo(argv: Sequence[str]) -> int:
     return EXIT_OK if status in (EXIT_OK, EXIT_FINDINGS) else status
 
 
+def cmd_server(argv: Sequence[str]) -> int:
+    p = argparse.ArgumentParser(prog="cnnlint server",
+                                description="The Language Server Protocol over stdio, for editors (see the README's "
+                                "\"In your editor\"); needs the server extra: pip install 'cnnlint[server]'.")
+    p.parse_args(argv)
+    try:
+        from cnnlint.server.lsp import serve
+    except ImportError as exc:
+        return _error(f"`cnnlint server` needs pygls and lsprotocol ({exc}): pip install 'cnnlint[server]'")
+    serve()
+    return EXIT_OK
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         if argv and argv[0] in SUBCOMMANDS:
-            return {"rules": cmd_rules, "explain": cmd_explain, "demo": cmd_demo}[argv[0]](argv[1:])
+            commands = {"rules": cmd_rules, "explain": cmd_explain, "demo": cmd_demo, "server": cmd_server}
+            return commands[argv[0]](argv[1:])
         args = _lint_parser().parse_args(argv)
         return run_lint(args)
     except ConfigError as exc:

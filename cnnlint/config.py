@@ -87,6 +87,16 @@ _UNITS = {"max-file-size": "bytes", "min-image-size": "pixels", "min-class-size"
           "max-image-pixels": "pixels"}
 
 
+def setting_keys() -> List[str]:
+    """The keys [tool.cnnlint] accepts, in the order the README lists them."""
+    return list(_KEYS)
+
+
+def read_table(path: str) -> dict:
+    """The [tool.cnnlint] table of `path` (a dedicated cnnlint.toml: the whole file)."""
+    return _table(path)
+
+
 def find_config(start: str) -> Optional[str]:
     """The nearest pyproject.toml with a [tool.cnnlint] table, from `start` upwards."""
     current = os.path.abspath(start)

@@ -26,7 +26,11 @@ def report(request: Request, config: Config, checked: Checked, out: Optional[Tex
     if request.baseline:
         from cnnlint.baseline import load_baseline
 
-        findings = load_baseline(request.baseline).new_findings(findings)
+        kept = load_baseline(request.baseline).new_findings(findings)
+        if not request.quiet:
+            hidden = len(findings) - len(kept)
+            print(f"The baseline {request.baseline} hid {hidden} finding{'s' if hidden != 1 else ''}.", file=sys.stderr)
+        findings = kept
     if request.diff:
         status = _diff(findings, out, checked)
         return EXIT_ERROR if checked.refused else status
@@ -42,7 +46,12 @@ def report(request: Request, config: Config, checked: Checked, out: Optional[Tex
         extras["datasets"] = to_json(datasets, findings)
         sections.insert(0, render_section(datasets, findings, terminal_width(out or sys.stdout)))
     stream = None if request.output else (out or sys.stdout)
-    text = render(request.format, Report(findings, checked.files, extras, sections, datasets, request.quiet, stream))
+    if request.statistics:
+        from cnnlint.report.statistics import render_statistics
+
+        text = render_statistics(findings)
+    else:
+        text = render(request.format, Report(findings, checked.files, extras, sections, datasets, request.quiet, stream))
     _write(text, request.output, out)
     if not findings and not request.quiet and request.format == "text" and not checked.refused:
         print(f"All checks passed ({counted(checked.code_files, datasets, checked.images)}).", file=sys.stderr)
@@ -50,7 +59,7 @@ def report(request: Request, config: Config, checked: Checked, out: Optional[Tex
         print(f"cnnlint: {message}", file=sys.stderr)
     if checked.internal_errors or checked.refused:
         return EXIT_ERROR
-    if any(f.severity.rank >= config.fail_on.rank for f in findings):
+    if not request.exit_zero and any(f.severity.rank >= config.fail_on.rank for f in findings):
         return EXIT_FINDINGS
     return EXIT_OK
 

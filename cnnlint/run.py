@@ -25,15 +25,22 @@ if TYPE_CHECKING:
     from cnnlint.sources.walk import Target
 
 
+def _checked_selectors(flag: str, values: List[str]) -> List[str]:
+    unknown = check_selectors(values)
+    if unknown:
+        raise ConfigError(f"{flag}: unknown rule code or prefix {', '.join(unknown)}")
+    return values
+
+
 def apply_flags(config: Config, request: Request) -> None:
-    """The command line's settings over the configuration file's."""
+    """The command line's settings over the configuration file's (--extend-* add to its lists)."""
     for name in ("select", "ignore"):
         values = getattr(request, name)
         if values is not None:
-            unknown = check_selectors(values)
-            if unknown:
-                raise ConfigError(f"--{name}: unknown rule code or prefix {', '.join(unknown)}")
-            setattr(config, name, values)
+            setattr(config, name, _checked_selectors(f"--{name}", values))
+        extra = _checked_selectors(f"--extend-{name}", getattr(request, f"extend_{name}") or [])
+        current = getattr(config, name)
+        setattr(config, name, current + [c for c in extra if c not in current])
     if request.fail_on:
         config.fail_on = Severity.parse(request.fail_on)
     if request.scheduler:

@@ -27,6 +27,8 @@ class Request:
     config: Optional[str] = None
     select: Optional[List[str]] = None
     ignore: Optional[List[str]] = None
+    extend_select: Optional[List[str]] = None  # added to the configuration's select
+    extend_ignore: Optional[List[str]] = None  # added to the configuration's ignore
     fail_on: Optional[str] = None
     scheduler: Optional[str] = None
     quick: bool = False
@@ -42,6 +44,8 @@ class Request:
     gpu_memory: Optional[int] = None
     allow_network: bool = False
     quiet: bool = False
+    statistics: bool = False  # a count per code instead of the findings
+    exit_zero: bool = False  # findings do not make the exit status 1
 
 
 @dataclass

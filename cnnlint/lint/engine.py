@@ -285,12 +285,13 @@ def _resolve(ctx: FileContext, text: str, path: str) -> List[Finding]:
 
 
 def lint_python(source: SourceFile, rule_classes: Sequence[Type["Rule"]], real_path: str, fact_positions: bool = True,
-                fact_rules: Sequence[Type["Rule"]] = ()) -> FileResult:
+                fact_rules: Sequence[Type["Rule"]] = (), facts: bool = True) -> FileResult:
     """`fact_rules`: rules not selected that leave facts the cross-check reads (`feeds_facts`): run
-    only when the file has facts to extract, their findings dropped."""
+    only when the file has facts to extract, their findings dropped. `facts=False`: no facts at all
+    (the editor's lint as you type; the cross-check runs on save)."""
     from cnnlint.crosscheck import extract
 
-    wants_facts = extract.applies(source.text)
+    wants_facts = facts and extract.applies(source.text)
     if wants_facts:
         rule_classes = [*rule_classes, *(cls for cls in fact_rules if cls not in rule_classes)]
     rule_classes = [cls for cls in rule_classes if "python" in cls.inputs and cls.applies(source)]
@@ -349,9 +350,9 @@ def lint_manifest(manifest: "Manifest", rule_classes: Sequence[Type["Rule"]], re
 
 
 def lint_source(source: "SourceFile | Manifest", rule_classes: Sequence[Type["Rule"]], real_path: str,
-                fact_positions: bool = True, fact_rules: Sequence[Type["Rule"]] = ()) -> FileResult:
+                fact_positions: bool = True, fact_rules: Sequence[Type["Rule"]] = (), facts: bool = True) -> FileResult:
     """Lint what a source reader returned: a script or notebook, or a manifest."""
     if isinstance(source, SourceFile):
-        return lint_python(source, rule_classes, real_path, fact_positions, fact_rules)
+        return lint_python(source, rule_classes, real_path, fact_positions, fact_rules, facts)
     return lint_manifest(source, rule_classes, real_path)
 

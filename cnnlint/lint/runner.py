@@ -39,9 +39,10 @@ Result = Tuple[List[dict], Dict[str, Optional[str]], Optional[str], Optional[dic
 
 
 def lint_one(target: Target, data: bytes, max_size: int, fact_positions: bool = True,
-             codes: Optional[Tuple[str, ...]] = None) -> Result:
+             codes: Optional[Tuple[str, ...]] = None, with_facts: bool = True) -> Result:
     """(finding dicts, related files, internal error, pipeline facts) for one file, with the static
-    rules of `codes` (None: all of them). Runs in workers."""
+    rules of `codes` (None: all of them). Runs in workers; the editor's server calls it with
+    with_facts=False (no cross-check facts while typing)."""
     from cnnlint.lint.engine import lint_source, source_error
     from cnnlint.lint.discovery import rule_classes
     from cnnlint.sources.model import SourceError
@@ -59,8 +60,8 @@ def lint_one(target: Target, data: bytes, max_size: int, fact_positions: bool = 
             if size > max_size:
                 return [dict(_too_large(target, size, max_size).to_dict(), path="")], {}, None, None
         rules = rule_classes() if codes is None else [cls for cls in rule_classes() if cls.code in codes]
-        for_facts = [cls for cls in rule_classes() if cls.feeds_facts and cls not in rules]
-        result = lint_source(source, rules, target.real_path, fact_positions, for_facts)
+        for_facts = [cls for cls in rule_classes() if with_facts and cls.feeds_facts and cls not in rules]
+        result = lint_source(source, rules, target.real_path, fact_positions, for_facts, with_facts)
         own = [dict(f.to_dict(), path="") if f.path == target.path else f.to_dict() for f in result.findings]
         facts = getattr(result, "facts", None)
         return own, result.related, "\n".join(result.internal_errors) or None, facts
