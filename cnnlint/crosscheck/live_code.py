@@ -51,7 +51,10 @@ class CodeUses:
 def _fact(source: SourceFile, node: ast.AST, text: Optional[str] = None) -> Fact:
     line = getattr(node, "lineno", 1)
     cell, cell_line = source.locate(line)
-    code = text if text is not None else shortened(ast.unparse(node), node, 60)
+    if text is None:
+        written = ast.get_source_segment(source.text, node) or ast.unparse(node)
+        text = shortened(" ".join(written.split()), node, 60)
+    code = text
     return Fact(None, code, cell_line, getattr(node, "col_offset", 0) + 1, cell, source.raw_line(line)[:400])
 
 

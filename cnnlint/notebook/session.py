@@ -60,6 +60,7 @@ class Session:
     shown: Set[Tuple[str, Optional[int], int, str]] = field(default_factory=set)
     blocked: Optional[str] = None  # the message that stops the cell about to run (--strict)
     linter: CellLinter = field(default_factory=CellLinter)
+    reports: List[Shown] = field(default_factory=list)  # what `%cnnlint` showed, latest last (the last 8)
 
     # ---- settings
 
@@ -154,7 +155,9 @@ class Session:
         what = f"{len(cells)} executed cell{'s' if len(cells) != 1 else ''}"
         if request.paths or request.data:
             what += " and " + ", ".join(request.paths + request.data)
-        return Shown(title(found, what), sorted(found, key=Finding.sort_key), notes)
+        shown = Shown(title(found, what), sorted(found, key=Finding.sort_key), notes)
+        self.reports = self.reports[-7:] + [shown]
+        return shown
 
 
 def _key(f: Finding) -> Tuple[str, Optional[int], int, str]:
