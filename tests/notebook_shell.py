@@ -89,7 +89,8 @@ def snapshot(namespace: Dict[str, Any]) -> Dict[str, Tuple[int, Any]]:
         if isinstance(obj, np.ndarray):
             content: Any = (obj.dtype.str, obj.shape, obj.tobytes())
         elif hasattr(obj, "class_indices") and hasattr(obj, "batch_index"):
-            content = (obj.batch_index, obj.total_batches_seen, dict(obj.class_indices), getattr(obj, "index_array", None) is None)
+            content = (obj.batch_index, obj.total_batches_seen, dict(obj.class_indices),
+                       getattr(obj, "index_array", None) is None)
         elif type(obj).__name__ == "Tensor" and hasattr(obj, "numpy"):
             content = obj.detach().cpu().numpy().tobytes()
         else:

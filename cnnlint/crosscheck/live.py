@@ -15,7 +15,7 @@ from typing import List, Optional, Sequence, Set, Tuple
 
 from cnnlint.crosscheck.facts import Fact, ScriptFacts
 from cnnlint.crosscheck.live_code import CodeUses, FitCall, itemsize
-from cnnlint.crosscheck.live_facts import LiveArray, LiveFacts, LiveLoader, LiveModel
+from cnnlint.crosscheck.live_facts import LiveFacts, LiveLoader, LiveModel
 from cnnlint.findings import Finding, Severity
 
 GIB = 1024**3
@@ -76,7 +76,7 @@ class _Judge:
     # ---- pairs of a model and its data
 
     def pairs(self) -> List[Tuple[LiveModel, LiveLoader, Optional[FitCall]]]:
-        found = []
+        found: List[Tuple[LiveModel, LiveLoader, Optional[FitCall]]] = []
         for fit in self.uses.fits:
             model, loader = self.live.models.get(fit.model), self.live.loaders.get(fit.x or "")
             if model is not None and loader is not None and self.current(fit.model, fit.order) and \
@@ -248,5 +248,3 @@ def live_check(path: str, static: Optional[ScriptFacts], uses: CodeUses, live: L
     about to run (its conversions are judged, and its names may be rebound before use)."""
     return _Judge(path, static, uses, live, runtime_memory, executed_end).run()
 
-
-__all__ = ["LiveArray", "LiveOutcome", "live_check"]

@@ -32,7 +32,7 @@ class Conversion:
     """An expression that copies an array: `x / 255.`, `x.astype("float32")`, chained."""
 
     name: str  # the array it starts from
-    steps: List[Tuple[str, int]]  # (dtype name of each copy, its bytes per value)
+    steps: List[Tuple[str, str]]  # (operation, dtype: given to astype, or "" where NumPy promotes)
     fact: Fact
 
 
@@ -131,11 +131,11 @@ def _conversions(source: SourceFile, tree: ast.AST, cell: int, uses: CodeUses) -
     stack = [tree]
     while stack:
         node = stack.pop()
-        if getattr(node, "lineno", None) is not None and source.locate(node.lineno)[0] != cell:
-            if not isinstance(node, (ast.Module, ast.stmt)):
-                continue
+        line = getattr(node, "lineno", None)
+        if line is not None and not isinstance(node, ast.stmt) and source.locate(line)[0] != cell:
+            continue
         chain = conversion_steps(node) if isinstance(node, (ast.BinOp, ast.Call)) else None
-        if chain is not None and chain[1] and source.locate(node.lineno)[0] == cell:  # type: ignore[attr-defined]
+        if chain is not None and chain[1] and line is not None and source.locate(line)[0] == cell:
             uses.conversions.append(Conversion(chain[0], [(op, dtype or "") for op, dtype in chain[1]], _fact(source, node)))
             continue
         stack.extend(ast.iter_child_nodes(node))
