@@ -17,6 +17,7 @@ from cnnlint.crosscheck.facts import Fact, ScriptFacts
 from cnnlint.crosscheck.live_code import CodeUses, FitCall, itemsize
 from cnnlint.crosscheck.live_facts import LiveFacts, LiveLoader, LiveModel
 from cnnlint.findings import Finding, Severity
+from cnnlint.lint.suppress import is_suppressed
 
 GIB = 1024**3
 Place = Tuple[Optional[int], int, str]  # (cell, line, code)
@@ -62,6 +63,8 @@ class _Judge:
         self.out = LiveOutcome()
 
     def report(self, code: str, severity: Severity, fact: Fact, message: str, hint: str) -> None:
+        if is_suppressed(fact.raw, code):
+            return
         self.out.findings.append(Finding(code, severity, message, self.path, max(fact.line, 1), max(fact.column, 1),
                                          hint=hint, cell=fact.cell))
         self.out.superseded.add((fact.cell, fact.line, code))

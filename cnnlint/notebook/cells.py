@@ -8,17 +8,15 @@ several times counts once, at its last run.
 
 from __future__ import annotations
 
-import ast
 import copy
 import json
 import os
-import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import Any, List, Optional, Sequence, Tuple, Type
 
 from cnnlint.crosscheck.facts import ScriptFacts
-from cnnlint.crosscheck.live_code import CodeUses, code_uses
+from cnnlint.crosscheck.live_code import CodeUses, cell_uses
 from cnnlint.findings import Finding
 from cnnlint.lint.engine import lint_source
 from cnnlint.sources.model import SourceError, SourceFile
@@ -94,18 +92,27 @@ def _lint(texts: Sequence[str], rules: Sequence[Type], fact_rules: Sequence[Type
         return Linted([source_error(PATH, exc)], None, CodeUses())
     result = lint_source(source, list(rules), real, True, list(fact_rules))
     facts = ScriptFacts.from_dict(result.facts) if result.facts else None
-    pending_cell = len(texts) if pending and texts else None
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree: Optional[ast.AST] = ast.parse(source.text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        tree = None
-    uses = code_uses(source, tree, pending_cell) if tree is not None else CodeUses()
-    pending_line = None
-    if pending_cell is not None and source.line_map:
-        pending_line = next((i + 1 for i, (cell, _) in enumerate(source.line_map) if cell == pending_cell), None)
+    uses, pending_line = _uses(source, len(texts), pending)
     return Linted(result.findings, facts, uses, pending_line, result.internal_errors)
+
+
+def _uses(source: SourceFile, cells: int, pending: bool) -> Tuple[CodeUses, Optional[int]]:
+    """The cells' uses, each cell read on its own (cached), and the first joined line of the last cell
+    when it is about to run."""
+    lines = source.text.split("\n")
+    spans: dict = {}
+    for index, (cell, _) in enumerate(source.line_map or ()):
+        first, _last = spans.get(cell, (index, index))
+        spans[cell] = (first, index)
+    uses = CodeUses()
+    pending_line = None
+    for cell, (first, last) in sorted(spans.items()):
+        part = cell_uses("\n".join(lines[first:last + 1]), pending and cell == cells)
+        if part is not None:
+            uses.add(part, cell, first)
+        if pending and cell == cells:
+            pending_line = first + 1
+    return uses, pending_line
 
 
 def numbered(linted: Linted, numbers: Sequence[int]) -> Linted:
