@@ -61,7 +61,8 @@ def file_cells(path: str) -> List[str]:
 
 
 def corpus_files(folder: str, n: int) -> List[str]:
-    if load_manifest(folder) is None:
+    manifest = load_manifest(folder)
+    if manifest is None or manifest.get("n_files", 0) < n:
         generate_corpus(folder, n_files=n)
     found = []
     for root, _, names in os.walk(folder):
