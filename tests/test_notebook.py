@@ -270,3 +270,41 @@ def test_torch_module_and_imagefolder_give_cnl601(shell, tmp_path):
         "`net` ends in 10 outputs (linear; live), but `ds` has 3 classes (birds, cats, dogs; live "
         "`classes`): 7 outputs are never a target")]
     assert snapshot(shell.ns) == before
+
+
+def test_an_array_rebound_after_fit_is_not_judged_by_its_new_value(shell):
+    need_framework("tensorflow")
+    shell.run("%load_ext cnnlint")
+    for cell in (UINT8, ARRAY_MODEL, "x_train = x_train / 255.", "if False:\n    model.fit(x_train, y_train)",
+                 "x_train = (x_train * 255).astype('uint8')"):
+        assert shell.run(cell).success
+    shell.run("%cnnlint")
+    assert [f.code for f in shell.shown()[-1].findings] == []
+    shell.run("if False:\n    model.fit(x_train, y_train)  # now the uint8 array")
+    shell.run("%cnnlint")
+    assert [(f.code, f.line) for f in shell.shown()[-1].findings] == [("CNL101", 2)]
+    shell.run("if False:\n    model.fit(x_train, y_train)  # noqa: CNL101")
+    shell.run("%cnnlint")
+    assert [(f.code, f.line) for f in shell.shown()[-1].findings] == [("CNL101", 2)]  # the earlier cell's only
+
+
+def test_reading_the_namespace_copies_no_large_array_and_survives_hostile_objects():
+    import tracemalloc
+
+    from cnnlint.notebook.namespace import SAMPLE, read_namespace
+
+    big = np.arange(4_000_000, dtype=np.float64).reshape(2000, 2000).T  # 32 MB, not contiguous
+    raising = type("DirectoryIterator", (), {"__module__": "keras.src.legacy.preprocessing.image",
+                                              "class_indices": property(lambda self: 1 / 0)})()
+    tracemalloc.start()
+    try:
+        facts = read_namespace({"big": big, "bad": raising, "_hidden": big, "gen": (i for i in range(3))}, hidden={"gen"})
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 * 2**20  # the sample's indices and values, not the array
+    array = facts.arrays["big"]
+    assert (array.dtype, array.shape, array.nbytes, array.sampled, array.size) == ("float64", [2000, 2000], 32_000_000,
+                                                                                   SAMPLE, 4_000_000)
+    assert (array.low, array.high) == (0.0, 3_999_999.0)
+    assert list(facts.arrays) == ["big"] and facts.loaders == {} and facts.models == {}
