@@ -238,8 +238,8 @@ def test_no_cnl101_for_a_generator_with_rescale(shell, tmp_path):
 def test_cnl607_with_the_real_array_size(shell, tmp_path):
     (tmp_path / "pyproject.toml").write_text('[tool.cnnlint]\nruntime-memory = "4MiB"\n')
     shell.run("%load_ext cnnlint")
-    shell.run("import numpy as np\nx = np.zeros((100, 64, 64, 3), dtype=np.uint8)")
     shell.run("%cnnlint on")
+    shell.run("import numpy as np\nx = np.zeros((100, 64, 64, 3), dtype=np.uint8)")  # read after it runs
     result = shell.run("x = x.astype('float32') / 255.")
     text = [d["text/plain"] for kind, d in shell.log if kind == "display"][-1]
     assert text.splitlines()[1] == (

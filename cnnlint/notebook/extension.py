@@ -3,7 +3,7 @@
 - `%cnnlint [PATH ...] [flags]`: the executed cells (and the paths) checked, the report shown;
 - `%cnnlint on [--strict] [flags]` / `%cnnlint off`: each cell checked before it runs (pre_run_cell);
   --strict stops a cell with an error-level finding (an AST transformer raises InputRejected);
-- after each cell (post_run_cell) the live facts are read from the namespace.
+- after each cell (post_run_cell), while the checks are on, the live facts are read from the namespace.
 
 The hooks take the event's argument or none (IPython < 7 calls pre_run_cell without one) and read
 only `raw_cell` from it (`cell_id` arrived in IPython 8.3; Colab has 7.34).
@@ -59,6 +59,8 @@ class _Hooks:
         _publish(self.shell, shown)
 
     def post_run_cell(self, result: Any = None) -> None:
+        if not self.session.enabled:
+            return  # `%cnnlint` reads the namespace itself: nothing to keep while the checks are off
         try:
             self.session.after_cell(getattr(result, "execution_count", None))
         except Exception as exc:  # noqa: BLE001 - as above
@@ -116,7 +118,6 @@ def load(shell: Any) -> None:
     shell.events.register("pre_run_cell", hooks.pre_run_cell)
     shell.events.register("post_run_cell", hooks.post_run_cell)
     _SESSIONS[id(shell)] = (session, hooks)
-    session.after_cell()
 
 
 def unload(shell: Any) -> None:

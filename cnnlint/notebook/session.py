@@ -82,6 +82,7 @@ class Session:
             raise UsageProblem("`%cnnlint on` checks the cells as they run; name paths with `%cnnlint PATH ...`")
         self.config = self.configure(request)
         self.enabled, self.strict = True, strict
+        self.after_cell()
         cells = executed_cells(self.kernel.history())
         self.shown = {_key(f) for f in self._cell_findings(cells, False, self.config)}
         mode = " (--strict: a cell with an error-level finding does not run)" if strict else ""
