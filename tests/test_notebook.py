@@ -108,6 +108,8 @@ def test_magic_scans_a_fixture_dataset(shell, tmp_path):
     assert got == {(code, os.path.normpath(path)) for code, path in expected}
     assert report.title.startswith("cnnlint: ") and " in 3 executed cells and data/ (" in report.title
     assert any(note.startswith("scanned data") for note in report.notes)
+    text = report.text().splitlines()
+    assert any(line.startswith("data/train: CNL506 warning: ") for line in text)  # a folder: no line number
 
 
 def test_magic_refuses_probe_and_reports_bad_flags(shell):

@@ -16,6 +16,8 @@ _COLOURS = {"error": "#c62828", "warning": "#b26a00", "info": "#1565c0"}
 def where(finding: Finding) -> str:
     if finding.path == PATH and finding.cell is not None:
         return f"In [{finding.cell}] line {finding.line}"
+    if finding.line < 1:  # a folder or a whole file (dataset findings)
+        return finding.path
     cell = f" cell {finding.cell}" if finding.cell is not None else ""
     return f"{finding.path}{cell}:{finding.line}:{finding.column}"
 

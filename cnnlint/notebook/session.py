@@ -23,7 +23,7 @@ from cnnlint.runstate import Request
 
 # flags of the command line that make no sense in a notebook
 REFUSED = {"probe": "--probe", "fix": "--fix", "diff": "--diff", "stdin_filename": "--stdin-filename",
-           "write_baseline": "--write-baseline", "baseline": "--baseline", "output": "--output", "scheduler": "--scheduler"}
+           "write_baseline": "--write-baseline", "baseline": "--baseline", "output": "--output"}
 
 
 class UsageProblem(Exception):
