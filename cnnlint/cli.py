@@ -124,6 +124,12 @@ def _request(args: argparse.Namespace) -> Request:
     return Request(**{f.name: getattr(args, f.name) for f in dataclasses.fields(Request) if hasattr(args, f.name)})
 
 
+def parse_request(argv: Sequence[str]) -> Request:
+    """The lint command line's flags and paths as a Request, for other front ends (the notebook's
+    `%cnnlint`); argparse's usage errors end in SystemExit as on the command line."""
+    return _request(_lint_parser().parse_args(list(argv)))
+
+
 def run_lint(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
     if getattr(args, "show_settings", False):
         return show_settings(_request(args), out)
