@@ -205,6 +205,7 @@ def _walk(tree: ast.AST, ctx: FileContext, visit: Dict[type, List[Callable]], le
     visit_get = visit.get
     leave_get = leave.get
     _LEAVE = _LeaveMarker
+    leaf_name, leaf_constant = ast.Name, ast.Constant
     stack: List[object] = [tree]
     pop = stack.pop
     push = stack.append
@@ -218,10 +219,17 @@ def _walk(tree: ast.AST, ctx: FileContext, visit: Dict[type, List[Callable]], le
                 for fn in fns:
                     fn(done)
             continue
-        fns = visit_get(type(node))
+        tp = type(node)
+        fns = visit_get(tp)
         if fns:
             for fn in fns:
                 fn(node)
+        if tp is leaf_name or tp is leaf_constant:  # no children: leave at once, never an ancestor
+            fns = leave_get(tp)
+            if fns:
+                for fn in fns:
+                    fn(node)
+            continue
         push_ancestor(node)  # type: ignore[arg-type]
         push(_LEAVE)
         kids = children(node)  # type: ignore[arg-type]

@@ -119,8 +119,10 @@ class Bindings:
         qualify = self.imports.qualify
         control = _CONTROL
         parents = self._parents
+        names = self.names
         stack: List[Frame] = [(self.syntax.tree, None, None, None)]
         pop, push = stack.pop, stack.append
+        name_type, call_type, constant_type = ast.Name, ast.Call, ast.Constant
         while stack:
             node, scope, cond, klass = pop()
             order += 1
@@ -131,10 +133,13 @@ class Bindings:
             assert isinstance(node, ast.AST)
             info[id(node)] = (order, scope, cond)
             tp = type(node)
+            if tp is name_type:  # a leaf
+                names.setdefault(node.id, []).append(node)  # type: ignore[attr-defined, arg-type]
+                continue
+            if tp is constant_type:
+                continue
             inner_scope, inner_cond, inner_class = scope, cond, klass
-            if tp is ast.Name:
-                self.names.setdefault(node.id, []).append(node)  # type: ignore[attr-defined, arg-type]
-            elif tp is ast.Call:
+            if tp is call_type:
                 calls.append(CallSite(node, qualify(node.func) or "", call_tail(node) or "", order, scope, cond))  # type: ignore[arg-type, attr-defined]
             elif tp in control:
                 self.block_parent[id(node)] = cond

@@ -203,6 +203,7 @@ class Scopes:
         stack: List[_Item] = [(self.tree, self.module_scope, (), (), None)]
         self._stack = stack
         pop = stack.pop
+        name_type, constant_type, attribute_type = ast.Name, ast.Constant, ast.Attribute
         while stack:
             item = pop()
             node, scope, blocks, loops, klass = item
@@ -214,9 +215,17 @@ class Scopes:
             if t is ast.Module:
                 self._push_block(node.body, scope, blocks, loops, klass)  # type: ignore[attr-defined]
                 continue
-            if t is ast.Name:
+            if t is name_type:
                 if node.id == "preprocess_input":  # type: ignore[attr-defined]
                     self.preprocess_refs.append(node)
+                continue
+            if t is constant_type:  # a leaf, neither statement nor expression of interest
+                continue
+            if t is attribute_type:  # its one child is walked; the attribute's own name may count
+                if node.attr == "preprocess_input":  # type: ignore[attr-defined]
+                    self.preprocess_refs.append(node)
+                    self.preprocess_refs.append(object())  # the attribute's name, spelled too
+                stack.append((node.value, scope, blocks, loops, klass))  # type: ignore[attr-defined]
                 continue
             if self._statement(node, item, order):  # handled, children pushed as needed
                 continue
@@ -246,10 +255,6 @@ class Scopes:
         t = type(node)
         if t is ast.Call:
             self._call(node, item, order)
-        elif t is ast.Attribute:
-            if node.attr == "preprocess_input":
-                self.preprocess_refs.append(node)
-                self.preprocess_refs.append(object())  # the attribute's name, spelled too
         elif t is ast.keyword:
             if node.arg == "preprocess_input":
                 self.preprocess_refs.append(object())

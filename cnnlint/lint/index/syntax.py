@@ -16,11 +16,18 @@ _NOT_CHILDREN = frozenset({"ctx", "op", "ops", "type_comment", "type_ignores"})
 _CHILD_FIELDS: Dict[type, Tuple[str, ...]] = {}
 
 
+_NAME, _CONSTANT, _ATTRIBUTE, _KEYWORD, _EXPR = ast.Name, ast.Constant, ast.Attribute, ast.keyword, ast.Expr
+
+
 def children(node: ast.AST) -> List[ast.AST]:
     """Direct child nodes in the order they are written: decorators first, dict keys beside their
     values, keyword arguments in their place among the positional ones, a conditional expression's
     body before its test; no expression contexts or operators. Read from the fields directly."""
     tp = type(node)
+    if tp is _NAME or tp is _CONSTANT:  # leaves: 45% of the nodes of training code
+        return []
+    if tp is _ATTRIBUTE or tp is _KEYWORD or tp is _EXPR:
+        return [node.value]  # type: ignore[attr-defined]
     if tp is ast.Call:
         if node.args and node.keywords:  # type: ignore[attr-defined]
             rest = sorted([*node.args, *node.keywords], key=lambda n: (n.lineno, n.col_offset))  # type: ignore[attr-defined]
