@@ -362,10 +362,30 @@ def diff_keywords(folder: str, root: str) -> List[Candidate]:
     return list(out.values())
 
 
+def twins(folder: str, cands: List[Candidate]) -> List[Candidate]:
+    """`tf.keras` twins of standalone Keras keyword removals: tf.keras took many old keywords
+    through `**kwargs` (`ModelCheckpoint(period=)`), which no signature shows; verify decides."""
+    now = load(folder, "current", "tf.keras")["names"]
+    have = {c.key for c in cands}
+    out = []
+    for cand in cands:
+        if cand.root != "keras" or cand.kind != "keyword":
+            continue
+        key = "tensorflow." + cand.key
+        if key in have or key.split("(")[0] not in now:
+            continue
+        bad = {f: c.replace("import keras\nkeras.", "import tensorflow as tf\ntf.keras.") for f, c in cand.bad.items()}
+        good = cand.good.replace("import keras\nkeras.", "import tensorflow as tf\ntf.keras.")
+        out.append(Candidate("keyword", "tf.keras", key, cand.what, cand.present_in.replace("keras", "tensorflow"),
+                             cand.present_env, cand.gone_in, bad=bad, instead=cand.instead, good=good))
+    return out
+
+
 def diff(folder: str) -> List[Candidate]:
     out: List[Candidate] = []
     for root in CHAINS:
         out += diff_names(folder, root) + diff_methods(folder, root) + diff_keywords(folder, root)
+    out += twins(folder, out)
     labels = {(env, root): f"{lib} {version_of(load(folder, env, root), lib)}"
               for root, (envs, lib) in CHAINS.items() for env in envs + ["current"]}
     for cand in out:
@@ -428,8 +448,10 @@ def gone_from(cand: Candidate, i: int, form: str, results: Dict[str, Dict[str, L
         return None
     cand.errors[form] = now
     gone = cand.later[-1][1]
-    for env, label in reversed(cand.later):
+    for n in range(len(cand.later) - 1, -1, -1):
+        env, label = cand.later[n]
         if results[env][f"{i}:{form}"][0] == "ok":
+            cand.present_in = label  # a later release still had it
             break
         gone = label
     return gone
