@@ -128,7 +128,8 @@ def test_lr_scheduler_verbose():
     # the current keyword
     "import keras\ncb = keras.callbacks.ModelCheckpoint('m.keras', save_freq='epoch')\n",
     # Keras 2.15 still takes it
-    "!pip install tensorflow==2.15.0\n# %%\nfrom tensorflow.keras.callbacks import ModelCheckpoint\ncb = ModelCheckpoint('m.h5', period=5)\n",
+    "!pip install tensorflow==2.15.0\n# %%\n"
+    "from tensorflow.keras.callbacks import ModelCheckpoint\ncb = ModelCheckpoint('m.h5', period=5)\n",
     # a `verbose=` on something else
     "import torch\nsched = make_scheduler(opt, verbose=True)\n",
 ])

@@ -332,16 +332,23 @@ class RemovedApi(Rule):
             if full == "tensorflow.contrib" or full.startswith("tensorflow.contrib."):
                 self._tf1(node, "contrib", "")
                 return
-            standalone, rel = _keras_rel(full)
-            for entry in KERAS_PATHS if rel is not None else ():
-                if entry.module and (not entry.standalone_only or standalone) and (
-                    rel == entry.path or rel.startswith(entry.path + ".")
-                ):
-                    self._keras_path(node, entry, standalone, f"import {full}", "ModuleNotFoundError")
-                    return
+            if self._keras_module_import(node, full):
+                return
             removed = removed_module(removed_table(), full)
             if removed is not None and self._table_name(node, removed, "import", f"`import {full}`", ""):
                 return
+
+    def _keras_module_import(self, node: ast.Import, full: str) -> bool:
+        standalone, rel = _keras_rel(full)
+        if rel is None:
+            return False
+        for entry in KERAS_PATHS:
+            if entry.module and (not entry.standalone_only or standalone) and (
+                rel == entry.path or rel.startswith(entry.path + ".")
+            ):
+                self._keras_path(node, entry, standalone, f"import {full}", "ModuleNotFoundError")
+                return True
+        return False
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         attr = node.attr
