@@ -6,12 +6,11 @@ must run clean. One subprocess per library family. Like tests/test_removed_apis.
 when a library is missing and `CI` is unset; in CI a missing library is a failure.
 """
 
+import importlib.util
 import json
-import os
-import subprocess
 import sys
-import textwrap
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from packaging.version import Version
@@ -19,39 +18,21 @@ from packaging.version import Version
 from cnnlint.lint.removed_table import TABLE_PATH, removed_table
 from conftest import need_framework
 
+BENCH = Path(__file__).resolve().parent.parent / "bench" / "api_surface"
 with open(TABLE_PATH, encoding="utf-8") as _fh:
     TABLE = json.load(_fh)
 ENTRIES = TABLE["entries"]
 
-_RUNNER = textwrap.dedent(
-    """
-    import json, os, sys, warnings
-    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    snippets = json.loads(sys.stdin.read())
-    out = {}
-    for name, code in snippets.items():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                exec(compile(code, name, "exec"), {})
-            except BaseException as exc:
-                out[name] = [type(exc).__name__, str(exc)]
-                continue
-        out[name] = ["ok", ""]
-    print("RESULT" + json.dumps(out))
-    """
-)
 _NEEDS = {"keras": ("tensorflow", "keras"), "torch": ("torch",), "torchvision": ("torch", "torchvision")}
 
 
-def _run(snippets):
-    proc = subprocess.run(
-        [sys.executable, "-c", _RUNNER], input=json.dumps(snippets), capture_output=True, text=True, timeout=600,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
-    )
-    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")), None)
-    assert line is not None, proc.stderr[-2000:]
-    return json.loads(line[len("RESULT"):])
+def _derive():
+    """bench/api_surface/derive.py, whose runner made the table (the same runner checks it here)."""
+    spec = importlib.util.spec_from_file_location("derive", BENCH / "derive.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["derive"] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
 
 
 def _word(entry):
@@ -69,7 +50,7 @@ def test_every_entry_fails_as_recorded_and_its_good_form_runs(family):
         for form, code in entry["bad"].items():
             snippets[f"{n}:{form}"] = code
         snippets[f"{n}:good"] = entry["good"]
-    results = _run(snippets)
+    results = _derive().run_snippets(sys.executable, snippets)
     wrong = []
     for n, entry in enumerate(entries):
         for form, expected in entry["errors"].items():
@@ -104,3 +85,44 @@ def test_the_loaded_table_indexes_every_entry():
     assert table.names["keras.utils.image_dataset"].error("import") == "ModuleNotFoundError"
     assert table.names["tensorflow.keras.layers.experimental"].error("attr") == "AttributeError"
     assert "next" in table.method_names and "period" in table.keyword_names
+
+
+def _surface(tmp_path, env, root, names, version, instances=None):
+    dump = {"root": root, "versions": {"keras": version, "tensorflow": version}, "names": names, "modules": [],
+            "instances": instances or {}}
+    (tmp_path / f"{env}-{root}.json").write_text(json.dumps(dump))
+
+
+def test_the_diff_finds_removals_and_leaves_out_what_is_not_api(tmp_path):
+    derive = _derive()
+    mod = {"kind": "module"}
+    old = {
+        "keras": {**mod, "origin": "keras"},
+        "keras.optimizers": {**mod, "origin": "keras.optimizers"},
+        "keras.optimizers.Adam": {"kind": "class", "origin": "keras.optimizers"},
+        "keras.optimizers.adam": {"kind": "class", "origin": "keras.optimizers"},  # an alias: removed
+        "keras.datasets": {**mod, "origin": "keras.datasets"},
+        "keras.datasets.mnist": {**mod, "origin": "keras.datasets.mnist"},
+        # imported by the module for its own use: not its API
+        "keras.datasets.mnist.get_file": {"kind": "function", "origin": "keras.utils.data_utils"},
+        "keras.layers": {**mod, "origin": "keras.layers"},
+        "keras.layers.core": {**mod, "origin": "keras.layers.core"},  # a module: one entry, not one per member
+        "keras.layers.core.Dense": {"kind": "class", "origin": "keras.layers.core"},
+        "keras.layers.core.Flatten": {"kind": "class", "origin": "keras.layers.core"},
+    }
+    new = {k: v for k, v in old.items() if k not in ("keras.optimizers.adam", "keras.datasets.mnist.get_file")
+           and not k.startswith("keras.layers.core")}
+    new.update({"keras.layers.Dense": {"kind": "class", "origin": "keras.src"},
+                "keras.layers.Flatten": {"kind": "class", "origin": "keras.src"}})
+    _surface(tmp_path, "keras23", "keras", old, "2.3.1")
+    _surface(tmp_path, "tf212", "keras", old, "2.12.0")
+    _surface(tmp_path, "tf215", "keras", {k: v for k, v in old.items() if k != "keras.optimizers.adam"}, "2.15.0")
+    _surface(tmp_path, "current", "keras", new, "3.15.1")
+    found = {c.key: c for c in derive.diff_names(str(tmp_path), "keras")}
+    assert sorted(found) == ["keras.layers.core", "keras.optimizers.adam"]
+    adam = found["keras.optimizers.adam"]
+    assert (adam.present_env, adam.present_in, adam.gone_in, adam.instead) == (
+        "tf212", "keras 2.12", "keras 2.15", "keras.optimizers.Adam")
+    assert adam.bad == {"attr": "import keras\nkeras.optimizers.adam", "from": "from keras.optimizers import adam"}
+    core = found["keras.layers.core"]
+    assert core.instead == "keras.layers.Dense" and core.bad["import"] == "import keras.layers.core"

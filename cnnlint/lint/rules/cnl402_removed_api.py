@@ -599,13 +599,19 @@ class RemovedApi(Rule):
             return None
         return where(run, display(entry.family, run.minor), self._pins().notebook)
 
-    def _table_name(self, node: ast.AST, entry: Removed, form: str, shown: str, head: str) -> bool:
+    def _table_gate(self, entry: Removed, form: str) -> Optional[Tuple[str, str]]:
+        """(the exception this form raises, what the code runs on) when the entry applies here."""
         error = entry.error(form)
         if error is None or guarded(self.ctx):
-            return False
+            return None
         phrase = self._table_phrase(entry)
-        if phrase is None:
+        return None if phrase is None else (error, phrase)
+
+    def _table_name(self, node: ast.AST, entry: Removed, form: str, shown: str, head: str) -> bool:
+        gate = self._table_gate(entry, form)
+        if gate is None:
             return False
+        error, phrase = gate
         message = f"{shown} fails with {error}: `{entry.path}` is not in {entry.since_text()}, and this code runs on {phrase}"
         self._pending.append(_Pending(node, head, message, entry.replacement()))
         return True
@@ -640,27 +646,24 @@ class RemovedApi(Rule):
             return
         kind, root = found
         entry = next((e for e in removed_table().methods.get((kind, tail), []) if e.root == root), None)
-        if entry is None or entry.error("attr") is None or guarded(self.ctx):
+        gate = None if entry is None else self._table_gate(entry, "attr")
+        if entry is None or gate is None:
             return
-        phrase = self._table_phrase(entry)
-        if phrase is None:
-            return
+        error, phrase = gate
         syntax = self.ctx.syntax
         assert syntax is not None
         receiver = dotted_name(func.value) or "it"
         message = (
-            f"`{receiver}.{tail}()` fails with {entry.error('attr')}: {RECEIVER_NOUNS[kind]} has no `{tail}()` "
+            f"`{receiver}.{tail}()` fails with {error}: {RECEIVER_NOUNS[kind]} has no `{tail}()` "
             f"in {entry.since_text()}, and this code runs on {phrase}"
         )
         self._pending.append(_Pending(attribute_name_span(syntax, func), "", message, entry.replacement()))
 
     def _table_keyword(self, node: ast.Call, kw: ast.keyword, entry: Removed) -> None:
-        error = entry.error("call")
-        if error is None or guarded(self.ctx):
+        gate = self._table_gate(entry, "call")
+        if gate is None:
             return
-        phrase = self._table_phrase(entry)
-        if phrase is None:
-            return
+        error, phrase = gate
         syntax = self.ctx.syntax
         assert syntax is not None
         callee = dotted_name(node.func) or entry.path.rsplit(".", 1)[-1]
