@@ -230,12 +230,16 @@ class RemovedApi(Rule):
     summary = "API removed in the framework version the code will run on"
     uses = (ImportTable, FilePins, Bindings)
 
-    _WORDS = ("keras", "tensorflow", "torch")
+    _WORDS = ("keras", "tensorflow", "torchvision")
+    # PyTorch code has table entries only for a DataLoader iterator's `.next()` and lr schedulers
+    _TORCH_MARKS = (".next(", "lr_scheduler")
 
     @classmethod
     def applies(cls, source: "SourceFile") -> bool:
         text = getattr(source, "text", "")
-        return any(word in text for word in cls._WORDS)
+        if any(word in text for word in cls._WORDS):
+            return True
+        return "torch" in text and any(mark in text for mark in cls._TORCH_MARKS)
 
     def __init__(self, ctx: "FileContext") -> None:
         super().__init__(ctx)
