@@ -6,7 +6,9 @@ such in the message).
 
 Every entry below was checked against the real libraries: the tests run each bad example under
 the installed TensorFlow/Keras/torchvision and assert the exception (or, for `pretrained=`, the
-warning) the message names.
+warning) the message names. Beyond these hand-written entries the rule reads the derived table
+(cnnlint/lint/removed_table.py, made by bench/api_surface/): removed names, methods of a receiver
+the file builds itself (a DataLoader iterator, a Keras model) and keywords of resolved callables.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Set, Tuple
 from packaging.version import Version
 
 from cnnlint.findings import Fix, Severity
+from cnnlint.lint.index.bindings import Bindings
 from cnnlint.lint.index.imports import ImportTable
 from cnnlint.lint.index.names import assigned_names, call_tail, dotted_name, keyword
 from cnnlint.lint.index.pins import FilePins
 from cnnlint.lint.index.snippets import attribute_name_span, keyword_name_span, keyword_value_text
 from cnnlint.lint.index.syntax import Range, iter_statements
 from cnnlint.lint.project import RunVersion, at_least, display, keras_major_for_tf, run_version
+from cnnlint.lint.removed_table import RECEIVER_NOUNS, Removed, receiver_kind, removed_module, removed_table
 from cnnlint.lint.rule import Rule
 
 if TYPE_CHECKING:
@@ -224,14 +228,18 @@ class RemovedApi(Rule):
     severity = Severity.ERROR
     autofix = True
     summary = "API removed in the framework version the code will run on"
-    uses = (ImportTable, FilePins)
+    uses = (ImportTable, FilePins, Bindings)
 
     _WORDS = ("keras", "tensorflow", "torchvision")
+    # PyTorch code has table entries only for a DataLoader iterator's `.next()` and lr schedulers
+    _TORCH_MARKS = (".next(", "lr_scheduler")
 
     @classmethod
     def applies(cls, source: "SourceFile") -> bool:
         text = getattr(source, "text", "")
-        return any(word in text for word in cls._WORDS)
+        if any(word in text for word in cls._WORDS):
+            return True
+        return "torch" in text and any(mark in text for mark in cls._TORCH_MARKS)
 
     def __init__(self, ctx: "FileContext") -> None:
         super().__init__(ctx)
@@ -239,6 +247,7 @@ class RemovedApi(Rule):
         self._keras_cache: Dict[bool, Optional[KerasRun]] = {}
         self._tv_cache: Optional[Tuple[Optional[RunVersion], bool]] = None
         self._tf_cache: Optional[Tuple[Optional[RunVersion], bool]] = None
+        self._runs: Dict[str, Tuple[Optional[RunVersion], bool]] = {}
         self._defined: Optional[Set[str]] = None
 
     # -- versions
@@ -302,6 +311,8 @@ class RemovedApi(Rule):
         names = [a.name for a in node.names if a.name != "*"]
         standalone, rel = _keras_rel(base)
         if rel is None:
+            if base.split(".")[0] in ("torch", "torchvision"):
+                self._table_import_from(node, base, names)
             return
         for entry in KERAS_PATHS:
             if entry.standalone_only and not standalone:
@@ -317,6 +328,7 @@ class RemovedApi(Rule):
             if hit:
                 self._keras_path(node, entry, standalone, hit, "ImportError")
                 return
+        self._table_import_from(node, base, names)
 
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
@@ -324,19 +336,28 @@ class RemovedApi(Rule):
             if full == "tensorflow.contrib" or full.startswith("tensorflow.contrib."):
                 self._tf1(node, "contrib", "")
                 return
-            standalone, rel = _keras_rel(full)
-            if rel is None:
-                continue
-            for entry in KERAS_PATHS:
-                if entry.module and (not entry.standalone_only or standalone) and (
-                    rel == entry.path or rel.startswith(entry.path + ".")
-                ):
-                    self._keras_path(node, entry, standalone, f"import {full}", "ModuleNotFoundError")
-                    return
+            if self._keras_module_import(node, full):
+                return
+            removed = removed_module(removed_table(), full)
+            if removed is not None and self._table_name(node, removed, "import", f"`import {full}`", ""):
+                return
+
+    def _keras_module_import(self, node: ast.Import, full: str) -> bool:
+        standalone, rel = _keras_rel(full)
+        if rel is None:
+            return False
+        for entry in KERAS_PATHS:
+            if entry.module and (not entry.standalone_only or standalone) and (
+                rel == entry.path or rel.startswith(entry.path + ".")
+            ):
+                self._keras_path(node, entry, standalone, f"import {full}", "ModuleNotFoundError")
+                return True
+        return False
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         attr = node.attr
-        if attr not in _TF1_TAILS and attr not in _TV_RENAMED and not _KERAS_TAILS.get(attr):
+        table = removed_table()
+        if attr not in _TF1_TAILS and attr not in _TV_RENAMED and not _KERAS_TAILS.get(attr) and attr not in table.tails:
             return
         imports = self.ctx.get(ImportTable)
         name = dotted_name(node)
@@ -353,22 +374,29 @@ class RemovedApi(Rule):
         if rel is not None:
             for entry in KERAS_PATHS:
                 if rel == entry.path and (not entry.standalone_only or standalone):
-                    error = "ModuleNotFoundError" if entry.module else "AttributeError"
-                    self._keras_path(node, entry, standalone, f"`{name}`", error, head)
+                    # a removed module reached as an attribute is a missing attribute
+                    self._keras_path(node, entry, standalone, f"`{name}`", "AttributeError", head)
                     return
         if attr in _TV_RENAMED and qualified.rsplit(".", 1)[0] in _TV_TRANSFORMS:
             self._tv_renamed(node, attr, head)
+            return
+        removed = table.names.get(qualified)
+        if removed is not None:
+            self._table_name(node, removed, "attr", f"`{name}`", head)
 
     def visit_Call(self, node: ast.Call) -> None:
         tail = call_tail(node)
         if tail is None:
             return
+        before = len(self._pending)
         if tail in _OPTIMIZERS:
             self._optimizer_lr(node)
         elif tail in _GENERATOR_METHODS or tail == "predict_classes":
             self._keras_method(node, tail)
         elif any(kw.arg and "pretrained" in kw.arg for kw in node.keywords):
             self._pretrained(node)
+        if len(self._pending) == before:
+            self._table_call(node, tail)
 
     # -- entries
 
@@ -555,6 +583,100 @@ class RemovedApi(Rule):
                 "(the weights `pretrained=True` loads; \"DEFAULT\" picks the best available, which may differ)"
             )
         self._pending.append(_Pending(keyword_name_span(syntax, arg), "", message, hint, severity=Severity.INFO))
+
+    # -- the derived table (cnnlint/lint/removed_table.py)
+
+    def _family_run(self, family: str) -> Tuple[Optional[RunVersion], bool]:
+        if family not in self._runs:
+            self._runs[family] = run_version(self._pins().pins, family)
+        return self._runs[family]
+
+    def _table_phrase(self, entry: Removed) -> Optional[str]:
+        """How the message says what the code runs on; None when that is unknown or still has it."""
+        if entry.family == "keras":
+            keras_run = self._keras(entry.root == "keras")
+            if keras_run is None or keras_run.version < entry.since:
+                return None
+            return keras_run.phrase
+        run, known = self._family_run(entry.family)
+        if not known or run is None or not at_least(run, str(entry.since)):
+            return None
+        return where(run, display(entry.family, run.minor), self._pins().notebook)
+
+    def _table_gate(self, entry: Removed, form: str) -> Optional[Tuple[str, str]]:
+        """(the exception this form raises, what the code runs on) when the entry applies here."""
+        error = entry.error(form)
+        if error is None or guarded(self.ctx):
+            return None
+        phrase = self._table_phrase(entry)
+        return None if phrase is None else (error, phrase)
+
+    def _table_name(self, node: ast.AST, entry: Removed, form: str, shown: str, head: str) -> bool:
+        gate = self._table_gate(entry, form)
+        if gate is None:
+            return False
+        error, phrase = gate
+        message = f"{shown} fails with {error}: `{entry.path}` is not in {entry.since_text()}, and this code runs on {phrase}"
+        self._pending.append(_Pending(node, head, message, entry.replacement()))
+        return True
+
+    def _table_import_from(self, node: ast.ImportFrom, base: str, names: List[str]) -> None:
+        table = removed_table()
+        removed = removed_module(table, base)
+        if removed is not None:
+            self._table_name(node, removed, "import", f"`from {base} import ...`", "")
+            return
+        for name in names:
+            removed = table.names.get(f"{base}.{name}")
+            if removed is not None and self._table_name(node, removed, "from", f"`from {base} import {name}`", ""):
+                return
+
+    def _table_call(self, node: ast.Call, tail: str) -> None:
+        table = removed_table()
+        func = node.func
+        if tail in table.method_names and isinstance(func, ast.Attribute):
+            self._table_method(node, func, tail)
+        for kw in node.keywords:
+            if kw.arg in table.keyword_names:
+                qualified = self.ctx.get(ImportTable).qualify(func) or ""
+                removed = table.keywords.get((qualified, kw.arg))
+                if removed is not None:
+                    self._table_keyword(node, kw, removed)
+
+    def _table_method(self, node: ast.Call, func: ast.Attribute, tail: str) -> None:
+        """`dataiter.next()`, `model.predict_proba(x)`: only on a receiver the file builds."""
+        found = receiver_kind(self.ctx.get(Bindings), func.value)
+        if found is None:
+            return
+        kind, root = found
+        entry = next((e for e in removed_table().methods.get((kind, tail), []) if e.root == root), None)
+        gate = None if entry is None else self._table_gate(entry, "attr")
+        if entry is None or gate is None:
+            return
+        error, phrase = gate
+        syntax = self.ctx.syntax
+        assert syntax is not None
+        receiver = dotted_name(func.value) or "it"
+        message = (
+            f"`{receiver}.{tail}()` fails with {error}: {RECEIVER_NOUNS[kind]} has no `{tail}()` "
+            f"in {entry.since_text()}, and this code runs on {phrase}"
+        )
+        self._pending.append(_Pending(attribute_name_span(syntax, func), "", message, entry.replacement()))
+
+    def _table_keyword(self, node: ast.Call, kw: ast.keyword, entry: Removed) -> None:
+        gate = self._table_gate(entry, "call")
+        if gate is None:
+            return
+        error, phrase = gate
+        syntax = self.ctx.syntax
+        assert syntax is not None
+        callee = dotted_name(node.func) or entry.path.rsplit(".", 1)[-1]
+        message = (
+            f"`{callee}({kw.arg}=...)` fails with {error}: `{entry.path}` takes no `{kw.arg}=` "
+            f"in {entry.since_text()}, and this code runs on {phrase}"
+        )
+        head = callee.split(".")[0]
+        self._pending.append(_Pending(keyword_name_span(syntax, kw), head, message, entry.replacement()))
 
     def _defined_names(self) -> Set[str]:
         if self._defined is None:
