@@ -40,7 +40,7 @@ class Labels:
 # scikit-learn generators whose second result is one integer class index per sample
 _SKLEARN_INT_LABELS = re.compile(
     r"^sklearn\.datasets\.(_samples_generator\.)?(make_classification|make_blobs|make_moons|make_circles|"
-    r"make_gaussian_quantiles|make_hastie_10_2)$"
+    r"make_gaussian_quantiles)$"
 )
 
 
