@@ -116,7 +116,8 @@ def test_phase_loop_with_set_grad_enabled_is_quiet():
 
 def test_phase_loop_whose_backward_runs_in_every_phase_is_not_this_form():
     # backward() outside the phase test: the validation phase trains too; not an autograd waste
-    code = PHASES.replace("                if stage == 'train':\n                    opt.zero_grad()\n", "                if True:\n                    opt.zero_grad()\n")
+    code = PHASES.replace("                if stage == 'train':\n                    opt.zero_grad()\n",
+                          "                if True:\n                    opt.zero_grad()\n")
     assert found(code) == []
 
 

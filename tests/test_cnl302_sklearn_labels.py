@@ -29,7 +29,8 @@ def test_make_blobs_labels_with_categorical_crossentropy():
 
 def test_make_classification_through_the_module_attribute():
     code = BLOBS.replace("from sklearn.datasets import make_blobs\n", "from sklearn import datasets\n").replace(
-        "make_blobs(n_samples=300, centers=4, n_features=2)", "datasets.make_classification(300, 2, n_classes=4, n_informative=2, n_redundant=0)")
+        "make_blobs(n_samples=300, centers=4, n_features=2)",
+        "datasets.make_classification(300, 2, n_classes=4, n_informative=2, n_redundant=0)")
     assert [(line, col) for line, col, _ in found(code)] == [(7, 35)]
 
 
