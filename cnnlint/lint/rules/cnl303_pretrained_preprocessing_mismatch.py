@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
-from typing import List, Optional, Tuple
+from typing import List, Optional, Set, Tuple
 
 from cnnlint.findings import Severity
 from cnnlint.lint.index.bindings import Bindings, argument, nth_positional
@@ -171,7 +171,7 @@ def _preprocess_before_training(facts: Bindings) -> bool:
     tree = facts.syntax.tree
     fits = [c.node for c in facts.calls if c.tail in ("fit", "fit_generator") and facts.scope_of(c.node) is None]
     last_fit = max((getattr(n, "end_lineno", n.lineno) for n in fits), default=None)
-    harmless = set()
+    harmless: Set[int] = set()
     for stmt in tree.body:
         after = last_fit is not None and stmt.lineno > last_fit and not isinstance(stmt, _DEFS)
         if after or isinstance(stmt, (ast.Import, ast.ImportFrom)):
