@@ -160,3 +160,13 @@ def test_bare_attribute_as_a_notebook_cells_value_is_left_alone():
     # the last top-level expression of a cell is displayed: looking at the method is not a switch
     code = "import torch\nmodel.eval()\n# %%\nmodel.train\n"
     assert found(code, "nb.ipynb") == []
+
+
+def test_evaluation_loop_that_wants_gradients_is_left_alone():
+    # an attack on the evaluated model needs the graph: autograd on is the point
+    code = (
+        "import torch\nmodel = build()\nmodel.eval()\n"
+        "for x, y in test_loader:\n    x.requires_grad_()\n    out = model(x)\n"
+        "    g, = torch.autograd.grad(out.sum(), x)\n"
+    )
+    assert found(code) == []

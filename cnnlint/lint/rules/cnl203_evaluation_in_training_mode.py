@@ -33,6 +33,8 @@ _MOVES = ("to", "cuda", "cpu", "half", "float", "double")
 _MC = re.compile(r"(?i)mc[_ ]?dropout|monte[_ ]?carlo|enable_dropout|bayesian")
 # `.train(...)` with an argument that may be False (`train(False)`, `train(phase == "train")`)
 _MODE_SWITCH = re.compile(r"\.train\((?!\s*\)|\s*(?:mode\s*=\s*)?True\s*\))")
+# what an evaluation loop that needs gradients writes (`x.requires_grad_()`, `torch.autograd.grad(...)`, `x.grad`)
+_WANTS_GRAD = ("requires_grad", "requires_grad_", "grad", "retain_grad")
 # (kind, node or name, site in the loop)
 Event = Tuple[str, object, ast.AST]
 
@@ -288,6 +290,8 @@ class EvaluationInTrainingMode(Rule):
         parameter counts when the function also trains (no caller wraps a training function in
         `no_grad`) or the file is a notebook (every caller is in it)."""
         params = _param_names(fn) if fn is not None else set()
+        if any(isinstance(n, ast.Attribute) and n.attr in _WANTS_GRAD for n in expr_nodes(loop.body)):
+            return None  # gradients wanted on purpose (an adversarial attack, saliency maps)
         for node in expr_nodes(loop.body):
             if not isinstance(node, ast.Call) or not isinstance(node.func, (ast.Name, ast.Attribute)):
                 continue
