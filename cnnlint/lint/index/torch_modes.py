@@ -58,9 +58,18 @@ class TorchModes:
     def has_mode_layers(self, name: str) -> bool:
         if name not in self.cache:
             self.cache[name] = False  # cycles
-            values = self.index.assigned.get(name, [])
+            values = [v for v in self.index.assigned.get(name, []) if not self._moved_self(v, name)]
             self.cache[name] = bool(values) and all(self._value(v, 0) for v in values)
         return self.cache[name]
+
+    @staticmethod
+    def _moved_self(expr: ast.AST, name: str) -> bool:
+        """`model = model.cuda()`: the name moved and bound again holds what it held."""
+        while isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr in _MOVES:
+            expr = expr.func.value
+            if dotted_name(expr) == name:
+                return True
+        return False
 
     def _value(self, expr: ast.AST, depth: int) -> bool:
         if depth > 6 or not isinstance(expr, ast.Call):

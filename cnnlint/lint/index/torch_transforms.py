@@ -20,7 +20,12 @@ from cnnlint.lint.index.flow import is_true
 from cnnlint.lint.index.scopes import INF, PLAIN, CallSite, Scopes
 from cnnlint.lint.index.training_inputs import is_dataset_class
 
-_TV_UINT8 = {"PILToTensor", "ToImage", "ToImageTensor"}
+_TV_UINT8 = {"PILToTensor", "ToImage", "ToImageTensor", "ToTensorV2"}
+# albumentations: `A.Compose`, and its steps that change the pixel scale under torchvision's names
+# (`ToTensorV2` only moves the channels: the dtype and 0-255 values stay; `ToFloat` divides by the
+# dtype's maximum; `FromFloat` and `Lambda` are not followed)
+_ALBU_COMPOSE = ("albumentations.Compose", "albumentations.core.composition.Compose")
+_ALBU_NAMES = {"ToFloat": "ToTensor", "FromFloat": "Lambda"}
 TORCH_SCALING_CALLS = {
     "Normalize", "normalize", "ToTensor", "to_tensor", "ConvertImageDtype", "convert_image_dtype",
     "to_dtype", "ToDtype",
@@ -104,10 +109,22 @@ class TorchTransforms:
         if not isinstance(func, (ast.Name, ast.Attribute)):
             return False
         q = self.scopes.qualify(func) or ""
-        if q in ("torchvision.transforms.Compose", "torchvision.transforms.v2.Compose"):
+        if q in ("torchvision.transforms.Compose", "torchvision.transforms.v2.Compose") or q in _ALBU_COMPOSE:
             return True
         imports = self.scopes.imports
         return q == "Compose" and imports.imports_any("torchvision") and not imports.imports_any("albumentations")
+
+    def is_albumentations(self, call: ast.Call) -> bool:
+        return isinstance(call.func, (ast.Name, ast.Attribute)) and (self.scopes.qualify(call.func) or "") in _ALBU_COMPOSE
+
+    def reads_8bit_images(self) -> bool:
+        """The file reads images with a loader that gives 0-255 values (`cv2.imread`, `Image.open`)."""
+        for rec in self.scopes.calls:
+            func = rec.node.func  # type: ignore[attr-defined]
+            q = self.scopes.qualify(func) if isinstance(func, (ast.Name, ast.Attribute)) else None
+            if q in apis.LOADERS and q not in apis.FLOAT_LOADERS:
+                return True
+        return False
 
     @staticmethod
     def _elements(call: ast.Call) -> List[ast.AST]:
@@ -124,6 +141,8 @@ class TorchTransforms:
         q = scopes.qualify(func) or ""
         if q.startswith("torchvision.transforms."):
             return q.rsplit(".", 1)[-1]
+        if q.startswith("albumentations."):
+            return _ALBU_NAMES.get(q.rsplit(".", 1)[-1], q.rsplit(".", 1)[-1])
         if "." not in q and scopes.imports.imports_any("torchvision") and q[:1].isupper():
             if scopes.local_class(q, scopes.module_scope) is None and not scopes.is_local(q, scopes.module_scope):
                 return q
@@ -160,7 +179,7 @@ class TorchTransforms:
                 return "unknown", ""
             if name == "Normalize":
                 return "normalized", conv
-            if name in ("Compose", "RandomApply", "RandomChoice", "RandomOrder"):
+            if name in ("Compose", "RandomApply", "RandomChoice", "RandomOrder", "OneOf", "SomeOf", "Sequential"):
                 inner_state, inner_conv = self.scan(node, state, depth + 1)
                 if name != "Compose":
                     if inner_state != state:

@@ -53,6 +53,7 @@ _HINT_UINT8 = (
     "add ToDtype(torch.float32, scale=True) after ToImage (or ConvertImageDtype(torch.float32) "
     "after PILToTensor), or use ToTensor(); then Normalize(mean, std)"
 )
+_HINT_ALBU = "add A.Normalize() (ImageNet mean/std, max_pixel_value=255) or A.ToFloat(max_value=255) before ToTensorV2()"
 _HINT_FLOAT_RAW = "pass scale=True: v2.ToDtype(torch.float32, scale=True); then Normalize(mean, std)"
 
 
@@ -135,7 +136,7 @@ class MissingNormalization(Rule):
         found: List[_Found] = []
         if keras_file(scopes):
             found.extend(self._keras(scopes, KerasInputs(scopes, self.ctx.get(ImageFlow))))
-        if scopes.imports.imports_any("torchvision"):
+        if scopes.imports.imports_any("torchvision", "albumentations"):
             found.extend(self._torch(scopes))
         self._emit(found)
 
@@ -288,8 +289,20 @@ class MissingNormalization(Rule):
                 state, conv = t.scan(compose)
                 if state not in ("uint8", "float_raw"):
                     continue
+                albu = t.is_albumentations(compose)
+                if albu and (state != "uint8" or not t.reads_8bit_images()):
+                    continue  # albumentations on arrays of unknown scale
                 var = assigned_name(scopes, compose)
                 subject = f"`{call_label(compose)}`" + (f" assigned to `{var}`" if var else "")
+                if albu:
+                    out.append(_Found(
+                        compose,
+                        f"{subject} turns images into tensors with `ToTensorV2`, which keeps the 0-255 values of "
+                        f"the images read in this file, and has no `A.Normalize` or `A.ToFloat`; `{ds_name}` feeds "
+                        f"these unscaled pixels to training",
+                        _HINT_ALBU,
+                    ))
+                    continue
                 if state == "uint8":
                     what, hint = f"turns images into uint8 tensors with `{conv}`", _HINT_UINT8
                 else:

@@ -33,6 +33,8 @@ _MOVES = ("to", "cuda", "cpu", "half", "float", "double")
 _MC = re.compile(r"(?i)mc[_ ]?dropout|monte[_ ]?carlo|enable_dropout|bayesian")
 # `.train(...)` with an argument that may be False (`train(False)`, `train(phase == "train")`)
 _MODE_SWITCH = re.compile(r"\.train\((?!\s*\)|\s*(?:mode\s*=\s*)?True\s*\))")
+# what an evaluation loop that needs gradients writes (`x.requires_grad_()`, `torch.autograd.grad(...)`, `x.grad`)
+_WANTS_GRAD = ("requires_grad", "requires_grad_", "grad", "retain_grad")
 # (kind, node or name, site in the loop)
 Event = Tuple[str, object, ast.AST]
 
@@ -168,6 +170,7 @@ class EvaluationInTrainingMode(Rule):
                 self.check_eval_loop(loop)
                 self.check_phase_loop(loop)
             self.check_epoch_loop(loop)
+        self.check_uncalled_switches()
         seen: Set[int] = set()
         for node, message, hint in self.found:
             if id(node) not in seen:
@@ -226,6 +229,29 @@ class EvaluationInTrainingMode(Rule):
         for block, i in self.index.path(stmt):
             yield from reversed(block[:i])
 
+    def check_uncalled_switches(self) -> None:
+        """`model.train` or `model.eval` written as a statement without the call: an attribute read that
+        changes nothing. Judged for a name the file switches with a call elsewhere (`model.eval()`)
+        or shows to have dropout or batch norm; a notebook's top-level statement is left alone (the
+        last one of a cell shows its value)."""
+        switched = {dotted_name(c.func.value) for c in _calls(self.index.tree)  # type: ignore[attr-defined]
+                    if isinstance(c.func, ast.Attribute) and c.func.attr in ("eval", "train")}
+        top = set(map(id, self.index.tree.body)) if self.ctx.source.kind == "notebook" else set()
+        for node in walk(self.index.tree):
+            if not isinstance(node, ast.Expr) or id(node) in top or not isinstance(node.value, ast.Attribute):
+                continue
+            attr = node.value.attr
+            model = dotted_name(node.value.value)
+            if attr not in ("train", "eval") or model is None or not (model in switched or self.has_modes(model)):
+                continue
+            mode = "training" if attr == "train" else "eval"
+            self.found.append((
+                node,
+                f"`{model}.{attr}` without parentheses does nothing: it reads the method and never calls it, so "
+                f"`{model}` is not switched to {mode} mode and stays in whatever mode it was left in",
+                f"call it: `{model}.{attr}()`",
+            ))
+
     # -- evaluation loops ---------------------------------------------------------
 
     def check_eval_loop(self, loop: "ast.For | ast.AsyncFor") -> None:
@@ -235,14 +261,19 @@ class EvaluationInTrainingMode(Rule):
         no_grad = self.under_no_grad(loop)
         if kind == "train" or (kind != "val" and not no_grad):
             return
+        fn = self.enclosing_function(loop)
+        loader = short_code(self.index.syntax, loop.iter, 40)
+        if kind == "val" and not no_grad and not self.grad_anywhere:
+            evaluated = self.evaluated_call(loop, fn)
+            if evaluated is not None:
+                self.found.append(self.autograd_on(loop.iter, f"the evaluation loop over `{loader}`", evaluated))
+                return
         called = self.model_called(loop)
         if called is None:
             return
         model, call = called
-        fn = self.enclosing_function(loop)
         if fn is not None and model.split(".")[0] in _param_names(fn):
             return
-        loader = short_code(self.index.syntax, loop.iter, 40)
         if not self.evals_anywhere and not self.mc and not self.train_right_before(loop, model):
             self.found.append((
                 loop.iter,
@@ -252,13 +283,35 @@ class EvaluationInTrainingMode(Rule):
                 f"call `{model}.eval()` before the loop (and `{model}.train()` before training resumes)",
             ))
             return
-        if kind == "val" and not no_grad and not self.grad_anywhere and self.eval_before(loop, model):
-            self.found.append((
-                loop.iter,
-                f"the evaluation loop over `{loader}` runs `{model}` with autograd on: every forward pass records "
-                f"its graph and keeps activations for a backward() that never comes (more memory, slower)",
-                "wrap the loop in `with torch.no_grad():` (or `torch.inference_mode()`)",
-            ))
+
+    def evaluated_call(self, loop: "ast.For | ast.AsyncFor", fn: Optional[ast.AST]) -> Optional[str]:
+        """The model the loop calls right after `model.eval()` (its dropout and batch norm do not
+        matter here: the forward passes record their graphs whatever the layers). A model that is a
+        parameter counts when the function also trains (no caller wraps a training function in
+        `no_grad`) or the file is a notebook (every caller is in it)."""
+        params = _param_names(fn) if fn is not None else set()
+        if any(isinstance(n, ast.Attribute) and n.attr in _WANTS_GRAD for n in expr_nodes(loop.body)):
+            return None  # gradients wanted on purpose (an adversarial attack, saliency maps)
+        for node in expr_nodes(loop.body):
+            if not isinstance(node, ast.Call) or not isinstance(node.func, (ast.Name, ast.Attribute)):
+                continue
+            name = dotted_name(node.func)
+            if name is None or not self.eval_before(loop, name):
+                continue
+            if name.split(".")[0] in params and self.ctx.source.kind != "notebook" and fn is not None \
+                    and not any(is_backward(c) for c in _calls(fn)):
+                continue
+            return name
+        return None
+
+    @staticmethod
+    def autograd_on(site: ast.AST, what: str, model: str) -> Tuple[ast.AST, str, str]:
+        return (
+            site,
+            f"{what} runs `{model}` with autograd on: every forward pass records its graph and keeps "
+            f"activations for a backward() that never comes (more memory, slower)",
+            "wrap the loop in `with torch.no_grad():` (or `torch.inference_mode()`)",
+        )
 
     def train_right_before(self, loop: ast.AST, model: str) -> bool:
         """`model.train()` before the loop with no training in between: dropout on purpose (MC dropout)."""
@@ -283,7 +336,7 @@ class EvaluationInTrainingMode(Rule):
     def check_phase_loop(self, loop: "ast.For | ast.AsyncFor") -> None:
         """The transfer-learning tutorial's shape without its `model.eval()`: one loop runs a training
         and a validation phase over `dataloaders[phase]`, and nothing ever leaves training mode."""
-        if self.evals_anywhere or self.mc or not isinstance(loop.target, ast.Name):
+        if self.mc or not isinstance(loop.target, ast.Name) or (self.evals_anywhere and self.grad_anywhere):
             return
         phases = _phases(loop.iter)
         val = next((p for p in phases if word_kind(p) == "val"), None)
@@ -296,6 +349,9 @@ class EvaluationInTrainingMode(Rule):
         for inner in self.index.flat(loop.body, enter_loops=True):
             if not isinstance(inner, (ast.For, ast.AsyncFor)) or not _indexed_by(inner.iter, phase):
                 continue
+            if self.evals_anywhere:
+                self.check_phase_grad(loop, inner, phase, val)
+                return
             called = self.model_called(inner)
             if called is None:
                 continue
@@ -309,6 +365,27 @@ class EvaluationInTrainingMode(Rule):
                 f"call `{model}.train({phase} == {train!r})` at the start of each phase",
             ))
             return
+
+    def check_phase_grad(self, loop: "ast.For | ast.AsyncFor", inner: "ast.For | ast.AsyncFor", phase: str,
+                         val: str) -> None:
+        """The tutorial's shape with `model.eval()` for the validation phase but no
+        `torch.set_grad_enabled(phase == "train")` (nor any `no_grad` in the file): the validation
+        phase records graphs. The loop trains only in the training phase (every `backward()` under an
+        `if` on the phase), so no caller wraps it in `no_grad`."""
+        backward = [c for c in _calls(inner.body) if is_backward(c)]
+        guarded = {id(c) for n in walk(inner) if isinstance(n, ast.If) and _names(n.test, phase)
+                   for c in _calls(n.body) if is_backward(c)}
+        if not backward or any(id(c) not in guarded for c in backward):
+            return
+        switched = {dotted_name(c.func.value) for c in _calls(loop.body)  # type: ignore[attr-defined]
+                    if isinstance(c.func, ast.Attribute) and c.func.attr in ("eval", "train") and _switch(c) != "train"}
+        for node in expr_nodes(inner.body):
+            if isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)):
+                model = dotted_name(node.func)
+                if model is not None and model in switched:
+                    loader = short_code(self.index.syntax, inner.iter, 40)
+                    self.found.append(self.autograd_on(inner.iter, f"the `{val}` phase of the loop over `{loader}`", model))
+                    return
 
     # -- eval() never undone --------------------------------------------------------
 

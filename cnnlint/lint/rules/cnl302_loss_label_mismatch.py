@@ -37,6 +37,13 @@ class Labels:
     text: str
 
 
+# scikit-learn generators whose second result is one integer class index per sample
+_SKLEARN_INT_LABELS = re.compile(
+    r"^sklearn\.datasets\.(_samples_generator\.)?(make_classification|make_blobs|make_moons|make_circles|"
+    r"make_gaussian_quantiles)$"
+)
+
+
 def _returns_name(fn: ast.AST, name: str) -> bool:
     """Every `return` of the function (none nested) gives back the variable `name`."""
     returns = [n for n in walk_no_nested(fn) if isinstance(n, ast.Return)]
@@ -236,6 +243,8 @@ class LossLabelMismatch(Rule):
                 q = facts.q(value.func)
                 if ".datasets." in f".{q}." and q.split(".")[0] in KERAS_ROOTS:
                     return Labels("int", b.node or expr, f"`{expr.id}` (integer labels from `{dotted_name(value.func)}()`)")
+            if isinstance(value, ast.Call) and b.unpack == 1 and _SKLEARN_INT_LABELS.match(facts.q(value.func)):
+                return Labels("int", b.node or expr, f"`{expr.id}` (integer labels from `{dotted_name(value.func)}()`)")
             return None
         if isinstance(value, ast.Call):
             return self._call_labels(facts, value, expr)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
-from typing import List, Optional, Tuple
+from typing import List, Optional, Set, Tuple
 
 from cnnlint.findings import Severity
 from cnnlint.lint.index.bindings import Bindings, argument, nth_positional
@@ -141,6 +141,48 @@ def _augments(facts: Bindings, layer: Optional[ast.AST]) -> bool:
                                for i in items)
 
 
+# the file names Keras gives its applications' ImageNet weights (`inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5`)
+_KERAS_WEIGHT_FILE = re.compile(r"_weights_tf_dim_ordering_tf_kernels")
+
+
+def _weight_file(facts: Bindings, expr: Optional[ast.AST]) -> bool:
+    value = facts.value_of(expr) if isinstance(expr, ast.Name) else expr
+    text = string_value(value) if value is not None else None
+    return text is not None and _KERAS_WEIGHT_FILE.search(text) is not None
+
+
+def _imagenet_weights(facts: Bindings, weights: ast.AST, model: ast.Call) -> bool:
+    """`weights="imagenet"`, a path to Keras' own ImageNet weight file, or `weights=None` followed by
+    `base.load_weights(path)` of that file (the download-then-load of course notebooks)."""
+    if string_value(weights) == "imagenet" or _weight_file(facts, weights):
+        return True
+    if not is_none(weights):
+        return False
+    for c in facts.calls:
+        recv = c.node.func.value if isinstance(c.node.func, ast.Attribute) else None
+        if c.tail == "load_weights" and isinstance(recv, ast.Name) and facts.value_of(recv) is model:
+            return _weight_file(facts, argument(c.node, "filepath", 0))
+    return False
+
+
+def _preprocess_before_training(facts: Bindings) -> bool:
+    """`preprocess_input` written anywhere that may shape the training data: every line that mentions
+    it except imports and top-level statements after the last `fit` (prediction on one image)."""
+    tree = facts.syntax.tree
+    fits = [c.node for c in facts.calls if c.tail in ("fit", "fit_generator") and facts.scope_of(c.node) is None]
+    last_fit = max((getattr(n, "end_lineno", n.lineno) for n in fits), default=None)
+    harmless: Set[int] = set()
+    for stmt in tree.body:
+        after = last_fit is not None and stmt.lineno > last_fit and not isinstance(stmt, _DEFS)
+        if after or isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            harmless.update(range(stmt.lineno, (getattr(stmt, "end_lineno", None) or stmt.lineno) + 1))
+    lines = facts.text.splitlines()
+    return any("preprocess_input" in line and i not in harmless for i, line in enumerate(lines, 1))
+
+
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
 class PretrainedPreprocessingMismatch(Rule):
     code = "CNL303"
     name = "pretrained-preprocessing-mismatch"
@@ -177,6 +219,8 @@ class PretrainedPreprocessingMismatch(Rule):
             if "applications" not in parts or parts[0] not in KERAS_ROOTS:
                 continue
             name = parts[-1]
+            if not name[:1].isupper():
+                continue  # `preprocess_input(x)`, `decode_predictions(...)`: functions, not models
             if _CAFFE.match(name):
                 mode = "caffe"
             elif name in _TF_MODE:
@@ -191,18 +235,21 @@ class PretrainedPreprocessingMismatch(Rule):
                 out.append((c.node, name, "other"))
                 continue
             weights = keyword(c.node, "weights")
-            if weights is not None and string_value(weights.value) != "imagenet":
+            if weights is not None and not _imagenet_weights(facts, weights.value, c.node):
                 continue
             out.append((c.node, name, mode))
         return out
 
     def _keras(self, facts: Bindings) -> None:
+        for c in facts.calls:
+            if c.tail == "ImageDataGenerator":
+                self._rescale_after_preprocess(facts, c.node)
         models = self._keras_pretrained(facts)
         if not models or any(mode == "other" for _, _, mode in models):
             return
         modes = {mode for _, _, mode in models}
         names = sorted({name for _, name, _ in models})
-        if len(modes) != 1 or "preprocess_input" in facts.text:
+        if len(modes) != 1 or _preprocess_before_training(facts):
             return
         mode = modes.pop()
         model_text = " / ".join(f"`{n}`" for n in names)
@@ -231,6 +278,28 @@ class PretrainedPreprocessingMismatch(Rule):
             f"`rescale={full_code(facts.syntax, arg.value)}` scales pixels to [0, 1], but the pretrained {model_text} "
             f"{expect.expects}: the pretrained features see inputs they were never trained on",
             expect.generator_hint,
+        )
+
+    def _rescale_after_preprocess(self, facts: Bindings, call: ast.Call) -> None:
+        """`ImageDataGenerator(rescale=1./255, preprocessing_function=preprocess_input)`: the generator
+        runs the preprocessing function first and multiplies by `rescale` after it."""
+        arg = keyword(call, "rescale")
+        fn = keyword(call, "preprocessing_function")
+        if arg is None or fn is None or keras_name(facts, call.func) is None or not self._one_over_255(facts, arg.value):
+            return
+        parts = facts.q(fn.value).split(".")
+        if parts[-1] != "preprocess_input" or "applications" not in parts or parts[0] not in KERAS_ROOTS:
+            return
+        if not self._feeds_fit(facts, call) or not any(c.tail in ("fit", "fit_generator") for c in facts.calls):
+            return
+        module = parts[-2] if len(parts) > 3 else "applications"
+        self.report(
+            arg,
+            f"`rescale={full_code(facts.syntax, arg.value)}` is applied after "
+            f"`preprocessing_function={full_code(facts.syntax, fn.value)}`: the generator divides the pixels "
+            f"the pretrained weights' own preprocessing ({module}) just prepared by 255, so the model sees "
+            f"values near 0 instead of the scale it was trained on",
+            "drop rescale=: the preprocessing function already scales the pixels",
         )
 
     def _rescaling(
