@@ -8,6 +8,7 @@ from typing import List, Optional, Set, Tuple
 from cnnlint.findings import Severity
 from cnnlint.lint.index.bindings import Bindings, CallSite, argument, nth_positional
 from cnnlint.lint.index.models import (
+    Compiled,
     KerasCompiled,
     Loss,
     TorchModels,
@@ -18,6 +19,8 @@ from cnnlint.lint.index.models import (
     torch_name,
 )
 from cnnlint.lint.index.names import dotted_name
+from cnnlint.lint.project_index.imported import ImportedSummaries
+from cnnlint.lint.project_index.verdicts import imported_keras_output, imported_torch_output, is_torch_class
 from cnnlint.lint.rule import Rule
 from cnnlint.sources.model import SourceFile
 
@@ -40,7 +43,7 @@ class ActivationLossMismatch(Rule):
     severity = Severity.ERROR
     summary = ("The model's output activation and the loss disagree "
                "(softmax with from_logits=True, logits into a probability loss)")
-    uses = (Bindings, KerasCompiled)
+    uses = (Bindings, KerasCompiled, ImportedSummaries)
 
     @classmethod
     def applies(cls, source: SourceFile) -> bool:
@@ -75,6 +78,7 @@ class ActivationLossMismatch(Rule):
         for comp in self.ctx.get(KerasCompiled).models:
             out, loss = comp.out, comp.loss
             if out is None:
+                self._keras_imported(facts, comp)
                 continue
             if out.kind == "softmax" and out.units == 1 and id(out.layer) not in reported and out.dense is not None:
                 reported.add(id(out.layer))
@@ -105,6 +109,28 @@ class ActivationLossMismatch(Rule):
                     self._linear_hint(loss),
                 )
 
+    def _keras_imported(self, facts: Bindings, comp: Compiled) -> None:
+        """The compiled model comes from a function of the project (`model = build_model()`)."""
+        found, loss = imported_keras_output(facts, self.ctx.get(ImportedSummaries), comp), comp.loss
+        if found is None or found.definition.output is None or loss is None:
+            return
+        out = found.definition.output
+        made = f"`{comp.model.id}` is built by {found.where()}, which ends in `{out.text}` ({found.where(out.line)})"
+        if out.kind in ("softmax", "sigmoid") and loss.from_logits is True:
+            self.report(
+                loss.logits_arg if loss.logits_arg is not None else loss.node,
+                f"{made}, which outputs probabilities, but `{loss.text}` treats its input as logits and applies "
+                f"{out.kind} again: the loss is computed on squashed values and training stalls",
+                f"remove from_logits=True (or drop the {out.kind} from the last layer and keep from_logits=True)",
+            )
+        elif out.kind == "linear" and loss.from_logits is False:
+            self.report(
+                loss.node,
+                f"{made} with no activation (raw logits), but `{loss.text}` expects probabilities "
+                "(from_logits=False): the loss is computed on unnormalised scores and training goes wrong",
+                self._linear_hint(loss),
+            )
+
     @staticmethod
     def _linear_hint(loss: Loss) -> str:
         cls = {"cce": "CategoricalCrossentropy", "scce": "SparseCategoricalCrossentropy", "bce": "BinaryCrossentropy"}[loss.kind]
@@ -124,7 +150,10 @@ class ActivationLossMismatch(Rule):
             if pred is None:
                 continue
             out = self._prediction(facts, models, pred)
-            if out is None or id(out.node) in done:
+            if out is None:
+                self._torch_imported(facts, models, c, loss_kind, loss_node, pred)
+                continue
+            if id(out.node) in done:
                 continue
             if self._judge(facts, c, loss_kind, loss_node, out):
                 done.add(id(out.node))
@@ -158,6 +187,30 @@ class ActivationLossMismatch(Rule):
         else:
             return False
         return True
+
+    def _torch_imported(self, facts: Bindings, models: TorchModels, c: CallSite, loss_kind: str,
+                        loss_node: ast.AST, pred: ast.AST) -> None:
+        """The prediction comes from a model class of the project (`from model import Net`)."""
+        found = imported_torch_output(facts, self.ctx.get(ImportedSummaries), pred, self._only_model(facts, models))
+        if found is None or found.definition.output is None:
+            return
+        out = found.definition.output
+        where = label(facts, loss_node) if isinstance(loss_node, ast.Call) else (dotted_name(loss_node) or "the loss")
+        ends = f"{found.where(out.line)} ends in `{out.text}`"
+        if out.kind == "softmax" and loss_kind in ("ce", "nll"):
+            expects = "raw logits (it applies log_softmax itself)" if loss_kind == "ce" else "log-probabilities (log_softmax)"
+            self.report(c.node, f"the model's output goes through a softmax ({ends}) before `{where}`, which expects "
+                        f"{expects}: the loss is computed on probabilities, gradients nearly vanish and training stalls",
+                        f"return the raw output of the last Linear layer in {found.module}" if loss_kind == "ce"
+                        else f"use log_softmax instead of softmax in {found.module}")
+        elif out.kind == "sigmoid" and loss_kind == "bcel":
+            self.report(c.node, f"the model's output goes through a sigmoid ({ends}) before `{where}`, which applies "
+                        "the sigmoid itself: the loss sees sigmoid(sigmoid(x)), always between 0.5 and 0.73, and "
+                        "training stalls", f"return the raw output of the last Linear layer in {found.module}")
+        elif out.kind == "linear" and loss_kind == "bce":
+            self.report(c.node, f"`{where}` expects probabilities in [0, 1], but {ends} with no sigmoid (raw "
+                        "logits): the loss fails or is meaningless on values outside [0, 1]",
+                        "use BCEWithLogitsLoss (numerically stable, applies the sigmoid itself)")
 
     def _loss_at(self, facts: Bindings, c: CallSite) -> Tuple[Optional[str], Optional[ast.AST]]:
         """(kind, node describing the loss) when the call computes a known loss."""
@@ -213,9 +266,11 @@ class ActivationLossMismatch(Rule):
         """The one model this file builds, when a loop receives it as a parameter."""
         if self._the_model is None:
             inside = {id(m) for cls in models.module_classes.values() for m in cls.body}
+            imported = self.ctx.get(ImportedSummaries)
             built: List[ast.Call] = [
                 c.node for c in facts.calls
-                if isinstance(c.node.func, ast.Name) and c.node.func.id in models.module_classes
+                if (isinstance(c.node.func, ast.Name) and c.node.func.id in models.module_classes)
+                or is_torch_class(imported.definition(c.node.func))
             ]
             others = [
                 c for c in facts.calls

@@ -1,0 +1,135 @@
+"""ImportedSummaries: what the names a script imports from its own project are.
+
+An analysis (`ctx.get(ImportedSummaries)`): `definition(expr)` follows a name or dotted name
+(`Net`, `ud.load_data`, `models.resnet.ResNet18`) through the script's imports to the project
+module that defines it (re-exports by a package's `__init__.py` followed, at most `MAX_HOPS`), and
+returns that definition's summary with where it is (`model.py:41`). Every module read is recorded
+on the context (`ctx.related`), so the script's cached result is used only while those modules are
+unchanged: editing model.py re-lints model.py and the scripts that consulted it, nothing else.
+
+Bounded: at most `MAX_MODULES` modules read per script, each at most MAX_MODULE_BYTES; installed
+packages, files outside the project and unparsable modules are never followed (nothing found).
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
+
+from cnnlint.lint.index.names import dotted_name
+from cnnlint.lint.index.syntax import iter_statements
+from cnnlint.lint.project_index.locate import project_root, resolve
+from cnnlint.lint.project_index.memo import read_module, summary_of
+from cnnlint.lint.project_index.summary import SUMMARISING, Definition, ModuleSummary
+
+if TYPE_CHECKING:
+    from cnnlint.lint.context import FileContext
+
+MAX_MODULES = 64
+MAX_HOPS = 4
+# an import: (module, level, attribute) - attribute "" for `import a.b` / `import a.b as c`
+_Ref = Tuple[str, int, str]
+
+
+@dataclass(frozen=True)
+class Found:
+    definition: Definition
+    module: str  # the module file, relative to the project root: `model.py`, `models/resnet.py`
+
+    def where(self, line: Optional[int] = None) -> str:
+        """`model.py:41 Net.forward`: the definition (or a line in it) named in a message."""
+        return f"{self.module}:{line or self.definition.line} {self.definition.title()}"
+
+
+class ImportedSummaries:
+    """An analysis: the project modules a script imports, summarised."""
+
+    def __init__(self, ctx: "FileContext") -> None:
+        self.ctx = ctx
+        self.root: Optional[str] = None
+        self._names: Dict[str, _Ref] = {}  # local name -> what it imports
+        self._read: Dict[str, Optional[ModuleSummary]] = {}
+        if id(ctx) in SUMMARISING or ctx.syntax is None or not os.path.isfile(ctx.real_path):
+            return
+        self.root = project_root(ctx.real_path)
+        if self.root is not None:
+            self._collect(ctx.syntax.tree)
+
+    def _collect(self, tree: ast.Module) -> None:
+        for node in iter_statements(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.asname:
+                        self._names[alias.asname] = (alias.name, 0, "")
+                    else:
+                        head = alias.name.split(".")[0]
+                        self._names.setdefault(head, (head, 0, ""))
+            elif isinstance(node, ast.ImportFrom):
+                for alias in node.names:
+                    if alias.name != "*":
+                        self._names[alias.asname or alias.name] = (node.module or "", node.level, alias.name)
+
+    @property
+    def active(self) -> bool:
+        return bool(self._names)
+
+    # ---- lookups
+
+    def definition(self, expr: Optional[ast.AST]) -> Optional[Found]:
+        """The project definition a name or dotted name refers to through the imports, if any."""
+        if expr is None or not self._names:
+            return None
+        name = dotted_name(expr)
+        if name is None:
+            return None
+        head, *rest = name.split(".")
+        ref = self._names.get(head)
+        if ref is None:
+            return None
+        module, level, attr = ref
+        origin = self.ctx.real_path
+        if not attr:  # `import utils.data as ud` / `import models`: the rest names modules, then the definition
+            if not rest:
+                return None
+            dotted = ".".join([module, *rest[:-1]]) if module else ".".join(rest[:-1])
+            return self._lookup(origin, dotted, level, rest[-1], 0)
+        if not rest:
+            return self._lookup(origin, module, level, attr, 0)
+        sub = f"{module}.{attr}" if module else attr  # `from models import resnet` ... resnet.ResNet18
+        return self._lookup(origin, ".".join([sub, *rest[:-1]]), level, rest[-1], 0)
+
+    def _lookup(self, origin: str, module: str, level: int, attr: str, hops: int) -> Optional[Found]:
+        if hops > MAX_HOPS or self.root is None:
+            return None
+        path = resolve(origin, self.root, module, level)
+        if path is None:
+            return None
+        summary = self._summary(path)
+        if summary is None:
+            return None
+        found = summary.definitions.get(attr)
+        if found is not None:
+            return Found(found, os.path.relpath(path, self.root).replace(os.sep, "/"))
+        again = summary.reexports.get(attr)
+        if again is not None:
+            return self._lookup(path, again[0], again[1], again[2], hops + 1)
+        return None
+
+    def _summary(self, path: str) -> Optional[ModuleSummary]:
+        if path in self._read:
+            return self._read[path]
+        if len(self._read) >= MAX_MODULES:
+            return None
+        got = read_module(path)
+        summary = None
+        if got is not None:
+            digest, data = got
+            self.ctx.related[path] = digest
+            summary = summary_of(path, digest, data)
+        self._read[path] = summary
+        return summary
+
+    def modules_read(self) -> List[str]:
+        return sorted(p for p, s in self._read.items() if s is not None)

@@ -1,0 +1,81 @@
+"""Where a script's project is, and which of its files an import names.
+
+The project root is the nearest folder up from the script that holds pyproject.toml, setup.py,
+setup.cfg, .git or a requirements file (at most `MAX_LEVELS` up). An absolute import is looked
+for in the script's own folder (Python puts it first on sys.path), then at the root; a relative
+import from the script's package. A module is a `name.py` or a `name/__init__.py` inside the root;
+anything under site-packages or dist-packages is never read.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import List, Optional
+
+MAX_LEVELS = 12
+_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
+_REQUIREMENTS = re.compile(r"^requirements.*\.(txt|in)$", re.IGNORECASE)
+_INSTALLED = {"site-packages", "dist-packages"}
+
+
+def project_root(real_path: str) -> Optional[str]:
+    """The nearest folder up from the file holding a project marker; None outside a project."""
+    folder = os.path.dirname(os.path.abspath(real_path))
+    for _ in range(MAX_LEVELS):
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            return None
+        if any(n in _MARKERS for n in names) or any(_REQUIREMENTS.match(n) for n in names):
+            return folder
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+    return None
+
+
+def installed(path: str) -> bool:
+    return any(part in _INSTALLED for part in path.split(os.sep))
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def module_file(base: str, dotted: str, root: str) -> Optional[str]:
+    """`a.b` under `base`: base/a/b.py or base/a/b/__init__.py, when it lies inside the root."""
+    parts = [p for p in dotted.split(".") if p] if dotted else []
+    stem = os.path.join(base, *parts) if parts else base
+    for candidate in (stem + ".py", os.path.join(stem, "__init__.py")):
+        if not parts and candidate.endswith(".py") and not candidate.endswith("__init__.py"):
+            continue
+        if _inside(candidate, root) and not installed(candidate) and os.path.isfile(candidate):
+            return candidate
+    return None
+
+
+def search_bases(real_path: str, root: str) -> List[str]:
+    here = os.path.dirname(os.path.abspath(real_path))
+    bases = [here]
+    if root != here:
+        bases.append(root)
+    src = os.path.join(root, "src")
+    if os.path.isdir(src) and src != here:
+        bases.append(src)
+    return bases
+
+
+def resolve(real_path: str, root: str, module: str, level: int) -> Optional[str]:
+    """The project file an import names (`level`: the dots of a relative import)."""
+    if level:
+        base = os.path.dirname(os.path.abspath(real_path))
+        for _ in range(level - 1):
+            base = os.path.dirname(base)
+        return module_file(base, module, root)
+    for base in search_bases(real_path, root):
+        found = module_file(base, module, root)
+        if found is not None:
+            return found
+    return None

@@ -1,0 +1,168 @@
+"""One module's summary: what its definitions mean to a script that imports them.
+
+Computed from the module's own semantic model (Bindings, TorchModels, KerasModels, ImageFlow on
+CPython's ast), with nothing followed further (a summary never reads another module, so an import
+cycle cannot loop): for each torch.nn.Module class, what its `forward()` ends in; for each
+top-level function, what the Keras model it returns ends in and what image data it returns (raw
+0-255 or scaled, per tuple element); what it re-exports (`from .resnet import ResNet18` in a
+package's `__init__.py`). A summary is plain data, kept by content hash (cnnlint.lint.project_index.memo).
+"""
+
+from __future__ import annotations
+
+import ast
+import warnings
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Set, Tuple
+
+from cnnlint.lint import complexity
+from cnnlint.lint.context import FileContext
+from cnnlint.lint.index.bindings import Bindings, argument
+from cnnlint.lint.index.flow import ImageFlow, Taint
+from cnnlint.lint.index.models import KerasModels, TorchModels, label, out_text
+from cnnlint.lint.index.scopes import FUNCTIONS, Scopes
+from cnnlint.lint.index.syntax import Syntax
+from cnnlint.sources.model import SourceFile
+
+# contexts being summarised: their ImportedSummaries stays empty (summaries are local-only)
+SUMMARISING: Set[int] = set()
+_PIXEL_WORDS = ("imread", "Image.open", "load_img", "read_image", "imdecode", "read_file")
+
+
+@dataclass(frozen=True)
+class Output:
+    """What a model ends in: softmax | log_softmax | sigmoid | linear | other."""
+
+    kind: str
+    line: int
+    text: str  # the deciding code, as in a message: `F.softmax(x, dim=1)`
+    units: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class Pixels:
+    """Image data a function returns: a set of images (level 2) or one image (1), scaled or not."""
+
+    level: int
+    scaled: bool
+    source: str  # the reading call: `cv2.imread`
+
+
+@dataclass
+class Definition:
+    name: str
+    line: int
+    kind: str  # class | function
+    framework: str = ""  # torch | keras | ""
+    output: Optional[Output] = None
+    # image data returned: element index of a returned tuple -> Pixels (-1: the whole value)
+    pixels: Dict[int, Pixels] = field(default_factory=dict)
+
+    def title(self) -> str:
+        return f"{self.name}.forward" if self.kind == "class" and self.framework == "torch" else f"{self.name}()"
+
+
+@dataclass
+class ModuleSummary:
+    definitions: Dict[str, Definition] = field(default_factory=dict)
+    # name -> (module, level, attribute) for `from .x import name` (attribute "" : a submodule)
+    reexports: Dict[str, Tuple[str, int, str]] = field(default_factory=dict)
+
+
+def parse(path: str, text: str) -> Optional[Syntax]:
+    if complexity.check(text).too_complex is not None:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return Syntax(ast.parse(text), text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def summarise(path: str, text: str) -> ModuleSummary:
+    """The summary of a module's text (an unparsable module: an empty summary)."""
+    summary = ModuleSummary()
+    syntax = parse(path, text)
+    if syntax is None:
+        return summary
+    for node in syntax.tree.body:
+        if isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                if alias.name != "*":
+                    summary.reexports[alias.asname or alias.name] = (node.module or "", node.level, alias.name)
+    ctx = FileContext(SourceFile(path=path, kind="python", text=text), path, syntax)
+    SUMMARISING.add(id(ctx))
+    try:
+        _models(ctx, summary)
+        if any(w in text for w in _PIXEL_WORDS):
+            _pixels(ctx, summary)
+    except RecursionError:
+        pass
+    finally:
+        SUMMARISING.discard(id(ctx))
+    return summary
+
+
+def _models(ctx: FileContext, summary: ModuleSummary) -> None:
+    f = ctx.get(Bindings)
+    if f.torch:
+        torch_models = TorchModels(f)
+        for name, cls in torch_models.module_classes.items():
+            out = torch_models.class_output(cls, 0)
+            d = summary.definitions.setdefault(name, Definition(name, cls.lineno, "class", "torch"))
+            if out is not None:
+                units = None
+                if out.kind == "linear" and isinstance(out.node, ast.Call):
+                    units = f.integer(argument(out.node, "out_features", 1))
+                d.output = Output(out.kind, getattr(out.node, "lineno", cls.lineno), label(f, out.node), units)
+    if f.keras:
+        keras_models = KerasModels(f)
+        for fn in _top_functions(ctx):
+            outs = []
+            for ret in _returns(fn):
+                if isinstance(ret.value, ast.Name):
+                    outs.append(keras_models.output(ret.value.id, ret))
+            if outs and all(o is not None for o in outs) and len({o.kind for o in outs if o}) == 1:
+                o = outs[-1]
+                assert o is not None
+                d = summary.definitions.setdefault(fn.name, Definition(fn.name, fn.lineno, "function", "keras"))
+                d.output = Output(o.kind, o.layer.lineno, out_text(f, o).strip("`"), o.units)
+
+
+def _top_functions(ctx: FileContext) -> List[ast.FunctionDef]:
+    assert ctx.syntax is not None
+    return [n for n in ctx.syntax.tree.body if isinstance(n, FUNCTIONS)]  # type: ignore[misc]
+
+
+def _returns(fn: ast.AST) -> List[ast.Return]:
+    from cnnlint.lint.index.models import walk_no_nested
+
+    return [n for n in walk_no_nested(fn) if isinstance(n, ast.Return)]
+
+
+def _pixels(ctx: FileContext, summary: ModuleSummary) -> None:
+    scopes = ctx.get(Scopes)
+    flow = ctx.get(ImageFlow)
+    for fn in _top_functions(ctx):
+        inner = scopes.fn_scope.get(id(fn))
+        if inner is None or inner.has_yield or not inner.returns:
+            continue
+        found: Dict[int, Pixels] = {}
+        for value, order, blocks in inner.returns:
+            elements = value.elts if isinstance(value, ast.Tuple) else [value]
+            for i, elt in enumerate(elements):
+                t = flow.taint(elt, inner, order, blocks)
+                key = i if isinstance(value, ast.Tuple) else -1
+                p = _as_pixels(t)
+                if p is not None and key not in found:
+                    found[key] = p
+        if found:
+            d = summary.definitions.setdefault(fn.name, Definition(fn.name, fn.lineno, "function"))
+            d.pixels = found
+
+
+def _as_pixels(t: Taint) -> Optional[Pixels]:
+    if not t[0] or t[2] is None:
+        return None
+    return Pixels(t[0], t[1], t[2].name)
