@@ -18,6 +18,7 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
+from cnnlint.lint.index.flow import IMPORTED_TAINT, Origin, Taint
 from cnnlint.lint.index.names import dotted_name
 from cnnlint.lint.index.syntax import iter_statements
 from cnnlint.lint.project_index.locate import project_root, resolve
@@ -133,3 +134,20 @@ class ImportedSummaries:
 
     def modules_read(self) -> List[str]:
         return sorted(p for p, s in self._read.items() if s is not None)
+
+
+def _imported_taint(ctx: "FileContext", func: ast.AST, call: ast.Call, element: int) -> Optional[Taint]:
+    """ImageFlow's hook: image data returned by a loading function of the project."""
+    summaries = ctx.get(ImportedSummaries)
+    if not summaries.active or not isinstance(func, (ast.Name, ast.Attribute)):
+        return None
+    found = summaries.definition(func)
+    if found is None:
+        return None
+    pixels = found.definition.pixels.get(element)
+    if pixels is None:
+        return None
+    return (pixels.level, pixels.scaled, Origin("loader", call, f"{pixels.source}` in `{found.where()}", None))
+
+
+IMPORTED_TAINT.append(_imported_taint)

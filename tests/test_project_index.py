@@ -1,0 +1,264 @@
+"""The project index: rules consult the summaries of the project modules a script imports."""
+
+from __future__ import annotations
+
+import os
+from typing import List
+
+import pytest
+
+from cnnlint.findings import Finding
+from cnnlint.lint.api import lint_text
+from cnnlint.lint.cache import LintCache
+from cnnlint.lint import runner
+from cnnlint.sources.walk import Target
+from fixtures.projects import TORCH_LOGITS_MODEL, TORCH_SOFTMAX_MODEL, torch_train, write_project
+
+
+def lint_file(root: str, rel: str, select: str) -> List[Finding]:
+    path = os.path.join(root, rel)
+    with open(path, encoding="utf-8") as fh:
+        text = fh.read()
+    return [f for f in lint_text(text, path=path, real_path=path, select=[select]) if f.code == select]
+
+
+def where(findings: List[Finding]) -> List[tuple]:
+    return [(f.code, f.line, f.column) for f in findings]
+
+
+# ---- CNL301, PyTorch: the model's forward() in model.py
+
+
+def test_softmax_in_imported_forward_before_cross_entropy(tmp_path):
+    root = write_project(str(tmp_path), {"model.py": TORCH_SOFTMAX_MODEL, "train.py": torch_train("from model import Net")})
+    found = lint_file(root, "train.py", "CNL301")
+    assert where(found) == [("CNL301", 11, 12)]
+    assert found[0].message == (
+        "the model's output goes through a softmax (model.py:12 Net.forward ends in `F.softmax(x, dim=1)`) before "
+        "`nn.CrossEntropyLoss()`, which expects raw logits (it applies log_softmax itself): the loss is computed "
+        "on probabilities, gradients nearly vanish and training stalls"
+    )
+    assert found[0].hint == "return the raw output of the last Linear layer in model.py"
+    assert lint_file(root, "model.py", "CNL301") == []  # the model alone is fine: the loss is elsewhere
+
+
+def test_imported_model_ending_in_logits_is_fine(tmp_path):
+    root = write_project(str(tmp_path), {"model.py": TORCH_LOGITS_MODEL, "train.py": torch_train("from model import Net")})
+    assert lint_file(root, "train.py", "CNL301") == []
+
+
+def test_two_modules_with_the_same_class_name(tmp_path):
+    root = write_project(str(tmp_path), {
+        "models/__init__.py": "",
+        "models/plain.py": TORCH_LOGITS_MODEL,
+        "models/probs.py": TORCH_SOFTMAX_MODEL,
+        "train_plain.py": torch_train("from models.plain import Net"),
+        "train_probs.py": torch_train("from models.probs import Net"),
+    })
+    assert lint_file(root, "train_plain.py", "CNL301") == []
+    found = lint_file(root, "train_probs.py", "CNL301")
+    assert where(found) == [("CNL301", 11, 12)]
+    assert "(models/probs.py:12 Net.forward ends in `F.softmax(x, dim=1)`)" in found[0].message
+
+
+@pytest.mark.parametrize("import_line, build", [
+    ("import models.probs as mp", "mp.Net().to('cuda')"),
+    ("from models import probs", "probs.Net()"),
+    ("from models import Net", "Net()"),  # re-exported by the package's __init__.py
+    ("from models import Net as Classifier", "Classifier().cuda()"),
+])
+def test_import_spellings(tmp_path, import_line, build):
+    root = write_project(str(tmp_path), {
+        "models/__init__.py": "from .probs import Net\n",
+        "models/probs.py": TORCH_SOFTMAX_MODEL,
+        "train.py": torch_train(import_line, build),
+    })
+    found = lint_file(root, "train.py", "CNL301")
+    assert where(found) == [("CNL301", 11, 12)]
+    assert "models/probs.py:12 Net.forward" in found[0].message
+
+
+def test_relative_import_inside_a_package(tmp_path):
+    root = write_project(str(tmp_path), {
+        "pkg/__init__.py": "",
+        "pkg/models/__init__.py": "",
+        "pkg/models/resnet.py": TORCH_SOFTMAX_MODEL.replace("Net", "ResNet18"),
+        "pkg/train.py": torch_train("from .models.resnet import ResNet18", "ResNet18()"),
+    }, marker="setup.py")
+    found = lint_file(root, "pkg/train.py", "CNL301")
+    assert where(found) == [("CNL301", 11, 12)]
+    assert "pkg/models/resnet.py:12 ResNet18.forward" in found[0].message
+
+
+def test_model_received_as_a_parameter(tmp_path):
+    train = (
+        "import torch.nn as nn\nfrom model import Net\n\n\n"
+        "def train(model, loader, optimizer):\n    criterion = nn.CrossEntropyLoss()\n"
+        "    for x, y in loader:\n        optimizer.zero_grad()\n        loss = criterion(model(x), y)\n"
+        "        loss.backward()\n        optimizer.step()\n\n\ntrain(Net(), loader, optimizer)\n"
+    )
+    root = write_project(str(tmp_path), {"model.py": TORCH_SOFTMAX_MODEL, "train.py": train})
+    assert where(lint_file(root, "train.py", "CNL301")) == [("CNL301", 9, 16)]
+
+
+def test_no_project_no_lookup(tmp_path):
+    root = write_project(str(tmp_path), {"model.py": TORCH_SOFTMAX_MODEL, "train.py": torch_train("from model import Net")},
+                         marker="")
+    assert lint_file(root, "train.py", "CNL301") == []
+
+
+# ---- CNL301, Keras: the model built by a function of model.py
+
+KERAS_MODEL = """
+from tensorflow import keras
+
+
+def build_model(classes):
+    model = keras.Sequential([
+        keras.layers.Flatten(),
+        keras.layers.Dense(classes, activation="{act}"),
+    ])
+    return model
+"""
+KERAS_TRAIN = """
+from tensorflow import keras
+from model import build_model
+
+model = build_model(10)
+model.compile(optimizer="adam", loss=keras.losses.CategoricalCrossentropy(from_logits={logits}))
+model.fit(x_train, y_train)
+"""
+
+
+def test_keras_model_from_model_py_with_from_logits(tmp_path):
+    root = write_project(str(tmp_path), {"model.py": KERAS_MODEL.format(act="softmax"),
+                                         "train.py": KERAS_TRAIN.format(logits="True")})
+    found = lint_file(root, "train.py", "CNL301")
+    assert where(found) == [("CNL301", 5, 75)]
+    assert found[0].message.startswith(
+        "`model` is built by model.py:4 build_model(), which ends in `keras.layers.Dense(classes, activation=\"softmax\")` "
+        "(model.py:7 build_model()), which outputs probabilities"
+    )
+
+
+@pytest.mark.parametrize("act, logits", [("linear", "True"), ("softmax", "False")])
+def test_keras_model_from_model_py_that_agrees(tmp_path, act, logits):
+    root = write_project(str(tmp_path), {"model.py": KERAS_MODEL.format(act=act),
+                                         "train.py": KERAS_TRAIN.format(logits=logits)})
+    assert lint_file(root, "train.py", "CNL301") == []
+
+
+def test_keras_logits_model_from_model_py_with_a_probability_loss(tmp_path):
+    root = write_project(str(tmp_path), {"model.py": KERAS_MODEL.format(act="linear"),
+                                         "train.py": KERAS_TRAIN.format(logits="False")})
+    assert where(lint_file(root, "train.py", "CNL301")) == [("CNL301", 5, 38)]
+
+
+# ---- CNL101: pixels loaded by a helper module
+
+LOADER = """
+import os
+import cv2
+import numpy as np
+
+
+def load_data(folder):
+    images, labels = [], []
+    for name in os.listdir(folder):
+        images.append(cv2.imread(os.path.join(folder, name)))
+        labels.append(0 if name.startswith("cat") else 1)
+    return np.array(images){scale}, np.array(labels)
+"""
+KERAS_FIT = """
+from tensorflow import keras
+from data import load_data
+
+x_train, y_train = load_data("train")
+{extra}model = keras.Sequential([keras.layers.Flatten(), keras.layers.Dense(2, activation="softmax")])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+model.fit(x_train, y_train, epochs=3)
+"""
+
+
+def test_unscaled_images_from_a_loading_helper(tmp_path):
+    root = write_project(str(tmp_path), {"data.py": LOADER.format(scale=""), "train.py": KERAS_FIT.format(extra="")})
+    found = lint_file(root, "train.py", "CNL101")
+    assert where(found) == [("CNL101", 7, 11)]
+    assert found[0].message == (
+        "`x_train` (images read by `cv2.imread` in `data.py:6 load_data()`) reaches `model.fit` as raw 0-255 "
+        "pixels: it is never divided, passed to preprocess_input or scaled by a model layer"
+    )
+
+
+@pytest.mark.parametrize("scale, extra", [
+    (" / 255.0", ""),  # the helper scales
+    ("", "x_train = x_train / 255.0\n"),  # the script scales
+])
+def test_scaled_images_from_a_loading_helper(tmp_path, scale, extra):
+    root = write_project(str(tmp_path), {"data.py": LOADER.format(scale=scale), "train.py": KERAS_FIT.format(extra=extra)})
+    assert lint_file(root, "train.py", "CNL101") == []
+
+
+# ---- bounded: what is never followed, and what never breaks the run
+
+
+def test_cycles_missing_and_unparsable_modules(tmp_path):
+    root = write_project(str(tmp_path), {
+        "a.py": "from b import Net\nfrom missing import Thing\n",
+        "b.py": "from a import Net\n",  # a re-export cycle
+        "broken.py": "class Net(:\n" + TORCH_SOFTMAX_MODEL,
+        "train.py": torch_train("from a import Net"),
+        "train2.py": torch_train("from broken import Net"),
+        "train3.py": torch_train("from missing import Net"),
+    })
+    for script in ("train.py", "train2.py", "train3.py"):
+        assert lint_file(root, script, "CNL301") == []
+
+
+def test_installed_packages_are_never_read(tmp_path):
+    files = {"model.py": TORCH_SOFTMAX_MODEL, "train.py": torch_train("from model import Net")}
+    inside = write_project(str(tmp_path / "venv" / "lib" / "site-packages" / "proj"), files)
+    assert lint_file(inside, "train.py", "CNL301") == []
+    outside = write_project(str(tmp_path / "proj"), files)
+    assert where(lint_file(outside, "train.py", "CNL301")) == [("CNL301", 11, 12)]
+
+
+# ---- the cache: an edit re-lints the module and its importers, nothing else
+
+
+def _targets(root: str, names: List[str]) -> List[Target]:
+    return [Target(path=n, real_path=os.path.join(root, n), kind="python") for n in names]
+
+
+def test_editing_a_module_relints_only_it_and_its_importers(tmp_path, monkeypatch):
+    root = write_project(str(tmp_path / "proj"), {
+        "model.py": TORCH_LOGITS_MODEL,
+        "train.py": torch_train("from model import Net"),
+        "other.py": "import torch\nprint(torch.__version__)\n",
+        "helpers.py": "def unrelated():\n    return 1\n",
+    })
+    linted: List[str] = []
+    real = runner.lint_one
+
+    def spy(target, *args, **kwargs):
+        linted.append(target.path)
+        return real(target, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "lint_one", spy)
+    names = ["model.py", "train.py", "other.py", "helpers.py"]
+    cache_dir = str(tmp_path / "cache")
+
+    def run() -> List[Finding]:
+        cache = LintCache(cache_dir)
+        return runner.lint_targets(_targets(root, names), "fp", 1 << 20, cache, jobs=1).findings
+
+    assert [f for f in run() if f.code == "CNL301"] == []
+    assert sorted(linted) == sorted(names)
+    linted.clear()
+    run()
+    assert linted == []
+    with open(os.path.join(root, "model.py"), "w", encoding="utf-8") as fh:
+        fh.write(TORCH_SOFTMAX_MODEL.lstrip("\n"))
+    found = [f for f in run() if f.code == "CNL301"]
+    assert sorted(linted) == ["model.py", "train.py"]
+    assert [(f.path, f.line) for f in found] == [("train.py", 11)]
