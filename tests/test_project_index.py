@@ -236,7 +236,7 @@ def test_editing_a_module_relints_only_it_and_its_importers(tmp_path, monkeypatc
         "train.py": torch_train("from model import Net"),
         "other.py": "import torch\nprint(torch.__version__)\n",
         "helpers.py": "def unrelated():\n    return 1\n",
-    })
+    }, marker="pyproject.toml")  # a root marker: the version lookup (CNL403) climbs no higher
     linted: List[str] = []
     real = runner.lint_one
 
