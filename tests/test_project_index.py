@@ -101,10 +101,14 @@ def test_model_received_as_a_parameter(tmp_path):
     assert where(lint_file(root, "train.py", "CNL301")) == [("CNL301", 9, 16)]
 
 
-def test_no_project_no_lookup(tmp_path):
-    root = write_project(str(tmp_path), {"model.py": TORCH_SOFTMAX_MODEL, "train.py": torch_train("from model import Net")},
-                         marker="")
-    assert lint_file(root, "train.py", "CNL301") == []
+def test_outside_a_marked_project_the_scripts_folder_counts(tmp_path):
+    root = write_project(str(tmp_path / "repo"), {
+        "model.py": TORCH_SOFTMAX_MODEL,
+        "train.py": torch_train("from model import Net"),
+        "sub/train.py": torch_train("from model import Net"),  # model.py is not on its sys.path
+    }, marker="")
+    assert where(lint_file(root, "train.py", "CNL301")) == [("CNL301", 11, 12)]
+    assert lint_file(root, "sub/train.py", "CNL301") == []
 
 
 # ---- CNL301, Keras: the model built by a function of model.py

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 from cnnlint.lint.index.flow import IMPORTED_TAINT, Origin, Taint
 from cnnlint.lint.index.names import dotted_name
 from cnnlint.lint.index.syntax import iter_statements
-from cnnlint.lint.project_index.locate import project_root, resolve
+from cnnlint.lint.project_index.locate import project_root, resolve, script_root
 from cnnlint.lint.project_index.memo import read_module, summary_of
 from cnnlint.lint.project_index.summary import SUMMARISING, Definition, ModuleSummary
 
@@ -54,9 +54,8 @@ class ImportedSummaries:
         self._read: Dict[str, Optional[ModuleSummary]] = {}
         if id(ctx) in SUMMARISING or ctx.syntax is None or not os.path.isfile(ctx.real_path):
             return
-        self.root = project_root(ctx.real_path)
-        if self.root is not None:
-            self._collect(ctx.syntax.tree)
+        self.root = project_root(ctx.real_path) or script_root(ctx.real_path)
+        self._collect(ctx.syntax.tree)
 
     def _collect(self, tree: ast.Module) -> None:
         for node in iter_statements(tree):

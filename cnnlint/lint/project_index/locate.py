@@ -1,7 +1,8 @@
 """Where a script's project is, and which of its files an import names.
 
 The project root is the nearest folder up from the script that holds pyproject.toml, setup.py,
-setup.cfg, .git or a requirements file (at most `MAX_LEVELS` up). An absolute import is looked
+setup.cfg, .git or a requirements file (at most `MAX_LEVELS` up); outside one, the script's folder (or the folder
+holding the top package it is in) is its project. An absolute import is looked
 for in the script's own folder (Python puts it first on sys.path), then at the root; a relative
 import from the script's package. A module is a `name.py` or a `name/__init__.py` inside the root;
 anything under site-packages or dist-packages is never read.
@@ -34,6 +35,20 @@ def project_root(real_path: str) -> Optional[str]:
             return None
         folder = parent
     return None
+
+
+def script_root(real_path: str) -> str:
+    """Outside a marked project: the script's folder (Python's sys.path[0]), or the folder holding
+    the top package the script is in (where its relative imports can reach)."""
+    folder = os.path.dirname(os.path.abspath(real_path))
+    for _ in range(MAX_LEVELS):
+        if not os.path.isfile(os.path.join(folder, "__init__.py")):
+            return folder
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    return folder
 
 
 def installed(path: str) -> bool:
