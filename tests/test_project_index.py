@@ -266,3 +266,13 @@ def test_editing_a_module_relints_only_it_and_its_importers(tmp_path, monkeypatc
     found = [f for f in run() if f.code == "CNL301"]
     assert sorted(linted) == ["model.py", "train.py"]
     assert [(f.path, f.line) for f in found] == [("train.py", 11)]
+
+
+def test_module_name_rebound_to_the_model_and_moved_to_the_device(tmp_path):
+    train = (
+        "import torch\nimport model\n\nmodel = model.Net()\nmodel = model.cuda()\n"
+        "loss_fun = torch.nn.CrossEntropyLoss()\nfor img, target in loader:\n"
+        "    outputs = model(img)\n    loss = loss_fun(outputs, target)\n"
+    )
+    root = write_project(str(tmp_path), {"model.py": TORCH_SOFTMAX_MODEL, "run.py": train})
+    assert where(lint_file(root, "run.py", "CNL301")) == [("CNL301", 9, 12)]

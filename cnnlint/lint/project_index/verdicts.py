@@ -22,11 +22,25 @@ def imported_model(facts: Bindings, summaries: ImportedSummaries, model: Optiona
     """The project's torch.nn.Module class a model object (`Net().to(device)`) is built from."""
     if model is None or not summaries.active:
         return None
-    model = strip_device(model)
+    model = _through_moves(facts, strip_device(model))
     if not isinstance(model, ast.Call):
         return None
     found = summaries.definition(model.func)
     return found if is_torch_class(found) else None
+
+
+def _through_moves(facts: Bindings, expr: ast.AST) -> ast.AST:
+    """`model = Net(); model = model.cuda()`: the value before the device moves."""
+    for _ in range(4):
+        if not (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute)
+                and expr.func.attr in ("to", "cuda", "cpu", "float", "double", "half", "train", "eval")
+                and isinstance(expr.func.value, ast.Name)):
+            return expr
+        b = facts.binding(expr.func.value.id, expr)
+        if b is None or b.value is None or b.conditional or b.unpack is not None:
+            return expr
+        expr = strip_device(b.value)
+    return expr
 
 
 def imported_torch_output(facts: Bindings, summaries: ImportedSummaries, pred: ast.AST,
