@@ -42,3 +42,8 @@ def summary_of(path: str, digest: str, data: bytes) -> ModuleSummary:
     if len(_kept) > _MAX_KEPT:
         _kept.popitem(last=False)
     return found
+
+
+def clear() -> None:
+    """Forget every summary (for measurements that want a cold start)."""
+    _kept.clear()
