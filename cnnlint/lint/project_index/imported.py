@@ -52,6 +52,8 @@ class ImportedSummaries:
         self.root: Optional[str] = None
         self._names: Dict[str, _Ref] = {}  # local name -> what it imports
         self._read: Dict[str, Optional[ModuleSummary]] = {}
+        self._found: Dict[str, Optional[Found]] = {}  # dotted name -> what it is (asked once)
+        self._paths: Dict[Tuple[str, str, int], Optional[str]] = {}  # import -> module file
         if id(ctx) in SUMMARISING or ctx.syntax is None or not os.path.isfile(ctx.real_path):
             return
         self.root = project_root(ctx.real_path) or script_root(ctx.real_path)
@@ -84,6 +86,11 @@ class ImportedSummaries:
         name = dotted_name(expr)
         if name is None:
             return None
+        if name not in self._found:
+            self._found[name] = self._definition(name)
+        return self._found[name]
+
+    def _definition(self, name: str) -> Optional[Found]:
         head, *rest = name.split(".")
         ref = self._names.get(head)
         if ref is None:
@@ -103,7 +110,10 @@ class ImportedSummaries:
     def _lookup(self, origin: str, module: str, level: int, attr: str, hops: int) -> Optional[Found]:
         if hops > MAX_HOPS or self.root is None:
             return None
-        path = resolve(origin, self.root, module, level)
+        key = (origin, module, level)
+        if key not in self._paths:
+            self._paths[key] = resolve(origin, self.root, module, level)
+        path = self._paths[key]
         if path is None:
             return None
         summary = self._summary(path)

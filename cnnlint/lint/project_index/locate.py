@@ -10,6 +10,7 @@ anything under site-packages or dist-packages is never read.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from typing import List, Optional
@@ -77,9 +78,14 @@ def search_bases(real_path: str, root: str) -> List[str]:
     if root != here:
         bases.append(root)
     src = os.path.join(root, "src")
-    if os.path.isdir(src) and src != here:
+    if src != here and _has_src(root):
         bases.append(src)
     return bases
+
+
+@functools.lru_cache(maxsize=256)
+def _has_src(root: str) -> bool:
+    return os.path.isdir(os.path.join(root, "src"))
 
 
 def resolve(real_path: str, root: str, module: str, level: int) -> Optional[str]:

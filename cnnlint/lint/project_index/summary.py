@@ -15,7 +15,6 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Set, Tuple
 
-from cnnlint.lint import complexity
 from cnnlint.lint.context import FileContext
 from cnnlint.lint.index.bindings import Bindings, argument
 from cnnlint.lint.index.flow import ImageFlow, Taint
@@ -26,6 +25,7 @@ from cnnlint.sources.model import SourceFile
 
 # contexts being summarised: their ImportedSummaries stays empty (summaries are local-only)
 SUMMARISING: Set[int] = set()
+_MODEL_WORDS = ("Sequential", "Dense", "Model(")
 _PIXEL_WORDS = ("imread", "Image.open", "load_img", "read_image", "imdecode", "read_file")
 
 
@@ -69,38 +69,56 @@ class ModuleSummary:
     reexports: Dict[str, Tuple[str, int, str]] = field(default_factory=dict)
 
 
-def parse(path: str, text: str) -> Optional[Syntax]:
-    if complexity.check(text).too_complex is not None:
-        return None
+def parse(path: str, text: str) -> Optional[ast.Module]:
+    """CPython's tree (its parser is linear and refuses absurd nesting itself; libcst, which
+    cnnlint.lint.complexity guards, never sees a summarised module)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return Syntax(ast.parse(text), text)
+            return ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
+
+
+def _imports(tree: ast.Module) -> List[ast.stmt]:
+    return [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+
+
+def _part(tree: ast.Module, text: str, keep: List[ast.stmt]) -> FileContext:
+    """A context over the module's imports and the definitions in `keep` only: the semantic model
+    of a summary is built over what it reads, not the whole module (the module's own lint does that)."""
+    part = ast.Module(body=_imports(tree) + keep, type_ignores=[])
+    return FileContext(SourceFile(path="", kind="python", text=text), "", Syntax(part, text))
 
 
 def summarise(path: str, text: str) -> ModuleSummary:
     """The summary of a module's text (an unparsable module: an empty summary)."""
     summary = ModuleSummary()
-    syntax = parse(path, text)
-    if syntax is None:
+    tree = parse(path, text)
+    if tree is None:
         return summary
-    for node in syntax.tree.body:
+    for node in tree.body:
         if isinstance(node, ast.ImportFrom):
             for alias in node.names:
                 if alias.name != "*":
                     summary.reexports[alias.asname or alias.name] = (node.module or "", node.level, alias.name)
-    ctx = FileContext(SourceFile(path=path, kind="python", text=text), path, syntax)
-    SUMMARISING.add(id(ctx))
-    try:
-        _models(ctx, summary)
-        if any(w in text for w in _PIXEL_WORDS):
-            _pixels(ctx, summary)
-    except RecursionError:
-        pass
-    finally:
-        SUMMARISING.discard(id(ctx))
+    lines = text.split("\n")
+    segments = {id(n): "\n".join(lines[n.lineno - 1:n.end_lineno or n.lineno])
+                for n in tree.body if isinstance(n, (*FUNCTIONS, ast.ClassDef))}
+    models = [n for n in tree.body if isinstance(n, ast.ClassDef) and "forward" in segments[id(n)]]
+    builders = [n for n in tree.body if isinstance(n, FUNCTIONS) and any(w in segments[id(n)] for w in _MODEL_WORDS)]
+    loaders = [n for n in tree.body if isinstance(n, FUNCTIONS) and any(w in segments[id(n)] for w in _PIXEL_WORDS)]
+    for keep, fill in ((models + builders, _models), (loaders, _pixels)):
+        if not keep:
+            continue
+        ctx = _part(tree, text, keep)
+        SUMMARISING.add(id(ctx))
+        try:
+            fill(ctx, summary)
+        except RecursionError:
+            pass
+        finally:
+            SUMMARISING.discard(id(ctx))
     return summary
 
 
