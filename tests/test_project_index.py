@@ -276,3 +276,65 @@ def test_module_name_rebound_to_the_model_and_moved_to_the_device(tmp_path):
     )
     root = write_project(str(tmp_path), {"model.py": TORCH_SOFTMAX_MODEL, "run.py": train})
     assert where(lint_file(root, "run.py", "CNL301")) == [("CNL301", 9, 12)]
+
+
+# ---- CNL601: the classifier head defined in model.py against the dataset's classes
+
+CROSS_TRAIN = """
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+from torchvision import datasets, transforms
+from model import Net
+
+tf = transforms.Compose([transforms.Resize((64, 64)), transforms.ToTensor()])
+train_set = datasets.ImageFolder("data/train", transform=tf)
+loader = DataLoader(train_set, batch_size=8, shuffle=True)
+model = Net()
+criterion = nn.CrossEntropyLoss()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+for images, labels in loader:
+    optimizer.zero_grad()
+    loss = criterion(model(images), labels)
+    loss.backward()
+    optimizer.step()
+"""
+
+
+def _cross_run(root: str, monkeypatch) -> List[tuple]:
+    import io
+    import json
+    from contextlib import redirect_stdout
+
+    from cnnlint.cli import main
+    from fixtures.images import write_image
+
+    for cls in ("ants", "bees", "wasps"):
+        for i in range(4):
+            write_image(os.path.join(root, "data", "train", cls, f"img_{i}.jpg"), "jpeg", size=(64, 64), seed=i)
+    monkeypatch.chdir(root)
+    buf = io.StringIO()
+    with redirect_stdout(buf):
+        status = main(["train.py", "data", "--no-cache", "--format", "json"])
+    assert status in (0, 1)
+    return [(f["code"], f["line"], f["message"]) for f in json.loads(buf.getvalue())["findings"] if f["code"] == "CNL601"]
+
+
+@pytest.mark.parametrize("units, expected", [(10, [("CNL601", 10)]), (3, [])])
+def test_head_units_of_an_imported_model_against_the_classes(tmp_path, monkeypatch, units, expected):
+    root = write_project(str(tmp_path), {"model.py": TORCH_LOGITS_MODEL.replace("128, 10", f"128, {units}"),
+                                         "train.py": CROSS_TRAIN})
+    found = _cross_run(root, monkeypatch)
+    assert [(c, line) for c, line, _ in found] == expected
+    if expected:
+        assert found[0][2].startswith("`model.py:7 Net: nn.Linear(128, 10)` gives 10 outputs, but data/train/ has 3 "
+                                      "class folders (ants, bees, wasps)")
+
+
+def test_head_of_a_same_named_class_elsewhere_is_not_used(tmp_path, monkeypatch):
+    root = write_project(str(tmp_path), {
+        "model.py": TORCH_LOGITS_MODEL.replace("128, 10", "128, 3"),
+        "other/model.py": TORCH_LOGITS_MODEL,  # Net with 10 units, not the one imported
+        "train.py": CROSS_TRAIN,
+    })
+    assert _cross_run(root, monkeypatch) == []

@@ -10,6 +10,7 @@ from cnnlint.crosscheck.extract_base import ScriptReader
 from cnnlint.lint.index.bindings import argument
 from cnnlint.lint.index.models import KerasCompiled, KerasModels, Out, TorchModels, keras_name, plain_args, torch_name
 from cnnlint.lint.index.names import dotted_name, keyword
+from cnnlint.lint.project_index.heads import imported_heads
 
 # keras.applications: the input size when include_top=True and no input_shape is given
 APP_SIZES = {
@@ -170,6 +171,8 @@ class TorchHeadFacts:
             units = self._linear_units(out.node)
             if units is not None:
                 r.out.outputs.append(r.fact(out.node, {"units": units, "activation": "linear"}))
+        for node, value, text in imported_heads(r.ctx, f):  # model classes of the project's modules
+            r.out.outputs.append(r.fact(node, value, text=text))
 
     def _linear_units(self, expr: ast.AST) -> Optional[int]:
         if not isinstance(expr, ast.Call):
