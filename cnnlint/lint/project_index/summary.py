@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import warnings
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Set, Tuple
+from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from cnnlint.lint.context import FileContext
 from cnnlint.lint.index.bindings import Bindings, argument
@@ -84,10 +84,10 @@ def _imports(tree: ast.Module) -> List[ast.stmt]:
     return [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
 
 
-def _part(tree: ast.Module, text: str, keep: List[ast.stmt]) -> FileContext:
+def _part(tree: ast.Module, text: str, keep: Sequence[ast.stmt]) -> FileContext:
     """A context over the module's imports and the definitions in `keep` only: the semantic model
     of a summary is built over what it reads, not the whole module (the module's own lint does that)."""
-    part = ast.Module(body=_imports(tree) + keep, type_ignores=[])
+    part = ast.Module(body=_imports(tree) + list(keep), type_ignores=[])
     return FileContext(SourceFile(path="", kind="python", text=text), "", Syntax(part, text))
 
 
