@@ -271,11 +271,11 @@ def test_editing_a_module_relints_only_it_and_its_importers(tmp_path, monkeypatc
 def test_module_name_rebound_to_the_model_and_moved_to_the_device(tmp_path):
     train = (
         "import torch\nimport model\n\nmodel = model.Net()\nmodel = model.cuda()\n"
-        "loss_fun = torch.nn.CrossEntropyLoss()\nfor img, target in loader:\n"
+        "loss_fun = torch.nn.CrossEntropyLoss()\nloss_fun = loss_fun.cuda()\nfor img, target in loader:\n"
         "    outputs = model(img)\n    loss = loss_fun(outputs, target)\n"
     )
     root = write_project(str(tmp_path), {"model.py": TORCH_SOFTMAX_MODEL, "run.py": train})
-    assert where(lint_file(root, "run.py", "CNL301")) == [("CNL301", 9, 12)]
+    assert where(lint_file(root, "run.py", "CNL301")) == [("CNL301", 10, 12)]
 
 
 # ---- CNL601: the classifier head defined in model.py against the dataset's classes

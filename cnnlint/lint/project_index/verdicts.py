@@ -22,14 +22,14 @@ def imported_model(facts: Bindings, summaries: ImportedSummaries, model: Optiona
     """The project's torch.nn.Module class a model object (`Net().to(device)`) is built from."""
     if model is None or not summaries.active:
         return None
-    model = _through_moves(facts, strip_device(model))
+    model = through_moves(facts, strip_device(model))
     if not isinstance(model, ast.Call):
         return None
     found = summaries.definition(model.func)
     return found if is_torch_class(found) else None
 
 
-def _through_moves(facts: Bindings, expr: ast.AST) -> ast.AST:
+def through_moves(facts: Bindings, expr: ast.AST) -> ast.AST:
     """`model = Net(); model = model.cuda()`: the value before the device moves."""
     for _ in range(4):
         if not (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute)

@@ -20,7 +20,12 @@ from cnnlint.lint.index.models import (
 )
 from cnnlint.lint.index.names import dotted_name
 from cnnlint.lint.project_index.imported import ImportedSummaries
-from cnnlint.lint.project_index.verdicts import imported_keras_output, imported_torch_output, is_torch_class
+from cnnlint.lint.project_index.verdicts import (
+    imported_keras_output,
+    imported_torch_output,
+    is_torch_class,
+    through_moves,
+)
 from cnnlint.lint.rule import Rule
 from cnnlint.sources.model import SourceFile
 
@@ -223,6 +228,8 @@ class ActivationLossMismatch(Rule):
             value = facts.value_of(func) if named else None
             if value is None and isinstance(func, ast.Name) and facts.is_param(func):
                 value = self._only_loss(facts)
+            if isinstance(value, ast.Call):
+                value = through_moves(facts, value)  # `criterion = criterion.cuda()`
             if isinstance(value, ast.Call):
                 lname = torch_name(facts, value.func)
                 if lname in TORCH_LOSS and lname[0].isupper():  # type: ignore[index]
