@@ -12,7 +12,7 @@ from cnnlint.lint.api import lint_text
 from cnnlint.lint.cache import LintCache
 from cnnlint.lint import runner
 from cnnlint.sources.walk import Target
-from fixtures.projects import TORCH_LOGITS_MODEL, TORCH_SOFTMAX_MODEL, torch_train, write_project
+from fixtures.projects import TORCH_LOGITS_MODEL, TORCH_SOFTMAX_MODEL, notebook, torch_train, write_project
 
 
 def lint_file(root: str, rel: str, select: str) -> List[Finding]:
@@ -338,3 +338,45 @@ def test_head_of_a_same_named_class_elsewhere_is_not_used(tmp_path, monkeypatch)
         "train.py": CROSS_TRAIN,
     })
     assert _cross_run(root, monkeypatch) == []
+
+
+# ---- star imports and notebooks
+
+
+def test_star_import_from_a_project_module(tmp_path):
+    root = write_project(str(tmp_path), {"model.py": TORCH_SOFTMAX_MODEL, "train.py": torch_train("from model import *")})
+    found = lint_file(root, "train.py", "CNL301")
+    assert where(found) == [("CNL301", 11, 12)]
+    assert "model.py:12 Net.forward" in found[0].message
+
+
+def test_star_import_of_an_installed_package_is_not_followed(tmp_path):
+    root = write_project(str(tmp_path), {"train.py": torch_train("from torchvision.models import *")})
+    assert lint_file(root, "train.py", "CNL301") == []
+
+
+NB_TRAIN = """
+import torch
+import torch.nn as nn
+model = Net()
+criterion = nn.CrossEntropyLoss()
+for images, labels in loader:
+    loss = criterion(model(images), labels)
+"""
+
+
+@pytest.mark.parametrize("first_cell", ["from model import Net\n", "%run model.py\n", "%run -i ./model.py\n"])
+def test_notebook_importing_or_running_a_project_module(tmp_path, first_cell):
+    root = write_project(str(tmp_path), {"model.py": TORCH_SOFTMAX_MODEL, "train.ipynb": notebook(first_cell, NB_TRAIN)})
+    found = lint_file(root, "train.ipynb", "CNL301")
+    assert [(f.code, f.cell, f.line) for f in found] == [("CNL301", 2, 6)]  # the loss, in the second cell
+    assert "model.py:12 Net.forward ends in `F.softmax(x, dim=1)`" in found[0].message
+
+
+def test_notebook_running_a_module_outside_the_project_or_not_python(tmp_path):
+    write_project(str(tmp_path / "elsewhere"), {"model.py": TORCH_SOFTMAX_MODEL}, marker="")
+    root = write_project(str(tmp_path / "proj"), {
+        "train.ipynb": notebook("%run ../elsewhere/model.py\n%run data.txt\n", NB_TRAIN),
+        "data.txt": TORCH_SOFTMAX_MODEL,
+    })
+    assert lint_file(root, "train.ipynb", "CNL301") == []

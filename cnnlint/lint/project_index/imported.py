@@ -15,20 +15,24 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
 from cnnlint.lint.index.flow import IMPORTED_TAINT, Origin, Taint
 from cnnlint.lint.index.names import dotted_name
 from cnnlint.lint.index.syntax import iter_statements
-from cnnlint.lint.project_index.locate import project_root, resolve, script_root
+from cnnlint.lint.project_index.locate import module_inside, project_root, resolve, script_root
 from cnnlint.lint.project_index.memo import read_module, summary_of
 from cnnlint.lint.project_index.summary import SUMMARISING, Definition, ModuleSummary
 
 if TYPE_CHECKING:
     from cnnlint.lint.context import FileContext
+    from cnnlint.sources.model import SourceFile
 
 MAX_MODULES = 64
+MAX_STARS = 8
+_RUN = re.compile(r"^\s*%run\s+(?:-\w+\s+)*['\"]?([\w./\\-]+\.py)\b")
 MAX_HOPS = 4
 # an import: (module, level, attribute) - attribute "" for `import a.b` / `import a.b as c`
 _Ref = Tuple[str, int, str]
@@ -54,10 +58,14 @@ class ImportedSummaries:
         self._read: Dict[str, Optional[ModuleSummary]] = {}
         self._found: Dict[str, Optional[Found]] = {}  # dotted name -> what it is (asked once)
         self._paths: Dict[Tuple[str, str, int], Optional[str]] = {}  # import -> module file
+        # `from model import *` and a notebook's `%run helper.py`: (module, level) / the file, in order
+        self._stars: List[Tuple[str, int]] = []
+        self._runs: List[str] = []
         if id(ctx) in SUMMARISING or ctx.syntax is None or not os.path.isfile(ctx.real_path):
             return
         self.root = project_root(ctx.real_path) or script_root(ctx.real_path)
         self._collect(ctx.syntax.tree)
+        self._runs = run_magics(ctx.source, ctx.real_path, self.root)
 
     def _collect(self, tree: ast.Module) -> None:
         for node in iter_statements(tree):
@@ -72,16 +80,18 @@ class ImportedSummaries:
                 for alias in node.names:
                     if alias.name != "*":
                         self._names[alias.asname or alias.name] = (node.module or "", node.level, alias.name)
+                    elif len(self._stars) < MAX_STARS:
+                        self._stars.append((node.module or "", node.level))
 
     @property
     def active(self) -> bool:
-        return bool(self._names)
+        return bool(self._names or self._stars or self._runs)
 
     # ---- lookups
 
     def definition(self, expr: Optional[ast.AST]) -> Optional[Found]:
         """The project definition a name or dotted name refers to through the imports, if any."""
-        if expr is None or not self._names:
+        if expr is None or not self.active:
             return None
         name = dotted_name(expr)
         if name is None:
@@ -93,10 +103,10 @@ class ImportedSummaries:
     def _definition(self, name: str) -> Optional[Found]:
         head, *rest = name.split(".")
         ref = self._names.get(head)
-        if ref is None:
-            return None
-        module, level, attr = ref
         origin = self.ctx.real_path
+        if ref is None:
+            return None if rest else self._unqualified(head)
+        module, level, attr = ref
         if not attr:  # `import utils.data as ud` / `import models`: the rest names modules, then the definition
             if not rest:
                 return None
@@ -107,6 +117,15 @@ class ImportedSummaries:
         sub = f"{module}.{attr}" if module else attr  # `from models import resnet` ... resnet.ResNet18
         return self._lookup(origin, ".".join([sub, *rest[:-1]]), level, rest[-1], 0)
 
+    def _unqualified(self, name: str) -> Optional[Found]:
+        """A name brought in by `from module import *` or a `%run` (the last one that defines it wins)."""
+        found = None
+        for module, level in self._stars:
+            found = self._lookup(self.ctx.real_path, module, level, name, 0) or found
+        for path in self._runs:
+            found = self._in_module(path, name, 0) or found
+        return found
+
     def _lookup(self, origin: str, module: str, level: int, attr: str, hops: int) -> Optional[Found]:
         if hops > MAX_HOPS or self.root is None:
             return None
@@ -116,6 +135,10 @@ class ImportedSummaries:
         path = self._paths[key]
         if path is None:
             return None
+        return self._in_module(path, attr, hops)
+
+    def _in_module(self, path: str, attr: str, hops: int) -> Optional[Found]:
+        assert self.root is not None
         summary = self._summary(path)
         if summary is None:
             return None
@@ -143,6 +166,22 @@ class ImportedSummaries:
 
     def modules_read(self) -> List[str]:
         return sorted(p for p, s in self._read.items() if s is not None)
+
+
+def run_magics(source: "SourceFile", real_path: str, root: str) -> List[str]:
+    """The project scripts a notebook (or IPython script) runs with `%run helper.py`."""
+    if source.cells is None and source.raw_text is None:
+        return []
+    found: List[str] = []
+    for i, line in enumerate(source.text.split("\n"), 1):
+        if line.strip() != "pass" or len(found) >= MAX_STARS:
+            continue
+        m = _RUN.match(source.raw_line(i))
+        if m:
+            path = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(real_path)), m.group(1)))
+            if module_inside(path, root):
+                found.append(path)
+    return found
 
 
 def _imported_taint(ctx: "FileContext", func: ast.AST, call: ast.Call, element: int) -> Optional[Taint]:

@@ -60,6 +60,11 @@ def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
+def module_inside(path: str, root: str) -> bool:
+    """A readable project module: a .py file inside the root, not in an installed package."""
+    return path.endswith(".py") and _inside(path, root) and not installed(path) and os.path.isfile(path)
+
+
 def module_file(base: str, dotted: str, root: str) -> Optional[str]:
     """`a.b` under `base`: base/a/b.py or base/a/b/__init__.py, when it lies inside the root."""
     parts = [p for p in dotted.split(".") if p] if dotted else []
