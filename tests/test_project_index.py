@@ -380,3 +380,51 @@ def test_notebook_running_a_module_outside_the_project_or_not_python(tmp_path):
         "data.txt": TORCH_SOFTMAX_MODEL,
     })
     assert lint_file(root, "train.ipynb", "CNL301") == []
+
+
+# ---- CNL102: a whole image set read by a loading helper of the project
+
+GENERATOR = """
+import os
+import cv2
+import numpy as np
+
+
+def get_images(folder, batch=32):
+    names = os.listdir(folder)
+    for i in range(0, len(names), batch):
+        yield np.array([cv2.imread(os.path.join(folder, n)) for n in names[i:i + batch]]) / 255.0
+"""
+PATHS = """
+import os
+
+
+def get_images(folder):
+    return [os.path.join(folder, n) for n in os.listdir(folder)], [0] * len(os.listdir(folder))
+"""
+
+
+def test_whole_image_set_from_a_loading_helper(tmp_path):
+    root = write_project(str(tmp_path), {
+        "utils/__init__.py": "",
+        "utils/io.py": LOADER.format(scale=" / 255.0").replace("load_data", "get_images"),
+        "train.py": KERAS_FIT.format(extra="").replace("from data import load_data", "from utils.io import get_images")
+                             .replace("load_data(", "get_images("),
+    })
+    found = lint_file(root, "train.py", "CNL102")
+    assert where(found) == [("CNL102", 7, 11)]
+    assert found[0].message == (
+        "`x_train` holds every image read by `cv2.imread` in `utils/io.py:6 get_images()` and is passed whole to "
+        "`model.fit`: the whole image set sits in memory at once"
+    )
+    assert lint_file(root, "train.py", "CNL101") == []  # the helper scales
+
+
+@pytest.mark.parametrize("helper", [GENERATOR, PATHS])
+def test_helpers_that_stream_or_return_paths(tmp_path, helper):
+    root = write_project(str(tmp_path), {
+        "data.py": helper,
+        "train.py": KERAS_FIT.format(extra="").replace("load_data", "get_images"),
+    })
+    assert lint_file(root, "train.py", "CNL102") == []
+    assert lint_file(root, "train.py", "CNL101") == []

@@ -46,6 +46,7 @@ class Origin:
     call: ast.AST
     name: str
     acc: Optional[ast.AST]
+    imported: bool = False  # returned by a loading function of the project (its loop is in that module)
 
 
 Taint = Tuple[int, bool, Optional[Origin]]  # (0 none | 1 one image | 2 image set, scaled, origin)

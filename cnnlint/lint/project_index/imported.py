@@ -168,6 +168,16 @@ class ImportedSummaries:
         return sorted(p for p, s in self._read.items() if s is not None)
 
 
+_TRAINING_SINKS = (".fit(", "from_tensor_slices", "TensorDataset")
+
+
+def may_take_project_images(source: "SourceFile") -> bool:
+    """A cheap text test for a rule's `applies`: the file hands arrays to training and imports
+    something, so the images may come from a loading helper of the project."""
+    text = source.text
+    return any(k in text for k in _TRAINING_SINKS) and "import" in text
+
+
 def run_magics(source: "SourceFile", real_path: str, root: str) -> List[str]:
     """The project scripts a notebook (or IPython script) runs with `%run helper.py`."""
     if source.cells is None and source.raw_text is None:
@@ -195,7 +205,7 @@ def _imported_taint(ctx: "FileContext", func: ast.AST, call: ast.Call, element: 
     pixels = found.definition.pixels.get(element)
     if pixels is None:
         return None
-    return (pixels.level, pixels.scaled, Origin("loader", call, f"{pixels.source}` in `{found.where()}", None))
+    return (pixels.level, pixels.scaled, Origin("loader", call, f"{pixels.source}` in `{found.where()}", None, True))
 
 
 IMPORTED_TAINT.append(_imported_taint)

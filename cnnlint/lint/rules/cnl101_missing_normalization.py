@@ -32,7 +32,7 @@ from cnnlint.lint.index.training_inputs import (
     short,
     trains_torch,
 )
-from cnnlint.lint.project_index.imported import ImportedSummaries
+from cnnlint.lint.project_index.imported import ImportedSummaries, may_take_project_images
 from cnnlint.lint.rule import Rule
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ class MissingNormalization(Rule):
 
     @classmethod
     def applies(cls, source: "SourceFile") -> bool:
-        return mentions(source, _KEYS)
+        return mentions(source, _KEYS) or may_take_project_images(source)
 
     def check(self) -> None:
         if self.ctx.syntax is None:
