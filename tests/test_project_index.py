@@ -428,3 +428,93 @@ def test_helpers_that_stream_or_return_paths(tmp_path, helper):
     })
     assert lint_file(root, "train.py", "CNL102") == []
     assert lint_file(root, "train.py", "CNL101") == []
+
+
+# ---- CNL203: a model class of model.py with dropout; evaluation helpers of engine.py
+
+DROPOUT_MODEL = """
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.drop = nn.{layer}
+        self.fc = nn.Linear(128, 10)
+
+    def forward(self, x):
+        return self.fc(self.drop(x))
+"""
+EPOCHS = """
+import torch
+import torch.nn as nn
+from model import Net
+{imports}
+model = Net()
+criterion = nn.CrossEntropyLoss()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+for epoch in range(10):
+    for x, y in train_loader:
+        optimizer.zero_grad()
+        loss = criterion(model(x), y)
+        loss.backward()
+        optimizer.step()
+    {evaluation}
+"""
+EVAL_LOOP = "with torch.no_grad():\n        for x, y in val_loader:\n            out = model(x)"
+ENGINE = """
+import torch
+
+
+def evaluate(net, loader):
+    net.eval()
+    with torch.no_grad():
+        for x, y in loader:
+            net(x)
+    {back}
+"""
+
+
+def test_evaluation_of_an_imported_model_with_dropout(tmp_path):
+    root = write_project(str(tmp_path), {
+        "model.py": DROPOUT_MODEL.format(layer="Dropout(0.5)"),
+        "train.py": EPOCHS.format(imports="", evaluation=EVAL_LOOP),
+    })
+    found = lint_file(root, "train.py", "CNL203")
+    assert where(found) == [("CNL203", 15, 21)]
+    assert found[0].message.startswith(
+        "the evaluation loop over `val_loader` calls `model` (`model.py:4 Net` holds dropout or batch norm) in "
+        "training mode: nothing in this file calls `model.eval()`"
+    )
+
+
+PREPARE = "def prepare(net):\n    net.eval()\n\n\ndef resume(net):\n    net.train()\n"
+
+
+@pytest.mark.parametrize("layer, imports, evaluation", [
+    ("Identity()", "", EVAL_LOOP),  # no dropout or batch norm: the mode does not matter
+    # the helpers of engine.py set the modes
+    ("Dropout(0.5)", "from engine import prepare, resume\n", "prepare(model)\n    " + EVAL_LOOP + "\n    resume(model)"),
+])
+def test_evaluation_negatives(tmp_path, layer, imports, evaluation):
+    root = write_project(str(tmp_path), {
+        "model.py": DROPOUT_MODEL.format(layer=layer),
+        "engine.py": PREPARE,
+        "train.py": EPOCHS.format(imports=imports, evaluation=evaluation),
+    })
+    assert lint_file(root, "train.py", "CNL203") == []
+
+
+def test_eval_helper_that_never_puts_the_model_back(tmp_path):
+    files = {
+        "model.py": DROPOUT_MODEL.format(layer="BatchNorm1d(128)"),
+        "engine.py": ENGINE.format(back="return None"),
+        "train.py": EPOCHS.format(imports="from engine import evaluate\n", evaluation="evaluate(model, val_loader)"),
+    }
+    root = write_project(str(tmp_path), files)
+    found = lint_file(root, "train.py", "CNL203")
+    assert where(found) == [("CNL203", 15, 5)]
+    assert found[0].message.startswith("`evaluate(model, val_loader)` puts `model` in eval mode inside the training loop")
+    files["engine.py"] = ENGINE.format(back="net.train()")  # the helper puts it back
+    root = write_project(str(tmp_path / "fixed"), files)
+    assert lint_file(root, "train.py", "CNL203") == []

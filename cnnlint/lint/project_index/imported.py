@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 from cnnlint.lint.index.flow import IMPORTED_TAINT, Origin, Taint
 from cnnlint.lint.index.names import dotted_name
 from cnnlint.lint.index.syntax import iter_statements
+from cnnlint.lint.index.torch_modes import IMPORTED_MODE_LAYERS
 from cnnlint.lint.project_index.locate import module_inside, project_root, resolve, script_root
 from cnnlint.lint.project_index.memo import read_module, summary_of
 from cnnlint.lint.project_index.summary import SUMMARISING, Definition, ModuleSummary
@@ -208,4 +209,15 @@ def _imported_taint(ctx: "FileContext", func: ast.AST, call: ast.Call, element: 
     return (pixels.level, pixels.scaled, Origin("loader", call, f"{pixels.source}` in `{found.where()}", None, True))
 
 
+def _imported_mode_layers(ctx: "FileContext", call: ast.Call) -> str:
+    """TorchModes' hook: where the model class of the project the call builds is, when it holds
+    dropout or batch norm ("" otherwise)."""
+    summaries = ctx.get(ImportedSummaries)
+    found = summaries.definition(call.func) if summaries.active else None
+    if found is None or found.definition.kind != "class" or not found.definition.mode_layers:
+        return ""
+    return f"{found.module}:{found.definition.line} {found.definition.name}"
+
+
 IMPORTED_TAINT.append(_imported_taint)
+IMPORTED_MODE_LAYERS.append(_imported_mode_layers)

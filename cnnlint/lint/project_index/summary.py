@@ -21,6 +21,7 @@ from cnnlint.lint.index.flow import ImageFlow, Taint
 from cnnlint.lint.index.models import KerasModels, TorchModels, label, out_text
 from cnnlint.lint.index.scopes import FUNCTIONS, Scopes
 from cnnlint.lint.index.syntax import Syntax
+from cnnlint.lint.index.torch_modes import TorchModes
 from cnnlint.sources.model import SourceFile
 
 # contexts being summarised: their ImportedSummaries stays empty (summaries are local-only)
@@ -55,6 +56,14 @@ class Definition:
     kind: str  # class | function
     framework: str = ""  # torch | keras | ""
     output: Optional[Output] = None
+    mode_layers: bool = False  # a model class holding dropout or batch norm (train/eval mode matters)
+    # a function's effect on modes and gradients: its parameters, those it puts in eval mode, those it
+    # calls (a model's forward), whether it puts anything back in training mode, runs backward()
+    params: Tuple[str, ...] = ()
+    evals: Tuple[str, ...] = ()
+    calls: Tuple[str, ...] = ()
+    trains: bool = False
+    backward: bool = False
     # image data returned: element index of a returned tuple -> Pixels (-1: the whole value)
     pixels: Dict[int, Pixels] = field(default_factory=dict)
 
@@ -108,6 +117,9 @@ def summarise(path: str, text: str) -> ModuleSummary:
     models = [n for n in tree.body if isinstance(n, ast.ClassDef) and "forward" in segments[id(n)]]
     builders = [n for n in tree.body if isinstance(n, FUNCTIONS) and any(w in segments[id(n)] for w in _MODEL_WORDS)]
     loaders = [n for n in tree.body if isinstance(n, FUNCTIONS) and any(w in segments[id(n)] for w in _PIXEL_WORDS)]
+    for fn in tree.body:
+        if isinstance(fn, FUNCTIONS) and any(w in segments[id(fn)] for w in (".eval(", ".train(", "backward(")):
+            _modes(fn, summary)
     for keep, fill in ((models + builders, _models), (loaders, _pixels)):
         if not keep:
             continue
@@ -126,9 +138,11 @@ def _models(ctx: FileContext, summary: ModuleSummary) -> None:
     f = ctx.get(Bindings)
     if f.torch:
         torch_models = TorchModels(f)
+        modes = ctx.get(TorchModes)
         for name, cls in torch_models.module_classes.items():
             out = torch_models.class_output(cls, 0)
             d = summary.definitions.setdefault(name, Definition(name, cls.lineno, "class", "torch"))
+            d.mode_layers = modes.class_holds_mode_layers(cls)
             if out is not None:
                 units = None
                 if out.kind == "linear" and isinstance(out.node, ast.Call):
@@ -146,6 +160,39 @@ def _models(ctx: FileContext, summary: ModuleSummary) -> None:
                 assert o is not None
                 d = summary.definitions.setdefault(fn.name, Definition(fn.name, fn.lineno, "function", "keras"))
                 d.output = Output(o.kind, o.layer.lineno, out_text(f, o).strip("`"), o.units)
+
+
+def _modes(fn: ast.AST, summary: ModuleSummary) -> None:
+    """What a helper does to the train/eval mode of its parameters (`evaluate(model, loader)`)."""
+    args = fn.args  # type: ignore[attr-defined]
+    params = tuple(p.arg for p in (*args.posonlyargs, *args.args, *args.kwonlyargs))
+    evals: List[str] = []
+    calls: List[str] = []
+    trains = backward = False
+    for node in ast.walk(fn):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Name) and func.id in params and node.args:
+            calls.append(func.id)
+        if not isinstance(func, ast.Attribute):
+            continue
+        recv = func.value.id if isinstance(func.value, ast.Name) else None
+        off = func.attr == "train" and len(node.args) == 1 and _is_false(node.args[0])
+        if (func.attr == "eval" and not node.args) or off:
+            if recv in params:
+                evals.append(recv)  # type: ignore[arg-type]
+        elif func.attr == "train":
+            trains = True
+        elif func.attr == "backward":
+            backward = True
+    name = fn.name  # type: ignore[attr-defined]
+    d = summary.definitions.setdefault(name, Definition(name, fn.lineno, "function"))  # type: ignore[attr-defined]
+    d.params, d.evals, d.calls, d.trains, d.backward = params, tuple(evals), tuple(calls), trains, backward
+
+
+def _is_false(expr: ast.AST) -> bool:
+    return isinstance(expr, ast.Constant) and expr.value is False
 
 
 def _top_functions(ctx: FileContext) -> List[ast.FunctionDef]:
