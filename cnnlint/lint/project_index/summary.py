@@ -26,6 +26,11 @@ from cnnlint.sources.model import SourceFile
 
 # contexts being summarised: their ImportedSummaries stays empty (summaries are local-only)
 SUMMARISING: Set[int] = set()
+# a helper that may put a model in eval mode (only those change a caller's judgement of modes)
+_EVAL_WORDS = (".eval(", "train(False", "train(mode=False")
+_MODE_EFFECT_WORDS = _EVAL_WORDS + (".train(", "backward(")
+# a class that may hold layers whose behaviour depends on the mode (the judgement is TorchModes')
+_MODE_WORDS = ("Dropout", "BatchNorm", "dropout", "DropPath", "drop_path", "StochasticDepth")
 _MODEL_WORDS = ("Sequential", "Dense", "Model(")
 _PIXEL_WORDS = ("imread", "Image.open", "load_img", "read_image", "imdecode", "read_file")
 
@@ -100,10 +105,11 @@ def _part(tree: ast.Module, text: str, keep: Sequence[ast.stmt]) -> FileContext:
     return FileContext(SourceFile(path="", kind="python", text=text), "", Syntax(part, text))
 
 
-def summarise(path: str, text: str) -> ModuleSummary:
-    """The summary of a module's text (an unparsable module: an empty summary)."""
+def summarise(path: str, text: str, tree: Optional[ast.Module] = None) -> ModuleSummary:
+    """The summary of a module's text (an unparsable module: an empty summary); `tree`: the text's
+    tree when it is at hand (the module was just linted)."""
     summary = ModuleSummary()
-    tree = parse(path, text)
+    tree = tree if tree is not None else parse(path, text)
     if tree is None:
         return summary
     for node in tree.body:
@@ -118,8 +124,8 @@ def summarise(path: str, text: str) -> ModuleSummary:
     builders = [n for n in tree.body if isinstance(n, FUNCTIONS) and any(w in segments[id(n)] for w in _MODEL_WORDS)]
     loaders = [n for n in tree.body if isinstance(n, FUNCTIONS) and any(w in segments[id(n)] for w in _PIXEL_WORDS)]
     for fn in tree.body:
-        if isinstance(fn, FUNCTIONS) and any(w in segments[id(fn)] for w in (".eval(", ".train(", "backward(")):
-            _modes(fn, summary)
+        if isinstance(fn, FUNCTIONS) and any(w in segments[id(fn)] for w in _MODE_EFFECT_WORDS):
+            _modes(fn, segments[id(fn)], summary)
     for keep, fill in ((models + builders, _models), (loaders, _pixels)):
         if not keep:
             continue
@@ -138,11 +144,11 @@ def _models(ctx: FileContext, summary: ModuleSummary) -> None:
     f = ctx.get(Bindings)
     if f.torch:
         torch_models = TorchModels(f)
-        modes = ctx.get(TorchModes)
+        modes = ctx.get(TorchModes) if any(w in ctx.source.text for w in _MODE_WORDS) else None
         for name, cls in torch_models.module_classes.items():
             out = torch_models.class_output(cls, 0)
             d = summary.definitions.setdefault(name, Definition(name, cls.lineno, "class", "torch"))
-            d.mode_layers = modes.class_holds_mode_layers(cls)
+            d.mode_layers = modes is not None and modes.class_holds_mode_layers(cls)
             if out is not None:
                 units = None
                 if out.kind == "linear" and isinstance(out.node, ast.Call):
@@ -162,33 +168,29 @@ def _models(ctx: FileContext, summary: ModuleSummary) -> None:
                 d.output = Output(o.kind, o.layer.lineno, out_text(f, o).strip("`"), o.units)
 
 
-def _modes(fn: ast.AST, summary: ModuleSummary) -> None:
-    """What a helper does to the train/eval mode of its parameters (`evaluate(model, loader)`)."""
+def _modes(fn: ast.AST, text: str, summary: ModuleSummary) -> None:
+    """What a helper does to the train/eval mode of its parameters (`evaluate(model, loader)`): the
+    parameters it puts in eval mode and calls are read from its tree when it may put one in eval
+    mode; training (`.train()`) and `backward(` are read from its text."""
     args = fn.args  # type: ignore[attr-defined]
     params = tuple(p.arg for p in (*args.posonlyargs, *args.args, *args.kwonlyargs))
     evals: List[str] = []
     calls: List[str] = []
-    trains = backward = False
-    for node in ast.walk(fn):
-        if not isinstance(node, ast.Call):
-            continue
-        func = node.func
-        if isinstance(func, ast.Name) and func.id in params and node.args:
-            calls.append(func.id)
-        if not isinstance(func, ast.Attribute):
-            continue
-        recv = func.value.id if isinstance(func.value, ast.Name) else None
-        off = func.attr == "train" and len(node.args) == 1 and _is_false(node.args[0])
-        if (func.attr == "eval" and not node.args) or off:
-            if recv in params:
-                evals.append(recv)  # type: ignore[arg-type]
-        elif func.attr == "train":
-            trains = True
-        elif func.attr == "backward":
-            backward = True
+    trains = ".train()" in text or ".train(True" in text or ".train(mode=True" in text
+    if any(w in text for w in _EVAL_WORDS):
+        for node in ast.walk(fn):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            if isinstance(func, ast.Name) and func.id in params and node.args:
+                calls.append(func.id)
+            elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in params:
+                off = func.attr == "train" and len(node.args) == 1 and _is_false(node.args[0])
+                if (func.attr == "eval" and not node.args) or off:
+                    evals.append(func.value.id)
     name = fn.name  # type: ignore[attr-defined]
     d = summary.definitions.setdefault(name, Definition(name, fn.lineno, "function"))  # type: ignore[attr-defined]
-    d.params, d.evals, d.calls, d.trains, d.backward = params, tuple(evals), tuple(calls), trains, backward
+    d.params, d.evals, d.calls, d.trains, d.backward = params, tuple(evals), tuple(calls), trains, "backward(" in text
 
 
 def _is_false(expr: ast.AST) -> bool:
