@@ -518,3 +518,21 @@ def test_eval_helper_that_never_puts_the_model_back(tmp_path):
     files["engine.py"] = ENGINE.format(back="net.train()")  # the helper puts it back
     root = write_project(str(tmp_path / "fixed"), files)
     assert lint_file(root, "train.py", "CNL203") == []
+
+
+def test_forward_that_rebinds_its_parameter(tmp_path):
+    model = (
+        "import torch.nn as nn\nimport torch.nn.functional as F\n\n\nclass Net(nn.Module):\n"
+        "    def __init__(self):\n        super().__init__()\n        self.fc1 = nn.Linear(768, 100)\n"
+        "        self.fc2 = nn.Linear(100, 10)\n        self.softmax = nn.Softmax(dim=1)\n\n"
+        "    def forward(self, x):\n        x = x.view(-1, 768)\n        x = F.relu(self.fc1(x))\n"
+        "        x = self.softmax(self.fc2(x))\n        return x\n"
+    )
+    root = write_project(str(tmp_path), {"model.py": model, "train.py": torch_train("from model import Net")})
+    found = lint_file(root, "train.py", "CNL301")
+    assert where(found) == [("CNL301", 11, 12)]
+    assert "(model.py:10 Net.forward ends in `nn.Softmax(dim=1)`)" in found[0].message
+    conditional = model.replace("        x = self.softmax(self.fc2(x))\n", "        if self.training:\n"
+                                "            x = self.softmax(self.fc2(x))\n")
+    root = write_project(str(tmp_path / "conditional"), {"model.py": conditional, "train.py": torch_train("from model import Net")})
+    assert lint_file(root, "train.py", "CNL301") == []

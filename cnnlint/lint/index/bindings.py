@@ -236,11 +236,12 @@ class Bindings:
             # attributes: the one assignment in the class (several: unknown)
             return self._seen(mine[0], None) if len(mine) == 1 and mine[0].unconditional else None
         if scope is not None:
-            if key in self.params.get(id(scope), ()):
-                return None
             local = [b for b in binds if b.scope is scope]
+            before = [b for b in local if b.order < pos]
+            if key in self.params.get(id(scope), ()):
+                # a parameter: unknown, unless rebound before the use (`x = self.fc(x)` in forward)
+                return self._seen(before[-1], self.block_of(at)) if before else None
             if local:
-                before = [b for b in local if b.order < pos]
                 return self._seen(before[-1], self.block_of(at)) if before else None
         module_binds = [b for b in binds if b.scope is None]
         if scope is None:
