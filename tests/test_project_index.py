@@ -536,3 +536,46 @@ def test_forward_that_rebinds_its_parameter(tmp_path):
                                 "            x = self.softmax(self.fc2(x))\n")
     root = write_project(str(tmp_path / "conditional"), {"model.py": conditional, "train.py": torch_train("from model import Net")})
     assert lint_file(root, "train.py", "CNL301") == []
+
+
+# ---- CNL103: transforms built in dataset.py
+
+TRANSFORMS = """
+from torchvision import transforms
+
+train_tf = transforms.Compose([transforms.RandomHorizontalFlip(), transforms.ToTensor()])
+val_tf = transforms.Compose([transforms.{val_step}, transforms.ToTensor()])
+data_transforms = {{"train": train_tf, "val": transforms.Compose([transforms.{val_step}, transforms.ToTensor()])}}
+"""
+VAL_SET = """
+from torchvision import datasets
+{import_line}
+
+val_set = datasets.ImageFolder("data/val", transform={transform})
+"""
+
+
+@pytest.mark.parametrize("import_line, transform, where", [
+    ("from dataset import val_tf", "val_tf", "dataset.py:4 val_tf"),
+    ("import dataset", "dataset.val_tf", "dataset.py:4 val_tf"),
+    ("from dataset import data_transforms", 'data_transforms["val"]', 'dataset.py:5 data_transforms["val"]'),
+])
+def test_random_validation_transform_from_dataset_py(tmp_path, import_line, transform, where):
+    root = write_project(str(tmp_path), {
+        "dataset.py": TRANSFORMS.format(val_step="RandomResizedCrop(224)"),
+        "train.py": VAL_SET.format(import_line=import_line, transform=transform),
+    })
+    found = lint_file(root, "train.py", "CNL103")
+    assert [(f.code, f.line) for f in found] == [("CNL103", 4)]
+    assert f"applies random augmentation ({where}: RandomResizedCrop) to validation or test data" in found[0].message
+
+
+def test_deterministic_validation_transform_and_a_same_named_one_elsewhere(tmp_path):
+    root = write_project(str(tmp_path), {
+        "dataset.py": TRANSFORMS.format(val_step="CenterCrop(224)"),
+        "other/dataset.py": TRANSFORMS.format(val_step="RandomResizedCrop(224)"),
+        "train.py": VAL_SET.format(import_line="from dataset import val_tf", transform="val_tf"),
+        "train_dict.py": VAL_SET.format(import_line="from dataset import data_transforms", transform='data_transforms["val"]'),
+    })
+    assert lint_file(root, "train.py", "CNL103") == []
+    assert lint_file(root, "train_dict.py", "CNL103") == []

@@ -19,6 +19,7 @@ from cnnlint.lint.context import FileContext
 from cnnlint.lint.index.bindings import Bindings, argument
 from cnnlint.lint.index.flow import ImageFlow, Taint
 from cnnlint.lint.index.models import KerasModels, TorchModels, label, out_text
+from cnnlint.lint.index.names import dotted_name
 from cnnlint.lint.index.scopes import FUNCTIONS, Scopes
 from cnnlint.lint.index.syntax import Syntax
 from cnnlint.lint.index.torch_modes import TorchModes
@@ -64,6 +65,9 @@ class Definition:
     mode_layers: bool = False  # a model class holding dropout or batch norm (train/eval mode matters)
     # a function's effect on modes and gradients: its parameters, those it puts in eval mode, those it
     # calls (a model's forward), whether it puts anything back in training mode, runs backward()
+    # a torchvision transform bound at module level: the steps of its Compose, by key for a dict of them
+    # ("" for a single Compose)
+    steps: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
     params: Tuple[str, ...] = ()
     evals: Tuple[str, ...] = ()
     calls: Tuple[str, ...] = ()
@@ -123,6 +127,8 @@ def summarise(path: str, text: str, tree: Optional[ast.Module] = None) -> Module
     models = [n for n in tree.body if isinstance(n, ast.ClassDef) and "forward" in segments[id(n)]]
     builders = [n for n in tree.body if isinstance(n, FUNCTIONS) and any(w in segments[id(n)] for w in _MODEL_WORDS)]
     loaders = [n for n in tree.body if isinstance(n, FUNCTIONS) and any(w in segments[id(n)] for w in _PIXEL_WORDS)]
+    if "Compose" in text:
+        _transforms(tree, summary)
     for fn in tree.body:
         if isinstance(fn, FUNCTIONS) and any(w in segments[id(fn)] for w in _MODE_EFFECT_WORDS):
             _modes(fn, segments[id(fn)], summary)
@@ -191,6 +197,41 @@ def _modes(fn: ast.AST, text: str, summary: ModuleSummary) -> None:
     name = fn.name  # type: ignore[attr-defined]
     d = summary.definitions.setdefault(name, Definition(name, fn.lineno, "function"))  # type: ignore[attr-defined]
     d.params, d.evals, d.calls, d.trains, d.backward = params, tuple(evals), tuple(calls), trains, "backward(" in text
+
+
+def _transforms(tree: ast.Module, summary: ModuleSummary) -> None:
+    """Module-level `val_tf = transforms.Compose([...])` and `data_transforms = {"val": Compose(...)}`:
+    the name of each step (the rules judge which are random)."""
+    for node in tree.body:
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+            continue
+        name, value = node.targets[0].id, node.value
+        steps: Dict[str, Tuple[str, ...]] = {}
+        if isinstance(value, ast.Dict):
+            for key, item in zip(value.keys, value.values):
+                found = _compose_steps(item)
+                if isinstance(key, ast.Constant) and isinstance(key.value, str) and found is not None:
+                    steps[key.value] = found
+        else:
+            found = _compose_steps(value)
+            if found is not None:
+                steps[""] = found
+        if steps:
+            summary.definitions[name] = Definition(name, node.lineno, "transform", steps=steps)
+
+
+def _compose_steps(expr: Optional[ast.AST]) -> Optional[Tuple[str, ...]]:
+    """The step names of `transforms.Compose([...])` (`T.v2.Compose` too); None for anything else."""
+    if not (isinstance(expr, ast.Call) and (dotted_name(expr.func) or "").rsplit(".", 1)[-1] == "Compose"):
+        return None
+    if len(expr.args) != 1 or expr.keywords or not isinstance(expr.args[0], (ast.List, ast.Tuple)):
+        return None
+    out = []
+    for el in expr.args[0].elts:
+        if not isinstance(el, ast.Call):
+            return None  # a step built elsewhere: not known
+        out.append((dotted_name(el.func) or "?").rsplit(".", 1)[-1])
+    return tuple(out)
 
 
 def _is_false(expr: ast.AST) -> bool:
