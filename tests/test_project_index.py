@@ -534,7 +534,8 @@ def test_forward_that_rebinds_its_parameter(tmp_path):
     assert "(model.py:10 Net.forward ends in `nn.Softmax(dim=1)`)" in found[0].message
     conditional = model.replace("        x = self.softmax(self.fc2(x))\n", "        if self.training:\n"
                                 "            x = self.softmax(self.fc2(x))\n")
-    root = write_project(str(tmp_path / "conditional"), {"model.py": conditional, "train.py": torch_train("from model import Net")})
+    files = {"model.py": conditional, "train.py": torch_train("from model import Net")}
+    root = write_project(str(tmp_path / "conditional"), files)
     assert lint_file(root, "train.py", "CNL301") == []
 
 
@@ -579,3 +580,57 @@ def test_deterministic_validation_transform_and_a_same_named_one_elsewhere(tmp_p
     })
     assert lint_file(root, "train.py", "CNL103") == []
     assert lint_file(root, "train_dict.py", "CNL103") == []
+
+
+# ---- CNL201: a training-step helper of engine.py called in the script's loop
+
+STEP_HELPER = """
+def train_step(model, batch, optimizer, criterion):
+    x, y = batch
+{body}
+    return loss.item()
+"""
+STEP_LOOP = """
+import torch
+import torch.nn as nn
+from engine import train_step
+
+model = nn.Linear(10, 2)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+criterion = nn.CrossEntropyLoss()
+scheduler = torch.optim.lr_scheduler.StepLR(optimizer, 10)
+for batch in loader:
+    train_step(model, batch, optimizer, criterion)
+"""
+NO_CLEAR = "    loss = criterion(model(x), y)\n    loss.backward()\n    optimizer.step()"
+
+
+def test_training_step_helper_that_never_clears(tmp_path):
+    root = write_project(str(tmp_path), {"engine.py": STEP_HELPER.format(body=NO_CLEAR), "train.py": STEP_LOOP})
+    found = lint_file(root, "train.py", "CNL201")
+    assert where(found) == [("CNL201", 10, 5)]
+    assert found[0].message == (
+        "`train_step(model, batch, optimizer, criterion)` runs every iteration of this loop, but `optimizer`'s "
+        "gradients are never cleared, so each `backward()` adds to the gradients of all earlier iterations"
+    )
+    assert lint_file(root, "engine.py", "CNL201") == []  # no loop there
+
+
+@pytest.mark.parametrize("body", [
+    "    optimizer.zero_grad()\n" + NO_CLEAR,  # the helper clears first
+    "    model.zero_grad()\n" + NO_CLEAR,  # model-wide
+    NO_CLEAR.replace("optimizer.step()", "if x is not None:\n        optimizer.step()"),  # conditional: not known
+    NO_CLEAR + "\n    clip_and_log(optimizer)",  # the optimizer goes on to an unknown function
+])
+def test_training_step_helpers_left_alone(tmp_path, body):
+    root = write_project(str(tmp_path), {"engine.py": STEP_HELPER.format(body=body), "train.py": STEP_LOOP})
+    assert lint_file(root, "train.py", "CNL201") == []
+
+
+def test_scheduler_stepped_by_a_helper_is_not_an_optimizer(tmp_path):
+    helper = "def end_of_batch(scheduler):\n    scheduler.step()\n    loss.backward()\n"
+    loop = STEP_LOOP.replace("from engine import train_step", "from engine import end_of_batch").replace(
+        "    train_step(model, batch, optimizer, criterion)",
+        "    optimizer.zero_grad()\n    loss = criterion(model(batch), batch)\n    end_of_batch(scheduler)\n    optimizer.step()")
+    root = write_project(str(tmp_path), {"engine.py": helper, "train.py": loop})
+    assert lint_file(root, "train.py", "CNL201") == []

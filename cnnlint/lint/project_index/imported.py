@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
 from cnnlint.lint.index.flow import IMPORTED_TAINT, Origin, Taint
+from cnnlint.lint.index.loops import BACKWARD, CLEAR, IMPORTED_GRADIENTS, STEP
 from cnnlint.lint.index.names import dotted_name
 from cnnlint.lint.index.syntax import iter_statements
 from cnnlint.lint.index.torch_modes import IMPORTED_MODE_LAYERS
@@ -219,5 +220,45 @@ def _imported_mode_layers(ctx: "FileContext", call: ast.Call) -> str:
     return f"{found.module}:{found.definition.line} {found.definition.name}"
 
 
+def helper(ctx: "FileContext", call: ast.Call) -> Optional[Found]:
+    """The project function a call runs, when its mode effects are known."""
+    summaries = ctx.get(ImportedSummaries)
+    if not summaries.active or not isinstance(call.func, (ast.Name, ast.Attribute)):
+        return None
+    found = summaries.definition(call.func)
+    if found is None or found.definition.kind != "function" or not found.definition.params:
+        return None
+    return found
+
+
+def argument_for(call: ast.Call, params: Tuple[str, ...], name: str) -> Optional[ast.AST]:
+    """The argument a call passes for the parameter `name` (None: left to its default, or by *args)."""
+    for kw in call.keywords:
+        if kw.arg == name:
+            return kw.value
+    index = params.index(name)
+    positional = [a for a in call.args if not isinstance(a, ast.Starred)]
+    if len(positional) < len(call.args) and index >= len(positional):
+        return None
+    return positional[index] if index < len(positional) else None
+
+
+_KINDS = {"back": BACKWARD, "step": STEP, "scaler_step": STEP, "clear": CLEAR}
+
+
+def gradient_effects(ctx: "FileContext", call: ast.Call) -> Optional[List[Tuple[int, Optional[ast.AST], bool]]]:
+    found = helper(ctx, call)
+    if found is None or found.definition.grads is None:
+        return None
+    out: List[Tuple[int, Optional[ast.AST], bool]] = []
+    for kind, param in found.definition.grads:
+        arg = argument_for(call, found.definition.params, param) if param else None
+        if param and arg is None:
+            return None  # passed by *args or left to its default: not known
+        out.append((_KINDS[kind], arg, kind == "scaler_step"))
+    return out
+
+
 IMPORTED_TAINT.append(_imported_taint)
 IMPORTED_MODE_LAYERS.append(_imported_mode_layers)
+IMPORTED_GRADIENTS.append(gradient_effects)

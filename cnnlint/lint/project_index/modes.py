@@ -7,35 +7,13 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING, List, Optional, Tuple
 
-from cnnlint.lint.project_index.imported import Found, ImportedSummaries
+from cnnlint.lint.project_index.imported import argument_for, helper
 
 if TYPE_CHECKING:
     from cnnlint.lint.context import FileContext
 
 # (kind, the caller's argument for a parameter, or None): kind is eval | model | train | back
 Effect = Tuple[str, Optional[ast.AST]]
-
-
-def helper(ctx: "FileContext", call: ast.Call) -> Optional[Found]:
-    """The project function a call runs, when its mode effects are known."""
-    summaries = ctx.get(ImportedSummaries)
-    if not summaries.active or not isinstance(call.func, (ast.Name, ast.Attribute)):
-        return None
-    found = summaries.definition(call.func)
-    if found is None or found.definition.kind != "function" or not found.definition.params:
-        return None
-    return found
-
-
-def _argument(call: ast.Call, params: Tuple[str, ...], name: str) -> Optional[ast.AST]:
-    for kw in call.keywords:
-        if kw.arg == name:
-            return kw.value
-    index = params.index(name)
-    positional = [a for a in call.args if not isinstance(a, ast.Starred)]
-    if len(positional) < len(call.args) and index >= len(positional):
-        return None
-    return positional[index] if index < len(positional) else None
 
 
 def effects(ctx: "FileContext", call: ast.Call) -> List[Effect]:
@@ -45,8 +23,8 @@ def effects(ctx: "FileContext", call: ast.Call) -> List[Effect]:
         return []
     d = found.definition
     out: List[Effect] = [("back", None)] if d.backward else []
-    out += [("model", _argument(call, d.params, p)) for p in d.calls]
-    out += [("eval", _argument(call, d.params, p)) for p in d.evals]
+    out += [("model", argument_for(call, d.params, p)) for p in d.calls]
+    out += [("eval", argument_for(call, d.params, p)) for p in d.evals]
     if d.trains:
         out.append(("train", None))
     return [(kind, arg) for kind, arg in out if arg is not None or kind in ("back", "train")]

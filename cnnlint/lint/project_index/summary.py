@@ -73,6 +73,9 @@ class Definition:
     calls: Tuple[str, ...] = ()
     trains: bool = False
     backward: bool = False
+    # what a training-step helper does to gradients, in order: (back | step | scaler_step | clear, the
+    # parameter it acts on); None when not known (a conditional step, the optimizer passed on, ...)
+    grads: Optional[Tuple[Tuple[str, str], ...]] = None
     # image data returned: element index of a returned tuple -> Pixels (-1: the whole value)
     pixels: Dict[int, Pixels] = field(default_factory=dict)
 
@@ -197,6 +200,8 @@ def _modes(fn: ast.AST, text: str, summary: ModuleSummary) -> None:
     name = fn.name  # type: ignore[attr-defined]
     d = summary.definitions.setdefault(name, Definition(name, fn.lineno, "function"))  # type: ignore[attr-defined]
     d.params, d.evals, d.calls, d.trains, d.backward = params, tuple(evals), tuple(calls), trains, "backward(" in text
+    if d.backward:
+        d.grads = gradient_events(fn, params)
 
 
 def _transforms(tree: ast.Module, summary: ModuleSummary) -> None:
@@ -232,6 +237,42 @@ def _compose_steps(expr: Optional[ast.AST]) -> Optional[Tuple[str, ...]]:
             return None  # a step built elsewhere: not known
         out.append((dotted_name(el.func) or "?").rsplit(".", 1)[-1])
     return tuple(out)
+
+
+def gradient_events(fn: ast.AST, params: Tuple[str, ...]) -> Optional[Tuple[Tuple[str, str], ...]]:
+    """The backward/step/zero_grad calls of a helper, in order, when each runs exactly once per call
+    (a plain statement of its body) on a parameter; None otherwise."""
+    plain: Set[int] = set()
+    for stmt in fn.body:  # type: ignore[attr-defined]
+        if isinstance(stmt, (ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return)):
+            plain.update(id(n) for n in ast.walk(stmt))
+    found: List[Tuple[int, int, str, str]] = []
+    passed: Set[str] = set()
+    for node in ast.walk(fn):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        attr = func.attr if isinstance(func, ast.Attribute) else ""
+        recv = func.value.id if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) else ""
+        arg = node.args[0].id if len(node.args) == 1 and isinstance(node.args[0], ast.Name) else ""
+        if attr in ("backward", "step", "zero_grad") and id(node) not in plain:
+            return None
+        if attr == "backward":
+            found.append((node.lineno, node.col_offset, "back", ""))
+        elif attr == "step" and recv in params and not node.args:
+            found.append((node.lineno, node.col_offset, "step", recv))
+        elif attr == "step" and arg in params:
+            found.append((node.lineno, node.col_offset, "scaler_step", arg))
+        elif attr == "zero_grad" and recv in params:
+            found.append((node.lineno, node.col_offset, "clear", recv))
+        elif attr in ("step", "zero_grad"):
+            return None
+        else:
+            passed.update(a.id for a in node.args if isinstance(a, ast.Name))
+    stepped = {p for _, _, kind, p in found if kind != "back"}
+    if passed & stepped:
+        return None  # the optimizer goes on to another function: what it does is not known
+    return tuple((kind, p) for _, _, kind, p in sorted(found))
 
 
 def _is_false(expr: ast.AST) -> bool:

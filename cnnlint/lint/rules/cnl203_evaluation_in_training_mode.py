@@ -22,8 +22,8 @@ from cnnlint.lint.index.names import all_args, call_tail, dotted_name, string_va
 from cnnlint.lint.index.source_text import short_code
 from cnnlint.lint.index.syntax import walk
 from cnnlint.lint.index.torch_modes import TorchModes
-from cnnlint.lint.project_index.imported import ImportedSummaries
-from cnnlint.lint.project_index.modes import effects, evaluates_elsewhere, helper
+from cnnlint.lint.project_index.imported import ImportedSummaries, helper
+from cnnlint.lint.project_index.modes import effects, evaluates_elsewhere
 from cnnlint.lint.rule import Rule
 
 if TYPE_CHECKING:
