@@ -200,7 +200,7 @@ def _modes(fn: ast.AST, text: str, summary: ModuleSummary) -> None:
     name = fn.name  # type: ignore[attr-defined]
     d = summary.definitions.setdefault(name, Definition(name, fn.lineno, "function"))  # type: ignore[attr-defined]
     d.params, d.evals, d.calls, d.trains, d.backward = params, tuple(evals), tuple(calls), trains, "backward(" in text
-    if d.backward:
+    if d.backward and "for " not in text and "while " not in text:  # a helper with its own loop is judged there
         d.grads = gradient_events(fn, params)
 
 
