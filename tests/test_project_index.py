@@ -634,3 +634,31 @@ def test_scheduler_stepped_by_a_helper_is_not_an_optimizer(tmp_path):
         "    optimizer.zero_grad()\n    loss = criterion(model(batch), batch)\n    end_of_batch(scheduler)\n    optimizer.step()")
     root = write_project(str(tmp_path), {"engine.py": helper, "train.py": loop})
     assert lint_file(root, "train.py", "CNL201") == []
+
+
+KERAS_HEAD = """
+from tensorflow import keras
+
+
+def build_model():
+    model = keras.Sequential([keras.layers.Flatten(), keras.layers.Dense({units}, activation="softmax")])
+    return model
+"""
+KERAS_CROSS_TRAIN = """
+from tensorflow import keras
+from model import build_model
+
+train_ds = keras.utils.image_dataset_from_directory("data/train", image_size=(64, 64))
+model = build_model()
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+model.fit(train_ds, epochs=3)
+"""
+
+
+@pytest.mark.parametrize("units, expected", [(10, [("CNL601", 6)]), (3, [])])
+def test_head_units_of_a_keras_model_built_in_model_py(tmp_path, monkeypatch, units, expected):
+    root = write_project(str(tmp_path), {"model.py": KERAS_HEAD.format(units=units), "train.py": KERAS_CROSS_TRAIN})
+    found = _cross_run(root, monkeypatch)
+    assert [(c, line) for c, line, _ in found] == expected
+    if expected:
+        assert found[0][2].startswith('`model.py:5 build_model(): keras.layers.Dense(10, activation="softmax")` gives 10')

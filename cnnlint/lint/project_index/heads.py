@@ -1,6 +1,7 @@
 """Classifier heads defined in the project's modules, for the cross-check (CNL601): the units of
 the last Linear layer of a model class the script instantiates (`model = Net()` with
-`self.fc = nn.Linear(128, 10)` ending Net.forward in model.py), placed at the instantiation."""
+`self.fc = nn.Linear(128, 10)` ending Net.forward in model.py), placed at the instantiation; the
+output layer of a Keras model a function of the project builds, placed at its compile call."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from typing import TYPE_CHECKING, Any, Dict, List, Set, Tuple
 
 from cnnlint.lint.index.bindings import Bindings
 from cnnlint.lint.project_index.imported import ImportedSummaries
-from cnnlint.lint.project_index.verdicts import is_torch_class
+from cnnlint.lint.project_index.verdicts import imported_keras_output, is_torch_class
 
 if TYPE_CHECKING:
     from cnnlint.lint.context import FileContext
+    from cnnlint.lint.index.models import Compiled
 
 
 def imported_heads(ctx: "FileContext", f: Bindings) -> List[Tuple[ast.AST, Dict[str, Any], str]]:
@@ -34,3 +36,14 @@ def imported_heads(ctx: "FileContext", f: Bindings) -> List[Tuple[ast.AST, Dict[
         out.append((c.node, {"units": head.units, "activation": "linear"},
                     f"{found.module}:{head.line} {found.definition.name}: {head.text}"))
     return out
+
+
+def imported_keras_head(ctx: "FileContext", f: Bindings, comp: "Compiled") -> List[Tuple[ast.AST, Dict[str, Any], str]]:
+    """The output layer of a compiled Keras model built by a function of the project's modules
+    (`model = build_model(); model.compile(...)`), placed at the compile call."""
+    found = imported_keras_output(f, ctx.get(ImportedSummaries), comp)
+    if found is None or found.definition.output is None or found.definition.output.units is None:
+        return []
+    head = found.definition.output
+    text = f"{found.module}:{head.line} {found.definition.name}(): {head.text}"
+    return [(comp.compile_call, {"units": head.units, "activation": head.kind}, text)]
