@@ -662,3 +662,21 @@ def test_head_units_of_a_keras_model_built_in_model_py(tmp_path, monkeypatch, un
     assert [(c, line) for c, line, _ in found] == expected
     if expected:
         assert found[0][2].startswith('`model.py:5 build_model(): keras.layers.Dense(10, activation="softmax")` gives 10')
+
+
+# ---- CNL302: a softmax head built in model.py with a binary loss in the script
+
+
+@pytest.mark.parametrize("units, act, expected", [(10, "softmax", [("CNL302", 6, 38)]), (1, "sigmoid", []), (1, "softmax", [])])
+def test_binary_loss_on_a_softmax_head_built_in_model_py(tmp_path, units, act, expected):
+    script = KERAS_CROSS_TRAIN.replace("sparse_categorical_crossentropy", "binary_crossentropy")
+    root = write_project(str(tmp_path), {"model.py": KERAS_HEAD.format(units=units).replace("softmax", act),
+                                         "train.py": script})
+    found = lint_file(root, "train.py", "CNL302")
+    assert where(found) == expected
+    if expected:
+        assert found[0].message == (
+            '`"binary_crossentropy"` scores each output unit as an independent yes/no, but `model` is built by '
+            'model.py:4 build_model(), which ends in `keras.layers.Dense(10, activation="softmax")` (model.py:5), '
+            "whose 10 outputs compete and sum to 1"
+        )
