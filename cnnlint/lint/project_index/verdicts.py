@@ -4,7 +4,7 @@ class a prediction comes from, the function a compiled Keras model was built by.
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Callable, Optional, Tuple
 
 from cnnlint.lint.index.bindings import Bindings
 from cnnlint.lint.index.models import strip_device
@@ -43,11 +43,8 @@ def through_moves(facts: Bindings, expr: ast.AST) -> ast.AST:
     return expr
 
 
-def imported_torch_output(facts: Bindings, summaries: ImportedSummaries, pred: ast.AST,
-                          only_model: Optional[ast.AST]) -> Optional[Found]:
-    """`out = model(x)` (or `model(x)` itself) where `model = Net()` and Net is the project's."""
-    if not summaries.active:
-        return None
+def predicting_call(facts: Bindings, pred: ast.AST) -> Optional[Tuple[ast.Call, ast.AST]]:
+    """(the call, the callee) of a prediction: `out = model(x)` or `model.forward(x)` -> `model`."""
     expr = pred
     if isinstance(expr, ast.Name):
         b = facts.binding(expr.id, expr)
@@ -59,12 +56,28 @@ def imported_torch_output(facts: Bindings, summaries: ImportedSummaries, pred: a
     func = expr.func
     if isinstance(func, ast.Attribute) and func.attr == "forward":
         func = func.value
+    return expr, func
+
+
+def called_model(facts: Bindings, func: ast.AST, only_model: Callable[[], Optional[ast.AST]]) -> Optional[ast.AST]:
+    """The model object a callee name holds (`model = Net()`); for a parameter, the file's one model."""
     if not isinstance(func, ast.Name):
         return None
     model = facts.value_of(func)
     if model is None and facts.is_param(func):
-        model = only_model
-    return imported_model(facts, summaries, model)
+        model = only_model()
+    return model
+
+
+def imported_torch_output(facts: Bindings, summaries: ImportedSummaries, pred: ast.AST,
+                          only_model: Callable[[], Optional[ast.AST]]) -> Optional[Found]:
+    """`out = model(x)` (or `model(x)` itself) where `model = Net()` and Net is the project's."""
+    if not summaries.active:
+        return None
+    found = predicting_call(facts, pred)
+    if found is None:
+        return None
+    return imported_model(facts, summaries, called_model(facts, found[1], only_model))
 
 
 def imported_keras_output(facts: Bindings, summaries: ImportedSummaries, comp: "Compiled") -> Optional[Found]:

@@ -21,9 +21,11 @@ from cnnlint.lint.index.models import (
 from cnnlint.lint.index.names import dotted_name
 from cnnlint.lint.project_index.imported import ImportedSummaries
 from cnnlint.lint.project_index.verdicts import (
+    called_model,
     imported_keras_output,
     imported_torch_output,
     is_torch_class,
+    predicting_call,
     through_moves,
 )
 from cnnlint.lint.rule import Rule
@@ -196,7 +198,7 @@ class ActivationLossMismatch(Rule):
     def _torch_imported(self, facts: Bindings, models: TorchModels, c: CallSite, loss_kind: str,
                         loss_node: ast.AST, pred: ast.AST) -> None:
         """The prediction comes from a model class of the project (`from model import Net`)."""
-        found = imported_torch_output(facts, self.ctx.get(ImportedSummaries), pred, self._only_model(facts, models))
+        found = imported_torch_output(facts, self.ctx.get(ImportedSummaries), pred, lambda: self._only_model(facts, models))
         if found is None or found.definition.output is None:
             return
         out = found.definition.output
@@ -246,28 +248,16 @@ class ActivationLossMismatch(Rule):
         return self._the_loss[0]
 
     def _prediction(self, facts: Bindings, models: TorchModels, expr: ast.AST) -> Optional[TorchOut]:
-        if isinstance(expr, ast.Name):
-            b = facts.binding(expr.id, expr)
-            if b is None or b.value is None or b.conditional or b.unpack is not None:
-                return None
-            expr = b.value
-        if not isinstance(expr, ast.Call):
+        found = predicting_call(facts, expr)
+        if found is None:
             return None
-        func = expr.func
-        if isinstance(func, ast.Attribute) and func.attr == "forward":
-            func = func.value
+        call, func = found
         if isinstance(func, ast.Name) and func.id == "self":
-            scope = facts.scope_of(expr)
+            scope = facts.scope_of(call)
             cls = facts.class_of_scope.get(id(scope)) if scope is not None else None
             return models.class_output(cls, 0) if cls is not None and cls.name in models.module_classes else None
-        if not isinstance(func, ast.Name):
-            return None
-        model = facts.value_of(func)
-        if model is None and facts.is_param(func):
-            model = self._only_model(facts, models)
-        if model is None:
-            return None
-        return models.module_output(model)
+        model = called_model(facts, func, lambda: self._only_model(facts, models))
+        return models.module_output(model) if model is not None else None
 
     def _only_model(self, facts: Bindings, models: TorchModels) -> Optional[ast.Call]:
         """The one model this file builds, when a loop receives it as a parameter."""
