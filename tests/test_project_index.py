@@ -680,3 +680,14 @@ def test_binary_loss_on_a_softmax_head_built_in_model_py(tmp_path, units, act, e
             'model.py:4 build_model(), which ends in `keras.layers.Dense(10, activation="softmax")` (model.py:5), '
             "whose 10 outputs compete and sum to 1"
         )
+
+
+def test_a_module_too_large_to_summarise_is_not_read(tmp_path):
+    padding = "".join(f"CONSTANT_{i} = {i}\n" for i in range(40_000))  # about 700 KiB: generated or vendored
+    files = {"model.py": TORCH_SOFTMAX_MODEL + padding, "train.py": torch_train("from model import Net")}
+    root = write_project(str(tmp_path), files)
+    assert os.path.getsize(os.path.join(root, "model.py")) > 512 * 1024
+    assert lint_file(root, "train.py", "CNL301") == []
+    with open(os.path.join(root, "model.py"), "w", encoding="utf-8") as fh:
+        fh.write(TORCH_SOFTMAX_MODEL.lstrip("\n"))
+    assert where(lint_file(root, "train.py", "CNL301")) == [("CNL301", 11, 12)]
