@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import os
 import re
-from typing import List, Optional
+from typing import Dict, List, Optional, Tuple
 
 MAX_LEVELS = 12
 _MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
@@ -25,17 +25,37 @@ def project_root(real_path: str) -> Optional[str]:
     """The nearest folder up from the file holding a project marker; None outside a project."""
     folder = os.path.dirname(os.path.abspath(real_path))
     for _ in range(MAX_LEVELS):
-        try:
-            names = os.listdir(folder)
-        except OSError:
+        marked = _marked(folder)
+        if marked is None:
             return None
-        if any(n in _MARKERS for n in names) or any(_REQUIREMENTS.match(n) for n in names):
+        if marked:
             return folder
         parent = os.path.dirname(folder)
         if parent == folder:
             return None
         folder = parent
     return None
+
+
+_MARKED: Dict[str, Tuple[int, bool]] = {}  # folder -> (its mtime, whether it holds a marker)
+
+
+def _marked(folder: str) -> Optional[bool]:
+    """Whether a folder holds a project marker (None: unreadable); remembered while the folder's
+    modification time stays the same (the scripts of one folder share the answer)."""
+    try:
+        mtime = os.stat(folder).st_mtime_ns
+        seen = _MARKED.get(folder)
+        if seen is not None and seen[0] == mtime:
+            return seen[1]
+        names = os.listdir(folder)
+    except OSError:
+        return None
+    found = any(n in _MARKERS for n in names) or any(_REQUIREMENTS.match(n) for n in names)
+    if len(_MARKED) > 4096:
+        _MARKED.clear()
+    _MARKED[folder] = (mtime, found)
+    return found
 
 
 def script_root(real_path: str) -> str:
