@@ -10,6 +10,7 @@ from cnnlint.crosscheck.extract_base import ScriptReader
 from cnnlint.lint.index.bindings import argument
 from cnnlint.lint.index.models import KerasCompiled, KerasModels, Out, TorchModels, keras_name, plain_args, torch_name
 from cnnlint.lint.index.names import dotted_name, keyword
+from cnnlint.lint.project_index.heads import imported_heads, imported_keras_head
 
 # keras.applications: the input size when include_top=True and no input_shape is given
 APP_SIZES = {
@@ -52,6 +53,9 @@ class KerasModelFacts:
             # trained with a triplet loss, nor a regression)
             if comp.loss is not None or (comp.out is not None and comp.out.kind in ("softmax", "sigmoid")):
                 self._output(comp.out, seen)
+            if comp.out is None and comp.loss is not None:  # a model built by a function of the project
+                for node, value, text in imported_keras_head(r.ctx, f, comp):
+                    r.out.outputs.append(r.fact(node, value, text=text))
         compiled = {comp.model.id for comp in self.compiled}
         models = KerasModels(f)
         classifies = "rossentropy" in r.text
@@ -170,6 +174,8 @@ class TorchHeadFacts:
             units = self._linear_units(out.node)
             if units is not None:
                 r.out.outputs.append(r.fact(out.node, {"units": units, "activation": "linear"}))
+        for node, value, text in imported_heads(r.ctx, f):  # model classes of the project's modules
+            r.out.outputs.append(r.fact(node, value, text=text))
 
     def _linear_units(self, expr: ast.AST) -> Optional[int]:
         if not isinstance(expr, ast.Call):

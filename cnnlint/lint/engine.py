@@ -13,6 +13,7 @@ from cnnlint.findings import Finding, Fix, Severity
 from cnnlint.lint import complexity
 from cnnlint.lint.context import FileContext
 from cnnlint.lint.index.syntax import Syntax, children
+from cnnlint.lint.project_index.memo import remember_tree
 from cnnlint.lint.suppress import is_suppressed
 from cnnlint.sources.model import SourceError, SourceFile
 
@@ -314,6 +315,8 @@ def lint_python(source: SourceFile, rule_classes: Sequence[Type["Rule"]], real_p
     syntax = _parse(source, errors)
     if syntax is None:
         return result
+    if source.kind == "python" and not errors:
+        remember_tree(real_path, source.text, syntax.tree)  # for the scripts that import this module
     ctx = FileContext(source, real_path, syntax)
     guard = _Guard(source.path)
     rules = [cls(ctx) for cls in rule_classes]

@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     from cnnlint.lint.context import FileContext
 
 MAX_DEPTH = 40
+# what a call to a name imported from the project returns (cnnlint.lint.project_index registers
+# itself here): (ctx, callee, call, tuple element or -1) -> taint, None when it does not know
+IMPORTED_TAINT: List[Callable[["FileContext", ast.AST, ast.Call, int], Optional["Taint"]]] = []
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,6 +46,7 @@ class Origin:
     call: ast.AST
     name: str
     acc: Optional[ast.AST]
+    imported: bool = False  # returned by a loading function of the project (its loop is in that module)
 
 
 Taint = Tuple[int, bool, Optional[Origin]]  # (0 none | 1 one image | 2 image set, scaled, origin)
@@ -109,6 +113,7 @@ class ImageFlow:
 
     def __init__(self, ctx: "FileContext") -> None:
         self.scopes: Scopes = ctx.get(Scopes)
+        self.ctx = ctx
         self.lines = self.scopes.lines
         self._memo: Dict[tuple, Taint] = {}
         self._busy: Set[tuple] = set()
@@ -360,6 +365,9 @@ class ImageFlow:
         if tail == "shuffle" and (q.startswith("sklearn") or q == "shuffle"):
             arg = nth_positional(expr, path[0])
             return self.elem_taint(arg, path[1:], scope, pos, blocks, env, depth + 1) if arg else NONE
+        imported = self._imported(expr, path[0]) if len(path) == 1 else None
+        if imported is not None:
+            return imported
         if apis.is_keras_image_dataset(q):
             if len(path) == 2 and path[1] == 0:
                 return (2, False, Origin("dataset", expr, dotted_name(expr.func) or "load_data", None))
@@ -408,6 +416,9 @@ class ImageFlow:
                 return NONE
         elif isinstance(func, (ast.Name, ast.Attribute)):
             q = self.scopes.qualify(func)
+            imported = self._imported(node, -1)
+            if imported is not None:
+                return imported
         if apis.is_loader(q):
             return (1, q in apis.FLOAT_LOADERS, Origin("loader", node, dotted_name(func) or (q or "imread"), None))
         args = [a for a in arguments(node) if a.star != "**"]
@@ -429,6 +440,13 @@ class ImageFlow:
         if q == "map" and len(args) >= 2 and args[0].keyword is None:
             return self._map_taint(node, args[0].value, scope, pos, blocks, env, depth)
         return self._library_taint(node, q, join_args)
+
+    def _imported(self, call: ast.Call, element: int) -> Optional[Taint]:
+        for hook in IMPORTED_TAINT:
+            found = hook(self.ctx, call.func, call, element)
+            if found is not None:
+                return found
+        return None
 
     def _method_taint(self, func: ast.Attribute, tail: str, join_args: Callable[..., Taint], scope: Scope,
                       pos: int, blocks: Blocks, env: Env, depth: int) -> Taint:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, FrozenSet, List, Optional, Set, Tuple
 
 from cnnlint.lint.index.names import call_tail, dotted_name
 from cnnlint.lint.index.statements import (
@@ -193,6 +193,12 @@ BACKWARD, STEP, CLOSURE_STEP, CLEAR, SETGRAD, PRODUCE, CONTINUE, OPAQUE, OPAQUE_
 Cond = Tuple[object, object]  # (the branching node's key, which branch)
 
 
+# the gradient events of a call into a helper of the project's other modules (cnnlint.lint.project_index
+# registers itself here): (ctx, call) -> [(BACKWARD | STEP | CLEAR, the argument naming the optimizer, whether
+# any name counts as one: `scaler.step(opt)`)], or None when the helper is not known
+IMPORTED_GRADIENTS: List[Callable[["FileContext", ast.Call], Optional[List[Tuple[int, Optional[ast.AST], bool]]]]] = []
+
+
 class ScanState:
     """Where the scan is: the loops and branches around it inside the loop body, whether it
     runs straight through (no branch, no inner loop), and the call chain it came through."""
@@ -250,6 +256,7 @@ class LoopEvents:
 
     def __init__(self, ctx: "FileContext") -> None:
         assert ctx.syntax is not None
+        self.ctx = ctx
         self.syntax = ctx.syntax
         self.statements = ctx.get(Statements)
         self._events: Dict[int, List[Event]] = {}
@@ -551,9 +558,24 @@ class LoopScanner:
             elif tail in ("add_", "sub_"):
                 self.emit(PRODUCE, call, st)
             return
-        if self._expand(call, st):
+        if self._expand(call, st) or self._imported(call, st):
             return
         self._unknown(call, tail, recv, st)
+
+    def _imported(self, call: ast.Call, st: ScanState) -> bool:
+        """A helper of the project's other modules whose gradient events are known (`train_step(model,
+        batch, optimizer)` in engine.py): its events, at the call; False when none is known."""
+        for hook in IMPORTED_GRADIENTS:
+            effects = hook(self.analysis.ctx, call)
+            if effects is None:
+                continue
+            for kind, arg, any_name in effects:
+                key = self.analysis.optimizer_key(arg, any_name=any_name) if arg is not None else None
+                if kind == STEP and key is None:
+                    continue  # not an optimizer (`scheduler.step()`)
+                self.emit(kind, call, st).key = key
+            return True
+        return False
 
     def _step(self, call: ast.Call, recv: ast.AST, st: ScanState) -> None:
         analysis = self.analysis

@@ -5,7 +5,7 @@ this file returning one (CNL203)."""
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING, Dict, Iterator, List
+from typing import TYPE_CHECKING, Callable, Dict, Iterator, List
 
 from cnnlint.lint.index.call_args import arguments
 from cnnlint.lint.index.blocks import Blocks
@@ -47,13 +47,20 @@ def identifiers(node: ast.AST) -> Iterator[str]:
             yield n.name
 
 
+# whether a call builds a model with dropout/batch norm, from the project's other modules
+# (cnnlint.lint.project_index registers itself here): (ctx, call) -> where that class is, "" if not
+IMPORTED_MODE_LAYERS: List[Callable[["FileContext", ast.Call], str]] = []
+
+
 class TorchModes:
     """An analysis: `ctx.get(TorchModes)`; `.has_mode_layers(name)`."""
 
     def __init__(self, ctx: "FileContext") -> None:
+        self.ctx = ctx
         self.imports = ctx.get(ImportTable)
         self.index = ctx.get(Blocks)
         self.cache: Dict[str, bool] = {}
+        self.imported: Dict[int, str] = {}  # id(call) -> where the project class it builds is
 
     def has_mode_layers(self, name: str) -> bool:
         if name not in self.cache:
@@ -100,7 +107,24 @@ class TorchModes:
         if len(fns) == 1:  # a builder of this file: judge what it returns
             returned = self._returned(fns[0])
             return bool(returned) and all(self._value(v, depth + 1) for v in returned)
+        for hook in IMPORTED_MODE_LAYERS:  # a class of the project's modules
+            where = hook(self.ctx, expr)
+            if where:
+                self.imported[id(expr)] = where
+                return True
         return False
+
+    def imported_from(self, name: str) -> str:
+        """`model.py:4 Net`: the project module's class that gives `name` its dropout/batch norm, if any."""
+        for value in self.index.assigned.get(name, []):
+            for node in walk(value):
+                if id(node) in self.imported:
+                    return self.imported[id(node)]
+        return ""
+
+    def class_holds_mode_layers(self, cls: ast.ClassDef) -> bool:
+        """A torch.nn.Module class of the file that uses dropout or batch norm (for project summaries)."""
+        return self._is_module(cls, 0) and self._holds_mode_layers(cls, 0)
 
     def _returned(self, fn: ast.stmt) -> List[ast.expr]:
         """The values a builder returns, a returned local name replaced by its assignments."""

@@ -32,6 +32,7 @@ from cnnlint.lint.index.training_inputs import (
     short,
     trains_torch,
 )
+from cnnlint.lint.project_index.imported import ImportedSummaries, may_take_project_images
 from cnnlint.lint.rule import Rule
 
 if TYPE_CHECKING:
@@ -123,11 +124,11 @@ class MissingNormalization(Rule):
     name = "missing-normalization"
     severity = Severity.WARNING
     summary = "Pixel data reaches training unscaled (no rescale, Rescaling layer, ToTensor or preprocess_input)"
-    uses = (Scopes, ImageFlow)
+    uses = (Scopes, ImageFlow, ImportedSummaries)  # image data from the project's loading helpers
 
     @classmethod
     def applies(cls, source: "SourceFile") -> bool:
-        return mentions(source, _KEYS)
+        return mentions(source, _KEYS) or may_take_project_images(source)
 
     def check(self) -> None:
         if self.ctx.syntax is None:

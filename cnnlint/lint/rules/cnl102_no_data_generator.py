@@ -33,6 +33,7 @@ from cnnlint.lint.index.training_inputs import (
     short,
     trains_torch,
 )
+from cnnlint.lint.project_index.imported import ImportedSummaries, may_take_project_images
 from cnnlint.lint.rule import Rule
 
 if TYPE_CHECKING:
@@ -216,12 +217,12 @@ class NoDataGenerator(Rule):
     name = "no-data-generator"
     severity = Severity.WARNING
     summary = "A whole image set is read into memory in a loop and handed to training instead of streamed from disk"
-    uses = (Scopes, ImageFlow)
+    uses = (Scopes, ImageFlow, ImportedSummaries)  # image sets read by the project's loading helpers
     feeds_facts = True  # ctx.in_memory, for the cross-check's memory estimate (CNL607)
 
     @classmethod
     def applies(cls, source: "SourceFile") -> bool:
-        return mentions(source, LOADER_KEYS)
+        return mentions(source, LOADER_KEYS) or may_take_project_images(source)
 
     def check(self) -> None:
         if self.ctx.syntax is None:
@@ -253,13 +254,14 @@ class NoDataGenerator(Rule):
             for arg in args:
                 t = flow.taint(arg, rec.scope, rec.order, rec.blocks)
                 origin = t[2]
-                if t[0] != 2 or origin is None or origin.kind != "loader" or origin.acc is None:
+                if t[0] != 2 or origin is None or origin.kind != "loader" or (origin.acc is None and not origin.imported):
                     continue
                 if self._chunked(scopes, rec, arg, origin):
                     continue
-                if id(origin.acc) in seen:
+                built = origin.acc if origin.acc is not None else origin.call  # a project helper's call
+                if id(built) in seen:
                     break
-                seen.add(id(origin.acc))
+                seen.add(id(built))
                 blame = self._blame(flow, arg, rec)
                 piece = _sliced(scopes, arg, rec)
                 if piece is not None and isinstance(piece.value, ast.Name) and isinstance(arg, ast.Name):

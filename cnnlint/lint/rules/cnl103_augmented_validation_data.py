@@ -39,9 +39,12 @@ from cnnlint.lint.index.names import (
 from cnnlint.lint.index.snippets import is_one_literal
 from cnnlint.lint.index.source_text import short_code
 from cnnlint.lint.index.syntax import walk
+from cnnlint.lint.project_index.imported import ImportedSummaries
+from cnnlint.lint.project_index.transforms import imported_steps
 from cnnlint.lint.rule import Rule
 
 if TYPE_CHECKING:
+    from cnnlint.lint.context import FileContext
     from cnnlint.sources.model import SourceFile
 
 _TTA = re.compile(r"(?i)\btta\b|test[_ -]?time|_tta|tta_")
@@ -90,10 +93,24 @@ def _arg(call: ast.Call, name: str) -> Optional[ast.expr]:
     return found.value if found is not None else None
 
 
+def _imported(ctx: "FileContext", expr: ast.AST) -> Optional[List[str]]:
+    """The random steps of a transform bound in another module of the project, the first named with
+    where it is (`dataset.py:12 val_tf: RandomHorizontalFlip`); None when it is not one."""
+    key = ""
+    if isinstance(expr, ast.Subscript):
+        key = string_value(expr.slice) or "" if not isinstance(expr.slice, (ast.Tuple, ast.Slice)) else ""
+        if not key:
+            return None
+        expr = expr.value
+    found = imported_steps(ctx, expr, key)
+    if found is None:
+        return None
+    randoms = [t for t in found[1] if t.startswith("Random") or t in TORCH_RANDOM]
+    return [f"{found[0]}: {randoms[0]}", *randoms[1:]] if randoms else []
+
+
 def _unstarred(expr: ast.expr) -> ast.expr:
     return expr.value if isinstance(expr, ast.Starred) else expr
-
-
 
 
 class AugmentedValidation(Rule):
@@ -101,7 +118,7 @@ class AugmentedValidation(Rule):
     name = "augmented-validation-data"
     severity = Severity.WARNING
     summary = "Random augmentation applied to validation or test data"
-    uses = (AugmentBindings, ImportTable)
+    uses = (AugmentBindings, ImportTable, ImportedSummaries)
 
     @classmethod
     def applies(cls, source: "SourceFile") -> bool:
@@ -116,6 +133,7 @@ class AugmentedValidation(Rule):
             or "Augment" in text
             or "AugMix" in text
             or "albumentations" in text
+            or ("transform" in text and "import" in text)  # a transform from the project's modules
         )
 
     def check(self) -> None:
@@ -383,6 +401,9 @@ class AugmentedValidation(Rule):
         """Random transforms in a torchvision transform, or None when it is not known to be one."""
         if depth > 4:
             return None
+        imported = _imported(self.ctx, expr)  # a transform of the project's modules (dataset.py)
+        if imported is not None:
+            return imported
         if isinstance(expr, ast.Subscript):
             key = string_value(expr.slice) if not isinstance(expr.slice, (ast.Tuple, ast.Slice)) else None
             values = self.f.values(expr.value, params)

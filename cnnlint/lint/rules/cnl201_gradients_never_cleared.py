@@ -31,6 +31,7 @@ from cnnlint.lint.index.loops import (
 )
 from cnnlint.lint.index.names import dotted_name
 from cnnlint.lint.index.statements import Statements, names_of, short_code
+from cnnlint.lint.project_index.imported import ImportedSummaries
 from cnnlint.lint.rule import Rule
 
 if TYPE_CHECKING:
@@ -54,11 +55,12 @@ class GradientsNeverCleared(Rule):
     severity = Severity.ERROR
     autofix = True
     summary = "Training loop never clears gradients, or clears them between backward() and step()"
-    uses = (Statements, LoopEvents)
+    uses = (Statements, LoopEvents, ImportedSummaries)  # the project's training-step helpers (LoopEvents' hook)
 
     @classmethod
     def applies(cls, source: "SourceFile") -> bool:
-        return "backward" in source.text and "step(" in source.text
+        text = source.text  # without `backward`, the backward may be in a helper of the project's modules
+        return ("backward" in text or "import" in text) and "step(" in text
 
     def check(self) -> None:
         statements = self.ctx.get(Statements)

@@ -22,6 +22,8 @@ from cnnlint.lint.index.names import all_args, call_tail, dotted_name, is_falsy_
 from cnnlint.lint.index.source_text import short_code
 from cnnlint.lint.index.syntax import walk
 from cnnlint.lint.index.torch_modes import TorchModes
+from cnnlint.lint.project_index.imported import ImportedSummaries, helper
+from cnnlint.lint.project_index.modes import effects, evaluates_elsewhere
 from cnnlint.lint.rule import Rule
 
 if TYPE_CHECKING:
@@ -149,7 +151,7 @@ class EvaluationInTrainingMode(Rule):
     name = "evaluation-in-training-mode"
     severity = Severity.WARNING
     summary = "Evaluation runs with the model in training mode, or with autograd on, or eval() is never undone"
-    uses = (Blocks, TorchModes, ImportTable)
+    uses = (Blocks, TorchModes, ImportTable, ImportedSummaries)
 
     @classmethod
     def applies(cls, source: "SourceFile") -> bool:
@@ -165,6 +167,7 @@ class EvaluationInTrainingMode(Rule):
         self.mc = bool(_MC.search(text))
         self.evals_anywhere = ".eval()" in text or bool(_MODE_SWITCH.search(text))
         self.grad_anywhere = any(w in text for w in ("no_grad", "inference_mode", "set_grad_enabled", "volatile=True"))
+        self._evals_in_helpers: Optional[bool] = None
         for loop in index.loops:
             if isinstance(loop, (ast.For, ast.AsyncFor)):
                 self.check_eval_loop(loop)
@@ -274,10 +277,14 @@ class EvaluationInTrainingMode(Rule):
         model, call = called
         if fn is not None and model.split(".")[0] in _param_names(fn):
             return
-        if not self.evals_anywhere and not self.mc and not self.train_right_before(loop, model):
+        if not self.evals_anywhere and not self.mc and not self.train_right_before(loop, model) \
+                and not self.evals_in_helpers():
+            origin = self.models.imported_from(model)  # the class in another module of the project
             self.found.append((
                 loop.iter,
-                f"the evaluation loop over `{loader}` calls `{model}` in training mode: nothing in this file calls "
+                f"the evaluation loop over `{loader}` calls `{model}`"
+                + (f" (`{origin}` holds dropout or batch norm)" if origin else "")
+                + " in training mode: nothing in this file calls "
                 f"`{model}.eval()`, so dropout stays active and batch norm normalizes with (and updates) batch "
                 f"statistics",
                 f"call `{model}.eval()` before the loop (and `{model}.train()` before training resumes)",
@@ -312,6 +319,13 @@ class EvaluationInTrainingMode(Rule):
             f"activations for a backward() that never comes (more memory, slower)",
             "wrap the loop in `with torch.no_grad():` (or `torch.inference_mode()`)",
         )
+
+    def evals_in_helpers(self) -> bool:
+        """A call of the file runs a project helper that puts a model in eval mode (engine.py's evaluate)."""
+        if self._evals_in_helpers is None:
+            assert self.ctx.syntax is not None
+            self._evals_in_helpers = evaluates_elsewhere(self.ctx, list(_calls(self.ctx.syntax.tree)))
+        return self._evals_in_helpers
 
     def train_right_before(self, loop: ast.AST, model: str) -> bool:
         """`model.train()` before the loop with no training in between: dropout on purpose (MC dropout)."""
@@ -452,7 +466,9 @@ class EvaluationInTrainingMode(Rule):
         elif isinstance(node.func, (ast.Name, ast.Attribute)) and any(not isinstance(a, ast.Starred) for a in node.args):
             events.append(("model", _rename(node.func, env), here))
         fns = self._callees(node)
-        if "train" in tail.lower() and tail != "train" and not fns:
+        for kind, arg in ([] if fns else effects(self.ctx, node)):  # a helper of the project's modules
+            events.append((kind, _rename(arg, env) if arg is not None else node, here))
+        if "train" in tail.lower() and tail != "train" and not fns and helper(self.ctx, node) is None:
             events.append(("opaque", node, here))
         if depth < 3:
             for fn in fns:

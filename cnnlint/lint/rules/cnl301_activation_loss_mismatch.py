@@ -9,6 +9,7 @@ from cnnlint.findings import Severity
 from cnnlint.lint.index.bindings import Bindings, CallSite, argument, nth_positional
 from cnnlint.lint.index.blocks import Blocks
 from cnnlint.lint.index.models import (
+    Compiled,
     KerasCompiled,
     Loss,
     Out,
@@ -23,6 +24,15 @@ from cnnlint.lint.index.models import (
     walk_no_nested,
 )
 from cnnlint.lint.index.names import dotted_name
+from cnnlint.lint.project_index.imported import ImportedSummaries
+from cnnlint.lint.project_index.verdicts import (
+    called_model,
+    imported_keras_output,
+    imported_torch_output,
+    is_torch_class,
+    predicting_call,
+    through_moves,
+)
 from cnnlint.lint.rule import Rule
 from cnnlint.sources.model import SourceFile
 
@@ -45,7 +55,7 @@ class ActivationLossMismatch(Rule):
     severity = Severity.ERROR
     summary = ("The model's output activation and the loss disagree "
                "(softmax with from_logits=True, logits into a probability loss)")
-    uses = (Bindings, KerasCompiled, Blocks)
+    uses = (Bindings, KerasCompiled, Blocks, ImportedSummaries)
 
     @classmethod
     def applies(cls, source: SourceFile) -> bool:
@@ -80,6 +90,7 @@ class ActivationLossMismatch(Rule):
         for comp in self.ctx.get(KerasCompiled).models:
             out, loss = comp.out, comp.loss
             if out is None:
+                self._keras_imported(facts, comp)
                 continue
             if out.kind == "softmax" and out.units == 1 and id(out.layer) not in reported and out.dense is not None:
                 reported.add(id(out.layer))
@@ -131,6 +142,28 @@ class ActivationLossMismatch(Rule):
             'use activation="softmax" for one label per image (binary_crossentropy for multi-label)',
         )
 
+    def _keras_imported(self, facts: Bindings, comp: Compiled) -> None:
+        """The compiled model comes from a function of the project (`model = build_model()`)."""
+        found, loss = imported_keras_output(facts, self.ctx.get(ImportedSummaries), comp), comp.loss
+        if found is None or found.definition.output is None or loss is None:
+            return
+        out = found.definition.output
+        made = f"`{comp.model.id}` is built by {found.where()}, which ends in `{out.text}` ({found.where(out.line)})"
+        if out.kind in ("softmax", "sigmoid") and loss.from_logits is True:
+            self.report(
+                loss.logits_arg if loss.logits_arg is not None else loss.node,
+                f"{made}, which outputs probabilities, but `{loss.text}` treats its input as logits and applies "
+                f"{out.kind} again: the loss is computed on squashed values and training stalls",
+                f"remove from_logits=True (or drop the {out.kind} from the last layer and keep from_logits=True)",
+            )
+        elif out.kind == "linear" and loss.from_logits is False:
+            self.report(
+                loss.node,
+                f"{made} with no activation (raw logits), but `{loss.text}` expects probabilities "
+                "(from_logits=False): the loss is computed on unnormalised scores and training goes wrong",
+                self._linear_hint(loss),
+            )
+
     @staticmethod
     def _linear_hint(loss: Loss) -> str:
         cls = {"cce": "CategoricalCrossentropy", "scce": "SparseCategoricalCrossentropy", "bce": "BinaryCrossentropy"}[loss.kind]
@@ -150,7 +183,10 @@ class ActivationLossMismatch(Rule):
             if pred is None:
                 continue
             out = self._prediction(facts, models, pred)
-            if out is None or id(out.node) in done:
+            if out is None:
+                self._torch_imported(facts, models, c, loss_kind, loss_node, pred)
+                continue
+            if id(out.node) in done:
                 continue
             if self._judge(facts, c, loss_kind, loss_node, out):
                 done.add(id(out.node))
@@ -185,6 +221,30 @@ class ActivationLossMismatch(Rule):
             return False
         return True
 
+    def _torch_imported(self, facts: Bindings, models: TorchModels, c: CallSite, loss_kind: str,
+                        loss_node: ast.AST, pred: ast.AST) -> None:
+        """The prediction comes from a model class of the project (`from model import Net`)."""
+        found = imported_torch_output(facts, self.ctx.get(ImportedSummaries), pred, lambda: self._only_model(facts, models))
+        if found is None or found.definition.output is None:
+            return
+        out = found.definition.output
+        where = label(facts, loss_node) if isinstance(loss_node, ast.Call) else (dotted_name(loss_node) or "the loss")
+        ends = f"{found.where(out.line)} ends in `{out.text}`"
+        if out.kind == "softmax" and loss_kind in ("ce", "nll"):
+            expects = "raw logits (it applies log_softmax itself)" if loss_kind == "ce" else "log-probabilities (log_softmax)"
+            self.report(c.node, f"the model's output goes through a softmax ({ends}) before `{where}`, which expects "
+                        f"{expects}: the loss is computed on probabilities, gradients nearly vanish and training stalls",
+                        f"return the raw output of the last Linear layer in {found.module}" if loss_kind == "ce"
+                        else f"use log_softmax instead of softmax in {found.module}")
+        elif out.kind == "sigmoid" and loss_kind == "bcel":
+            self.report(c.node, f"the model's output goes through a sigmoid ({ends}) before `{where}`, which applies "
+                        "the sigmoid itself: the loss sees sigmoid(sigmoid(x)), always between 0.5 and 0.73, and "
+                        "training stalls", f"return the raw output of the last Linear layer in {found.module}")
+        elif out.kind == "linear" and loss_kind == "bce":
+            self.report(c.node, f"`{where}` expects probabilities in [0, 1], but {ends} with no sigmoid (raw "
+                        "logits): the loss fails or is meaningless on values outside [0, 1]",
+                        "use BCEWithLogitsLoss (numerically stable, applies the sigmoid itself)")
+
     def _loss_at(self, facts: Bindings, c: CallSite) -> Tuple[Optional[str], Optional[ast.AST]]:
         """(kind, node describing the loss) when the call computes a known loss."""
         func = c.node.func
@@ -196,6 +256,8 @@ class ActivationLossMismatch(Rule):
             value = facts.value_of(func) if named else None
             if value is None and isinstance(func, ast.Name) and facts.is_param(func):
                 value = self._only_loss(facts)
+            if isinstance(value, ast.Call):
+                value = through_moves(facts, value)  # `criterion = criterion.cuda()`
             if isinstance(value, ast.Call):
                 lname = torch_name(facts, value.func)
                 if lname in TORCH_LOSS and lname[0].isupper():  # type: ignore[index]
@@ -212,29 +274,16 @@ class ActivationLossMismatch(Rule):
         return self._the_loss[0]
 
     def _prediction(self, facts: Bindings, models: TorchModels, expr: ast.AST) -> Optional[TorchOut]:
-        if isinstance(expr, ast.Name):
-            b = facts.binding(expr.id, expr)
-            if b is None or b.value is None or b.conditional or b.unpack is not None:
-                return None
-            expr = b.value
-        if not isinstance(expr, ast.Call):
+        found = predicting_call(facts, expr)
+        if found is None:
             return None
-        func = expr.func
-        if isinstance(func, ast.Attribute) and func.attr == "forward":
-            func = func.value
+        call, func = found
         if isinstance(func, ast.Name) and func.id == "self":
-            scope = facts.scope_of(expr)
+            scope = facts.scope_of(call)
             cls = facts.class_of_scope.get(id(scope)) if scope is not None else None
             return models.class_output(cls, 0) if cls is not None and cls.name in models.module_classes else None
-        if not isinstance(func, ast.Name):
-            return None
-        model = facts.value_of(func)
-        if model is None and facts.is_param(func):
-            model = self._only_model(facts, models)
-        model = self._built(facts, models, model)
-        if model is None:
-            return None
-        return models.module_output(model)
+        model = self._built(facts, models, called_model(facts, func, lambda: self._only_model(facts, models)))
+        return models.module_output(model) if model is not None else None
 
     def _built(self, facts: Bindings, models: TorchModels, model: Optional[ast.AST]) -> Optional[ast.AST]:
         """The constructor behind a model: through `model = model.to(device)` and a builder function
@@ -261,9 +310,11 @@ class ActivationLossMismatch(Rule):
         """The one model this file builds, when a loop receives it as a parameter."""
         if self._the_model is None:
             inside = {id(m) for cls in models.module_classes.values() for m in cls.body}
+            imported = self.ctx.get(ImportedSummaries)
             built: List[ast.Call] = [
                 c.node for c in facts.calls
-                if isinstance(c.node.func, ast.Name) and c.node.func.id in models.module_classes
+                if (isinstance(c.node.func, ast.Name) and c.node.func.id in models.module_classes)
+                or is_torch_class(imported.definition(c.node.func))
             ]
             others = [
                 c for c in facts.calls

@@ -21,6 +21,8 @@ from cnnlint.lint.index.models import (
     walk_no_nested,
 )
 from cnnlint.lint.index.names import call_tail, dotted_name, keyword, string_value
+from cnnlint.lint.project_index.imported import ImportedSummaries
+from cnnlint.lint.project_index.verdicts import imported_keras_output
 from cnnlint.lint.rule import Rule
 from cnnlint.sources.model import SourceFile
 
@@ -74,7 +76,7 @@ class LossLabelMismatch(Rule):
     name = "loss-label-mismatch"
     severity = Severity.ERROR
     summary = "The loss expects another label encoding or class count than the data and the output layer give it"
-    uses = (Bindings, KerasCompiled)
+    uses = (Bindings, KerasCompiled, ImportedSummaries)
     _fits_by_name: Optional[Dict[str, list]] = None
 
     @classmethod
@@ -99,11 +101,29 @@ class LossLabelMismatch(Rule):
                     "sparse_categorical_crossentropy (integer labels); for multi-label use sigmoid",
                 )
                 continue
+            if loss.kind == "bce" and out is None and self._imported_softmax(facts, comp, loss):
+                continue
             labels = self._labels(facts, comp)
             if labels is not None:
                 self._check_labels(loss, labels)
             if out is not None and loss.kind in ("cce", "scce"):
                 self._check_units(facts, out)
+
+    def _imported_softmax(self, facts: Bindings, comp: Compiled, loss: Loss) -> bool:
+        """The same, for a model built by a function of the project's modules (`build_model()`)."""
+        found = imported_keras_output(facts, self.ctx.get(ImportedSummaries), comp)
+        head = found.definition.output if found is not None else None
+        if found is None or head is None or head.kind != "softmax" or head.units is None or head.units < 2:
+            return False
+        self.report(
+            loss.node,
+            f"`{loss.text}` scores each output unit as an independent yes/no, but `{comp.model.id}` is built by "
+            f"{found.where()}, which ends in `{head.text}` ({found.module}:{head.line}), whose {head.units} "
+            "outputs compete and sum to 1",
+            "for one label per image use categorical_crossentropy (one-hot labels) or "
+            "sparse_categorical_crossentropy (integer labels); for multi-label use sigmoid",
+        )
+        return True
 
     def _check_labels(self, loss: Loss, labels: Labels) -> None:
         if loss.kind == "cce" and labels.encoding in ("int", "binary"):
