@@ -203,7 +203,11 @@ def context_paths(tree: Sequence[str], path: str) -> List[str]:
 
 
 def _extract_tree(gdir: str, commit: str, dest: str) -> None:
-    data = _git(gdir, ["archive", "--format=tar", commit])
+    try:
+        data = _git(gdir, ["archive", "--format=tar", commit])
+    except subprocess.CalledProcessError:  # a snapshot lacks its largest files: file by file, those left out
+        _extract_files(gdir, commit, dest)
+        return
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
         for member in tar.getmembers():
             name = member.name
@@ -215,6 +219,18 @@ def _extract_tree(gdir: str, commit: str, dest: str) -> None:
             handle = tar.extractfile(member)
             if handle is not None:
                 _write(os.path.join(dest, name), handle.read())
+
+
+def _extract_files(gdir: str, commit: str, dest: str) -> None:
+    listing = _git(gdir, ["ls-tree", "-r", "-z", commit]).decode("utf-8", "replace").split("\0")
+    for line in filter(None, listing):
+        meta, name = line.split("\t", 1)
+        if meta.split()[1] != "blob" or name.startswith("/") or ".." in name.split("/"):
+            continue
+        try:
+            _write(os.path.join(dest, name), _git(gdir, ["show", f"{commit}:{name}"]))
+        except subprocess.CalledProcessError:
+            continue  # absent from the snapshot (4 MiB or more): weights, data, never code
 
 
 def rebuild(entries: Sequence[Entry], folder: str, mirrors: str) -> List[str]:
