@@ -18,19 +18,25 @@ _MAX_KEPT = 2048
 _kept: "OrderedDict[str, ModuleSummary]" = OrderedDict()
 # the trees of the last files linted in this process (path -> (text, tree)): a module linted just
 # before the scripts that import it is summarised from its tree, not parsed again
-# (small modules only, and few: the trees hold a worker's memory and cost time when it exits)
-_MAX_TREES = 16
-_MAX_TREE_TEXT = 64 * 1024
+# (a tree takes ~54x its text in memory: at most 128 KiB of text is kept, ~7 MiB of trees, so a
+# lint worker stays small and a project of small modules still finds most of them here)
+_MAX_TREE_TEXT = 32 * 1024
+_MAX_TREES_TEXT = 128 * 1024
 _trees: "OrderedDict[str, Tuple[str, ast.Module]]" = OrderedDict()
+_trees_text = [0]  # the total length of the texts kept
 
 
 def remember_tree(path: str, text: str, tree: ast.Module) -> None:
     if len(text) > _MAX_TREE_TEXT:
         return
+    old = _trees.pop(path, None)
+    if old is not None:
+        _trees_text[0] -= len(old[0])
     _trees[path] = (text, tree)
-    _trees.move_to_end(path)
-    if len(_trees) > _MAX_TREES:
-        _trees.popitem(last=False)
+    _trees_text[0] += len(text)
+    while _trees_text[0] > _MAX_TREES_TEXT:
+        _, (gone, _) = _trees.popitem(last=False)
+        _trees_text[0] -= len(gone)
 
 
 def content_hash(data: bytes) -> str:
@@ -70,3 +76,4 @@ def clear() -> None:
     """Forget every summary (for measurements that want a cold start)."""
     _kept.clear()
     _trees.clear()
+    _trees_text[0] = 0
