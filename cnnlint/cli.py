@@ -191,7 +191,7 @@ def cmd_rules(argv: Sequence[str]) -> int:
 
 def cmd_explain(argv: Sequence[str]) -> int:
     from cnnlint.explain import UnknownRule, resolve
-    from cnnlint.lint.pages import page_path
+    from cnnlint.lint.pages import read_page
 
     p = argparse.ArgumentParser(prog="cnnlint explain",
                                 description="Print a rule's documentation: by code (CNL201), by name "
@@ -204,11 +204,10 @@ def cmd_explain(argv: Sequence[str]) -> int:
         return _error(str(exc))
     pages = []
     for code in codes:
-        path = page_path(code)
-        if path is None:
+        page = read_page(code)
+        if page is None:
             return _error(f"the page for {code} is missing from this installation")
-        with open(path, encoding="utf-8") as fh:
-            pages.append(fh.read())
+        pages.append(page)
     sys.stdout.write("\n".join(pages))
     return EXIT_OK
 

@@ -56,6 +56,18 @@ def page_path(code: str) -> Optional[str]:
     return path if os.path.isfile(path) else None
 
 
+def read_page(code: str) -> Optional[str]:
+    """A rule's page, or None when this installation lacks it (or it cannot be read)."""
+    path = page_path(code)
+    if path is None:
+        return None
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def header_fields(text: str) -> Dict[str, str]:
     return {m.group("key").strip().lower(): m.group("value") for m in _FIELD.finditer(text)}
 

@@ -61,16 +61,9 @@ def _what_it_does(page: str) -> str:
 
 
 def _read_page(code: str) -> Optional[str]:
-    from cnnlint.lint.pages import page_path
+    from cnnlint.lint.pages import read_page
 
-    path = page_path(code)
-    if path is None:
-        return None
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return fh.read()
-    except (OSError, UnicodeDecodeError):
-        return None
+    return read_page(code)
 
 
 def _descriptor(code: str, name: str, severity: Severity, summary: str) -> Dict[str, object]:

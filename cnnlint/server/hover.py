@@ -10,16 +10,9 @@ from cnnlint.server.convert import SOURCE
 
 
 def page_text(code: str) -> Optional[str]:
-    from cnnlint.lint.pages import page_path
+    from cnnlint.lint.pages import read_page
 
-    path = page_path(code)
-    if path is None:
-        return None
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return fh.read()
-    except OSError:
-        return None
+    return read_page(code)
 
 
 def _covers(rng: types.Range, position: types.Position) -> bool:
