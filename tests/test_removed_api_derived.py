@@ -220,3 +220,26 @@ def test_keras_backend_function_in_standalone_keras_3():
 def test_layers_experimental_attribute_names_attribute_error():
     f = one("import tensorflow as tf\nx = tf.keras.layers.experimental.preprocessing.Rescaling(1 / 255)\n")
     assert f.message.startswith("`tf.keras.layers.experimental` fails with AttributeError: ")
+
+
+STAR_OPTIMIZER = "from keras.models import *\nfrom keras.optimizers import *\n{extra}model.compile(optimizer=Adam(lr=1e-4), loss='mse')\n"
+
+
+def test_optimizer_lr_through_a_star_import_is_reported():
+    found = [(f.code, f.line) for f in lint_text(STAR_OPTIMIZER.format(extra=""), "train.py", select=("CNL402",))]
+    assert found == [("CNL402", 3)]
+
+
+@pytest.mark.parametrize("extra", [
+    "class Adam:\n    def __init__(self, lr):\n        self.lr = lr\n",  # the file's own Adam
+    "def Adam(lr):\n    return lr\n",
+    "Adam = make_optimizer\n",
+    "from torch.optim import Adam\n",  # imported by name from elsewhere: not the star import's
+])
+def test_optimizer_lr_through_a_star_import_stays_quiet_when_the_name_is_the_files_own(extra):
+    assert lint_text(STAR_OPTIMIZER.format(extra=extra), "train.py", select=("CNL402",)) == []
+
+
+def test_star_import_of_another_library_is_not_keras():
+    code = "from mylib.optim import *\nopt = Adam(lr=1e-4)\n"
+    assert lint_text(code, "train.py", select=("CNL402",)) == []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING, Dict, Optional, Set
+from typing import TYPE_CHECKING, Dict, List, Optional, Set
 
 from cnnlint.lint.index.names import dotted_name
 from cnnlint.lint.index.syntax import iter_statements
@@ -28,6 +28,7 @@ class ImportTable:
     def _read(self, tree: ast.Module) -> None:
         self.aliases: Dict[str, str] = {}
         self.modules: Set[str] = set()
+        self.star_modules: List[str] = []  # `from keras.layers import *`, in the order written
         for node in iter_statements(tree):
             if isinstance(node, ast.Import):
                 for alias in node.names:
@@ -45,6 +46,7 @@ class ImportTable:
                 self.modules.add(base)
                 for alias in node.names:
                     if alias.name == "*":
+                        self.star_modules.append(base)
                         continue
                     self.aliases[alias.asname or alias.name] = f"{base}.{alias.name}"
 

@@ -447,8 +447,12 @@ class RemovedApi(Rule):
         lr = keyword(node, "lr")
         if lr is None:
             return
-        qualified = self.ctx.get(ImportTable).qualify(node.func) or ""
+        imports = self.ctx.get(ImportTable)
+        qualified = imports.qualify(node.func) or ""
         module, _, name = qualified.rpartition(".")
+        if not module and isinstance(node.func, ast.Name) and not self._bound_here(name):
+            # `from keras.optimizers import *`: a name the file neither imports nor binds comes from there
+            module = next((m for m in imports.star_modules if m in _OPTIMIZER_MODULES), "")
         if module not in _OPTIMIZER_MODULES or name not in _OPTIMIZERS:
             return
         if guarded(self.ctx):
@@ -472,6 +476,14 @@ class RemovedApi(Rule):
             _Pending(span, head, message, f"write `learning_rate={value}`",
                      fix_edits=fix_edits, fix_description="rename `lr=` to `learning_rate=`")
         )
+
+    def _bound_here(self, name: str) -> bool:
+        """The file binds `name` itself: an assignment, a def or a class of that name."""
+        if name in self.ctx.get(Bindings).binds:
+            return True
+        assert self.ctx.syntax is not None
+        return any(isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and stmt.name == name
+                   for stmt in iter_statements(self.ctx.syntax.tree))
 
     def _keras_runs(self, func: ast.Attribute, tail: str) -> Optional[List[KerasRun]]:
         """The Keras versions a `receiver.fit_generator(...)` call may run on; None where the call
