@@ -222,7 +222,8 @@ def test_layers_experimental_attribute_names_attribute_error():
     assert f.message.startswith("`tf.keras.layers.experimental` fails with AttributeError: ")
 
 
-STAR_OPTIMIZER = "from keras.models import *\nfrom keras.optimizers import *\n{extra}model.compile(optimizer=Adam(lr=1e-4), loss='mse')\n"
+STAR_OPTIMIZER = ("from keras.models import *\nfrom keras.optimizers import *\n"
+                  "{extra}model.compile(optimizer=Adam(lr=1e-4), loss='mse')\n")
 
 
 def test_optimizer_lr_through_a_star_import_is_reported():
