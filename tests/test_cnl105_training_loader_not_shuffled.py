@@ -99,3 +99,57 @@ def test_named_train_in_a_file_that_trains_elsewhere():
 ])
 def test_negatives(code):
     assert _found(code) == []
+
+
+# the loader's keyword arguments are a dict of the file that gets `shuffle=True` only on one path
+# (pytorch/examples mnist: the accelerator's extras carry the shuffle, the CPU run has none)
+SPLIT_KWARGS = HEAD + (
+    "def main(on_gpu):\n"
+    "    loader_args = {'batch_size': 64}\n"
+    "    gpu_args = {'num_workers': 2, 'pin_memory': True, 'shuffle': True}\n"
+    "    if on_gpu:\n"
+    "        loader_args.update(gpu_args)\n"
+    "    train_loader = DataLoader(train_set, **loader_args)\n"
+    "    for epoch in range(10):\n"
+    "        for x, y in train_loader:\n"
+) + STEP.replace("        ", "            ")  # the loader is line 11
+
+
+def test_shuffle_only_in_a_dict_merged_under_a_condition():
+    (f,) = lint_text(SPLIT_KWARGS, select=["CNL105"])
+    assert (f.code, f.line, f.column) == ("CNL105", 11, 20)
+    assert f.message.startswith(
+        "the training loader `train_loader` is built with `shuffle=True` only from `gpu_args`, merged into "
+        "`loader_args` under `if on_gpu:`, otherwise without it and no sampler: every epoch"
+    )
+
+
+def test_shuffle_only_in_an_update_literal_under_a_condition():
+    code = SPLIT_KWARGS.replace("loader_args.update(gpu_args)", "loader_args.update({'shuffle': True})")
+    assert _found(code) == [("CNL105", 11, 20)]
+
+
+@pytest.mark.parametrize("change", [
+    # merged on every path: the loader shuffles
+    ("    if on_gpu:\n        loader_args.update(gpu_args)\n", "    loader_args.update(gpu_args)\n"),
+    # the other branch shuffles too
+    ("        loader_args.update(gpu_args)\n",
+     "        loader_args.update(gpu_args)\n    else:\n        loader_args.update({'shuffle': True})\n"),
+    # the base dict shuffles already
+    ("{'batch_size': 64}", "{'batch_size': 64, 'shuffle': True}"),
+    # the dict is written elsewhere too: what it holds is not known here
+    ("    if on_gpu:\n", "    loader_args['shuffle'] = True\n    if on_gpu:\n"),
+    ("    if on_gpu:\n", "    configure(loader_args)\n    if on_gpu:\n"),
+    # the dict is built by a call, not a literal
+    ("{'batch_size': 64}", "dict(batch_size=64)"),
+    # the extras bring a sampler
+    ("'shuffle': True}", "'sampler': RandomSampler(train_set)}"),
+    # the loader is built inside the same condition
+    ("    train_loader = DataLoader(train_set, **loader_args)\n",
+     "        train_loader = DataLoader(train_set, **loader_args)\n    else:\n"
+     "        train_loader = DataLoader(train_set, shuffle=True, **loader_args)\n"),
+])
+def test_kwargs_dict_negatives(change):
+    old, new = change
+    assert old in SPLIT_KWARGS
+    assert _found(SPLIT_KWARGS.replace(old, new)) == []

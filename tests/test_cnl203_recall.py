@@ -69,10 +69,7 @@ def test_train_each_epoch_no_eval_without_no_grad():
     # all the same (plain RNNs and MLPs get it too: eval() would change nothing)
     EPOCHS_DICT.replace("Net(num_classes=10, dropout=0.5)", "Net(num_classes=10)"),
     EPOCHS_DICT.replace("Net(num_classes=10, dropout=0.5)", "Net(num_classes=10, dropout=0.0)"),
-    # an old script: `volatile=True` was the no_grad of PyTorch before 0.4
-    EPOCHS_DICT.replace("    with torch.no_grad():\n        for x, y in loaders['valid']:\n",
-                        "    model.eval()\n    if True:\n        for x, y in loaders['valid']:\n"
-                        "            x = Variable(x, volatile=True)\n"),
+    # (`volatile=True` as the no_grad of PyTorch before 0.4: tests/test_cnl203_volatile.py)
     # an evaluation helper that receives the model: its caller may set the mode
     IMPORTED + "def evaluate(net, loader):\n    with torch.no_grad():\n        for x, y in loader['valid']:\n"
     "            net(x)\n"

@@ -88,3 +88,32 @@ def test_builder_function_of_the_file():
 ])
 def test_negatives(code):
     assert found(code) == []
+
+
+# an evaluation helper that receives the model: the file's one model class, restored from a
+# state_dict (`net.load_state_dict(torch.load(path))` loads weights, not another model)
+EVAL_HELPER = (
+    "def check(net, loader):\n"
+    "    total = 0.0\n"
+    "    with torch.no_grad():\n"
+    "        for x, y in loader:\n"
+    "            total += F.cross_entropy(net(x), y, reduction='sum').item()\n"
+    "    return total\n"
+)
+
+
+def test_helper_parameter_model_restored_from_its_weights():
+    code = NET + EVAL_HELPER + "model = Net()\nmodel.load_state_dict(torch.load('best.pt'))\ncheck(model, loader)\n"
+    assert found(code) == [("CNL301", 8, 24)]
+
+
+@pytest.mark.parametrize("restore", [
+    # a whole model unpickled from a file: the helper may receive it, whatever Net is
+    "other = torch.load('whole.pt')\nmodel.load_state_dict(other.state_dict())\n",
+    # the weights loaded into a second model of a library: two models, the helper's is not known
+    "from torchvision import models\nref = models.resnet18()\nref.load_state_dict(torch.load('r.pt'))\n",
+    # the checkpoint read into a name first: only the direct `load_state_dict(torch.load(p))` is followed
+    "ckpt = torch.load('best.pt')\nmodel.load_state_dict(ckpt['model'])\n",
+])
+def test_helper_parameter_model_with_another_candidate(restore):
+    assert found(NET + EVAL_HELPER + "model = Net()\n" + restore + "check(model, loader)\n") == []

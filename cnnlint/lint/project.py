@@ -62,7 +62,7 @@ KNOWN_MINORS = {
     "tensorflow": [f"1.{i}" for i in range(16)] + [f"2.{i}" for i in range(22)],
     "keras": [f"1.{i}" for i in range(3)] + [f"2.{i}" for i in range(16)] + [f"3.{i}" for i in range(16)],
     "torchvision": [f"0.{i}" for i in range(1, 30)],
-    "torch": [f"1.{i}" for i in range(14)] + [f"2.{i}" for i in range(15)],
+    "torch": [f"0.{i}" for i in range(1, 5)] + [f"1.{i}" for i in range(14)] + [f"2.{i}" for i in range(15)],
 }
 # the releases current when this table was written (what an unpinned install gets)
 CURRENT = {"tensorflow": "2.21", "keras": "3.15", "torchvision": "0.29", "torch": "2.14"}

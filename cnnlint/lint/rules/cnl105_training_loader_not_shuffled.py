@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Dict, List, Set, Tuple, Union
+from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Optional, Set, Tuple, Union
 
 from cnnlint.findings import Severity
 from cnnlint.lint.context import FileContext
@@ -36,6 +36,8 @@ _LOADERS = ("torch.utils.data.DataLoader", "torch.utils.data.dataloader.DataLoad
 _ITERABLE_WORDS = ("IterableDataset", "webdataset", "WebDataset", "streaming=True", "DataPipe", "datapipe")
 _TRAIN_KEYWORDS = ("train_dataloaders", "train_dataloader", "train_loader")
 _WRAPPERS = ("enumerate", "tqdm", "iter", "zip", "cycle")
+_ORDER_KEYS = ("shuffle", "sampler", "batch_sampler")
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 
 
 @dataclass
@@ -44,6 +46,7 @@ class Candidate:
     names: List[str]  # what the loader is bound to: `train_loader`, `loaders['train']`
     trains: bool  # the place it is built says training (`train_dataloader()`, `fit(model, <here>)`)
     shuffle_false: bool  # `shuffle=False` written (else: left to the default)
+    only_if: str = ""  # `shuffle=True` comes from a dict merged under a condition: how, for the message
 
 
 def _loop_names(expr: ast.AST) -> Set[str]:
@@ -76,6 +79,89 @@ def _is_step(call: ast.Call) -> bool:
     return "optim" in recv or recv.split(".")[-1] in ("opt", "scaler")
 
 
+def _dict_keys(node: Optional[ast.AST]) -> Optional[Dict[str, ast.AST]]:
+    """The entries of a dict literal with string keys only (no `**`), else None."""
+    if not isinstance(node, ast.Dict):
+        return None
+    keys = [string_value(k) if k is not None else None for k in node.keys]
+    if any(k is None for k in keys):
+        return None
+    return dict(zip(keys, node.values))  # type: ignore[arg-type]
+
+
+def _statements(body: List[ast.stmt], conds: Tuple[ast.If, ...]) -> Iterator[Tuple[ast.stmt, Tuple[ast.If, ...]]]:
+    """Every statement of a scope with the `if`s around it (not entering nested scopes)."""
+    for stmt in body:
+        yield stmt, conds
+        if isinstance(stmt, _SCOPES):
+            continue
+        if isinstance(stmt, ast.If):
+            yield from _statements(stmt.body, conds + (stmt,))
+            yield from _statements(stmt.orelse, conds + (stmt,))
+            continue
+        for field in ("body", "orelse", "finalbody"):
+            inner = getattr(stmt, field, None)
+            if isinstance(inner, list):
+                yield from _statements([s for s in inner if isinstance(s, ast.stmt)], conds)
+        for handler in getattr(stmt, "handlers", ()):
+            yield from _statements(handler.body, conds)
+
+
+def conditional_shuffle(scope: List[ast.stmt], name: str, loader: ast.Call, shown: Callable[[ast.AST], str]) -> str:
+    """`DataLoader(ds, **name)` where `name` is a dict literal of this scope without `shuffle` or a
+    sampler, that gets `shuffle=True` only from `name.update(...)` of dict literals under an `if`
+    with no `else` that does not hold the loader: the condition, for the message; "" when the
+    dict's story is anything else (written elsewhere, passed on, merged unconditionally)."""
+    literals: Dict[str, List[Dict[str, ast.AST]]] = {}
+    found = ""
+    for stmt, _ in _statements(scope, ()):
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            keys = _dict_keys(stmt.value)
+            literals.setdefault(stmt.targets[0].id, []).append(keys if keys is not None else {"": stmt})
+    base = literals.get(name, [])
+    if len(base) != 1 or "" in base[0] or any(k in base[0] for k in _ORDER_KEYS):
+        return ""
+    merged = {id(loader)}
+    for stmt, conds in _statements(scope, ()):
+        call = stmt.value if isinstance(stmt, ast.Expr) else None
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "update" \
+                and isinstance(call.func.value, ast.Name) and call.func.value.id == name:
+            merged.add(id(call.func.value))
+            if len(call.args) > 1:
+                return ""
+            arg = call.args[0] if call.args else None
+            keys = _dict_keys(arg) if arg is None or isinstance(arg, ast.Dict) else None
+            if isinstance(arg, ast.Name):
+                bound = literals.get(arg.id, [])
+                keys = bound[0] if len(bound) == 1 and "" not in bound[0] else None
+            if arg is None:
+                keys = {}
+            if keys is None or any(k.arg is None for k in call.keywords):
+                return ""
+            keys = {**keys, **{k.arg: k.value for k in call.keywords if k.arg is not None}}
+            if not any(k in keys for k in _ORDER_KEYS):
+                continue
+            shuffle = keys.get("shuffle")
+            if set(keys) & {"sampler", "batch_sampler"} or not (isinstance(shuffle, ast.Constant) and shuffle.value is True):
+                return ""
+            guard = conds[-1] if conds else None
+            if guard is None or guard.orelse or stmt.lineno > loader.lineno \
+                    or any(n is loader for n in walk(guard)) or found:
+                return ""
+            source = f"`{shown(arg)}`, merged into `{name}`" if arg is not None else f"`{name}.update(...)`"
+            found = f"{source} under `if {shown(guard.test)}:`"
+    stores = 0
+    for stmt in scope:
+        for node in walk(stmt):
+            if not isinstance(node, ast.Name) or node.id != name or id(node) in merged:
+                continue
+            if isinstance(node.ctx, ast.Store):
+                stores += 1
+            elif not any(kw.arg is None and kw.value is node for kw in loader.keywords):
+                return ""  # read elsewhere: passed on, indexed, written `name["shuffle"] = True`
+    return found if stores == 1 else ""
+
+
 def _says_val(name: str) -> bool:
     return any(word_kind(t) == "val" for t in tokens(name))
 
@@ -100,7 +186,10 @@ class TrainingLoaderNotShuffled(Rule):
 
     def visit_Call(self, node: ast.Call) -> None:
         self._note_arguments(node)
-        if self.ctx.get(ImportTable).qualify(node.func) not in _LOADERS or has_star_kwargs(node):
+        if self.ctx.get(ImportTable).qualify(node.func) not in _LOADERS:
+            return
+        only_if = self._conditional_shuffle(node) if has_star_kwargs(node) else ""
+        if has_star_kwargs(node) and not only_if:
             return
         if any(keyword(node, k) is not None for k in ("sampler", "batch_sampler")) or len(node.args) > 3:
             return  # positional: dataset, batch_size, shuffle, sampler, batch_sampler, ...
@@ -109,7 +198,19 @@ class TrainingLoaderNotShuffled(Rule):
         if value is not None and not (isinstance(value, ast.Constant) and value.value is False):
             return
         names, trains = self._place(node)
-        self.candidates.append(Candidate(node, names, trains, value is not None))
+        self.candidates.append(Candidate(node, names, trains, value is not None, only_if))
+
+    def _conditional_shuffle(self, node: ast.Call) -> str:
+        """`DataLoader(ds, **train_kwargs)` whose one `**` dict of the scope gets `shuffle=True` only
+        under a condition (pytorch/examples' `if use_accel: train_kwargs.update(accel_kwargs)`)."""
+        stars = [kw.value for kw in node.keywords if kw.arg is None]
+        if len(stars) != 1 or not isinstance(stars[0], ast.Name):
+            return ""
+        scope = next((a for a in reversed(self.ctx.ancestors) if isinstance(a, (ast.FunctionDef, ast.AsyncFunctionDef))),
+                     None)
+        body = scope.body if scope is not None else (self.ctx.syntax.tree.body if self.ctx.syntax is not None else [])
+        syntax = self.ctx.syntax
+        return conditional_shuffle(body, stars[0].id, node, lambda n: short_code(syntax, n, 40)) if syntax else ""
 
     def _note_arguments(self, node: ast.Call) -> None:
         """Names handed to a function of the file, or to `fit` as its training data."""
@@ -216,6 +317,8 @@ class TrainingLoaderNotShuffled(Rule):
         assert syntax is not None
         shown = cand.names[0] if cand.names else short_code(syntax, cand.call, 48)
         how = "with `shuffle=False`" if cand.shuffle_false else "without `shuffle=True` (the DataLoader default is False)"
+        if cand.only_if:
+            how = f"with `shuffle=True` only from {cand.only_if}, otherwise without it"
         self.report(
             cand.call,
             f"the training loader `{shown}` is built {how} and no sampler: every epoch visits the samples in the "

@@ -12,6 +12,8 @@ import ast
 import re
 from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Set, Tuple
 
+from packaging.version import Version
+
 from cnnlint.findings import Severity
 from cnnlint.lint.index.augment import word_kind
 from cnnlint.lint.index.call_args import arguments
@@ -19,9 +21,11 @@ from cnnlint.lint.index.autograd import disables_grad, is_backward
 from cnnlint.lint.index.blocks import FUNCTIONS, WITHS, Block, Blocks, expr_nodes, own_nodes
 from cnnlint.lint.index.imports import ImportTable
 from cnnlint.lint.index.names import all_args, call_tail, dotted_name, is_falsy_literal, string_value
+from cnnlint.lint.index.pins import FilePins
 from cnnlint.lint.index.source_text import short_code
 from cnnlint.lint.index.syntax import walk
 from cnnlint.lint.index.torch_modes import TorchModes
+from cnnlint.lint.project import allowed_minors
 from cnnlint.lint.project_index.imported import ImportedSummaries, helper
 from cnnlint.lint.project_index.modes import effects, evaluates_elsewhere
 from cnnlint.lint.rule import Rule
@@ -37,6 +41,8 @@ _MC = re.compile(r"(?i)mc[_ ]?dropout|monte[_ ]?carlo|enable_dropout|bayesian")
 _MODE_SWITCH = re.compile(r"\.train\((?!\s*\)|\s*(?:mode\s*=\s*)?True\s*\))")
 # what an evaluation loop that needs gradients writes (`x.requires_grad_()`, `torch.autograd.grad(...)`, `x.grad`)
 _WANTS_GRAD = ("requires_grad", "requires_grad_", "grad", "retain_grad")
+# `Variable(x, volatile=True)` turned autograd off until PyTorch 0.4, which ignores it (with a warning)
+_VOLATILE_IGNORED = Version("0.4")
 # (kind, node or name, site in the loop)
 Event = Tuple[str, object, ast.AST]
 
@@ -151,7 +157,7 @@ class EvaluationInTrainingMode(Rule):
     name = "evaluation-in-training-mode"
     severity = Severity.WARNING
     summary = "Evaluation runs with the model in training mode, or with autograd on, or eval() is never undone"
-    uses = (Blocks, TorchModes, ImportTable, ImportedSummaries)
+    uses = (Blocks, TorchModes, ImportTable, ImportedSummaries, FilePins)
 
     @classmethod
     def applies(cls, source: "SourceFile") -> bool:
@@ -166,7 +172,9 @@ class EvaluationInTrainingMode(Rule):
         self.found: List[Tuple[ast.AST, str, str]] = []
         self.mc = bool(_MC.search(text))
         self.evals_anywhere = ".eval()" in text or bool(_MODE_SWITCH.search(text))
-        self.grad_anywhere = any(w in text for w in ("no_grad", "inference_mode", "set_grad_enabled", "volatile=True"))
+        self.volatile = "volatile=True" in text and not self.volatile_works()
+        self.grad_anywhere = any(w in text for w in ("no_grad", "inference_mode", "set_grad_enabled")) \
+            or ("volatile=True" in text and not self.volatile)
         self._evals_in_helpers: Optional[bool] = None
         for loop in index.loops:
             if isinstance(loop, (ast.For, ast.AsyncFor)):
@@ -181,6 +189,13 @@ class EvaluationInTrainingMode(Rule):
                 self.report(node, message, hint)
 
     # -- helpers ------------------------------------------------------------
+
+    def volatile_works(self) -> bool:
+        """`volatile=True` turns autograd off: every PyTorch release the project's pin allows is
+        older than 0.4 (unpinned, or a pin that allows 0.4 on: it is ignored)."""
+        pin = self.ctx.get(FilePins).pins.first_versioned("torch")
+        minors = allowed_minors("torch", pin.specifier) if pin is not None else []
+        return bool(minors) and all(m < _VOLATILE_IGNORED for m in minors)
 
     def enclosing_function(self, stmt: ast.AST) -> Optional[ast.AST]:
         cur = self.index.enclosing(stmt)
@@ -260,7 +275,8 @@ class EvaluationInTrainingMode(Rule):
     def check_eval_loop(self, loop: "ast.For | ast.AsyncFor") -> None:
         if any(is_backward(c) or call_tail(c) == "step" for c in _calls(loop.body)):
             return
-        kind = _iter_kind(loop.iter)
+        # a loop that wraps its batches in `Variable(x, volatile=True)` is an evaluation loop by its author's word
+        kind = _iter_kind(loop.iter) or ("val" if self.volatile_in(loop) else None)
         no_grad = self.under_no_grad(loop)
         if kind == "train" or (kind != "val" and not no_grad):
             return
@@ -295,14 +311,16 @@ class EvaluationInTrainingMode(Rule):
         """The model the loop calls right after `model.eval()` (its dropout and batch norm do not
         matter here: the forward passes record their graphs whatever the layers). A model that is a
         parameter counts when the function also trains (no caller wraps a training function in
-        `no_grad`) or the file is a notebook (every caller is in it)."""
-        params = _param_names(fn) if fn is not None else set()
+        `no_grad`) or the file is a notebook (every caller is in it), or the loop itself turns
+        autograd off with a `volatile=True` that the project's PyTorch ignores (its author counted on it)."""
+        params = _param_names(fn) if fn is not None and not self.volatile_in(loop) else set()
         if any(isinstance(n, ast.Attribute) and n.attr in _WANTS_GRAD for n in expr_nodes(loop.body)):
             return None  # gradients wanted on purpose (an adversarial attack, saliency maps)
         for node in expr_nodes(loop.body):
             if not isinstance(node, ast.Call) or not isinstance(node.func, (ast.Name, ast.Attribute)):
                 continue
-            name = dotted_name(node.func)
+            func = node.func.value if isinstance(node.func, ast.Attribute) and node.func.attr == "forward" else node.func
+            name = dotted_name(func)  # `model(x)` or `model.forward(x)`
             if name is None or not self.eval_before(loop, name):
                 continue
             if name.split(".")[0] in params and self.ctx.source.kind != "notebook" and fn is not None \
@@ -311,11 +329,19 @@ class EvaluationInTrainingMode(Rule):
             return name
         return None
 
-    @staticmethod
-    def autograd_on(site: ast.AST, what: str, model: str) -> Tuple[ast.AST, str, str]:
+    def volatile_in(self, loop: "ast.For | ast.AsyncFor") -> bool:
+        """The loop writes `Variable(x, volatile=True)` and the project's PyTorch ignores it."""
+        return self.volatile and any(
+            isinstance(n, ast.Call) and any(kw.arg == "volatile" and isinstance(kw.value, ast.Constant)
+                                            and kw.value.value is True for kw in n.keywords)
+            for n in expr_nodes(loop.body))
+
+    def autograd_on(self, site: ast.AST, what: str, model: str) -> Tuple[ast.AST, str, str]:
+        volatile = (" (`volatile=True` does not turn it off: PyTorch ignores it since 0.4)"
+                    if self.volatile else "")
         return (
             site,
-            f"{what} runs `{model}` with autograd on: every forward pass records its graph and keeps "
+            f"{what} runs `{model}` with autograd on{volatile}: every forward pass records its graph and keeps "
             f"activations for a backward() that never comes (more memory, slower)",
             "wrap the loop in `with torch.no_grad():` (or `torch.inference_mode()`)",
         )

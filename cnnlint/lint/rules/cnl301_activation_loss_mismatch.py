@@ -316,10 +316,14 @@ class ActivationLossMismatch(Rule):
                 if (isinstance(c.node.func, ast.Name) and c.node.func.id in models.module_classes)
                 or is_torch_class(imported.definition(c.node.func))
             ]
+            # `net.load_state_dict(torch.load(p))` loads weights into the model, not another model
+            weights = {id(n) for c in facts.calls if c.tail == "load_state_dict"
+                       for a in c.node.args for n in ast.walk(a)}
             others = [
                 c for c in facts.calls
                 if c.qname.startswith(_MODEL_SOURCES)
-                or c.tail in ("from_pretrained", "load", "load_state_dict_from_url", "create_model")
+                or (c.tail in ("from_pretrained", "load", "load_state_dict_from_url", "create_model")
+                    and id(c.node) not in weights)
                 or (c.tail == "Sequential" and id(c.scope) not in inside)
             ]
             self._the_model = (built[0] if len(built) == 1 and not others else None,)
