@@ -23,6 +23,7 @@ from cnnlint.lint.index.names import dotted_name
 from cnnlint.lint.index.scopes import FUNCTIONS, Scopes
 from cnnlint.lint.index.syntax import Syntax
 from cnnlint.lint.index.torch_modes import TorchModes
+from cnnlint.lint.project_index.backbones import BACKBONE_WORDS, Backbone, definition_backbones, may_hold_backbones
 from cnnlint.sources.model import SourceFile
 
 # contexts being summarised: their ImportedSummaries stays empty (summaries are local-only)
@@ -78,6 +79,8 @@ class Definition:
     grads: Optional[Tuple[Tuple[str, str], ...]] = None
     # image data returned: element index of a returned tuple -> Pixels (-1: the whole value)
     pixels: Dict[int, Pixels] = field(default_factory=dict)
+    # pretrained models a builder function or a model class builds (CNL303)
+    backbones: Tuple[Backbone, ...] = ()
 
     def title(self) -> str:
         return f"{self.name}.forward" if self.kind == "class" and self.framework == "torch" else f"{self.name}()"
@@ -130,12 +133,14 @@ def summarise(path: str, text: str, tree: Optional[ast.Module] = None) -> Module
     models = [n for n in tree.body if isinstance(n, ast.ClassDef) and "forward" in segments[id(n)]]
     builders = [n for n in tree.body if isinstance(n, FUNCTIONS) and any(w in segments[id(n)] for w in _MODEL_WORDS)]
     loaders = [n for n in tree.body if isinstance(n, FUNCTIONS) and any(w in segments[id(n)] for w in _PIXEL_WORDS)]
+    backbones = [n for n in tree.body if id(n) in segments and any(w in segments[id(n)] for w in BACKBONE_WORDS)
+                 ] if may_hold_backbones(text) else []
     if "Compose" in text:
         _transforms(tree, summary)
     for fn in tree.body:
         if isinstance(fn, FUNCTIONS) and any(w in segments[id(fn)] for w in _MODE_EFFECT_WORDS):
             _modes(fn, segments[id(fn)], summary)
-    for keep, fill in ((models + builders, _models), (loaders, _pixels)):
+    for keep, fill in ((models + builders, _models), (loaders, _pixels), (backbones, _backbones)):
         if not keep:
             continue
         ctx = _part(tree, text, keep)
@@ -175,6 +180,11 @@ def _models(ctx: FileContext, summary: ModuleSummary) -> None:
                 assert o is not None
                 d = summary.definitions.setdefault(fn.name, Definition(fn.name, fn.lineno, "function", "keras"))
                 d.output = Output(o.kind, o.layer.lineno, out_text(f, o).strip("`"), o.units)
+
+
+def _backbones(ctx: FileContext, summary: ModuleSummary) -> None:
+    for name, (line, kind, found) in definition_backbones(ctx).items():
+        summary.definitions.setdefault(name, Definition(name, line, kind)).backbones = found
 
 
 def _modes(fn: ast.AST, text: str, summary: ModuleSummary) -> None:

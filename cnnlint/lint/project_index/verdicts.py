@@ -4,10 +4,11 @@ class a prediction comes from, the function a compiled Keras model was built by.
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING, Callable, Optional, Tuple
+from typing import TYPE_CHECKING, Callable, List, Optional, Tuple
 
 from cnnlint.lint.index.bindings import Bindings
 from cnnlint.lint.index.models import strip_device
+from cnnlint.lint.project_index.backbones import Backbone
 from cnnlint.lint.project_index.imported import Found, ImportedSummaries
 
 if TYPE_CHECKING:
@@ -91,3 +92,18 @@ def imported_keras_output(facts: Bindings, summaries: ImportedSummaries, comp: "
     if found is None or found.definition.framework != "keras" or found.definition.output is None:
         return None
     return found
+
+
+def imported_backbones(facts: Bindings, summaries: ImportedSummaries, framework: str) -> List[Tuple[ast.Call, Found, Backbone]]:
+    """The script's calls of a project definition that builds a pretrained model (`model = build_model(5)`
+    with MobileNetV2 inside, `Net()` holding a torchvision resnet50), with each backbone of `framework`."""
+    if not summaries.active:
+        return []
+    out: List[Tuple[ast.Call, Found, Backbone]] = []
+    for c in facts.calls:
+        if not isinstance(c.node.func, (ast.Name, ast.Attribute)):
+            continue
+        found = summaries.definition(c.node.func)
+        if found is not None:
+            out += [(c.node, found, b) for b in found.definition.backbones if b.framework == framework]
+    return out

@@ -3,51 +3,24 @@
 from __future__ import annotations
 
 import ast
-import re
 from dataclasses import dataclass
 from typing import List, Optional, Set, Tuple
 
 from cnnlint.findings import Severity
 from cnnlint.lint.index.bindings import Bindings, argument, nth_positional
 from cnnlint.lint.index.imports import ImportTable
-from cnnlint.lint.index.models import (
-    KERAS_ROOTS,
-    element_values,
-    is_none,
-    keras_name,
-    label,
-    literal_bool,
-)
-from cnnlint.lint.index.names import call_tail, dotted_name, keyword, string_value
+from cnnlint.lint.index.models import KERAS_ROOTS, element_values, keras_name, label
+from cnnlint.lint.index.names import call_tail, dotted_name, keyword
+from cnnlint.lint.index.pretrained import keras_pretrained, module_of, tv_pretrained, used_later
 from cnnlint.lint.index.source_text import full_code
+from cnnlint.lint.project_index.imported import ImportedSummaries
+from cnnlint.lint.project_index.verdicts import imported_backbones
 from cnnlint.lint.rule import Rule
 from cnnlint.sources.model import SourceFile
 
-# keras.applications constructors and how their weights expect pixels (checked against Keras 3.15 source)
-_CAFFE = re.compile(r"^(VGG16|VGG19|ResNet50|ResNet101|ResNet152)$")
-# "tf" mode: preprocess_input maps 0-255 to [-1, 1] (x / 127.5 - 1)
-_TF_MODE = {
-    "MobileNet": "mobilenet", "MobileNetV2": "mobilenet_v2", "InceptionV3": "inception_v3",
-    "InceptionResNetV2": "inception_resnet_v2", "Xception": "xception", "ResNet50V2": "resnet_v2",
-    "ResNet101V2": "resnet_v2", "ResNet152V2": "resnet_v2", "NASNetMobile": "nasnet", "NASNetLarge": "nasnet",
-}
-_INTERNAL = re.compile(
-    r"^(EfficientNetB[0-7]|EfficientNetV2(B[0-3]|S|M|L)|ConvNeXt(Tiny|Small|Base|Large|XLarge)|"
-    r"MobileNetV3(Small|Large)|RegNet[XY]\d+|ResNetRS\d+)$"
-)
-_INCLUDE_PREPROCESSING = re.compile(r"^(EfficientNetV2|ConvNeXt|MobileNetV3|RegNet|ResNetRS)")
-_TV_CLASSIFIERS = re.compile(
-    r"^(resnet\d+|resnext\d+_\w+|wide_resnet\d+_\d|vgg\d+(_bn)?|alexnet|densenet\d+|mobilenet_v[23](_large|_small)?|"
-    r"efficientnet_(b[0-7]|v2_[sml])|convnext_(tiny|small|base|large)|regnet_[xy]_\w+|vit_[bhl]_\d+|"
-    r"swin_(v2_)?[tsb]|squeezenet1_[01]|shufflenet_v2_x\w+|mnasnet\w+|googlenet|inception_v3|maxvit_t)$"
-)
 _TO_TENSOR = ("ToTensor", "ToImage", "PILToTensor", "ToDtype", "ConvertImageDtype")
-
-Pretrained = Tuple[ast.Call, str, str]  # (call, class name, mode)
-
-
-def _module_of(name: str) -> str:
-    return _TF_MODE.get(name) or {"VGG16": "vgg16", "VGG19": "vgg19"}.get(name, "resnet")
+# (the constructor or the project builder's call, the class name, the mode, its words in a message)
+_Model = Tuple[ast.Call, str, str, str]
 
 
 @dataclass
@@ -83,19 +56,6 @@ def _expectation(mode: str, module: str) -> _Expectation:
         "remove the Rescaling layer: the model expects 0-255 pixels",
         "the network sees values of at most 1/255",
     )
-
-
-def _used(facts: Bindings, call: ast.Call) -> bool:
-    """The pretrained model goes into something: used in place, or its name is read again other than to
-    freeze it (`base.trainable = False`, `base.layers`) or print it (`base.summary()`)."""
-    parent = facts.parent(call)
-    if not isinstance(parent, ast.Assign):
-        return not isinstance(parent, ast.Expr)
-    if len(parent.targets) != 1 or not isinstance(parent.targets[0], ast.Name):
-        return True
-    name = re.escape(parent.targets[0].id)
-    pattern = re.compile(rf"(?<![\w.]){name}\b(?!\s*(=(?!=)|\.\s*(trainable|layers|summary)\b))")
-    return pattern.search(facts.text) is not None
 
 
 def _applied(facts: Bindings, layer: ast.Call, parent: Optional[ast.AST]) -> Optional[ast.Call]:
@@ -141,30 +101,6 @@ def _augments(facts: Bindings, layer: Optional[ast.AST]) -> bool:
                                for i in items)
 
 
-# the file names Keras gives its applications' ImageNet weights (`inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5`)
-_KERAS_WEIGHT_FILE = re.compile(r"_weights_tf_dim_ordering_tf_kernels")
-
-
-def _weight_file(facts: Bindings, expr: Optional[ast.AST]) -> bool:
-    value = facts.value_of(expr) if isinstance(expr, ast.Name) else expr
-    text = string_value(value) if value is not None else None
-    return text is not None and _KERAS_WEIGHT_FILE.search(text) is not None
-
-
-def _imagenet_weights(facts: Bindings, weights: ast.AST, model: ast.Call) -> bool:
-    """`weights="imagenet"`, a path to Keras' own ImageNet weight file, or `weights=None` followed by
-    `base.load_weights(path)` of that file (the download-then-load of course notebooks)."""
-    if string_value(weights) == "imagenet" or _weight_file(facts, weights):
-        return True
-    if not is_none(weights):
-        return False
-    for c in facts.calls:
-        recv = c.node.func.value if isinstance(c.node.func, ast.Attribute) else None
-        if c.tail == "load_weights" and isinstance(recv, ast.Name) and facts.value_of(recv) is model:
-            return _weight_file(facts, argument(c.node, "filepath", 0))
-    return False
-
-
 def _preprocess_before_training(facts: Bindings) -> bool:
     """`preprocess_input` written anywhere that may shape the training data: every line that mentions
     it except imports and top-level statements after the last `fit` (prediction on one image)."""
@@ -188,13 +124,13 @@ class PretrainedPreprocessingMismatch(Rule):
     name = "pretrained-preprocessing-mismatch"
     severity = Severity.WARNING
     summary = "Pretrained weights are fed pixels scaled differently from how they were trained"
-    uses = (Bindings,)
+    uses = (Bindings, ImportedSummaries)  # a model built by a builder or class of the project's modules
 
     @classmethod
     def applies(cls, source: SourceFile) -> bool:
         text = source.text
-        keras = ("applications" in text or "include_top" in text) and ("rescale" in text or "Rescaling" in text)
-        torch = "torchvision" in text and ("weights" in text or "pretrained" in text)
+        keras = ("rescale" in text or "Rescaling" in text) and "import" in text  # the model may be imported
+        torch = "torchvision" in text and ("weights" in text or "pretrained" in text or "Compose" in text)
         return keras or torch
 
     def check(self) -> None:
@@ -210,55 +146,35 @@ class PretrainedPreprocessingMismatch(Rule):
 
     # ---- Keras
 
-    @staticmethod
-    def _keras_pretrained(facts: Bindings) -> List[Pretrained]:
-        """(call, class name, mode) for keras.applications models with ImageNet weights."""
-        out = []
-        for c in facts.calls:
-            parts = c.qname.split(".")
-            if "applications" not in parts or parts[0] not in KERAS_ROOTS:
-                continue
-            name = parts[-1]
-            if not name[:1].isupper():
-                continue  # `preprocess_input(x)`, `decode_predictions(...)`: functions, not models
-            if _CAFFE.match(name):
-                mode = "caffe"
-            elif name in _TF_MODE:
-                mode = "tf"
-            elif _INTERNAL.match(name):
-                mode = "internal"
-                if _INCLUDE_PREPROCESSING.match(name):
-                    arg = keyword(c.node, "include_preprocessing")
-                    if arg is not None and literal_bool(arg.value) is not True:
-                        continue
-            else:
-                out.append((c.node, name, "other"))
-                continue
-            weights = keyword(c.node, "weights")
-            if weights is not None and not _imagenet_weights(facts, weights.value, c.node):
-                continue
-            out.append((c.node, name, mode))
-        return out
+    def _keras_models(self, facts: Bindings) -> List[_Model]:
+        """The pretrained keras.applications models of the file, and those the project's builders it
+        calls build (none when a builder prepares its input itself: then nothing is judged)."""
+        models = [(call, name, mode, f"`{name}`") for call, name, mode in keras_pretrained(facts)]
+        imported = imported_backbones(facts, self.ctx.get(ImportedSummaries), "keras")
+        if any(b.prepared for _, _, b in imported):
+            return []
+        return models + [(call, b.name, b.mode, f"`{b.name}` ({found.module}:{b.line} {found.definition.name} builds "
+                          f"{b.name} with ImageNet weights)") for call, found, b in imported]
 
     def _keras(self, facts: Bindings) -> None:
         for c in facts.calls:
             if c.tail == "ImageDataGenerator":
                 self._rescale_after_preprocess(facts, c.node)
-        models = self._keras_pretrained(facts)
-        if not models or any(mode == "other" for _, _, mode in models):
+        models = self._keras_models(facts)
+        if not models or any(mode == "other" for _, _, mode, _ in models):
             return
-        modes = {mode for _, _, mode in models}
-        names = sorted({name for _, name, _ in models})
+        modes = {mode for _, _, mode, _ in models}
+        names = sorted({(name, text) for _, name, _, text in models})
         if len(modes) != 1 or _preprocess_before_training(facts):
             return
         mode = modes.pop()
-        model_text = " / ".join(f"`{n}`" for n in names)
+        model_text = " / ".join(text for _, text in names)
         if not any(c.tail in ("fit", "fit_generator") for c in facts.calls):
             return
-        if not all(_used(facts, call) for call, _, _ in models):
+        if not all(used_later(facts, call) for call, _, _, _ in models):
             return  # a pretrained model built but never put into a model: the generator feeds another
-        expect = _expectation(mode, _module_of(names[0]))
-        model_calls = [n for n, _, _ in models]
+        expect = _expectation(mode, module_of(names[0][0]))
+        model_calls = [n for n, _, _, _ in models]
         for c in facts.calls:
             if c.tail == "ImageDataGenerator":
                 self._generator(facts, c.node, model_text, expect)
@@ -377,9 +293,15 @@ class PretrainedPreprocessingMismatch(Rule):
             return
         if "timm" in text or "AutoImageProcessor" in text or "FeatureExtractor" in text:
             return
-        pretrained = [c.node for c in facts.calls if self._tv_pretrained(facts, c.qname, c.node)]
-        if not pretrained:
-            return
+        pretrained = [c.node for c in facts.calls if tv_pretrained(facts, c.qname, c.node)]
+        if pretrained:
+            model_text = f"`{dotted_name(pretrained[0].func) or 'the model'}` loads ImageNet weights"
+        else:
+            imported = imported_backbones(facts, self.ctx.get(ImportedSummaries), "torch")
+            if not imported or any(b.prepared for _, _, b in imported):
+                return
+            _, found, b = imported[0]
+            model_text = f"{found.module}:{b.line} {found.definition.name} builds `{b.name}` with ImageNet weights,"
         composes = []
         for c in facts.calls:
             if c.tail != "Compose" or not c.qname.startswith("torchvision.transforms"):
@@ -393,31 +315,12 @@ class PretrainedPreprocessingMismatch(Rule):
                 return
             if any(t in _TO_TENSOR for t in tails):
                 composes.append(c.node)
-        model_text = dotted_name(pretrained[0].func) or "the model"
         for comp in composes:
             self.report(
                 comp,
-                f"`{label(facts, comp, 40)}` has no `Normalize`, but `{model_text}` loads ImageNet weights "
+                f"`{label(facts, comp, 40)}` has no `Normalize`, but {model_text} "
                 "trained on inputs normalised with the ImageNet mean and std: the pretrained features see "
                 "shifted inputs",
                 "add transforms.Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225]) after ToTensor, "
                 "or use the weights' own weights.transforms()",
             )
-
-    @staticmethod
-    def _tv_pretrained(facts: Bindings, qname: str, call: ast.Call) -> bool:
-        """A torchvision classifier built with ImageNet weights."""
-        parts = qname.split(".")
-        if len(parts) != 3 or parts[0] != "torchvision" or parts[1] != "models" or not _TV_CLASSIFIERS.match(parts[2]):
-            return False
-        weights = keyword(call, "weights")
-        if weights is not None:
-            if is_none(weights.value):
-                return False
-            w = string_value(weights.value)
-            wq = facts.q(weights.value)
-            if w is not None and not w.startswith(("IMAGENET", "DEFAULT")):
-                return False
-            return w is not None or wq.endswith(".DEFAULT") or ".IMAGENET1K" in wq
-        legacy = keyword(call, "pretrained")
-        return legacy is not None and literal_bool(legacy.value) is True
