@@ -19,8 +19,11 @@ REQS = "torch\n"
 
 @pytest.fixture
 def project(tmp_path, monkeypatch):
-    """train.py: CNL201 (error, fixable) and CNL403 (info, with requirements.txt); b.py: CNL201 twice."""
+    """train.py: CNL201 (error, fixable) and CNL403 (info, with requirements.txt); b.py: CNL201 twice.
+    torch counts as installed (2.1.0), so CNL401 has a pin to offer wherever the tests run."""
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("cnnlint.lint.dependencies.installed_version",
+                        lambda name: "2.1.0" if name == "torch" else None)
     (tmp_path / "train.py").write_text(LOOP)
     (tmp_path / "b.py").write_text(LOOP + "\n" + LOOP.split("\n", 2)[2])
     (tmp_path / "requirements.txt").write_text(REQS)

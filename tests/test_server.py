@@ -82,19 +82,20 @@ def test_the_noqa_action_suppresses(tmp_path):
 
 def test_requirements_pin_action(tmp_path):
     async def scenario(session):
-        uri = session.open("requirements.txt", "torch\n", language="pip-requirements")
+        # pytest: installed wherever the tests run, so the pin has a version to offer
+        uri = session.open("requirements.txt", "pytest\n", language="pip-requirements")
         diags = await session.wait_for(uri, lambda d: bool(d))
         actions = await _actions(session, uri, diags)
         return diags, actions
 
     diags, actions = run_session(str(tmp_path), scenario)
     assert codes(diags) == ["CNL401"]
-    assert diags[0].range == types.Range(types.Position(0, 0), types.Position(0, 5))
+    assert diags[0].range == types.Range(types.Position(0, 0), types.Position(0, 6))
     fix = actions[0]
-    assert fix.title.startswith("cnnlint: pin `torch==") and fix.title.endswith("` (CNL401)")
+    assert fix.title == f"cnnlint: pin `pytest=={pytest.__version__}` (CNL401)" and fix.title.endswith("` (CNL401)")
     [edit] = fix.edit.changes[diags and fix.edit.changes and list(fix.edit.changes)[0]]
-    assert edit.range == types.Range(types.Position(0, 5), types.Position(0, 5))
-    assert edit.new_text.startswith("==")
+    assert edit.range == types.Range(types.Position(0, 6), types.Position(0, 6))
+    assert edit.new_text == f"=={pytest.__version__}"
 
 
 def _notebook_params(tmp_path, cells):
