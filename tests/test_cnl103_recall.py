@@ -109,6 +109,41 @@ def test_subset_sampler_and_train_test_split_of_an_augmenting_dataset():
     assert found(code) == [("CNL103", 7, 11), ("CNL103", 8, 14), ("CNL103", 10, 15)]
 
 
+OWN_DATASET = (
+    "from torch.utils.data import Dataset\n"
+    "class Folder(Dataset):\n"
+    "    def __init__(self, root, transform=None):\n"
+    "        self.transform = transform\n"
+    "        self.inner = datasets.ImageFolder(root, transform=self.transform)\n"
+    "    def __len__(self):\n"
+    "        return len(self.inner)\n"
+    "    def __getitem__(self, i):\n"
+    "        return self.inner[i]\n"
+)
+
+
+def test_split_of_a_dataset_class_that_stores_its_transform():
+    """`self.transform = transform` in the dataset's own class swaps nothing after the split."""
+    code = SPLIT_HEAD + OWN_DATASET + (
+        "ds = Folder('data', transform=train_tf)\n"
+        "train_ds, test_ds, val_ds = random_split(ds, [800, 100, 100])\n"
+    )
+    assert found(code) == [("CNL103", 17, 29)]
+
+
+@pytest.mark.parametrize("swap", [
+    "val_ds.dataset.transform = val_tf\n",
+    "val_ds.dataset.transforms = val_tf\n",
+    "ds.transform = val_tf\n",
+])
+def test_split_of_a_dataset_class_then_a_swapped_transform(swap):
+    code = SPLIT_HEAD + OWN_DATASET + (
+        "ds = Folder('data', transform=train_tf)\n"
+        "train_ds, val_ds = random_split(ds, [800, 200])\n"
+    ) + swap
+    assert found(code) == []
+
+
 @pytest.mark.parametrize("tail", [
     # the right way: indices split, the validation subset over a dataset with the deterministic transform
     "train_idx, val_idx = train_test_split(list(range(len(full))), test_size=0.2)\n"

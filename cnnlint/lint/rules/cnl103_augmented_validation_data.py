@@ -109,6 +109,13 @@ def _imported(ctx: "FileContext", expr: ast.AST) -> Optional[List[str]]:
     return [f"{found[0]}: {randoms[0]}", *randoms[1:]] if randoms else []
 
 
+def _sets_transform(target: ast.AST) -> bool:
+    """`x.transform = ...` / `x.dataset.transforms = ...` on anything but `self`."""
+    if not (isinstance(target, ast.Attribute) and target.attr in ("transform", "transforms")):
+        return False
+    return _chain_root(target.value) != "self"
+
+
 def _unstarred(expr: ast.expr) -> ast.expr:
     return expr.value if isinstance(expr, ast.Starred) else expr
 
@@ -499,7 +506,7 @@ class AugmentedValidation(Rule):
     def _split_off(self, call: ast.Call, params: FrozenSet[str]) -> None:
         """A validation set split off a dataset whose transform augments: `random_split`,
         `train_test_split`, `Subset`, a loader with a `SubsetRandomSampler`."""
-        if ".transform =" in self.ctx.source.text or ".transform=" in self.ctx.source.text:
+        if self._swaps_transform():
             return  # the file swaps a transform after the split
         tail = call_tail(call)
         dataset = plain_positional(call, 0) or _arg(call, "dataset")
@@ -525,6 +532,21 @@ class AugmentedValidation(Rule):
             "split the indices, and build the validation subset from a second dataset over the same files with a "
             "deterministic transform (`Subset(ImageFolder(root, transform=val_tf), val_idx)`)",
         )
+
+    def _swaps_transform(self) -> bool:
+        """Whether the file sets a dataset's transform after building it (`val_ds.dataset.transform =
+        val_tf`): a dataset class storing its own (`self.transform = transform`) swaps nothing."""
+        swaps = getattr(self, "_swaps", None)
+        if swaps is None:
+            text = self.ctx.source.text
+            swaps = False
+            if ".transform" in text:
+                for node in walk(self.parsed.tree):
+                    if type(node) is ast.Assign and any(_sets_transform(t) for t in node.targets):  # type: ignore[attr-defined]
+                        swaps = True
+                        break
+            self._swaps = swaps
+        return swaps
 
     def _sampled_val(self, call: ast.Call, params: FrozenSet[str]) -> List[str]:
         """`val_loader = DataLoader(ds, sampler=SubsetRandomSampler(val_idx))`: the validation name."""
