@@ -76,26 +76,37 @@ def check(text: str) -> Verdict:
     return Verdict(clean=True)
 
 
-def _span(node: Any, lines: List[str]) -> int:
-    """At least the number of characters the node covers (UTF-8 offsets count bytes)."""
+def _span(node: Any, line_starts: List[int]) -> int:
+    """At least the number of characters the node covers: from the start of its first line to its
+    end (UTF-8 offsets count bytes, at least one per character)."""
     first, last = node.lineno, getattr(node, "end_lineno", None) or node.lineno
     end = getattr(node, "end_col_offset", None)
-    if first == last:
-        return (end if end is not None else len(lines[first - 1].encode())) - node.col_offset
-    return sum(len(line) + 1 for line in lines[first - 1:last])
+    if end is None:
+        return line_starts[last] - line_starts[first - 1]
+    return line_starts[last - 1] + end - line_starts[first - 1]
+
+
+_EXPRESSIONS = (ast.expr, getattr(ast, "pattern", ast.expr))
+_NOT_NODES = (ast.expr_context, ast.operator, ast.boolop, ast.cmpop, ast.unaryop)
 
 
 def _deep_expression(tree: ast.AST, lines: List[str]) -> Optional[Any]:
     """The first top-level expression (of a statement) nested deeper than MAX_DEPTH. An expression
-    that many levels deep covers at least MAX_DEPTH characters: only those are walked."""
+    that many levels deep covers at least MAX_DEPTH characters (each level adds one at least): only
+    those are walked, and statements shorter than that are skipped whole."""
+    line_starts = [0]
+    for line in lines:
+        line_starts.append(line_starts[-1] + len(line) + 1)
     stack: List[ast.AST] = [tree]
     while stack:
         node = stack.pop()
         for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.expr, getattr(ast, "pattern", ast.expr))):
-                if _span(child, lines) > MAX_DEPTH and _depth(child) > MAX_DEPTH:
+            if isinstance(child, _EXPRESSIONS):
+                if _span(child, line_starts) > MAX_DEPTH and _depth(child) > MAX_DEPTH:
                     return child
-            elif not isinstance(child, (ast.expr_context, ast.operator, ast.boolop, ast.cmpop, ast.unaryop)):
+            elif isinstance(child, ast.stmt) and _span(child, line_starts) <= MAX_DEPTH:
+                continue  # nothing inside it is long enough
+            elif not isinstance(child, _NOT_NODES):
                 stack.append(child)  # statements, handlers, arguments, comprehensions ...
     return None
 

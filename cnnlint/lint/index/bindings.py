@@ -35,6 +35,17 @@ _LOOPS = (ast.For, ast.AsyncFor)
 _BINDERS = frozenset({ast.Assign, ast.AnnAssign, ast.AugAssign, ast.comprehension, ast.NamedExpr, ast.withitem})
 _NOISE = (ast.expr_context, ast.operator, ast.unaryop, ast.boolop, ast.cmpop)
 
+# what the walk does at a node of each type (other types: only walked into)
+_CALL, _BLOCK, _FUNCTION, _LAMBDA, _CLASS, _BINDER = "call", "block", "function", "lambda", "class", "binder"
+_KINDS: Dict[type, str] = {
+    ast.Call: _CALL,
+    **{tp: _BLOCK for tp in _CONTROL},
+    **{tp: _FUNCTION for tp in FUNCTIONS},
+    ast.Lambda: _LAMBDA,
+    ast.ClassDef: _CLASS,
+    **{tp: _BINDER for tp in _BINDERS},
+}
+
 
 @dataclass
 class Binding:
@@ -117,54 +128,61 @@ class Bindings:
         info = self.info
         calls = self.calls
         qualify = self.imports.qualify
-        control = _CONTROL
         parents = self._parents
         names = self.names
+        kinds = _KINDS
         stack: List[Frame] = [(self.syntax.tree, None, None, None)]
         pop, push = stack.pop, stack.append
-        name_type, call_type, constant_type = ast.Name, ast.Call, ast.Constant
+        name_type, constant_type, attribute_type, done_type = ast.Name, ast.Constant, ast.Attribute, _Done
         while stack:
             node, scope, cond, klass = pop()
             order += 1
-            if type(node) is _Done:
-                for b in node.binds:  # the value has been walked: the bindings take effect from here
+            tp = type(node)
+            if tp is done_type:
+                for b in node.binds:  # type: ignore[union-attr]  # the value has been walked: the bindings take effect from here
                     b.order = order
                 continue
-            assert isinstance(node, ast.AST)
             info[id(node)] = (order, scope, cond)
-            tp = type(node)
             if tp is name_type:  # a leaf
-                names.setdefault(node.id, []).append(node)  # type: ignore[attr-defined, arg-type]
+                names.setdefault(node.id, []).append(node)  # type: ignore[union-attr, arg-type]
                 continue
             if tp is constant_type:
                 continue
+            if tp is attribute_type:  # one child, nothing to record
+                value = node.value  # type: ignore[union-attr]
+                parents[id(value)] = node  # type: ignore[assignment]
+                push((value, scope, cond, klass))
+                continue
             inner_scope, inner_cond, inner_class = scope, cond, klass
-            if tp is call_type:
-                calls.append(CallSite(node, qualify(node.func) or "", call_tail(node) or "", order, scope, cond))  # type: ignore[arg-type, attr-defined]
-            elif tp in control:
+            kind = kinds.get(tp)
+            if kind is None:
+                pass
+            elif kind is _CALL:
+                calls.append(CallSite(node, qualify(node.func) or "", call_tail(node) or "", order, scope, cond))  # type: ignore[arg-type, union-attr]
+            elif kind is _BLOCK:
                 self.block_parent[id(node)] = cond
-                inner_cond = node
+                inner_cond = node  # type: ignore[assignment]
                 if tp in _LOOPS:
-                    self.loops.append(node)
-                    self._bind(node.target, None, order, scope, node)  # type: ignore[attr-defined]
-            elif tp in FUNCTIONS:
-                inner_scope, inner_cond = node, None
+                    self.loops.append(node)  # type: ignore[arg-type]
+                    self._bind(node.target, None, order, scope, node)  # type: ignore[union-attr, arg-type]
+            elif kind is _FUNCTION:
+                inner_scope, inner_cond = node, None  # type: ignore[assignment]
                 if klass is not None:
                     self.class_of_scope[id(node)] = klass
                     inner_class = None
-                self.params[id(node)] = {a.arg for a in all_args(node.args)}  # type: ignore[attr-defined]
-            elif tp is ast.Lambda:
-                inner_scope, inner_cond = node, None
-            elif tp is ast.ClassDef:
+                self.params[id(node)] = {a.arg for a in all_args(node.args)}  # type: ignore[union-attr]
+            elif kind is _LAMBDA:
+                inner_scope, inner_cond = node, None  # type: ignore[assignment]
+            elif kind is _CLASS:
                 self.classes.append(node)  # type: ignore[arg-type]
                 inner_class = node  # type: ignore[assignment]
-            elif tp in _BINDERS:
-                done = self._binds_of(node, order, scope, cond)
+            else:  # _BINDER
+                done = self._binds_of(node, order, scope, cond)  # type: ignore[arg-type]
                 if done is not None:
                     push((done, scope, cond, klass))
-            kids = children(node)
+            kids = children(node)  # type: ignore[arg-type]
             for k in reversed(kids):
-                parents[id(k)] = node
+                parents[id(k)] = node  # type: ignore[assignment]
                 push((k, inner_scope, inner_cond, inner_class))
 
     def _binds_of(self, node: ast.AST, order: int, scope: Scope, cond: Block) -> Optional[_Done]:

@@ -40,6 +40,17 @@ COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 _TRY = tuple(t for t in (getattr(ast, "Try", None), getattr(ast, "TryStar", None)) if isinstance(t, type))
 _MATCH_CASE = getattr(ast, "match_case", None)  # Python 3.10+
 
+# the node types _statement and _expression look at (every other node is only walked into)
+_STATEMENTS = frozenset({
+    ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Global, ast.Import, ast.ImportFrom, ast.Expr, ast.Return,
+    ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.For, ast.AsyncFor, ast.While, ast.If,
+    *_TRY, *((_MATCH_CASE,) if _MATCH_CASE is not None else ()), *COMPREHENSIONS,
+})
+_EXPRESSIONS = frozenset({
+    ast.Call, ast.keyword, ast.BinOp, ast.NamedExpr, ast.Yield, ast.YieldFrom, ast.withitem, ast.ExceptHandler,
+    ast.Nonlocal,
+})
+
 Blocks = Tuple[int, ...]  # ids of the conditional blocks (bodies, branches) around a node, outermost first
 Loop = Union[ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp]
 
@@ -227,9 +238,11 @@ class Scopes:
                     self.preprocess_refs.append(object())  # the attribute's name, spelled too
                 stack.append((node.value, scope, blocks, loops, klass))  # type: ignore[attr-defined]
                 continue
-            if self._statement(node, item, order):  # handled, children pushed as needed
-                continue
-            self._expression(node, item, order)
+            if t in _STATEMENTS:
+                if self._statement(node, item, order):  # handled, children pushed as needed
+                    continue
+            elif t in _EXPRESSIONS:
+                self._expression(node, item, order)
             kids = children(node)  # type: ignore[arg-type]
             for kid in reversed(kids):
                 stack.append((kid, scope, blocks, loops, klass))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from typing import Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 Range = Tuple[int, int, int, int]  # line, column, end_line, end_column (1-based columns, end exclusive)
 
@@ -17,6 +17,41 @@ _CHILD_FIELDS: Dict[type, Tuple[str, ...]] = {}
 
 
 _NAME, _CONSTANT, _ATTRIBUTE, _KEYWORD, _EXPR = ast.Name, ast.Constant, ast.Attribute, ast.keyword, ast.Expr
+
+
+def _present(*nodes: Optional[ast.AST]) -> List[ast.AST]:
+    return [n for n in nodes if n is not None]
+
+
+# the children of common nodes, field by field as the generic path below reads them (a fresh list:
+# walkers reverse it in place)
+_FAST: Dict[type, Callable[[Any], List[ast.AST]]] = {
+    ast.Assign: lambda n: [*n.targets, n.value],
+    ast.AugAssign: lambda n: [n.target, n.value],
+    ast.AnnAssign: lambda n: _present(n.target, n.annotation, n.value),
+    ast.BinOp: lambda n: [n.left, n.right],
+    ast.BoolOp: lambda n: list(n.values),
+    ast.UnaryOp: lambda n: [n.operand],
+    ast.Compare: lambda n: [n.left, *n.comparators],
+    ast.Subscript: lambda n: [n.value, n.slice],
+    ast.Starred: lambda n: [n.value],
+    ast.Tuple: lambda n: list(n.elts),
+    ast.List: lambda n: list(n.elts),
+    ast.Set: lambda n: list(n.elts),
+    ast.Return: lambda n: _present(n.value),
+    ast.arg: lambda n: _present(n.annotation),
+    ast.If: lambda n: [n.test, *n.body, *n.orelse],
+    ast.For: lambda n: [n.target, n.iter, *n.body, *n.orelse],
+    ast.While: lambda n: [n.test, *n.body, *n.orelse],
+    ast.JoinedStr: lambda n: list(n.values),
+    ast.FormattedValue: lambda n: _present(n.value, n.format_spec),
+    ast.Slice: lambda n: _present(n.lower, n.upper, n.step),
+    ast.comprehension: lambda n: [n.target, n.iter, *n.ifs],
+    ast.ListComp: lambda n: [n.elt, *n.generators],
+    ast.SetComp: lambda n: [n.elt, *n.generators],
+    ast.GeneratorExp: lambda n: [n.elt, *n.generators],
+    ast.Lambda: lambda n: [n.args, n.body],
+}
 
 
 def children(node: ast.AST) -> List[ast.AST]:
@@ -42,6 +77,9 @@ def children(node: ast.AST) -> List[ast.AST]:
         return out
     if tp is ast.IfExp:
         return [node.body, node.test, node.orelse]  # type: ignore[attr-defined]
+    fast = _FAST.get(tp)
+    if fast is not None:
+        return fast(node)
     fields = _CHILD_FIELDS.get(tp)
     if fields is None:
         fields = _CHILD_FIELDS[tp] = tuple(f for f in tp._fields if f not in _NOT_CHILDREN)
