@@ -144,6 +144,27 @@ def test_split_of_a_dataset_class_then_a_swapped_transform(swap):
     assert found(code) == []
 
 
+def test_split_that_rebinds_the_name_it_splits():
+    """`train_ds, val_ds = random_split(train_ds, ...)`: the argument is the dataset bound before."""
+    code = SPLIT_HEAD + "train_ds = datasets.ImageFolder('data', transform=train_tf)\n" + (
+        "train_ds, val_ds = random_split(dataset=train_ds, lengths=[800, 200])\n")
+    assert found(code) == [("CNL103", 8, 20)]
+
+
+@pytest.mark.parametrize("before", [
+    # the dataset split was built with the deterministic transform
+    "train_ds = datasets.ImageFolder('data', transform=val_tf)\n",
+    # one of its bindings is not known (a loop target)
+    "train_ds = datasets.ImageFolder('data', transform=train_tf)\nfor train_ds in parts:\n    pass\n",
+    # another binding holds a dataset without augmentation
+    "train_ds = datasets.ImageFolder('data', transform=train_tf)\n"
+    "if plain:\n    train_ds = datasets.ImageFolder('data', transform=val_tf)\n",
+])
+def test_split_that_rebinds_the_name_negatives(before):
+    code = SPLIT_HEAD + before + "train_ds, val_ds = random_split(train_ds, [800, 200])\n"
+    assert found(code) == []
+
+
 @pytest.mark.parametrize("tail", [
     # the right way: indices split, the validation subset over a dataset with the deterministic transform
     "train_idx, val_idx = train_test_split(list(range(len(full))), test_size=0.2)\n"

@@ -59,6 +59,7 @@ class AugmentBindings:
         self.functions: Dict[str, List[ast.AST]] = {}
         self.targets: Dict[int, List[str]] = {}
         self.unpacked: Dict[int, List[str]] = {}  # call -> the names a tuple target unpacks it into
+        self._unpacked_from: Dict[int, int] = {}  # id(unknown value) -> id(the call a tuple target unpacked)
         stack: List[Tuple[ast.AST, FrozenSet[str]]] = [(ctx.syntax.tree, frozenset())]
         while stack:
             node, params = stack.pop()
@@ -85,11 +86,14 @@ class AugmentBindings:
 
     def _bind(self, target: ast.AST, value: Optional[ast.expr]) -> None:
         if isinstance(target, (ast.Tuple, ast.List)):
+            first = {name: len(values) for name, values in self.bound.items()}
             for el in target.elts:
                 self._bind(el, None)  # unpacked: value unknown
             if isinstance(value, ast.Call):  # `train_ds, val_ds = random_split(...)`
                 names = [dotted_name(el) for el in target.elts]
                 self.unpacked.setdefault(id(value), []).extend(n for n in names if n is not None)
+                for name, values in self.bound.items():
+                    self._unpacked_from.update((id(v), id(value)) for v in values[first.get(name, 0):])
             return
         if isinstance(target, ast.Starred):
             self._bind(target.value, None)
@@ -110,3 +114,12 @@ class AugmentBindings:
             return None
         found = self.bound.get(name)
         return list(found) if found else None
+
+    def values_before(self, expr: ast.AST, params: FrozenSet[str], call: ast.Call) -> Optional[List[ast.expr]]:
+        """values() of an argument of `call`, without what unpacking `call` itself binds:
+        `train_ds` in `train_ds, val_ds = random_split(train_ds, ...)` holds the earlier dataset."""
+        found = self.values(expr, params)
+        if found is None:
+            return None
+        kept = [v for v in found if self._unpacked_from.get(id(v)) != id(call)]
+        return kept or None

@@ -488,12 +488,19 @@ class AugmentedValidation(Rule):
             arg = plain_positional(call, 1)
         return arg
 
-    def dataset_randoms(self, expr: Optional[ast.AST], params: FrozenSet[str]) -> List[str]:
+    def dataset_randoms(self, expr: Optional[ast.AST], params: FrozenSet[str],
+                        split: Optional[ast.Call] = None) -> List[str]:
         """The random transforms a dataset applies, when every binding of it is a dataset built here
-        with an augmenting transform."""
+        with an augmenting transform (`split`: the call `expr` is an argument of, whose own unpacking
+        does not count)."""
         if expr is None:
             return []
-        values = [expr] if isinstance(expr, ast.Call) else (self.f.values(expr, params) or [])
+        if isinstance(expr, ast.Call):
+            values = [expr]
+        elif split is not None:
+            values = self.f.values_before(expr, params, split) or []
+        else:
+            values = self.f.values(expr, params) or []
         found: List[str] = []
         for value in values:
             arg = self._transform_arg(value) if isinstance(value, ast.Call) else None
@@ -519,7 +526,7 @@ class AugmentedValidation(Rule):
             names = self._sampled_val(call, params)
         if not names or dataset is None:
             return
-        randoms = self.dataset_randoms(dataset, params)
+        randoms = self.dataset_randoms(dataset, params, call)
         if not randoms:
             return
         shown = list(dict.fromkeys(randoms))
