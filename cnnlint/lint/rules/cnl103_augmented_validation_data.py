@@ -495,6 +495,7 @@ class AugmentedValidation(Rule):
         does not count)."""
         if expr is None:
             return []
+        values: List[ast.expr]
         if isinstance(expr, ast.Call):
             values = [expr]
         elif split is not None:
