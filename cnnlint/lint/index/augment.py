@@ -86,14 +86,14 @@ class AugmentBindings:
 
     def _bind(self, target: ast.AST, value: Optional[ast.expr]) -> None:
         if isinstance(target, (ast.Tuple, ast.List)):
-            first = {bound: len(values) for bound, values in self.bound.items()}
             for el in target.elts:
                 self._bind(el, None)  # unpacked: value unknown
             if isinstance(value, ast.Call):  # `train_ds, val_ds = random_split(...)`
                 names = [dotted_name(el) for el in target.elts]
                 self.unpacked.setdefault(id(value), []).extend(n for n in names if n is not None)
-                for bound, values in self.bound.items():
-                    self._unpacked_from.update((id(v), id(value)) for v in values[first.get(bound, 0):])
+                for bound in names:
+                    if bound is not None:  # the unknown value just bound to it
+                        self._unpacked_from[id(self.bound[bound][-1])] = id(value)
             return
         if isinstance(target, ast.Starred):
             self._bind(target.value, None)
