@@ -405,6 +405,32 @@ def test_old_torchvision_is_quiet(tmp_path):
     assert [r[1] for r in results] == [2]  # pretrained= only deprecated from 0.13
 
 
+def test_torchvision_goes_with_the_pinned_torch(tmp_path):
+    """No torchvision pin: the torch pin decides which torchvision ran beside it."""
+    code = "from torchvision import transforms, models\nt = transforms.Scale(32)\nm = models.vgg16(pretrained=True)\n"
+    assert _project(tmp_path, {"requirements.txt": "torch==1.10.2\ntorchvision\n"}, code=code) == []
+    results = _project(tmp_path, {"requirements.txt": "torch==2.0.1\ntorchvision\n"}, code=code)
+    assert [(r[1], r[2][-68:]) for r in results] == [
+        (2, "(AttributeError), and this code runs on torchvision 0.15 (`torch==2.0.1` in requirements.txt)"[-68:]),
+        (3, "a later release; this code runs on torchvision 0.15 (`torch==2.0.1` in requirements.txt)"[-68:]),
+    ]
+
+
+def test_torchvision_pin_wins_over_the_torch_pin(tmp_path):
+    code = "from torchvision import models\nm = models.vgg16(pretrained=True)\n"
+    assert _project(tmp_path, {"requirements.txt": "torch==2.0.1\ntorchvision==0.12.0\n"}, code=code) == []
+    results = _project(tmp_path, {"requirements.txt": "torch==1.10.2\ntorchvision==0.13.1\n"}, code=code)
+    assert [r[1] for r in results] == [2]
+
+
+def test_notebook_installing_an_old_torch_is_quiet_on_pretrained(tmp_path):
+    from cnnlint.lint.pages import notebook_from_cells
+
+    pinned = notebook_from_cells(
+        "!python -m pip install torch==1.0.0\n# %%\nfrom torchvision import models\nm = models.vgg16(pretrained=True)\n")
+    assert _project(tmp_path, {}, script="nb.ipynb", code=pinned) == []
+
+
 def test_predict_classes_quiet_before_tf_2_6(tmp_path):
     code = "import tensorflow as tf\ny = model.predict_classes(x)\n"
     assert _project(tmp_path, {"requirements.txt": "tensorflow==2.5.0\n"}, code=code) == []

@@ -522,14 +522,33 @@ def project_pins(
 
 def run_version(pins: ProjectPins, family: str) -> Tuple[Optional[RunVersion], bool]:
     """(the version the code runs on, known). Not known when the project records the family
-    somewhere cnnlint cannot read, or gives a version it cannot resolve."""
+    somewhere cnnlint cannot read, or gives a version it cannot resolve. torchvision that is not
+    pinned goes with the torch that is (`torch==1.0.0` ran beside torchvision 0.2)."""
     pin = pins.first_versioned(family)
     if pin is not None:
         minor = resolve(family, pin.specifier)
         return (RunVersion(family, minor, pin), True) if minor is not None else (None, False)
     if pins.is_unknown(family):
         return None, False
+    if family == "torchvision":
+        torch, known = run_version(pins, "torch")
+        if not known:
+            return None, False
+        if torch is not None and torch.pin is not None:
+            companion = torchvision_for_torch(torch.minor)
+            if companion is not None:
+                return RunVersion(family, companion, torch.pin), True
     return RunVersion(family, Version(CURRENT[family]), None), True
+
+
+def torchvision_for_torch(torch: Version) -> Optional[Version]:
+    """The torchvision minor released with a torch minor (PyTorch's compatibility table)."""
+    major, minor = _tuple_minor(torch)
+    if major == 1:
+        return Version(f"0.{ {0: 2, 1: 3, 2: 4, 3: 4}.get(minor, minor + 1) }")
+    if major == 2:
+        return Version(f"0.{15 + minor}")
+    return None
 
 
 def _tuple_minor(minor: Version) -> Tuple[int, int]:
