@@ -25,6 +25,7 @@ from cnnlint.lint.index.statements import (
     Block,
     Statements,
     call_arguments,
+    definitions_in_force,
     is_compound,
     short_code,
 )
@@ -632,7 +633,7 @@ class LoopScanner:
         statements = self.statements
         func = call.func
         if isinstance(func, ast.Name):
-            return list(statements.functions.get(func.id, ()))
+            return definitions_in_force(statements.functions.get(func.id, ()), call.lineno)
         if not isinstance(func, ast.Attribute):
             return []
         name = func.attr

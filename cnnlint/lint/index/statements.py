@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from cnnlint.lint.index.names import assigned_names, dotted_name
 from cnnlint.lint.index.source_text import shortened
@@ -266,6 +266,20 @@ def short_code(syntax: Syntax, node: ast.AST, limit: int = 48) -> str:
 # ---------------------------------------------------------------------------
 
 _BLANK_OR_COMMENT = re.compile(r"[ \t\f]*(#.*)?\r?$")
+
+
+# more definitions of one name than this, and a call expands only the one in force (long files
+# that define `train` again and again would otherwise expand every copy at every call)
+MANY_DEFINITIONS = 4
+
+
+def definitions_in_force(defs: Sequence[ast.stmt], line: int) -> List[ast.stmt]:
+    """The definitions a call on `line` may run: all of them, or, past MANY_DEFINITIONS, the last
+    one before the call (the first one when none is before it)."""
+    if len(defs) <= MANY_DEFINITIONS:
+        return list(defs)
+    before = [d for d in defs if d.lineno < line]
+    return [before[-1] if before else defs[0]]
 
 
 class Statements:

@@ -23,6 +23,7 @@ from cnnlint.lint.index.imports import ImportTable
 from cnnlint.lint.index.names import all_args, call_tail, dotted_name, is_falsy_literal, string_value
 from cnnlint.lint.index.pins import FilePins
 from cnnlint.lint.index.source_text import short_code
+from cnnlint.lint.index.statements import definitions_in_force
 from cnnlint.lint.index.syntax import walk
 from cnnlint.lint.index.torch_modes import TorchModes
 from cnnlint.lint.project import allowed_minors
@@ -459,7 +460,7 @@ class EvaluationInTrainingMode(Rule):
         of the file defines a method of that name."""
         func = node.func
         if isinstance(func, ast.Name):
-            return self.index.functions.get(func.id, [])
+            return definitions_in_force(self.index.functions.get(func.id, []), node.lineno)
         if not isinstance(func, ast.Attribute) or not _is_self(func.value):
             return []
         found: List[ast.stmt] = [stmt for cls in self.index.classes.values() for stmt in cls.body
