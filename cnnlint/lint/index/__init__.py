@@ -15,4 +15,5 @@ first use, at most once per file, and keeps it on the context. Rules declare the
 - `statements.Statements`, `loops.LoopEvents`: statements in blocks, training-loop events (CNL201,
   CNL202); `blocks.Blocks`, `torch_modes.TorchModes`, `autograd` (CNL203, CNL204)
 - `augment`, `pins`: augmentation bindings (CNL103), the project's version pins (CNL401-CNL403)
+- `scalar_losses.ScalarLosses`: values known to be 0-dim tensors (CNL402's `loss.data[0]`)
 """

@@ -25,6 +25,8 @@ from cnnlint.lint.index.bindings import Bindings
 from cnnlint.lint.index.imports import ImportTable
 from cnnlint.lint.index.names import assigned_names, call_tail, dotted_name, keyword
 from cnnlint.lint.index.pins import FilePins
+from cnnlint.lint.index.scalar_losses import ScalarLosses
+from cnnlint.lint.index.source_text import short_code
 from cnnlint.lint.index.snippets import attribute_name_span, keyword_name_span, keyword_value_text
 from cnnlint.lint.index.syntax import Range, iter_statements
 from cnnlint.lint.project import RunVersion, at_least, display, keras_major_for_tf, run_version
@@ -228,11 +230,12 @@ class RemovedApi(Rule):
     severity = Severity.ERROR
     autofix = True
     summary = "API removed in the framework version the code will run on"
-    uses = (ImportTable, FilePins, Bindings)
+    uses = (ImportTable, FilePins, Bindings, ScalarLosses)
 
     _WORDS = ("keras", "tensorflow", "torchvision")
-    # PyTorch code has table entries only for a DataLoader iterator's `.next()` and lr schedulers
-    _TORCH_MARKS = (".next(", "lr_scheduler")
+    # PyTorch code has table entries only for a DataLoader iterator's `.next()` and lr schedulers;
+    # `loss.data[0]` is judged here
+    _TORCH_MARKS = (".next(", "lr_scheduler", ".data[0]")
 
     @classmethod
     def applies(cls, source: "SourceFile") -> bool:
@@ -397,6 +400,33 @@ class RemovedApi(Rule):
             self._pretrained(node)
         if len(self._pending) == before:
             self._table_call(node, tail)
+
+    def visit_Subscript(self, node: ast.Subscript) -> None:
+        """`loss.data[0]`: PyTorch 0.3's way to read a loss, an IndexError on a 0-dim tensor since 0.5."""
+        data = node.value
+        if not (isinstance(data, ast.Attribute) and data.attr == "data" and isinstance(node.slice, ast.Constant)
+                and node.slice.value == 0 and type(node.slice.value) is int and isinstance(node.ctx, ast.Load)):
+            return
+        why = self.ctx.get(ScalarLosses).scalar(data.value)
+        if why is None or guarded(self.ctx):
+            return
+        run, known = self._family_run("torch")
+        if not known or run is None or not at_least(run, "0.5"):
+            return
+        syntax = self.ctx.syntax
+        assert syntax is not None
+        callee = dotted_name(data.value.func) if isinstance(data.value, ast.Call) else None
+        shown = f"{callee}(...).data[0]" if callee else short_code(syntax, node, 40)
+        place = where(run, display("torch", run.minor), self._pins().notebook)
+        message = (
+            f"`{shown}` fails with IndexError: it indexes a 0-dim tensor ({why}), which PyTorch 0.5 and later "
+            f"refuse (PyTorch 0.3 returned a 1-element tensor), and this code runs on {place}"
+        )
+        _, _, end_line, end_column = syntax.span(data.value)
+        _, _, last_line, last_column = syntax.span(node)
+        edit = ((end_line, end_column, last_line, last_column), ".item()")
+        self._pending.append(_Pending(node, "", message, "call `.item()` to read the number",
+                                      fix_edits=(edit,), fix_description="call `.item()`"))
 
     # -- entries
 
