@@ -285,6 +285,42 @@ def test_torchvision_renames_and_pretrained():
     assert findings[2].fix is None
 
 
+@pytest.mark.parametrize("head", ["import torchvision.models as models\n", "from torchvision import models\n"])
+def test_pretrained_through_the_builders_by_name(head):
+    """`models.__dict__[args.arch](pretrained=True)`: pytorch/examples' ImageNet script and its copies."""
+    findings = lint(head + "import torch\nm = models.__dict__[args.arch](pretrained=True)\n", select=SEL)
+    assert [(f.line, f.column, f.severity.value) for f in findings] == [(3, 32, "info")]
+    assert findings[0].message.startswith("`pretrained=True` is deprecated since torchvision 0.13")
+
+
+@pytest.mark.parametrize("code", [
+    # another module's builders by name
+    "import timm.models as models\nimport torchvision\nm = models.__dict__[arch](pretrained=True)\n",
+    "import torchvision\nm = registry.__dict__[arch](pretrained=True)\n",
+    # a dict of the file's own builders
+    "import torchvision\nm = BUILDERS[arch](pretrained=True)\n",
+])
+def test_pretrained_by_name_elsewhere_is_quiet(code):
+    assert lint(code, select=SEL) == []
+
+
+def test_pretrained_by_name_under_an_old_torchvision(tmp_path):
+    code = "import torchvision.models as models\nm = models.__dict__[arch](pretrained=True)\n"
+    assert _project(tmp_path, {"requirements.txt": "torchvision==0.12.0\n"}, code=code) == []
+
+
+def test_the_real_builder_by_name_warns():
+    need_framework("torchvision")
+    import warnings
+
+    import torchvision.models as models
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        models.__dict__["resnet18"](pretrained=False)
+    assert any("pretrained" in str(w.message) and "deprecated" in str(w.message) for w in caught)
+
+
 # ---------------------------------------------------------------- CNL402: what is not flagged
 
 

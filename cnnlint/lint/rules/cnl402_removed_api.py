@@ -390,6 +390,8 @@ class RemovedApi(Rule):
     def visit_Call(self, node: ast.Call) -> None:
         tail = call_tail(node)
         if tail is None:
+            if isinstance(node.func, ast.Subscript) and any(kw.arg and "pretrained" in kw.arg for kw in node.keywords):
+                self._pretrained(node)
             return
         before = len(self._pending)
         if tail in _OPTIMIZERS:
@@ -593,12 +595,20 @@ class RemovedApi(Rule):
         )
 
     def _pretrained(self, node: ast.Call) -> None:
-        qualified = self.ctx.get(ImportTable).qualify(node.func) or ""
-        if not qualified.startswith("torchvision.models."):
-            return
-        builder = qualified.rsplit(".", 1)[-1]
-        if not builder[:1].islower():
-            return
+        imports = self.ctx.get(ImportTable)
+        func = node.func
+        if isinstance(func, ast.Subscript):  # `models.__dict__[arch](pretrained=True)`: a builder by name
+            table = func.value
+            if not (isinstance(table, ast.Attribute) and table.attr == "__dict__"
+                    and imports.qualify(table.value) == "torchvision.models"):
+                return
+        else:
+            qualified = imports.qualify(func) or ""
+            if not qualified.startswith("torchvision.models."):
+                return
+            builder = qualified.rsplit(".", 1)[-1]
+            if not builder[:1].islower():
+                return
         arg = keyword(node, "pretrained") or keyword(node, "pretrained_backbone")
         if arg is None or arg.arg is None:
             return
