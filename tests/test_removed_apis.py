@@ -309,16 +309,21 @@ def test_pretrained_by_name_under_an_old_torchvision(tmp_path):
     assert _project(tmp_path, {"requirements.txt": "torchvision==0.12.0\n"}, code=code) == []
 
 
+BUILDER_BY_NAME = """
+import warnings
+import torchvision.models as models
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    models.__dict__["resnet18"](pretrained=False)
+assert any("pretrained" in str(w.message) and "deprecated" in str(w.message) for w in caught), caught
+"""
+
+
 def test_the_real_builder_by_name_warns():
+    """In a child process, as this file's other real-library checks: torchvision stays out of pytest's."""
     need_framework("torchvision")
-    import warnings
-
-    import torchvision.models as models
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        models.__dict__["resnet18"](pretrained=False)
-    assert any("pretrained" in str(w.message) and "deprecated" in str(w.message) for w in caught)
+    done = subprocess.run([sys.executable, "-c", BUILDER_BY_NAME], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
 
 
 # ---------------------------------------------------------------- CNL402: what is not flagged

@@ -450,7 +450,11 @@ def extract(ctx: "FileContext", positions: bool = True) -> Optional[ScriptFacts]
     """
     if ctx.syntax is None:
         return None
-    found = _Extractor(ctx).run(positions)
+    extractor = _Extractor(ctx)
+    try:
+        found = extractor.run(positions)
+    finally:
+        extractor.close()
     return None if found.empty() else found
 
 

@@ -27,6 +27,11 @@ class ScriptReader:
         self.out = ScriptFacts()
         self._placed: List[Tuple[ast.AST, Fact]] = []
 
+    def close(self) -> None:
+        """Forget everything but what `run` returned: the readers' helpers refer back to the reader,
+        a cycle that would keep the file's analyses alive until a full collection."""
+        self.__dict__.clear()
+
     def fact(self, node: ast.AST, value: Any, default: bool = False, text: Optional[str] = None) -> Fact:
         fact = Fact(value=value, text=text if text is not None else short_code(self.syntax, node, 60), default=default)
         self._placed.append((node, fact))

@@ -47,6 +47,20 @@ class FileContext:
         # the nodes enclosing the node being visited, outermost first (during the walk)
         self.ancestors: List[ast.AST] = []
 
+    def release(self) -> None:
+        """Drop the analyses once the file is done (an analysis with cycles of its own breaks them
+        in `release()`). They refer back to the context (and it to them): left to the cyclic
+        collector, which the runner's thresholds make rare, a worker would keep every file's
+        analyses, and the tree nodes they hold, until a full collection."""
+        for analysis in self._analyses.values():
+            release = getattr(analysis, "release", None)
+            if release is not None:
+                release()
+        self._analyses.clear()
+        self.reports = []
+        self.in_memory = []
+        self.ancestors = []
+
     def get(self, analysis: Type[A]) -> A:
         """The file's analysis of this kind (a cnnlint.lint.index class taking the context), built
         on first use and kept for the other rules."""

@@ -342,6 +342,7 @@ def lint_python(source: SourceFile, rule_classes: Sequence[Type["Rule"]], real_p
     result.findings.extend(f for f in _resolve(ctx, source.text, source.path) if f.code not in unselected)
     result.related = ctx.related
     result.internal_errors = guard.errors + fact_errors
+    ctx.release()
     return result
 
 

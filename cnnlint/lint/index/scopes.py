@@ -174,6 +174,17 @@ class Scopes:
         self._pending: List[Binding] = []
         self._build()
 
+    def release(self) -> None:
+        """Break the scope <-> binding cycles once the file is done, so the file's bindings (and
+        the tree nodes they hold) go when the engine drops the analysis, not at a full collection."""
+        for scope in [self.module_scope, *self.fn_scope.values(), *self.comp_scope.values()]:
+            outer = scope.parent
+            if outer is not None and outer.kind == "class":  # class scopes are only reached from inside
+                outer.defs.clear()
+                outer.parent = None
+            scope.defs.clear()
+            scope.parent = None
+
     # ---- building
 
     def _bind(self, scope: Scope, d: Binding) -> None:

@@ -151,6 +151,7 @@ def summarise(path: str, text: str, tree: Optional[ast.Module] = None) -> Module
             pass
         finally:
             SUMMARISING.discard(id(ctx))
+            ctx.release()
     return summary
 
 

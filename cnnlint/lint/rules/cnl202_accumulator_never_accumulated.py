@@ -191,16 +191,18 @@ def _loop_flat_units(loop: ast.stmt) -> List[Unit]:
     if isinstance(loop, ast.While):
         units.append((loop.test, False))
 
-    def add(stmts: Block) -> None:
-        for unit in stmts:
-            if isinstance(unit, WITHS):
-                for item in unit.items:
-                    units.append((item, False))
-                add(unit.body)
-            else:
-                units.append((unit, not is_compound(unit)))
-
-    add(loop.body)  # type: ignore[attr-defined]
+    # depth first with a stack of iterators: a recursive closure would be a reference cycle
+    stack: List[Iterator[ast.stmt]] = [iter(loop.body)]  # type: ignore[attr-defined]
+    while stack:
+        unit = next(stack[-1], None)
+        if unit is None:
+            stack.pop()
+        elif isinstance(unit, WITHS):
+            for item in unit.items:
+                units.append((item, False))
+            stack.append(iter(unit.body))
+        else:
+            units.append((unit, not is_compound(unit)))
     return units
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Iterator, List, Optional, Set, Tuple
 from cnnlint.findings import Fix, Severity
 from cnnlint.lint.index.call_args import arguments
 from cnnlint.lint.index.autograd import backward_key, disables_grad, is_backward
-from cnnlint.lint.index.blocks import LOOPS, NESTED_SCOPES, WITHS, Block, Blocks, own_nodes, statement_blocks
+from cnnlint.lint.index.blocks import LOOPS, NESTED_SCOPES, WITHS, Blocks, own_nodes, statement_blocks
 from cnnlint.lint.index.names import call_tail, dotted_name
 from cnnlint.lint.index.source_text import short_code
 from cnnlint.lint.index.syntax import walk
@@ -171,17 +171,21 @@ class LossAccumulatedAsTensor(Rule):
     @staticmethod
     def units(index: Blocks, loop: ast.stmt) -> Units:
         units: Units = []
-
-        def add(block: Block, no_grad: bool) -> None:
-            for stmt in block:
-                units.append((stmt, no_grad))
-                if isinstance(stmt, NESTED_SCOPES) or isinstance(stmt, LOOPS):
-                    continue
-                inner = no_grad or (isinstance(stmt, WITHS) and any(disables_grad(i.context_expr) for i in stmt.items))
-                for sub in statement_blocks(index.syntax, stmt):
-                    add(sub, inner)
-
-        add(loop.body, False)  # type: ignore[attr-defined]
+        # depth first with a stack of iterators: a recursive closure would be a reference cycle
+        stack: List[Tuple[Iterator[ast.stmt], bool]] = [(iter(loop.body), False)]  # type: ignore[attr-defined]
+        while stack:
+            block, no_grad = stack[-1]
+            stmt = next(block, None)
+            if stmt is None:
+                stack.pop()
+                continue
+            units.append((stmt, no_grad))
+            if isinstance(stmt, NESTED_SCOPES) or isinstance(stmt, LOOPS):
+                continue
+            inner = no_grad or (isinstance(stmt, WITHS) and any(disables_grad(i.context_expr) for i in stmt.items))
+            subs = [s for sub in statement_blocks(index.syntax, stmt) for s in sub]
+            if subs:
+                stack.append((iter(subs), inner))
         return units
 
     def check_loop(self, index: Blocks, loop: ast.stmt) -> Iterator[Tuple[ast.AST, str, str, str]]:
