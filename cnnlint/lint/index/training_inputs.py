@@ -83,6 +83,29 @@ def fit_x(call: ast.Call) -> Optional[ast.expr]:
     return nth_positional(call, 0)
 
 
+_TRAINING_OPS = ("minimize", "apply_gradients")
+
+
+def tf1_training_feed(scopes: Scopes, rec: CallSite) -> List[ast.expr]:
+    """What a TensorFlow 1 graph trains on: the values of `feed_dict` in `sess.run(train_op,
+    feed_dict={x: images, ...})` or `train_op.run(feed_dict=...)` (also through `tf.compat.v1`),
+    where `train_op` is bound to an optimizer's `minimize(...)`; [] for any other call."""
+    call: ast.Call = rec.node  # type: ignore[assignment]
+    func = call.func
+    feed = keyword(call, "feed_dict")
+    if not isinstance(func, ast.Attribute) or func.attr != "run" or feed is None or not isinstance(feed.value, ast.Dict):
+        return []
+    fetches = func.value if not call.args else call.args[0]  # `op.run(...)` / `sess.run(op, ...)`
+    names = [e for e in (fetches.elts if isinstance(fetches, (ast.List, ast.Tuple)) else [fetches])
+             if isinstance(e, ast.Name)]
+    for name in names:
+        found = scopes.reaching(name.id, rec.scope, rec.order, rec.blocks)
+        values = [b.value for b in found[1]] if found is not None else []
+        if values and all(isinstance(v, ast.Call) and call_tail(v) in _TRAINING_OPS for v in values):
+            return [v for v in feed.value.values if v is not None]
+    return []
+
+
 def trains_torch(scopes: Scopes) -> bool:
     """The file runs a training step itself (`loss.backward()`, Lightning's `trainer.fit`)."""
     for rec in scopes.calls:

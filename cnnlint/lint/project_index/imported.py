@@ -170,7 +170,7 @@ class ImportedSummaries:
         return sorted(p for p, s in self._read.items() if s is not None)
 
 
-_TRAINING_SINKS = (".fit(", "from_tensor_slices", "TensorDataset")
+_TRAINING_SINKS = (".fit(", "from_tensor_slices", "TensorDataset", "feed_dict")
 
 
 def may_take_project_images(source: "SourceFile") -> bool:

@@ -10,6 +10,7 @@ in the training file scales them (cnnlint.lint.index.torch_transforms).
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, List, Optional, Set, Tuple
 
@@ -30,6 +31,7 @@ from cnnlint.lint.index.training_inputs import (
     keras_file,
     mentions,
     short,
+    tf1_training_feed,
     trains_torch,
 )
 from cnnlint.lint.project_index.imported import ImportedSummaries, may_take_project_images
@@ -40,12 +42,16 @@ if TYPE_CHECKING:
 
 _KEYS = ("ImageDataGenerator", "image_dataset_from_directory", "Compose", "load_data", "decode_") + LOADER_KEYS
 
+# a TensorFlow 1 graph that may scale its input itself
+_TF1_SCALING = re.compile(r"255|standardiz|normaliz|convert_image_dtype|preprocess_input")
+
 _HINT_IDG = "add rescale=1./255 (or preprocessing_function=preprocess_input for a pretrained model)"
 _HINT_MODEL = (
     "add layers.Rescaling(1./255) as the model's first layer or map the dataset with "
     "lambda x, y: (x / 255., y) (preprocess_input for a pretrained model)"
 )
 _HINT_ARRAY = "divide the array by 255. (or call preprocess_input for a pretrained model) before fit"
+_HINT_FEED = "divide the array by 255. before feeding it (or scale the input placeholder in the graph)"
 _HINT_DECODE = (
     "add tf.image.convert_image_dtype(image, tf.float32) (scales to [0, 1]) or image / 255. after decoding, "
     "or a Rescaling(1./255) layer"
@@ -136,7 +142,9 @@ class MissingNormalization(Rule):
         scopes = self.ctx.get(Scopes)
         found: List[_Found] = []
         if keras_file(scopes):
-            found.extend(self._keras(scopes, KerasInputs(scopes, self.ctx.get(ImageFlow))))
+            inputs = KerasInputs(scopes, self.ctx.get(ImageFlow))
+            found.extend(self._keras(scopes, inputs))
+            found.extend(self._tf1(scopes, inputs))
         if scopes.imports.imports_any("torchvision", "albumentations"):
             found.extend(self._torch(scopes))
         self._emit(found)
@@ -185,6 +193,23 @@ class MissingNormalization(Rule):
                 val = k.pipe(val_expr, rec.scope, rec.order, rec.blocks)
                 if val.state == "unscaled" and val.kind == "idg" and val.node is not train.node:
                     out.append(self._validation(scopes, train, val, fit_name))
+        return out
+
+    def _tf1(self, scopes: Scopes, k: KerasInputs) -> List[_Found]:
+        """`sess.run(train_op, feed_dict={x: images})`: raw pixels fed to a TensorFlow 1 graph that
+        nothing in the file scales (no scaling operation anywhere, no standardization op)."""
+        text = self.ctx.source.text
+        if "feed_dict" not in text or scopes.divisions or scopes.aug_divisions or _TF1_SCALING.search(text):
+            return []
+        out: List[_Found] = []
+        for rec in scopes.calls:
+            for value in tf1_training_feed(scopes, rec):
+                pipe = k.pipe(value, rec.scope, rec.order, rec.blocks)
+                if pipe.state == "unscaled" and pipe.kind == "array":
+                    item = self._describe(scopes, pipe, value, dotted_name(rec.node.func) or "run")  # type: ignore[attr-defined]
+                    if item is not None:
+                        item.hint = _HINT_FEED
+                        out.append(item)
         return out
 
     def _through_helper(

@@ -31,6 +31,7 @@ from cnnlint.lint.index.training_inputs import (
     keras_file,
     mentions,
     short,
+    tf1_training_feed,
     trains_torch,
 )
 from cnnlint.lint.project_index.imported import ImportedSummaries, may_take_project_images
@@ -154,6 +155,11 @@ def _sinks(scopes: Scopes, tape: bool) -> Iterator[Tuple[CallSite, List[ast.AST]
             continue
         tail = call_tail(node) or ""
         label = dotted_name(func) or tail
+        if tail == "run" and isinstance(func, ast.Attribute):
+            fed = tf1_training_feed(scopes, rec)  # `sess.run(train_op, feed_dict={x: images})`
+            if fed:
+                yield rec, list(fed), label
+            continue
         if tail in ("fit", "flow", "train_on_batch") and isinstance(func, ast.Attribute):
             if keras:
                 x = _keras_sink_input(scopes, node, func, rec)
