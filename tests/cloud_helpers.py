@@ -77,11 +77,11 @@ class Proxy:
                 length = resp.getheader("Content-Length") if self.command == "HEAD" else None
                 self.send_header("Content-Length", length or str(len(data)))  # a HEAD's: the object's size
                 self.end_headers()
+                conn.close()
+                if self.command == "GET":  # counted before the client can see the bytes (and finish)
+                    proxy._count(self.path.partition("?")[0], len(data))
                 if self.command != "HEAD":
                     self.wfile.write(data)
-                conn.close()
-                if self.command == "GET":
-                    proxy._count(self.path.partition("?")[0], len(data))
 
             def _error(self, status, code, message):
                 body = (f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code>"

@@ -3,8 +3,10 @@ makes full collections rare, so anything a lint leaves in a reference cycle (the
 analyses, scopes and their bindings, the cross-check's readers) would stay, with the tree nodes it
 holds, for hundreds of files."""
 
+import ast
 import gc
 import os
+import types
 
 import pytest
 
@@ -28,10 +30,22 @@ def test_a_lint_leaves_no_cyclic_garbage(name):
     gc.set_debug(gc.DEBUG_SAVEALL)
     try:
         lint_one(target, data, 1 << 24)
-        left = gc.collect()
-        kinds = sorted({type(o).__name__ for o in gc.garbage})
+        gc.collect()
+        ours = sorted({type(o).__name__ for o in gc.garbage if _ours(o)})
+        functions = sorted({o.__qualname__.split(".")[0] for o in gc.garbage if isinstance(o, types.FunctionType)})
     finally:
         gc.set_debug(0)
         gc.garbage.clear()
         gc.enable()
-    assert (left, kinds) == (0, [])
+    assert ours == []
+    # Python 3.9's ast.literal_eval leaves its own nested functions in a cycle at every call
+    assert functions in ([], ["literal_eval"])
+
+
+def _ours(obj):
+    """An object of cnnlint's (its classes, its functions) or a node of a parsed tree."""
+    if isinstance(obj, ast.AST):
+        return True
+    if isinstance(obj, types.FunctionType):
+        return obj.__module__.startswith("cnnlint")
+    return type(obj).__module__.startswith("cnnlint")
