@@ -31,15 +31,14 @@ def test_a_lint_leaves_no_cyclic_garbage(name):
     try:
         lint_one(target, data, 1 << 24)
         gc.collect()
+        # only cnnlint's objects and tree nodes count: another test's threads may leave garbage in
+        # this window, and Python 3.9's ast.literal_eval leaves its nested functions in a cycle
         ours = sorted({type(o).__name__ for o in gc.garbage if _ours(o)})
-        functions = sorted({o.__qualname__.split(".")[0] for o in gc.garbage if isinstance(o, types.FunctionType)})
     finally:
         gc.set_debug(0)
         gc.garbage.clear()
         gc.enable()
     assert ours == []
-    # Python 3.9's ast.literal_eval leaves its own nested functions in a cycle at every call
-    assert functions in ([], ["literal_eval"])
 
 
 def _ours(obj):
