@@ -54,6 +54,18 @@ def test_volatile_ignored_by_the_projects_pytorch(tmp_path, requirements):
     )
 
 
+@pytest.mark.parametrize("written", ["volatile = True", "volatile =True", "volatile= True"])
+def test_volatile_written_with_spaces(tmp_path, written):
+    (f,) = _found(tmp_path, SCRIPT.replace("volatile=True", written))
+    assert (f.line, f.column) == (13, 17)
+    assert "(`volatile=True` does not turn it off: PyTorch ignores it since 0.4)" in f.message
+
+
+def test_volatile_false_is_not_counted(tmp_path):
+    (f,) = _found(tmp_path, SCRIPT.replace("volatile=True", "volatile = False"))
+    assert "volatile" not in f.message  # plain autograd on: volatile=False never meant to turn it off
+
+
 def test_helper_whose_loop_counts_on_volatile(tmp_path):
     # a parameter model in a script is left to its callers, unless the loop itself shows its author
     # meant to turn autograd off here; `net.forward(x)` is a call of `net`

@@ -42,6 +42,7 @@ _MC = re.compile(r"(?i)mc[_ ]?dropout|monte[_ ]?carlo|enable_dropout|bayesian")
 _MODE_SWITCH = re.compile(r"\.train\((?!\s*\)|\s*(?:mode\s*=\s*)?True\s*\))")
 # what an evaluation loop that needs gradients writes (`x.requires_grad_()`, `torch.autograd.grad(...)`, `x.grad`)
 _WANTS_GRAD = ("requires_grad", "requires_grad_", "grad", "retain_grad")
+_VOLATILE = re.compile(r"\bvolatile\s*=\s*True\b")
 # `Variable(x, volatile=True)` turned autograd off until PyTorch 0.4, which ignores it (with a warning)
 _VOLATILE_IGNORED = Version("0.4")
 # (kind, node or name, site in the loop)
@@ -173,9 +174,10 @@ class EvaluationInTrainingMode(Rule):
         self.found: List[Tuple[ast.AST, str, str]] = []
         self.mc = bool(_MC.search(text))
         self.evals_anywhere = ".eval()" in text or bool(_MODE_SWITCH.search(text))
-        self.volatile = "volatile=True" in text and not self.volatile_works()
+        writes_volatile = bool(_VOLATILE.search(text))
+        self.volatile = writes_volatile and not self.volatile_works()
         self.grad_anywhere = any(w in text for w in ("no_grad", "inference_mode", "set_grad_enabled")) \
-            or ("volatile=True" in text and not self.volatile)
+            or (writes_volatile and not self.volatile)
         self._evals_in_helpers: Optional[bool] = None
         for loop in index.loops:
             if isinstance(loop, (ast.For, ast.AsyncFor)):
