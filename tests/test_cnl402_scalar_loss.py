@@ -97,3 +97,13 @@ def test_the_real_torch_refuses_it():
     need_framework("torch")
     done = subprocess.run([sys.executable, "-c", REAL_TORCH], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
+
+
+def test_backward_that_keeps_the_graph_still_needs_a_scalar():
+    code = LOOP.replace("loss.backward()", "loss.backward(retain_graph=True)") + "    total += loss.data[0]\n"
+    assert [f.line for f in _lint(code)] == [8]
+
+
+def test_backward_with_a_gradient_is_not_proof_of_a_scalar():
+    code = LOOP.replace("loss.backward()", "loss.backward(torch.ones_like(loss))") + "    total += loss.data[0]\n"
+    assert _lint(code) == []

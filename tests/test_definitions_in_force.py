@@ -42,6 +42,7 @@ def test_many_definitions_expand_the_last_one_before_the_call():
     assert definitions_in_force(defs, 6) == [defs[2]]
     assert definitions_in_force(defs, 100) == [defs[-1]]
     assert definitions_in_force(defs, 1) == [defs[0]]  # none before: the first
+    assert definitions_in_force(list(reversed(defs)), 6) == [defs[2]]  # by line, not by list order
 
 
 def test_the_redefinition_in_force_never_clears():

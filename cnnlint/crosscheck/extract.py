@@ -454,7 +454,7 @@ def extract(ctx: "FileContext", positions: bool = True) -> Optional[ScriptFacts]
     try:
         found = extractor.run(positions)
     finally:
-        extractor.close()
+        extractor.release()
     return None if found.empty() else found
 
 

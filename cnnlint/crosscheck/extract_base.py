@@ -27,7 +27,7 @@ class ScriptReader:
         self.out = ScriptFacts()
         self._placed: List[Tuple[ast.AST, Fact]] = []
 
-    def close(self) -> None:
+    def release(self) -> None:
         """Forget everything but what `run` returned: the readers' helpers refer back to the reader,
         a cycle that would keep the file's analyses alive until a full collection."""
         self.__dict__.clear()

@@ -24,7 +24,7 @@ _FUNCTIONAL_LOSSES = frozenset({
 
 
 class ScalarLosses:
-    """An analysis: the names `.backward()` is called on without arguments, per scope."""
+    """An analysis: the names `.backward()` is called on without a `gradient`, per scope."""
 
     def __init__(self, ctx: "FileContext") -> None:
         self.bindings = ctx.get(Bindings)
@@ -33,8 +33,8 @@ class ScalarLosses:
         for site in self.bindings.calls:
             call = site.node
             func = call.func
-            if site.tail == "backward" and not call.args and not call.keywords and isinstance(func, ast.Attribute) \
-                    and isinstance(func.value, ast.Name):
+            if site.tail == "backward" and not call.args and keyword(call, "gradient") is None \
+                    and isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
                 self._backward.setdefault(site.scope, set()).add(func.value.id)
 
     def scalar(self, expr: ast.AST) -> Optional[str]:

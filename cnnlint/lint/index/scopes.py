@@ -154,6 +154,7 @@ class Scopes:
         self.calls: List[CallSite] = []
         self.fn_scope: Dict[int, Scope] = {}
         self.comp_scope: Dict[int, Scope] = {}
+        self._class_scopes: List[Scope] = []
         self.loop_parents: Dict[int, Tuple[Loop, ...]] = {}
         # id(loop or comprehension) -> the scope it runs in
         self.loop_scope: Dict[int, Scope] = {}
@@ -177,11 +178,7 @@ class Scopes:
     def release(self) -> None:
         """Break the scope <-> binding cycles once the file is done, so the file's bindings (and
         the tree nodes they hold) go when the engine drops the analysis, not at a full collection."""
-        for scope in [self.module_scope, *self.fn_scope.values(), *self.comp_scope.values()]:
-            outer = scope.parent
-            if outer is not None and outer.kind == "class":  # class scopes are only reached from inside
-                outer.defs.clear()
-                outer.parent = None
+        for scope in [self.module_scope, *self.fn_scope.values(), *self.comp_scope.values(), *self._class_scopes]:
             scope.defs.clear()
             scope.parent = None
 
@@ -374,6 +371,7 @@ class Scopes:
         if isinstance(node, ast.ClassDef):
             self._bind(scope, Binding(node.name, "class", node, (), order, scope, blocks, loops))
             inner = Scope(node, scope, "class")
+            self._class_scopes.append(inner)
             self._push_block(node.body, inner, (), (), node)
             for base in reversed(node.bases):
                 push((base, scope, blocks, loops, klass))

@@ -279,7 +279,7 @@ def definitions_in_force(defs: Sequence[ast.stmt], line: int) -> List[ast.stmt]:
     if len(defs) <= MANY_DEFINITIONS:
         return list(defs)
     before = [d for d in defs if d.lineno < line]
-    return [before[-1] if before else defs[0]]
+    return [max(before, key=lambda d: d.lineno) if before else min(defs, key=lambda d: d.lineno)]
 
 
 class Statements:

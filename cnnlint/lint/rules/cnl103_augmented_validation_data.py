@@ -150,6 +150,11 @@ class AugmentedValidation(Rule):
         self.parsed = self.ctx.syntax
         self.imports = self.ctx.get(ImportTable)
         self.seen: Set[int] = set()
+        # the file sets a dataset's transform after building it (`val_ds.dataset.transform = val_tf`);
+        # a dataset class storing its own (`self.transform = transform`) swaps nothing
+        self.swaps_transform = ".transform" in self.ctx.source.text and any(
+            type(node) is ast.Assign and any(_sets_transform(t) for t in node.targets)  # type: ignore[attr-defined]
+            for node in walk(self.parsed.tree))
         self.found: List[Tuple[ast.AST, str, str]] = []
         self._keras_sinks()
         for call, params in f.calls:
@@ -514,7 +519,7 @@ class AugmentedValidation(Rule):
     def _split_off(self, call: ast.Call, params: FrozenSet[str]) -> None:
         """A validation set split off a dataset whose transform augments: `random_split`,
         `train_test_split`, `Subset`, a loader with a `SubsetRandomSampler`."""
-        if self._swaps_transform():
+        if self.swaps_transform:
             return  # the file swaps a transform after the split
         tail = call_tail(call)
         dataset = plain_positional(call, 0) or _arg(call, "dataset")
@@ -540,21 +545,6 @@ class AugmentedValidation(Rule):
             "split the indices, and build the validation subset from a second dataset over the same files with a "
             "deterministic transform (`Subset(ImageFolder(root, transform=val_tf), val_idx)`)",
         )
-
-    def _swaps_transform(self) -> bool:
-        """Whether the file sets a dataset's transform after building it (`val_ds.dataset.transform =
-        val_tf`): a dataset class storing its own (`self.transform = transform`) swaps nothing."""
-        swaps = getattr(self, "_swaps", None)
-        if swaps is None:
-            text = self.ctx.source.text
-            swaps = False
-            if ".transform" in text:
-                for node in walk(self.parsed.tree):
-                    if type(node) is ast.Assign and any(_sets_transform(t) for t in node.targets):  # type: ignore[attr-defined]
-                        swaps = True
-                        break
-            self._swaps = swaps
-        return swaps
 
     def _sampled_val(self, call: ast.Call, params: FrozenSet[str]) -> List[str]:
         """`val_loader = DataLoader(ds, sampler=SubsetRandomSampler(val_idx))`: the validation name."""
