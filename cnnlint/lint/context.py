@@ -6,7 +6,7 @@ import ast
 import hashlib
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple, Type, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Type, TypeVar, Union
 
 from cnnlint.findings import Fix, Severity
 from cnnlint.lint.index.syntax import Syntax
@@ -33,6 +33,10 @@ class PendingReport:
 A = TypeVar("A")
 
 
+def _no_parent(node: ast.AST) -> Optional[ast.AST]:
+    return None
+
+
 class FileContext:
     def __init__(self, source: "SourceFile", real_path: str, syntax: Optional[Syntax] = None) -> None:
         self.source = source
@@ -44,8 +48,9 @@ class FileContext:
         self.related: Dict[str, Optional[str]] = {}
         # image sets CNL102 found read whole into memory: (reported node, reader call, accumulator)
         self.in_memory: List[Tuple[ast.AST, ast.AST, Optional[ast.AST]]] = []
-        # the nodes enclosing the node being visited, outermost first (during the walk)
-        self.ancestors: List[ast.AST] = []
+        # during the walk: the node being visited, and its parent's lookup (see `ancestors`)
+        self.at: Optional[ast.AST] = None
+        self.parent_of: Callable[[ast.AST], Optional[ast.AST]] = _no_parent
 
     def release(self) -> None:
         """Drop the analyses once the file is done (an analysis with cycles of its own breaks them
@@ -59,7 +64,19 @@ class FileContext:
         self._analyses.clear()
         self.reports = []
         self.in_memory = []
-        self.ancestors = []
+        self.at = None
+        self.parent_of = _no_parent
+
+    @property
+    def ancestors(self) -> List[ast.AST]:
+        """The nodes enclosing the node being visited, outermost first (during the walk)."""
+        chain: List[ast.AST] = []
+        node = self.parent_of(self.at) if self.at is not None else None
+        while node is not None:
+            chain.append(node)
+            node = self.parent_of(node)
+        chain.reverse()
+        return chain
 
     def get(self, analysis: Type[A]) -> A:
         """The file's analysis of this kind (a cnnlint.lint.index class taking the context), built

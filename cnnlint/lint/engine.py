@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Tupl
 from cnnlint.findings import Finding, Fix, Severity
 from cnnlint.lint import complexity
 from cnnlint.lint.context import FileContext
-from cnnlint.lint.index.syntax import Syntax, children
+from cnnlint.lint.index.syntax import Syntax
 from cnnlint.lint.project_index.memo import remember_tree
 from cnnlint.lint.suppress import is_suppressed
 from cnnlint.sources.model import SourceError, SourceFile
@@ -200,46 +200,43 @@ def _dispatch_table(rules: Sequence["Rule"], guard: _Guard) -> Tuple[Dict[type, 
     )
 
 
-def _walk(tree: ast.AST, ctx: FileContext, visit: Dict[type, List[Callable]], leave: Dict[type, List[Callable]]) -> None:
-    ancestors = ctx.ancestors
-    push_ancestor = ancestors.append
+def _walk(ctx: FileContext, visit: Dict[type, List[Callable]], leave: Dict[type, List[Callable]]) -> None:
+    """Call the hooks over the nodes in the order of the shared walk (Bindings'), so the tree is
+    walked once for the analyses and the rules together. `ctx.at` is the node being visited (its
+    ancestors follow from it); a node is left once the walk has moved past its last descendant."""
+    from cnnlint.lint.index.bindings import Bindings
+
+    bindings = ctx.get(Bindings)
+    ctx.parent_of = bindings.parent
     visit_get = visit.get
-    leave_get = leave.get
-    _LEAVE = _LeaveMarker
-    leaf_name, leaf_constant = ast.Name, ast.Constant
-    stack: List[object] = [tree]
-    pop = stack.pop
-    push = stack.append
-    extend = stack.extend
-    while stack:
-        node = pop()
-        if node is _LEAVE:
-            done = ancestors.pop()
-            fns = leave_get(type(done))
+    if not leave:
+        for node in bindings.nodes:
+            fns = visit_get(type(node))
             if fns:
-                for fn in fns:
-                    fn(done)
-            continue
-        tp = type(node)
-        fns = visit_get(tp)
-        if fns:
-            for fn in fns:
-                fn(node)
-        if tp is leaf_name or tp is leaf_constant:  # no children: leave at once, never an ancestor
-            fns = leave_get(tp)
-            if fns:
+                ctx.at = node
                 for fn in fns:
                     fn(node)
-            continue
-        push_ancestor(node)  # type: ignore[arg-type]
-        push(_LEAVE)
-        kids = children(node)  # type: ignore[arg-type]
-        kids.reverse()
-        extend(kids)
+        ctx.at = None
+        return
+    leave_get = leave.get
+    parent = bindings.parent
+    entered: List[ast.AST] = []
 
+    def leave_until(up: Optional[ast.AST]) -> None:
+        while entered and entered[-1] is not up:
+            done = entered.pop()
+            ctx.at = done
+            for fn in leave_get(type(done)) or ():
+                fn(done)
 
-class _LeaveMarker:
-    pass
+    for node in bindings.nodes:
+        leave_until(parent(node))
+        ctx.at = node
+        for fn in visit_get(type(node)) or ():
+            fn(node)
+        entered.append(node)
+    leave_until(None)
+    ctx.at = None
 
 
 def _fix_in_cell(fix: "Fix", source: SourceFile, cell: Optional[int]) -> Optional["Fix"]:
@@ -322,7 +319,15 @@ def lint_python(source: SourceFile, rule_classes: Sequence[Type["Rule"]], real_p
     rules = [cls(ctx) for cls in rule_classes]
     visit, leave = _dispatch_table(rules, guard)
     if visit or leave:
-        _walk(syntax.tree, ctx, visit, leave)
+        try:
+            _walk(ctx, visit, leave)
+        except RecursionError:  # the shared walk gave up on absurdly deep code: no hooks run
+            guard.silenced.update((id(rule), rule.code) for rule in rules if type(rule).node_hooks)
+        except Exception as exc:  # noqa: BLE001 - an analysis bug costs the hooks' rules, not the run
+            for rule in rules:
+                if type(rule).node_hooks:
+                    guard.failed.setdefault(id(rule), (rule.code, f"{source.path}: internal error in the walk "
+                                                       f"for {rule.code}: {type(exc).__name__}: {exc}"))
     for rule in rules:
         check_shell = guard.wrap(rule, rule.check_shell)
         for command in source.shell:

@@ -117,6 +117,9 @@ class Bindings:
         self._added: List[Binding] = []
         self._mentions: Optional[Dict[str, List[Mention]]] = None
         self._parents: Dict[int, ast.AST] = {}
+        # every node of the tree (no contexts or operators) in walk order: the engine dispatches
+        # the rules' node hooks from it, so the file is walked once
+        self.nodes: List[ast.AST] = []
         self.keras = self.imports.imports_any("tensorflow", "keras", "tf_keras")
         self.torch = self.imports.imports_any("torch", "torchvision", "lightning", "pytorch_lightning")
         self._walk()
@@ -130,6 +133,7 @@ class Bindings:
         qualify = self.imports.qualify
         parents = self._parents
         names = self.names
+        visited = self.nodes.append
         kinds = _KINDS
         stack: List[Frame] = [(self.syntax.tree, None, None, None)]
         pop, push = stack.pop, stack.append
@@ -143,6 +147,7 @@ class Bindings:
                     b.order = order
                 continue
             info[id(node)] = (order, scope, cond)
+            visited(node)  # type: ignore[arg-type]
             if tp is name_type:  # a leaf
                 names.setdefault(node.id, []).append(node)  # type: ignore[union-attr, arg-type]
                 continue
