@@ -230,3 +230,22 @@ class TestTorchvision:
         nb = TV + TRAIN_TF + "# %%\ntestset = datasets.CIFAR10(root, train=False, download=True, transform=train_tf)\n"
         (f,) = lint(nb, "nb.ipynb", select=("CNL103",))
         assert (f.cell, f.line) == (2, 1)
+
+
+@pytest.mark.parametrize("text, named", [
+    ("preds = tta(model, x)", True),
+    ("use_TTA = True", True),
+    ("x_tta = flip(x)", True),
+    ("tta_steps = 5", True),
+    ("# Test-Time augmentation", True),
+    ("test time", True),
+    ("test_time_aug = 1", True),
+    ("battery = attach(attack)", False),
+    ("test_loader = make(testtime)", True),
+    ("testing time", False),
+    ("", False),
+])
+def test_mentions_tta_matches_words_not_parts_of_words(text, named):
+    from cnnlint.lint.rules.cnl103_augmented_validation_data import mentions_tta
+
+    assert mentions_tta(text) is named

@@ -118,3 +118,21 @@ class TestNotebook:
 )
 def test_classify(name, kind):
     assert classify(name) == kind
+
+
+@pytest.mark.parametrize("text", [
+    "!pip install torch\n",
+    "x = 1\n  %matplotlib inline\n",
+    "model.fit?\n",
+    "files = !ls data\n",
+    "a, b[0] = %time f()\n",
+    "print('%d' % 3)\nif a != b:\n    pass\n%cd /content\n",
+    "y = 5 % 3",  # no newline at the end
+    "s = 'what?'\nx != y\n",
+    "t = '!'\n",
+    "",
+])
+def test_may_be_magic_agrees_with_a_search_from_every_line_start(text):
+    from cnnlint.sources import ipython
+
+    assert ipython.may_be_magic(text) is (ipython._MAY_BE_MAGIC.search(text) is not None)

@@ -162,6 +162,23 @@ def replace_magic(
 
 # a line that may be IPython syntax (cheap test before any parsing)
 _MAY_BE_MAGIC = re.compile(r"^[ \t]*(?:[!%?]|[\w.]+\?|[\w.,\[\] \t]*[\w.,\[\]][ \t]*=[ \t]*[!%])", re.MULTILINE)
+_MAGIC_CHARS = re.compile(r"[!%?]")
+
+
+def may_be_magic(text: str) -> bool:
+    """Some line reads like an IPython magic. Only the lines holding `!`, `%` or `?` are tried (a
+    search of the whole text from every line start costs as much as linting the file)."""
+    at = 0
+    while True:
+        found = _MAGIC_CHARS.search(text, at)
+        if found is None:
+            return False
+        if _MAY_BE_MAGIC.match(text, text.rfind("\n", 0, found.start()) + 1):
+            return True
+        end = text.find("\n", found.end())
+        if end < 0:
+            return False
+        at = end + 1
 # characters of source CPython parses per script while looking for magics, all tries together
 # (a 1 MiB script: two magics); a larger script is not searched
 _PARSE_BUDGET = 2 * 1024 * 1024
@@ -198,7 +215,7 @@ def script_magics(text: str) -> Optional[ScriptMagics]:
     string or continuing an expression stays as it is; the parsing is bounded per file.
     """
     tries = min(_MAX_TRIES, _PARSE_BUDGET // max(len(text), 1))
-    if not tries or _MAY_BE_MAGIC.search(text) is None:
+    if not tries or not may_be_magic(text):
         return None
     lines = text.split("\n")
     found = ScriptMagics(text)
