@@ -91,10 +91,12 @@ class Datasets(Capability):
     def run(self, state: RunState) -> List[Finding]:
         if state.found_datasets is None:
             return []
+        assert state.found is not None
+        if not state.found_datasets and not state.found.images and not state.forced:
+            return []  # nothing to scan (and numpy, which the scan imports, stays unloaded)
         from cnnlint.dataset.run import forced_errors, in_any, scan_datasets, scan_named_images
         from cnnlint.sources.walk import excluder
 
-        assert state.found is not None
         config, request = state.config, state.request
         options = dict(quick=request.quick, use_cache=not request.no_cache)
         datasets = scan_datasets(state.paths, state.forced, config, progress=_progress(request.quiet),

@@ -18,6 +18,7 @@ from cnnlint.findings import Severity
 from cnnlint.lint.index.augment import word_kind
 from cnnlint.lint.index.call_args import arguments
 from cnnlint.lint.index.autograd import disables_grad, is_backward
+from cnnlint.lint.index.bindings import Bindings
 from cnnlint.lint.index.blocks import FUNCTIONS, WITHS, Block, Blocks, expr_nodes, own_nodes
 from cnnlint.lint.index.imports import ImportTable
 from cnnlint.lint.index.names import all_args, call_tail, dotted_name, is_falsy_literal, string_value
@@ -159,7 +160,7 @@ class EvaluationInTrainingMode(Rule):
     name = "evaluation-in-training-mode"
     severity = Severity.WARNING
     summary = "Evaluation runs with the model in training mode, or with autograd on, or eval() is never undone"
-    uses = (Blocks, TorchModes, ImportTable, ImportedSummaries, FilePins)
+    uses = (Blocks, Bindings, TorchModes, ImportTable, ImportedSummaries, FilePins)
 
     @classmethod
     def applies(cls, source: "SourceFile") -> bool:
@@ -255,11 +256,13 @@ class EvaluationInTrainingMode(Rule):
         changes nothing. Judged for a name the file switches with a call elsewhere (`model.eval()`)
         or shows to have dropout or batch norm; a notebook's top-level statement is left alone (the
         last one of a cell shows its value)."""
-        switched = {dotted_name(c.func.value) for c in _calls(self.index.tree)  # type: ignore[attr-defined]
-                    if isinstance(c.func, ast.Attribute) and c.func.attr in ("eval", "train")}
+        walked = self.ctx.get(Bindings)  # the shared walk's calls and nodes, in source order
+        switched = {dotted_name(c.node.func.value) for c in walked.calls  # type: ignore[attr-defined]
+                    if isinstance(c.node.func, ast.Attribute) and c.node.func.attr in ("eval", "train")}
         top = set(map(id, self.index.tree.body)) if self.ctx.source.kind == "notebook" else set()
-        for node in walk(self.index.tree):
-            if not isinstance(node, ast.Expr) or id(node) in top or not isinstance(node.value, ast.Attribute):
+        expr = ast.Expr
+        for node in walked.nodes:
+            if type(node) is not expr or id(node) in top or not isinstance(node.value, ast.Attribute):  # type: ignore[attr-defined]
                 continue
             attr = node.value.attr
             model = dotted_name(node.value.value)
