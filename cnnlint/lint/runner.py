@@ -14,6 +14,7 @@ from cnnlint.lint.cache import LintCache, content_key
 from cnnlint.sources.walk import Target
 
 READ_LIMIT = 256 * 1024 * 1024
+_MAX_CHUNK = 4  # files per pool task
 
 
 @dataclass
@@ -84,8 +85,12 @@ def _work(item: Item) -> Tuple[int, List[dict], Dict[str, Optional[str]], Option
 def _lint_pending(pending: List[Item], jobs: int) -> list:
     if jobs > 1 and len(pending) >= 4:
         pending.sort(key=lambda item: -len(item[2]))
+        # a few files per task: each task costs the pool's threads a round of wake-ups in this
+        # process (about a third of a CPU second per 500 files, one by one); the files go largest
+        # first, so the last tasks are the smallest and the workers still finish together
+        chunk = max(1, min(_MAX_CHUNK, len(pending) // (jobs * 4)))
         with _pool(min(jobs, len(pending))) as pool:
-            return list(pool.imap_unordered(_work, pending, chunksize=1))
+            return list(pool.imap_unordered(_work, pending, chunksize=chunk))
     return [_work(item) for item in pending]
 
 
