@@ -10,6 +10,7 @@ The model facts are in extract_models, the image readers and in-memory sets in e
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
@@ -84,6 +85,12 @@ def _weighted(node: ast.Call, names: Tuple[str, ...]) -> bool:
     return any(keyword(node, k) is not None and not is_none(keyword(node, k).value) for k in names)  # type: ignore[union-attr]
 
 
+@functools.lru_cache(maxsize=4096)
+def _telling_tail(tail: str) -> bool:
+    """A callee name that may say something about the data (the same names recur in every file)."""
+    return tail in _TAILS or _WEIGHTING_CALLS.match(tail) is not None
+
+
 class _Extractor(ScriptReader):
     def run(self, positions: bool = True) -> ScriptFacts:
         self.readers = ReaderFacts(self)
@@ -124,9 +131,7 @@ class _Extractor(ScriptReader):
     def _call(self, c: CallSite) -> None:
         node = c.node
         tail = c.tail
-        if tail not in _TAILS and not _WEIGHTING_CALLS.match(tail) and not any(
-            kw.arg in _KEYWORDS for kw in node.keywords
-        ):
+        if not _telling_tail(tail) and not any(kw.arg in _KEYWORDS for kw in node.keywords):
             return  # most calls of a script say nothing about its data
         self._loaders(c)
         self._weighting(node, tail)

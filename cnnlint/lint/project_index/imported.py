@@ -95,6 +95,12 @@ class ImportedSummaries:
         """The project definition a name or dotted name refers to through the imports, if any."""
         if expr is None or not self.active:
             return None
+        if not self._stars and not self._runs:  # only imported names can lead to a definition
+            root = expr
+            while type(root) is ast.Attribute:
+                root = root.value  # type: ignore[attr-defined]
+            if type(root) is not ast.Name or root.id not in self._names:  # type: ignore[attr-defined]
+                return None
         name = dotted_name(expr)
         if name is None:
             return None
