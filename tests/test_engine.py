@@ -350,3 +350,39 @@ def test_other_syntax_errors_near_async_are_not_repaired(code):
     found = lint_text(code + "import torch\nstate = torch.load('w.pt')\n", "train.py", select=("CNL001", "CNL404"))
     assert [f.code for f in found] == ["CNL001"]
     assert "reserved word" not in found[0].message
+
+
+def test_hooks_follow_the_shared_walk_with_leaves_after_each_subtree():
+    text = "class A:\n    def f(self):\n        g(h(1), k=[m(2)])\n    def n(self):\n        pass\nq(3)\n"
+    events = []
+
+    class Order(Rule):
+        code = "CNL998"
+        name = "order"
+        severity = Severity.INFO
+        summary = "test"
+
+        def visit_Call(self, node):
+            events.append(("call", ast.unparse(node.func), [type(a).__name__ for a in self.ctx.ancestors]))
+
+        def visit_FunctionDef(self, node):
+            events.append(("def", node.name, len(self.ctx.ancestors)))
+
+        def leave_FunctionDef(self, node):
+            events.append(("left", node.name, len(self.ctx.ancestors)))
+
+        def leave_ClassDef(self, node):
+            events.append(("left", node.name, len(self.ctx.ancestors)))
+
+    lint_python(SourceFile(path="t.py", kind="python", text=text), [Order], "t.py")
+    assert events == [
+        ("def", "f", 2),
+        ("call", "g", ["Module", "ClassDef", "FunctionDef", "Expr"]),
+        ("call", "h", ["Module", "ClassDef", "FunctionDef", "Expr", "Call"]),
+        ("call", "m", ["Module", "ClassDef", "FunctionDef", "Expr", "Call", "keyword", "List"]),
+        ("left", "f", 2),
+        ("def", "n", 2),
+        ("left", "n", 2),
+        ("left", "A", 1),
+        ("call", "q", ["Module", "Expr"]),
+    ]

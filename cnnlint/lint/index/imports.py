@@ -29,8 +29,10 @@ class ImportTable:
         self.aliases: Dict[str, str] = {}
         self.modules: Set[str] = set()
         self.star_modules: List[str] = []  # `from keras.layers import *`, in the order written
+        self.statements: List[ast.stmt] = []  # the import statements, in the order written
         for node in iter_statements(tree):
             if isinstance(node, ast.Import):
+                self.statements.append(node)
                 for alias in node.names:
                     full = alias.name
                     self.modules.add(full)
@@ -40,6 +42,7 @@ class ImportTable:
                         head = full.split(".")[0]
                         self.aliases.setdefault(head, head)
             elif isinstance(node, ast.ImportFrom):
+                self.statements.append(node)
                 if node.level or node.module is None:
                     continue
                 base = node.module

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 from cnnlint.lint.index.flow import IMPORTED_TAINT, Origin, Taint
 from cnnlint.lint.index.loops import BACKWARD, CLEAR, IMPORTED_GRADIENTS, STEP
 from cnnlint.lint.index.names import dotted_name
-from cnnlint.lint.index.syntax import iter_statements
+from cnnlint.lint.index.imports import ImportTable
 from cnnlint.lint.index.torch_modes import IMPORTED_MODE_LAYERS
 from cnnlint.lint.project_index.locate import module_inside, project_root, resolve, script_root
 from cnnlint.lint.project_index.memo import read_module, summary_of
@@ -66,11 +66,11 @@ class ImportedSummaries:
         if id(ctx) in SUMMARISING or ctx.syntax is None or not os.path.isfile(ctx.real_path):
             return
         self.root = project_root(ctx.real_path) or script_root(ctx.real_path)
-        self._collect(ctx.syntax.tree)
+        self._collect(ctx.get(ImportTable).statements)
         self._runs = run_magics(ctx.source, ctx.real_path, self.root)
 
-    def _collect(self, tree: ast.Module) -> None:
-        for node in iter_statements(tree):
+    def _collect(self, statements: List[ast.stmt]) -> None:
+        for node in statements:
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.asname:

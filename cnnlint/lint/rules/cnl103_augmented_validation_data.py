@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, FrozenSet, List, Optional, Set, Tuple
 
 from cnnlint.findings import Severity
 from cnnlint.lint.index.augment import AugmentBindings, parameter_names, word_kind
+from cnnlint.lint.index.bindings import Bindings
 from cnnlint.lint.index.call_args import arguments, plain_positional
 from cnnlint.lint.index.imports import ImportTable
 from cnnlint.lint.index.names import (
@@ -139,7 +140,7 @@ class AugmentedValidation(Rule):
     name = "augmented-validation-data"
     severity = Severity.WARNING
     summary = "Random augmentation applied to validation or test data"
-    uses = (AugmentBindings, ImportTable, ImportedSummaries)
+    uses = (AugmentBindings, Bindings, ImportTable, ImportedSummaries)
 
     @classmethod
     def applies(cls, source: "SourceFile") -> bool:
@@ -168,7 +169,7 @@ class AugmentedValidation(Rule):
         # a dataset class storing its own (`self.transform = transform`) swaps nothing
         self.swaps_transform = ".transform" in self.ctx.source.text and any(
             type(node) is ast.Assign and any(_sets_transform(t) for t in node.targets)  # type: ignore[attr-defined]
-            for node in walk(self.parsed.tree))
+            for node in self.ctx.get(Bindings).nodes)  # the shared walk's nodes
         self.found: List[Tuple[ast.AST, str, str]] = []
         self._keras_sinks()
         for call, params in f.calls:

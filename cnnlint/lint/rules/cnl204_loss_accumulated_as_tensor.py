@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Iterator, List, Optional, Set, Tuple
 from cnnlint.findings import Fix, Severity
 from cnnlint.lint.index.call_args import arguments
 from cnnlint.lint.index.autograd import backward_key, disables_grad, is_backward
+from cnnlint.lint.index.bindings import Bindings
 from cnnlint.lint.index.blocks import LOOPS, NESTED_SCOPES, WITHS, Blocks, own_nodes, statement_blocks
 from cnnlint.lint.index.names import call_tail, dotted_name
 from cnnlint.lint.index.source_text import short_code
@@ -140,7 +141,7 @@ class LossAccumulatedAsTensor(Rule):
     severity = Severity.WARNING
     autofix = True
     summary = "Loss tensor accumulated across steps without .item(): every step's autograd history stays alive"
-    uses = (Blocks,)
+    uses = (Blocks, Bindings)
 
     @classmethod
     def applies(cls, source: "SourceFile") -> bool:
@@ -151,9 +152,9 @@ class LossAccumulatedAsTensor(Rule):
         index = self.ctx.get(Blocks)
         # names whose value some backward call differentiates (multi-task sums, `sum(losses).backward()`)
         self.backed: Set[str] = set()
-        for node in walk(index.tree):
-            if isinstance(node, ast.Call) and is_backward(node):
-                self.backed.update(_names(node))
+        for site in self.ctx.get(Bindings).calls:  # every call of the file, from the shared walk
+            if is_backward(site.node):
+                self.backed.update(_names(site.node))
         found: List[Tuple[ast.AST, str, str, str]] = []
         seen: Set[int] = set()
         for loop in index.loops:
