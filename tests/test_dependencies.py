@@ -875,3 +875,32 @@ def test_setup_py_constant_list_is_read(tmp_path):
 ])
 def test_setup_py_constants_that_record_or_hide_a_version(tmp_path, required, more):
     assert _cnl403_with_setup(tmp_path, required, more) == []
+
+
+def _project(tmp_path, manifests):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "train.py").write_text("import tensorflow as tf\nmodel = tf.keras.Sequential()\n")
+    for name, text in manifests.items():
+        (tmp_path / name).write_text(text)
+    return tmp_path
+
+
+def _found(tmp_path, capsys, monkeypatch):
+    from conftest import run_cli
+
+    monkeypatch.chdir(tmp_path)
+    _, out, _ = run_cli(["--no-cache", "--output-format", "json", "--select", "CNL401,CNL403", "."], capsys)
+    return sorted((f["path"], f["code"], f["line"]) for f in json.loads(out)["findings"])
+
+
+def test_requirement_txt_singular_is_the_projects_requirements_file(tmp_path, capsys, monkeypatch):
+    # `requirement.txt` is a common misspelling; pip reads any name given to -r
+    _project(tmp_path, {"requirement.txt": "# deps\ntensorflow>=2.12,<3.0\nnumpy==1.26.4\n"})
+    assert _found(tmp_path, capsys, monkeypatch) == [("requirement.txt", "CNL401", 2)]
+
+
+@pytest.mark.parametrize("name", ["requirement_notes.txt", "my_requirement.txt", "requirement.md"])
+def test_other_names_with_requirement_are_not_requirements_files(tmp_path, capsys, monkeypatch, name):
+    # prose about requirements is not read as one (and records no version: CNL403 stays)
+    _project(tmp_path, {name: "The project needs tensorflow>=2.12 and a GPU.\n"})
+    assert _found(tmp_path, capsys, monkeypatch) == [("train.py", "CNL403", 1)]

@@ -158,6 +158,10 @@ HOOK_FILES = {
     "constraints.in": False,
     "requirements.txt.orig": False,
     "requirements/README.md": False,
+    "requirement.txt": True,  # the common misspelling
+    "src/Requirement.in": True,
+    "requirement_notes.txt": False,
+    "my_requirement.txt": False,
     "conda-environment.yml": False,
     "config.yaml": False,
     "data/labels.csv": False,

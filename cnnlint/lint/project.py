@@ -37,6 +37,7 @@ from cnnlint.lint.dependencies import PINNED, Verdict, judge_conda, judge_editab
 from cnnlint.lint.pip.commands import install_args, parse_command
 from cnnlint.lint.pip.requirement_files import file_requirements
 from cnnlint.lint.pip.shell import split_shell
+from cnnlint.lint.project_index.locate import REQUIREMENTS_FILE
 from cnnlint.sources.manifest import CONDA, EDITABLE, REQUIREMENT, read_manifest
 from cnnlint.sources.model import SourceError
 
@@ -72,7 +73,6 @@ _MAX_LEVELS = 12
 _ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 _LOCK_FILES = ("poetry.lock", "uv.lock", "Pipfile.lock", "pdm.lock", "conda-lock.yml", "pixi.lock")
 _ENV_FILES = ("environment.yml", "environment.yaml")
-_REQ_FILE = re.compile(r"^requirements.*\.(txt|in)$", re.IGNORECASE)
 _DOCKER_FILE = re.compile(r"^(Dockerfile|Containerfile)(\..*)?$|\.dockerfile$", re.IGNORECASE)
 
 Reader = Callable[[str], Optional[bytes]]
@@ -481,7 +481,7 @@ def project_pins(
         is_root = any(marker in names for marker in _ROOT_MARKERS)
         for name in names:
             path = os.path.join(folder, name)
-            if _REQ_FILE.match(name):
+            if REQUIREMENTS_FILE.match(name):
                 pins.found = True
                 _requirements(pins, path, read)
             elif name in _ENV_FILES or _DOCKER_FILE.search(name) or name in _LOCK_FILES or name in (

@@ -13,7 +13,7 @@ from cnnlint.sources.python import read_python
 if TYPE_CHECKING:
     from cnnlint.sources.manifest import Manifest
 
-_REQUIREMENTS_PATTERNS = ("*requirements*.txt", "*requirements*.in", "requirements*.pip")
+_REQUIREMENTS_PATTERNS = ("*requirements*.txt", "*requirements*.in", "requirements*.pip", "requirement.txt", "requirement.in")
 _CONDA_NAMES = ("environment.yml", "environment.yaml")
 
 

@@ -17,7 +17,8 @@ from typing import Dict, List, Optional, Tuple
 
 MAX_LEVELS = 12
 _MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
-_REQUIREMENTS = re.compile(r"^requirements.*\.(txt|in)$", re.IGNORECASE)
+# a requirements file by its name: requirements*.txt / .in, and the common `requirement.txt`
+REQUIREMENTS_FILE = re.compile(r"^(requirements.*|requirement)\.(txt|in)$", re.IGNORECASE)
 _INSTALLED = {"site-packages", "dist-packages"}
 
 
@@ -51,7 +52,7 @@ def _marked(folder: str) -> Optional[bool]:
         names = os.listdir(folder)
     except OSError:
         return None
-    found = any(n in _MARKERS for n in names) or any(_REQUIREMENTS.match(n) for n in names)
+    found = any(n in _MARKERS for n in names) or any(REQUIREMENTS_FILE.match(n) for n in names)
     if len(_MARKED) > 4096:
         _MARKED.clear()
     _MARKED[folder] = (mtime, found)
