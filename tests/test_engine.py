@@ -218,6 +218,32 @@ def test_a_rule_that_raises_loses_only_its_own_findings(error, internal_errors):
     assert result.internal_errors == internal_errors
 
 
+@pytest.mark.parametrize("error,internal_errors", [
+    (ValueError("boom"), ["t.py: internal error in the walk for CNL999: ValueError: boom"]),
+    (RecursionError("maximum recursion depth exceeded"), []),  # silenced, as a rule's own would be
+])
+def test_a_failed_shared_walk_costs_only_the_hook_rules(monkeypatch, error, internal_errors):
+    from cnnlint.lint.index import bindings
+
+    class WholeFile(Rule):
+        code = "CNL997"
+        name = "whole-file"
+        severity = Severity.INFO
+        summary = "test"
+
+        def check(self):
+            self.report((1, 1, 1, 2), "checked")
+
+    def broken(self):
+        raise error
+
+    monkeypatch.setattr(bindings.Bindings, "_walk", broken)
+    source = SourceFile(path="t.py", kind="python", text="f(1)\n")
+    result = lint_python(source, [CallCounter, WholeFile], "t.py")
+    assert [(f.code, f.message) for f in result.findings] == [("CNL997", "checked")]
+    assert result.internal_errors == internal_errors
+
+
 def test_internal_error_exits_2_and_keeps_other_findings(tmp_path, monkeypatch, capsys):
     from cnnlint.cli import main
     from cnnlint.lint.rules import cnl201_gradients_never_cleared
