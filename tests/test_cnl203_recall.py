@@ -260,3 +260,19 @@ def test_eval_in_a_method_never_undone():
 ])
 def test_eval_in_a_method_negatives(code):
     assert found(code) == []
+
+
+@pytest.mark.parametrize("note, quiet", [
+    ("# MC dropout: keep dropout on at test time\n", True),
+    ("# Monte-Carlo estimate\n", False),          # `monte[_ ]?carlo`: a hyphen is not a separator
+    ("# MONTE CARLO estimate\n", True),
+    ("# monte_carlo samples\n", True),
+    ("def enable_Dropout(m):\n    pass\n", True),
+    ("# a BAYESIAN net\n", True),
+    ("# the bayesian net, à la Gal\n", True),      # not ASCII: the case-blind pattern reads it
+    ("# mcdropout\n", True),
+    ("# emc dropout\n", True),                     # the words may sit inside longer ones
+    ("# a plain classifier\n", False),
+])
+def test_monte_carlo_dropout_words_keep_training_mode_quiet(note, quiet):
+    assert found(note + EPOCHS_DICT) == ([] if quiet else [("CNL203", 15 + note.count("\n"), 21)])

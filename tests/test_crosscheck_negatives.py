@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import textwrap
 import zlib
 from collections.abc import Iterable, Sequence
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from cnnlint.cli import main
@@ -1759,3 +1761,36 @@ def test_fn_starred_input_shape(tmp_path, monkeypatch):
         model.fit(train, epochs=1)
     """)
     assert where(found) == {("CNL602", 4)}
+
+
+# the pattern `creates_data` replaced (one case-sensitive alternation, tried at every position)
+_OLD_CREATES_DATA = re.compile(
+    r"get_file|urlretrieve|urlopen|requests\.get|wget|curl\s|unzip|extractall|tarfile|zipfile|ZipFile|"
+    r"download\s*=\s*True|download_url|download_and_extract|\bdownload\(|makedirs|mkdir|shutil\.|copytree|"
+    r"copyfile|snapshot_download|kagglehub|kaggle\s|gdown|tfds\.|load_dataset\(|drive\.mount|git\s+clone|"
+    r"split_?folders|symlink|os\.rename|\.rename\(|hf_hub_download|os\.chdir|%cd\b|^\s*cd\s",
+    re.MULTILINE,
+)
+
+
+@pytest.mark.parametrize("text, creates", [
+    ("ds.download()", True),               # `\bdownload\(` after a dot
+    ("redownload(x)", False),              # not at a word start
+    ("x = 1\n   cd data\n", True),          # a shell `cd` at a line start
+    ("\n\n  cd\tdata", True),
+    ("abcd data", False),                   # `cd` inside a word
+    ("%cd /content", True),
+    ("%cdx", False),
+    ("torchvision.datasets.MNIST(root, download = True)", True),
+    ("download=False", False),
+    ("git  clone https://x", True),
+    ("splitfolders.ratio(src)", True),
+    ("os.makedirs(out, exist_ok=True)", True),
+    ("model.fit(x, y)", False),
+    ("", False),
+])
+def test_creates_data_agrees_with_the_single_pattern(text, creates):
+    from cnnlint.crosscheck.extract import creates_data
+
+    assert creates_data(text) is creates
+    assert bool(_OLD_CREATES_DATA.search(text)) is creates

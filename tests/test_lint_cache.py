@@ -48,6 +48,16 @@ def test_a_folders_listing_ignores_cache_folders_but_not_new_files(tmp_path):
     assert file_hash(str(tmp_path)) != before
 
 
+def test_a_folders_listing_looks_for_cache_tags_in_folders_and_links_to_folders(tmp_path):
+    (tmp_path / "data").mkdir()  # a folder without a tag stays
+    (tmp_path / "tagged").mkdir()
+    (tmp_path / "tagged" / "CACHEDIR.TAG").write_text("Signature: 8a477f597d28d172789f06886806bc55\n")
+    os.symlink(tmp_path / "tagged", tmp_path / "link_to_tagged")  # a link to a cache folder goes too
+    os.symlink(tmp_path / "missing", tmp_path / "dangling")  # a dangling link stays
+    (tmp_path / "CACHEDIR.TAG").write_text("")  # a file of that name in the folder itself stays
+    assert project_listing(str(tmp_path)) == ["CACHEDIR.TAG", "dangling", "data"]
+
+
 def test_a_selection_runs_only_its_rules_and_the_cache_keeps_selections_apart(tmp_path, monkeypatch, capsys):
     from cnnlint.lint import engine
 

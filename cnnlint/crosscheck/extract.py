@@ -40,17 +40,27 @@ _WEIGHTING_CALLS = re.compile(
     r"^(WeightedRandomSampler|compute_class_weight|compute_sample_weight|SMOTE|ADASYN|RandomOverSampler|"
     r"RandomUnderSampler|sample_from_datasets|rejection_resample|ImbalancedDatasetSampler|.*[Ff]ocal.*)$"
 )
+# every alternative starts with a plain letter, so the search skips to the letters they start with
 _WEIGHTING_TEXT = re.compile(
-    r"class_weight|sample_weight|WeightedRandomSampler|pos_weight|[Ff]ocal|SMOTE|OverSampler|UnderSampler|"
+    r"class_weight|sample_weight|WeightedRandomSampler|pos_weight|Focal|focal|SMOTE|OverSampler|UnderSampler|"
     r"sample_from_datasets|rejection_resample|oversampl|undersampl|ImbalancedDatasetSampler"
 )
+# what fetches, unpacks or moves data: words that start with a plain letter (the search skips to
+# those letters), and the two that don't, each tried only where its word occurs
 _CREATES_DATA = re.compile(
     r"get_file|urlretrieve|urlopen|requests\.get|wget|curl\s|unzip|extractall|tarfile|zipfile|ZipFile|"
-    r"download\s*=\s*True|download_url|download_and_extract|\bdownload\(|makedirs|mkdir|shutil\.|copytree|"
+    r"download\s*=\s*True|download_url|download_and_extract|makedirs|mkdir|shutil\.|copytree|"
     r"copyfile|snapshot_download|kagglehub|kaggle\s|gdown|tfds\.|load_dataset\(|drive\.mount|git\s+clone|"
-    r"split_?folders|symlink|os\.rename|\.rename\(|hf_hub_download|os\.chdir|%cd\b|^\s*cd\s",
-    re.MULTILINE,
+    r"split_?folders|symlink|os\.rename|\.rename\(|hf_hub_download|os\.chdir|%cd\b"
 )
+_CALLS_DOWNLOAD = re.compile(r"\bdownload\(")
+_CD_LINE = re.compile(r"^\s*cd\s", re.MULTILINE)
+
+
+def creates_data(text: str) -> bool:
+    """Whether code or shell text fetches, unpacks, moves or makes data folders."""
+    return bool(_CREATES_DATA.search(text) or ("download(" in text and _CALLS_DOWNLOAD.search(text))
+                or ("cd" in text and _CD_LINE.search(text)))
 _PRETRAINED = re.compile(
     r"weights\s*=\s*['\"](imagenet|DEFAULT|IMAGENET)|pretrained\s*=\s*True|_Weights\.|Weights\.DEFAULT|"
     r"from_pretrained|from_preset|hub\.(load|KerasLayer)|load_state_dict|weights\s*=\s*\w+_Weights"
@@ -114,7 +124,7 @@ class _Extractor(ScriptReader):
         cells = getattr(self.ctx.source, "cells", None) or {}
         magics = "\n".join(line for lines in cells.values() for line in lines if line.lstrip().startswith("%"))
         shell += "\n" + magics
-        out.creates_data = bool(_CREATES_DATA.search(text) or _CREATES_DATA.search(shell)
+        out.creates_data = bool(creates_data(text) or creates_data(shell)
                                 or re.search(r"(^|\n)\s*%?(cp|mv|cd|kaggle|tar|7z|rsync|gsutil|aws)\s", shell))
         out.pretrained = bool(_PRETRAINED.search(text))
         if positions:

@@ -44,11 +44,22 @@ def project_listing(folder: str) -> List[str]:
     listed the folder, or any other that carries a CACHEDIR.TAG): a result that depends on a folder's
     listing must not be invalidated by the cache it is stored in."""
     names = []
-    for name in os.listdir(folder):
-        if name == ".cnnlint_cache" or os.path.isfile(os.path.join(folder, name, "CACHEDIR.TAG")):
-            continue
-        names.append(name)
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            name = entry.name
+            # only a folder can hold a CACHEDIR.TAG: the listing says which entries are folders,
+            # so the other entries cost no stat
+            if name == ".cnnlint_cache" or (_is_folder(entry) and os.path.isfile(os.path.join(folder, name, "CACHEDIR.TAG"))):
+                continue
+            names.append(name)
     return sorted(names)
+
+
+def _is_folder(entry: "os.DirEntry[str]") -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return True  # cannot tell: look for the tag as before
 
 
 def file_hash(path: str) -> Optional[str]:

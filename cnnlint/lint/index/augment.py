@@ -61,9 +61,16 @@ class AugmentBindings:
         self.unpacked: Dict[int, List[str]] = {}  # call -> the names a tuple target unpacks it into
         self._unpacked_from: Dict[int, int] = {}  # id(unknown value) -> id(the call a tuple target unpacked)
         stack: List[Tuple[ast.AST, FrozenSet[str]]] = [(ctx.syntax.tree, frozenset())]
+        pop, push = stack.pop, stack.append
+        name_type, constant_type, attribute_type = ast.Name, ast.Constant, ast.Attribute
         while stack:
-            node, params = stack.pop()
+            node, params = pop()
             tp = type(node)
+            if tp is name_type or tp is constant_type:  # leaves: nothing to record or walk into
+                continue
+            if tp is attribute_type:  # one child
+                push((node.value, params))  # type: ignore[attr-defined]
+                continue
             if tp is ast.FunctionDef or tp is ast.AsyncFunctionDef or tp is ast.Lambda:
                 if tp is not ast.Lambda:
                     self.functions.setdefault(node.name, []).append(node)  # type: ignore[attr-defined]
@@ -82,7 +89,7 @@ class AugmentBindings:
             elif tp is ast.withitem and node.optional_vars is not None:  # type: ignore[attr-defined]
                 self._bind(node.optional_vars, None)  # type: ignore[attr-defined]
             for child in children(node):
-                stack.append((child, params))
+                push((child, params))
 
     def _bind(self, target: ast.AST, value: Optional[ast.expr]) -> None:
         if isinstance(target, (ast.Tuple, ast.List)):

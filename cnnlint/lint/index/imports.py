@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING, Dict, List, Optional, Set
+from typing import TYPE_CHECKING, Dict, List, Optional, Set, Tuple
 
 from cnnlint.lint.index.names import dotted_name
 from cnnlint.lint.index.syntax import iter_statements
@@ -30,6 +30,9 @@ class ImportTable:
         self.modules: Set[str] = set()
         self.star_modules: List[str] = []  # `from keras.layers import *`, in the order written
         self.statements: List[ast.stmt] = []  # the import statements, in the order written
+        # id(expr) -> (expr, its qualified name): the analyses and rules ask about the same callees
+        # again and again; the node is held so that its id cannot be reused
+        self._qualified: Dict[int, Tuple[ast.AST, Optional[str]]] = {}
         for node in iter_statements(tree):
             if isinstance(node, ast.Import):
                 self.statements.append(node)
@@ -55,14 +58,17 @@ class ImportTable:
 
     def qualify(self, expr: ast.AST) -> Optional[str]:
         """The qualified dotted name of a Name/Attribute chain, resolved through imports."""
+        known = self._qualified.get(id(expr))
+        if known is not None and known[0] is expr:
+            return known[1]
         name = dotted_name(expr)
-        if name is None:
-            return None
-        head, _, rest = name.partition(".")
-        full = self.aliases.get(head)
-        if full is None:
-            return name
-        return f"{full}.{rest}" if rest else full
+        if name is not None:
+            head, _, rest = name.partition(".")
+            full = self.aliases.get(head)
+            if full is not None:
+                name = f"{full}.{rest}" if rest else full
+        self._qualified[id(expr)] = (expr, name)
+        return name
 
     def imports_any(self, *prefixes: str) -> bool:
         return any(m == p or m.startswith(p + ".") for m in self.modules for p in prefixes)

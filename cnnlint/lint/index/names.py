@@ -6,14 +6,21 @@ import ast
 from typing import Iterator, List, Optional
 
 
+_NAME, _ATTRIBUTE = ast.Name, ast.Attribute
+
+
 def dotted_name(expr: ast.AST) -> Optional[str]:
     """`a.b.c` for Name/Attribute chains, None for anything else."""
+    tp = type(expr)
+    if tp is _NAME:  # most often
+        return expr.id  # type: ignore[attr-defined, no-any-return]
     parts = []
-    while isinstance(expr, ast.Attribute):
-        parts.append(expr.attr)
-        expr = expr.value
-    if isinstance(expr, ast.Name):
-        parts.append(expr.id)
+    while tp is _ATTRIBUTE or isinstance(expr, ast.Attribute):
+        parts.append(expr.attr)  # type: ignore[attr-defined]
+        expr = expr.value  # type: ignore[attr-defined]
+        tp = type(expr)
+    if tp is _NAME or isinstance(expr, ast.Name):
+        parts.append(expr.id)  # type: ignore[attr-defined]
         return ".".join(reversed(parts))
     return None
 

@@ -170,7 +170,6 @@ class Scopes:
         self.self_assigns: List[SelfAssign] = []
         # id(call) -> the names `x = call(...)` / `a, b = call(...)` binds
         self.call_targets: Dict[int, List[str]] = {}
-        self._qual: Dict[int, Optional[str]] = {}
         self.module_scope = Scope(self.tree, None, "module")
         self._pending: List[Binding] = []
         self._build()
@@ -460,10 +459,7 @@ class Scopes:
     # ---- names
 
     def qualify(self, expr: ast.AST) -> Optional[str]:
-        key = id(expr)
-        if key not in self._qual:
-            self._qual[key] = self.imports.qualify(expr)
-        return self._qual[key]
+        return self.imports.qualify(expr)
 
     def is_imported_head(self, expr: ast.AST, scope: Optional[Scope] = None) -> bool:
         """`np.array`, `cv2.resize`: a name path that starts at an import, not at a local value."""

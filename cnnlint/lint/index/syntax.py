@@ -104,9 +104,13 @@ def walk(node: ast.AST, stop: Tuple[type, ...] = (),
     stack = [node]
     pop = stack.pop
     extend = stack.extend
+    own_kids = kids_of is children
     while stack:
         current = pop()
         yield current
+        tp = type(current)
+        if own_kids and (tp is _NAME or tp is _CONSTANT):  # leaves, half of the nodes
+            continue
         if stop and isinstance(current, stop):
             continue
         kids = kids_of(current)

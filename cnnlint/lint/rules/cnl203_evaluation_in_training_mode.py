@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 _MODE_ARG = re.compile(r"(?i)drop|batch_?norm|^bn$|_bn$|^use_bn|norm_layer")
 _MOVES = ("to", "cuda", "cpu", "half", "float", "double")
 _MC = re.compile(r"(?i)mc[_ ]?dropout|monte[_ ]?carlo|enable_dropout|bayesian")
+# the same words for lower-cased ASCII text: a case-blind pattern is tried at every position of
+# the file, this one skips to the letters its words start with (0.27 -> 0.06 CPU s on the corpus)
+_MC_LOWER = re.compile(r"mc[_ ]?dropout|monte[_ ]?carlo|enable_dropout|bayesian")
 # `.train(...)` with an argument that may be False (`train(False)`, `train(phase == "train")`)
 _MODE_SWITCH = re.compile(r"\.train\((?!\s*\)|\s*(?:mode\s*=\s*)?True\s*\))")
 # what an evaluation loop that needs gradients writes (`x.requires_grad_()`, `torch.autograd.grad(...)`, `x.grad`)
@@ -173,9 +176,9 @@ class EvaluationInTrainingMode(Rule):
         self.index = index
         self.models = self.ctx.get(TorchModes)
         self.found: List[Tuple[ast.AST, str, str]] = []
-        self.mc = bool(_MC.search(text))
+        self.mc = bool(_MC_LOWER.search(text.lower()) if text.isascii() else _MC.search(text))
         self.evals_anywhere = ".eval()" in text or bool(_MODE_SWITCH.search(text))
-        writes_volatile = bool(_VOLATILE.search(text))
+        writes_volatile = "volatile" in text and bool(_VOLATILE.search(text))
         self.volatile = writes_volatile and not self.volatile_works()
         self.grad_anywhere = any(w in text for w in ("no_grad", "inference_mode", "set_grad_enabled")) \
             or (writes_volatile and not self.volatile)
