@@ -691,3 +691,93 @@ CNL101_NEGATIVES = {
 @pytest.mark.parametrize("name", sorted(CNL101_NEGATIVES))
 def test_101_helper_and_map_negatives(name):
     quiet(CNL101_NEGATIVES[name], "CNL101")
+
+
+# ---------------------------------------------------------------- a helper given a model factory
+
+_FACTORY_HELPER = """\
+    import numpy as np
+    from tensorflow.keras.preprocessing.image import load_img, img_to_array
+
+    images = np.array([img_to_array(load_img(p, target_size=(30, 30))) for p in paths])
+
+    def train_and_evaluate(make_model):
+        model = make_model()
+        model.compile(loss="categorical_crossentropy", optimizer="adam")
+        model.fit(images, labels, epochs=30)
+
+"""
+
+_CONV_FACTORY = """\
+    def create_model():
+        model = keras.Sequential()
+        model.add(layers.Conv2D(32, 3, activation="relu"))
+        model.add(layers.Flatten())
+        model.add(layers.Dense(43, activation="softmax"))
+        return model
+
+"""
+
+
+def test_101_model_from_a_factory_passed_to_the_training_helper():
+    code = _FACTORY_HELPER + _CONV_FACTORY + """\
+    def create_stub_model():
+        # exercise: build your own model here
+        return model
+
+    train_and_evaluate(create_stub_model)
+    train_and_evaluate(create_model)
+    """
+    found = one(code, "CNL101", 13, 15)
+    assert found.message == (
+        "`images` (images read by `load_img` in the comprehension at line 8) reaches `model.fit` as raw 0-255 "
+        "pixels: it is never divided, passed to preprocess_input or scaled by a model layer"
+    )
+
+
+CNL101_FACTORY_NEGATIVES = {
+    # the factory comes from another module: what it builds is not known here
+    "imported_factory": _FACTORY_HELPER + _CONV_FACTORY + """\
+    from models import resnet_factory
+    train_and_evaluate(create_model)
+    train_and_evaluate(resnet_factory)
+    """,
+    # a lambda, not one of the file's functions
+    "lambda_factory": _FACTORY_HELPER + """\
+    train_and_evaluate(lambda: keras.Sequential([layers.Flatten(), layers.Dense(43)]))
+    """,
+    # the only factory loads a saved model
+    "loading_factory": _FACTORY_HELPER + """\
+    def restore():
+        return keras.models.load_model("best.keras")
+
+    train_and_evaluate(restore)
+    """,
+    # the file's factory builds a model that scales its input
+    "factory_model_rescales": _FACTORY_HELPER + _CONV_FACTORY.replace(
+        "model = keras.Sequential()", "model = keras.Sequential([layers.Rescaling(1./255)])") + """\
+    train_and_evaluate(create_model)
+    """,
+    # every factory is a stub: no model of the file is known to be trained
+    "only_stubs": _FACTORY_HELPER + """\
+    def create_stub_model():
+        return model
+
+    train_and_evaluate(create_stub_model)
+    """,
+    # the factory parameter is rebound before the call
+    "parameter_rebound": _FACTORY_HELPER.replace(
+        "        model = make_model()\n", "        make_model = pick_factory()\n        model = make_model()\n")
+    + _CONV_FACTORY + """\
+    train_and_evaluate(create_model)
+    """,
+    # the pixels are scaled before the helper trains on them
+    "scaled_pixels": _FACTORY_HELPER.replace("for p in paths])", "for p in paths]) / 255.0") + _CONV_FACTORY + """\
+    train_and_evaluate(create_model)
+    """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(CNL101_FACTORY_NEGATIVES))
+def test_101_factory_negatives(name):
+    quiet(CNL101_FACTORY_NEGATIVES[name], "CNL101")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 
 @dataclass(frozen=True)
@@ -49,3 +49,15 @@ def nth_positional(call: ast.Call, index: int) -> Optional[ast.expr]:
 def unstarred(expr: ast.expr) -> ast.expr:
     """`x` for `*x`, the expression itself otherwise (an element of a list or tuple display)."""
     return expr.value if isinstance(expr, ast.Starred) else expr
+
+
+def argument_for(call: ast.Call, params: Sequence[str], name: str) -> Optional[ast.AST]:
+    """The argument a call passes for the parameter `name` (None: left to its default, or by *args)."""
+    for kw in call.keywords:
+        if kw.arg == name:
+            return kw.value
+    index = params.index(name)
+    positional = [a for a in call.args if not isinstance(a, ast.Starred)]
+    if len(positional) < len(call.args) and index >= len(positional):
+        return None
+    return positional[index] if index < len(positional) else None

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import List, Optional, Sequence, Set, Tuple, Union
 
 from cnnlint.lint.index import image_apis as apis
-from cnnlint.lint.index.arguments import nth_positional, unstarred
+from cnnlint.lint.index.arguments import argument_for, nth_positional, unstarred
 from cnnlint.lint.index.flow import NONE, ImageFlow, Taint
 from cnnlint.lint.index.image_scaling import body_of, is_scale_op, names_in, source_walk
 from cnnlint.lint.index.names import call_tail, has_star_kwargs, is_falsy_literal, keyword
@@ -304,7 +304,7 @@ class KerasInputs:
                     return False
                 return all(self.builds_model(v, inner, o, b, depth + 1) for v, o, b in inner.returns)
             if scopes.is_local(func.id, scope):
-                return False
+                return self._built_by_factories(func.id, scope, pos, blocks, depth)
         q = scopes.qualify(func) or ""
         parts = q.split(".")
         tail = parts[-1]
@@ -312,6 +312,39 @@ class KerasInputs:
             return True
         kerasish = "keras" in parts or parts[0] in ("tensorflow", "tf_keras") or len(parts) == 1
         return kerasish and tail in ("Sequential", "Model", "Functional")
+
+    def _built_by_factories(self, param: str, scope: Scope, pos: int, blocks: Blocks, depth: int) -> bool:
+        """`model = make_model()` where `make_model` is a parameter of the function around it
+        (`def train_and_evaluate(make_model): ...`): every call of that function in the file passes
+        one of the file's functions for it, and at least one of them builds a Keras model (others
+        may be exercise stubs that build nothing; a model loaded anywhere is caught by
+        model_unknown_at). Quiet when any call passes something else (an imported factory, a
+        lambda, nothing)."""
+        scopes = self.scopes
+        fn = scope.node
+        if scope.kind != "function" or not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return False
+        params = [a.arg for a in fn.args.posonlyargs + fn.args.args]
+        r = scopes.reaching(param, scope, pos, blocks)
+        if param not in params or r is None or any(d.kind != "param" for d in r[1]):
+            return False
+        built = False
+        for site in scopes.calls:
+            func = site.node.func  # type: ignore[attr-defined]
+            if not isinstance(func, ast.Name) or func.id != fn.name:
+                continue
+            if scopes.local_function(func.id, site.scope, site.order, site.blocks) is not fn:
+                return False
+            factory_name = argument_for(site.node, params, param)  # type: ignore[arg-type]
+            if not isinstance(factory_name, ast.Name):
+                return False
+            factory = scopes.local_function(factory_name.id, site.scope, site.order, site.blocks)
+            inner = scopes.fn_scope.get(id(factory)) if factory is not None else None
+            if inner is None:
+                return False
+            if inner.returns and all(self.builds_model(v, inner, o, b, depth + 1) for v, o, b in inner.returns):
+                built = True
+        return built
 
     # ---- generators
 

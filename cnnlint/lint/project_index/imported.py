@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
+from cnnlint.lint.index.arguments import argument_for
 from cnnlint.lint.index.flow import IMPORTED_TAINT, Origin, Taint
 from cnnlint.lint.index.loops import BACKWARD, CLEAR, IMPORTED_GRADIENTS, STEP
 from cnnlint.lint.index.names import dotted_name
@@ -235,18 +236,6 @@ def helper(ctx: "FileContext", call: ast.Call) -> Optional[Found]:
     if found is None or found.definition.kind != "function" or not found.definition.params:
         return None
     return found
-
-
-def argument_for(call: ast.Call, params: Tuple[str, ...], name: str) -> Optional[ast.AST]:
-    """The argument a call passes for the parameter `name` (None: left to its default, or by *args)."""
-    for kw in call.keywords:
-        if kw.arg == name:
-            return kw.value
-    index = params.index(name)
-    positional = [a for a in call.args if not isinstance(a, ast.Starred)]
-    if len(positional) < len(call.args) and index >= len(positional):
-        return None
-    return positional[index] if index < len(positional) else None
 
 
 _KINDS = {"back": BACKWARD, "step": STEP, "scaler_step": STEP, "clear": CLEAR}

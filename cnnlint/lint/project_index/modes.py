@@ -7,7 +7,8 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING, List, Optional, Tuple
 
-from cnnlint.lint.project_index.imported import argument_for, helper
+from cnnlint.lint.index.arguments import argument_for
+from cnnlint.lint.project_index.imported import helper
 
 if TYPE_CHECKING:
     from cnnlint.lint.context import FileContext

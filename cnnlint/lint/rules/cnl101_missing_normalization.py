@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, List, Optional, Set, Tuple
 
 from cnnlint.findings import Severity
-from cnnlint.lint.index.arguments import unstarred
+from cnnlint.lint.index.arguments import argument_for, unstarred
 from cnnlint.lint.index.flow import ImageFlow
 from cnnlint.lint.index.keras_inputs import KerasInputs, Pipe
 from cnnlint.lint.index.names import dotted_name, keyword
@@ -87,15 +87,11 @@ def _only_param(scopes: Scopes, name: ast.Name, rec: CallSite) -> bool:
     return r is not None and len(r[1]) == 1 and r[1][0].kind == "param"
 
 
-def _argument_for(call: ast.Call, params: List[str], name: str) -> Optional[ast.expr]:
-    """What a call passes for the parameter `name` (positional or keyword); None when not plain."""
+def _argument_for(call: ast.Call, params: List[str], name: str) -> Optional[ast.AST]:
+    """What a call passes for the parameter `name`; None when not plain (`*args`, `**kwargs`)."""
     if any(isinstance(a, ast.Starred) for a in call.args) or any(kw.arg is None for kw in call.keywords):
         return None
-    for kw in call.keywords:
-        if kw.arg == name:
-            return kw.value
-    index = params.index(name)
-    return call.args[index] if index < len(call.args) else None
+    return argument_for(call, params, name)
 
 
 def _helper_inputs(scopes: Scopes, rec: CallSite, x: ast.expr) -> Optional[_Helper]:
