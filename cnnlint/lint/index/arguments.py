@@ -51,7 +51,7 @@ def unstarred(expr: ast.expr) -> ast.expr:
     return expr.value if isinstance(expr, ast.Starred) else expr
 
 
-def argument_for(call: ast.Call, params: Sequence[str], name: str) -> Optional[ast.AST]:
+def argument_for(call: ast.Call, params: Sequence[str], name: str) -> Optional[ast.expr]:
     """The argument a call passes for the parameter `name` (None: left to its default, or by *args)."""
     for kw in call.keywords:
         if kw.arg == name:

@@ -87,7 +87,7 @@ def _only_param(scopes: Scopes, name: ast.Name, rec: CallSite) -> bool:
     return r is not None and len(r[1]) == 1 and r[1][0].kind == "param"
 
 
-def _argument_for(call: ast.Call, params: List[str], name: str) -> Optional[ast.AST]:
+def _argument_for(call: ast.Call, params: List[str], name: str) -> Optional[ast.expr]:
     """What a call passes for the parameter `name`; None when not plain (`*args`, `**kwargs`)."""
     if any(isinstance(a, ast.Starred) for a in call.args) or any(kw.arg is None for kw in call.keywords):
         return None
