@@ -7,8 +7,8 @@ import ast
 import re
 from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Set, Tuple
 
+from cnnlint.lint.index.bindings import Bindings
 from cnnlint.lint.index.names import all_args, dotted_name
-from cnnlint.lint.index.syntax import children
 
 if TYPE_CHECKING:
     from cnnlint.lint.context import FileContext
@@ -47,10 +47,20 @@ def _unknown() -> ast.expr:
     return ast.Name(id="None", ctx=ast.Load())
 
 
+_NO_PARAMS: FrozenSet[str] = frozenset()
+_DEF, _CALL, _BINDS = "def", "call", "binds"
+_RECORDED = {
+    ast.FunctionDef: _DEF, ast.AsyncFunctionDef: _DEF, ast.Call: _CALL,
+    **{tp: _BINDS for tp in (ast.Assign, ast.AnnAssign, ast.For, ast.AsyncFor, ast.AugAssign, ast.NamedExpr,
+                             ast.withitem)},
+}
+
+
 class AugmentBindings:
     """An analysis: `ctx.get(AugmentBindings)`. Bindings (dotted target -> values), every call with
     the parameters in scope there, the functions by name, and the names each call is assigned to
-    (`val_ds = ImageFolder(...)`). Calls are listed last first (the order CNL103 reports in)."""
+    (`val_ds = ImageFolder(...)`), read off the shared walk (`Bindings`). Calls are listed last
+    first (the order CNL103 reports in)."""
 
     def __init__(self, ctx: "FileContext") -> None:
         assert ctx.syntax is not None
@@ -60,36 +70,42 @@ class AugmentBindings:
         self.targets: Dict[int, List[str]] = {}
         self.unpacked: Dict[int, List[str]] = {}  # call -> the names a tuple target unpacks it into
         self._unpacked_from: Dict[int, int] = {}  # id(unknown value) -> id(the call a tuple target unpacked)
-        stack: List[Tuple[ast.AST, FrozenSet[str]]] = [(ctx.syntax.tree, frozenset())]
-        pop, push = stack.pop, stack.append
-        name_type, constant_type, attribute_type = ast.Name, ast.Constant, ast.Attribute
-        while stack:
-            node, params = pop()
+        bindings = ctx.get(Bindings)
+        scope_of = bindings.scope_of
+        in_scope: Dict[int, FrozenSet[str]] = {}  # id(def or lambda) -> the parameters seen inside it
+
+        def params_in(scope: Optional[ast.AST]) -> FrozenSet[str]:
+            if scope is None:
+                return _NO_PARAMS
+            found = in_scope.get(id(scope))
+            if found is None:
+                found = in_scope[id(scope)] = params_in(scope_of(scope)) | parameter_names(scope)
+            return found
+
+        # the shared walk's nodes, last first: a node's own record comes after those of the nodes
+        # written after it, and after those inside it (`f(g(x))`: g, then f)
+        for node in reversed(bindings.nodes):
             tp = type(node)
-            if tp is name_type or tp is constant_type:  # leaves: nothing to record or walk into
+            kind = _RECORDED.get(tp)
+            if kind is None:
                 continue
-            if tp is attribute_type:  # one child
-                push((node.value, params))  # type: ignore[attr-defined]
-                continue
-            if tp is ast.FunctionDef or tp is ast.AsyncFunctionDef or tp is ast.Lambda:
-                if tp is not ast.Lambda:
-                    self.functions.setdefault(node.name, []).append(node)  # type: ignore[attr-defined]
-                params = params | parameter_names(node)
-            elif tp is ast.Call:
-                self.calls.append((node, params))  # type: ignore[arg-type]
+            if kind is _DEF:
+                self.functions.setdefault(node.name, []).append(node)  # type: ignore[attr-defined]
+            elif kind is _CALL:
+                self.calls.append((node, params_in(scope_of(node))))  # type: ignore[arg-type]
             elif tp is ast.Assign:
                 for t in node.targets:  # type: ignore[attr-defined]
                     self._bind(t, node.value)  # type: ignore[attr-defined]
-            elif tp is ast.AnnAssign and node.value is not None:  # type: ignore[attr-defined]
-                self._bind(node.target, node.value)  # type: ignore[attr-defined]
-            elif tp is ast.For or tp is ast.AsyncFor or tp is ast.AugAssign:
-                self._bind(node.target, None)  # type: ignore[attr-defined]
+            elif tp is ast.AnnAssign:
+                if node.value is not None:  # type: ignore[attr-defined]
+                    self._bind(node.target, node.value)  # type: ignore[attr-defined]
             elif tp is ast.NamedExpr:
                 self._bind(node.target, node.value)  # type: ignore[attr-defined]
-            elif tp is ast.withitem and node.optional_vars is not None:  # type: ignore[attr-defined]
-                self._bind(node.optional_vars, None)  # type: ignore[attr-defined]
-            for child in children(node):
-                push((child, params))
+            elif tp is ast.withitem:
+                if node.optional_vars is not None:  # type: ignore[attr-defined]
+                    self._bind(node.optional_vars, None)  # type: ignore[attr-defined]
+            else:  # for loops, augmented assignments
+                self._bind(node.target, None)  # type: ignore[attr-defined]
 
     def _bind(self, target: ast.AST, value: Optional[ast.expr]) -> None:
         if isinstance(target, (ast.Tuple, ast.List)):
