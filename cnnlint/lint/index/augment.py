@@ -49,7 +49,7 @@ def _unknown() -> ast.expr:
 
 _NO_PARAMS: FrozenSet[str] = frozenset()
 _DEF, _CALL, _BINDS = "def", "call", "binds"
-_RECORDED = {
+_RECORDED: Dict[type, str] = {
     ast.FunctionDef: _DEF, ast.AsyncFunctionDef: _DEF, ast.Call: _CALL,
     **{tp: _BINDS for tp in (ast.Assign, ast.AnnAssign, ast.For, ast.AsyncFor, ast.AugAssign, ast.NamedExpr,
                              ast.withitem)},
