@@ -48,6 +48,18 @@ def _unknown() -> ast.expr:
 
 
 _NO_PARAMS: FrozenSet[str] = frozenset()
+
+
+def _params_in(bindings: Bindings, scope: Optional[ast.AST], cache: Dict[int, FrozenSet[str]]) -> FrozenSet[str]:
+    """The parameters of `scope` and of the functions around it (a module-level function, not a
+    closure: a closure that calls itself is a reference cycle, which would keep the file's tree
+    alive until the next garbage collection)."""
+    if scope is None:
+        return _NO_PARAMS
+    found = cache.get(id(scope))
+    if found is None:
+        found = cache[id(scope)] = _params_in(bindings, bindings.scope_of(scope), cache) | parameter_names(scope)
+    return found
 _DEF, _CALL, _BINDS = "def", "call", "binds"
 _RECORDED: Dict[type, str] = {
     ast.FunctionDef: _DEF, ast.AsyncFunctionDef: _DEF, ast.Call: _CALL,
@@ -73,15 +85,6 @@ class AugmentBindings:
         bindings = ctx.get(Bindings)
         scope_of = bindings.scope_of
         in_scope: Dict[int, FrozenSet[str]] = {}  # id(def or lambda) -> the parameters seen inside it
-
-        def params_in(scope: Optional[ast.AST]) -> FrozenSet[str]:
-            if scope is None:
-                return _NO_PARAMS
-            found = in_scope.get(id(scope))
-            if found is None:
-                found = in_scope[id(scope)] = params_in(scope_of(scope)) | parameter_names(scope)
-            return found
-
         # the shared walk's nodes, last first: a node's own record comes after those of the nodes
         # written after it, and after those inside it (`f(g(x))`: g, then f)
         for node in reversed(bindings.nodes):
@@ -92,7 +95,7 @@ class AugmentBindings:
             if kind is _DEF:
                 self.functions.setdefault(node.name, []).append(node)  # type: ignore[attr-defined]
             elif kind is _CALL:
-                self.calls.append((node, params_in(scope_of(node))))  # type: ignore[arg-type]
+                self.calls.append((node, _params_in(bindings, scope_of(node), in_scope)))  # type: ignore[arg-type]
             elif tp is ast.Assign:
                 for t in node.targets:  # type: ignore[attr-defined]
                     self._bind(t, node.value)  # type: ignore[attr-defined]
