@@ -407,3 +407,24 @@ def test_hooks_follow_the_shared_walk_with_leaves_after_each_subtree():
         ("left", "A", 1),
         ("call", "q", ["Module", "Expr"]),
     ]
+
+
+@pytest.mark.parametrize("call", [
+    "f(a, b, k=1, **kw)",
+    "f(a, k=1, *rest, j=2)",   # `*rest` written after a keyword
+    "f(k=1, *rest)",
+    "f(*a, b, k=1)",
+    "f(x)(y, z=2)",
+    "f()",
+])
+def test_a_calls_children_are_in_the_order_written(call):
+    import ast
+
+    from cnnlint.lint.index.syntax import children
+
+    node = ast.parse(call).body[0].value
+    kids = children(node)
+    assert kids[0] is node.func
+    positions = [(k.lineno, k.col_offset) for k in kids[1:]]
+    assert positions == sorted(positions)
+    assert len(kids) == 1 + len(node.args) + len(node.keywords)

@@ -37,6 +37,10 @@ _NOISE = (ast.expr_context, ast.operator, ast.unaryop, ast.boolop, ast.cmpop)
 
 # what the walk does at a node of each type (other types: only walked into)
 _CALL, _BLOCK, _FUNCTION, _LAMBDA, _CLASS, _BINDER = "call", "block", "function", "lambda", "class", "binder"
+_HOOKED = "hooked"
+# the node types the rules' hooks ask for, listed apart in walk order (`Bindings.hooked`): the
+# engine dispatches from that shorter list when no hook asks for another type
+HOOKED_TYPES = frozenset({ast.Call, ast.Attribute, ast.Subscript, ast.Import, ast.ImportFrom, ast.Assign})
 _KINDS: Dict[type, str] = {
     ast.Call: _CALL,
     **{tp: _BLOCK for tp in _CONTROL},
@@ -44,6 +48,7 @@ _KINDS: Dict[type, str] = {
     ast.Lambda: _LAMBDA,
     ast.ClassDef: _CLASS,
     **{tp: _BINDER for tp in _BINDERS},
+    ast.Subscript: _HOOKED, ast.Import: _HOOKED, ast.ImportFrom: _HOOKED,
 }
 
 
@@ -120,6 +125,7 @@ class Bindings:
         # every node of the tree (no contexts or operators) in walk order: the engine dispatches
         # the rules' node hooks from it, so the file is walked once
         self.nodes: List[ast.AST] = []
+        self.hooked: List[ast.AST] = []  # the nodes of HOOKED_TYPES, in walk order
         self.keras = self.imports.imports_any("tensorflow", "keras", "tf_keras")
         self.torch = self.imports.imports_any("torch", "torchvision", "lightning", "pytorch_lightning")
         self._walk()
@@ -134,10 +140,12 @@ class Bindings:
         parents = self._parents
         names = self.names
         visited = self.nodes.append
+        hooked = self.hooked.append
         kinds = _KINDS
         stack: List[Frame] = [(self.syntax.tree, None, None, None)]
         pop, push = stack.pop, stack.append
         name_type, constant_type, attribute_type, done_type = ast.Name, ast.Constant, ast.Attribute, _Done
+        assign_type = ast.Assign
         while stack:
             node, scope, cond, klass = pop()
             order += 1
@@ -149,11 +157,16 @@ class Bindings:
             info[id(node)] = (order, scope, cond)
             visited(node)  # type: ignore[arg-type]
             if tp is name_type:  # a leaf
-                names.setdefault(node.id, []).append(node)  # type: ignore[union-attr, arg-type]
+                same = names.get(node.id)  # type: ignore[union-attr]
+                if same is None:
+                    names[node.id] = [node]  # type: ignore[union-attr, list-item]
+                else:
+                    same.append(node)  # type: ignore[arg-type]
                 continue
             if tp is constant_type:
                 continue
             if tp is attribute_type:  # one child, nothing to record
+                hooked(node)  # type: ignore[arg-type]
                 value = node.value  # type: ignore[union-attr]
                 parents[id(value)] = node  # type: ignore[assignment]
                 push((value, scope, cond, klass))
@@ -163,6 +176,7 @@ class Bindings:
             if kind is None:
                 pass
             elif kind is _CALL:
+                hooked(node)  # type: ignore[arg-type]
                 calls.append(CallSite(node, qualify(node.func) or "", call_tail(node) or "", order, scope, cond))  # type: ignore[arg-type, union-attr]
             elif kind is _BLOCK:
                 self.block_parent[id(node)] = cond
@@ -181,7 +195,11 @@ class Bindings:
             elif kind is _CLASS:
                 self.classes.append(node)  # type: ignore[arg-type]
                 inner_class = node  # type: ignore[assignment]
+            elif kind is _HOOKED:
+                hooked(node)  # type: ignore[arg-type]
             else:  # _BINDER
+                if tp is assign_type:
+                    hooked(node)  # type: ignore[arg-type]
                 done = self._binds_of(node, order, scope, cond)  # type: ignore[arg-type]
                 if done is not None:
                     push((done, scope, cond, klass))

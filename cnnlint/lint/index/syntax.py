@@ -17,6 +17,7 @@ _CHILD_FIELDS: Dict[type, Tuple[str, ...]] = {}
 
 
 _NAME, _CONSTANT, _ATTRIBUTE, _KEYWORD, _EXPR = ast.Name, ast.Constant, ast.Attribute, ast.keyword, ast.Expr
+_STARRED = ast.Starred
 
 
 def _present(*nodes: Optional[ast.AST]) -> List[ast.AST]:
@@ -64,10 +65,12 @@ def children(node: ast.AST) -> List[ast.AST]:
     if tp is _ATTRIBUTE or tp is _KEYWORD or tp is _EXPR:
         return [node.value]  # type: ignore[attr-defined]
     if tp is ast.Call:
-        if node.args and node.keywords:  # type: ignore[attr-defined]
-            rest = sorted([*node.args, *node.keywords], key=lambda n: (n.lineno, n.col_offset))  # type: ignore[attr-defined]
+        args = node.args  # type: ignore[attr-defined]
+        # keywords follow the positional arguments unless a `*args` comes after one (`f(k=1, *a)`)
+        if args and node.keywords and any(type(a) is _STARRED for a in args):  # type: ignore[attr-defined]
+            rest = sorted([*args, *node.keywords], key=lambda n: (n.lineno, n.col_offset))  # type: ignore[attr-defined]
             return [node.func, *rest]  # type: ignore[attr-defined]
-        return [node.func, *node.args, *node.keywords]  # type: ignore[attr-defined]
+        return [node.func, *args, *node.keywords]  # type: ignore[attr-defined]
     if tp is ast.Dict:
         out: List[ast.AST] = []
         for key, value in zip(node.keys, node.values):  # type: ignore[attr-defined]
