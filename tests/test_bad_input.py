@@ -5,6 +5,8 @@ import json
 import os
 import sys
 
+import pytest
+
 from cnnlint.cli import main
 
 GOOD_WITH_DEFECT = """\
@@ -96,6 +98,56 @@ def test_notebook_cell_with_syntax_error_is_skipped_not_the_notebook(tmp_path, c
     assert out[0].startswith(f"{tmp_path / 'n.ipynb'}:cell 1:1:")
     assert "CNL001 [error] syntax error" in out[0]
     assert len(out) == 2 and " CNL201 " in out[1] and ":cell 2:" in out[1]
+
+
+EXERCISE = (
+    "import torch\n"
+    "testloader = torch.utils.data.DataLoader(testset, batch_size=64)\n"
+    "dataiter = iter(testloader)\n"
+    "images, labels = dataiter.next()\n"
+    "# TODO: Calculate the class probabilities (softmax) for img\n"
+    "ps = \n"
+    "batch = loader_iter.next()\n"
+)
+PARTLY = "the cell was linted only above this line; fix the syntax (or finish the exercise) or exclude the notebook"
+WHOLE = "the file (or cell) was not linted; fix the syntax or exclude it"
+
+
+def _cells_findings(tmp_path, capsys, *sources):
+    cells = [{"cell_type": "code", "source": src, "metadata": {}} for src in sources]
+    (tmp_path / "n.ipynb").write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    main([str(tmp_path / "n.ipynb"), "--no-cache", "-q", "--format", "json", "--select", "CNL001,CNL402"])
+    found = json.loads(capsys.readouterr().out)["findings"]
+    return [(f["code"], f["cell"], f["line"], f["hint"]) for f in found]
+
+
+def test_an_exercise_cells_code_above_its_syntax_error_is_linted(tmp_path, capsys):
+    found = _cells_findings(tmp_path, capsys, EXERCISE)
+    assert [(c, cell, line) for c, cell, line, _ in found] == [("CNL402", 1, 4), ("CNL001", 1, 6)]
+    assert found[1][3] == PARTLY  # the line after the error (`loader_iter.next()`) is not linted
+
+
+@pytest.mark.parametrize("sources, expected", [
+    # the error on the cell's first line: nothing above it
+    (("ps = \nbatch = it.next()\n",), [("CNL001", 1, 1, WHOLE)]),
+    # cut inside an open block: the lines above do not parse alone, so the whole cell goes, and
+    # the next cell gets no syntax error of its own
+    (("import torch\nfor x in loader:\n    ps = \n    out = it.next()\n", "import torch\nprint(1)\n"),
+     [("CNL001", 1, 3, WHOLE)]),
+    # only comments above the error
+    (("# TODO\n# fill in\nps = \nit.next()\n",), [("CNL001", 1, 3, WHOLE)]),
+    # a decorator left dangling above the error
+    (("import torch\n@torch.no_grad()\ndef f(:\n    return it.next()\n",), [("CNL001", 1, 3, WHOLE)]),
+])
+def test_a_broken_cells_lines_above_are_linted_only_when_they_parse_alone(tmp_path, capsys, sources, expected):
+    assert _cells_findings(tmp_path, capsys, *sources) == expected
+
+
+def test_a_scripts_syntax_error_still_stops_the_whole_file(tmp_path, capsys):
+    (tmp_path / "s.py").write_text(EXERCISE)
+    main([str(tmp_path / "s.py"), "--no-cache", "-q", "--format", "json", "--select", "CNL001,CNL402"])
+    found = json.loads(capsys.readouterr().out)["findings"]
+    assert [(f["code"], f["line"], f["hint"]) for f in found] == [("CNL001", 6, WHOLE)]
 
 
 def test_fifo_is_not_opened(tmp_path, capsys):

@@ -63,16 +63,39 @@ def _syntax_finding(source: SourceFile, line: int, column: int, message: str,
     )
 
 
-def _blank_cell(text: str, source: SourceFile, line: int) -> Optional[str]:
-    """The text with the notebook cell holding `line` blanked; None for a script."""
+def _blank_cell(text: str, source: SourceFile, line: int, keep_before: bool = False) -> Optional[str]:
+    """The text with the notebook cell holding `line` blanked (with `keep_before`, only from `line`
+    to the cell's end); None for a script."""
     cell, _ = source.locate(line)
     if cell is None or source.line_map is None:
         return None
     lines = text.split("\n")
     for i, (c, _) in enumerate(source.line_map):
-        if c == cell and i < len(lines):
+        if c == cell and i < len(lines) and not (keep_before and i + 1 < line):
             lines[i] = ""
     return "\n".join(lines)
+
+
+def _lines_before_parse(text: str, source: SourceFile, line: int) -> bool:
+    """Whether the lines of `line`'s notebook cell above it parse on their own (an exercise cell
+    that stops at `ps = ` keeps its code above; one cut inside an open block does not)."""
+    cell, _ = source.locate(line)
+    if source.line_map is None or cell is None:
+        return False
+    lines = text.split("\n")
+    kept = [lines[i] for i, (c, _) in enumerate(source.line_map) if c == cell and i + 1 < line and i < len(lines)]
+    if not any(k.strip() for k in kept):
+        return False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return bool(ast.parse("\n".join(kept)).body)  # comments alone are nothing to lint
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+
+
+PARTLY_LINTED_HINT = ("the cell was linted only above this line; fix the syntax (or finish the exercise) "
+                      "or exclude the notebook")
 
 
 ASYNC_KEYWORD = ("`async` is a reserved word since Python 3.7: `async=True` (PyTorch before 0.4) "
@@ -113,8 +136,11 @@ def _parse(source: SourceFile, errors: List[Finding]) -> Optional[Syntax]:
                 column, text = renamed
                 errors.append(_syntax_finding(source, line, column, ASYNC_KEYWORD, ASYNC_HINT))
                 continue
-            errors.append(_syntax_finding(source, line, max(err.offset or 1, 1), err.msg))
-            blanked = _blank_cell(text, source, line)
+            # a notebook cell's lines above its error are linted when they parse on their own
+            partly = _lines_before_parse(text, source, line)
+            errors.append(_syntax_finding(source, line, max(err.offset or 1, 1), err.msg,
+                                          *((PARTLY_LINTED_HINT,) if partly else ())))
+            blanked = _blank_cell(text, source, line, keep_before=partly)
             if blanked is None:
                 return None
             text = blanked
