@@ -67,6 +67,17 @@ class Probe(Capability):
         return findings
 
 
+DATASET_CODES = "cnnlint.dataset.codes:CODES"
+CROSSCHECK_CODES = "cnnlint.crosscheck.codes:CODES"
+
+
+def wants_script_facts(state: RunState) -> bool:
+    """Whether the lint extracts the scripts' pipeline facts: the cross-check holds them against
+    the data, and the dataset scan reads which loaders the code uses. A selection of static rules
+    alone (`--select CNL201`) needs none."""
+    return state.wants(load_table(CROSSCHECK_CODES)) or state.wants(load_table(DATASET_CODES))
+
+
 class Datasets(Capability):
     """The image folders and buckets: found before the lint (the lint places the cross-check's facts
     only when there are some), scanned after it (the code beside a dataset says which loaders count)."""
@@ -74,7 +85,7 @@ class Datasets(Capability):
     name = "datasets"
 
     def prepare(self, state: RunState) -> None:
-        if not state.wants(load_table("cnnlint.dataset.codes:CODES")):
+        if not state.wants(load_table(DATASET_CODES)):
             return
         from cnnlint.dataset.layout import find_datasets
         from cnnlint.sources.walk import excluder
@@ -117,7 +128,7 @@ class CrossCheck(Capability):
     name = "crosscheck"
 
     def run(self, state: RunState) -> List[Finding]:
-        if not state.wants(load_table("cnnlint.crosscheck.codes:CODES")):
+        if not state.wants(load_table(CROSSCHECK_CODES)):
             return []
         from cnnlint.crosscheck.check import Script, crosscheck
         from cnnlint.crosscheck.facts import ScriptFacts

@@ -14,7 +14,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, List, Optional, TextIO, Tuple
 
-from cnnlint.capabilities import CAPABILITIES
+from cnnlint.capabilities import CAPABILITIES, wants_script_facts
 from cnnlint.catalog import check_selectors, is_enabled, matches
 from cnnlint.config import Config, ConfigError, load_config
 from cnnlint.findings import Finding, Severity
@@ -134,7 +134,7 @@ def lint_code(state: RunState) -> None:
                       or any(os.path.isfile(p) for p in state.paths))
     codes = [cls.code for cls in rule_classes() if is_enabled(cls.code, config.select, config.ignore)]
     state.lint = lint_targets(state.targets, config.fingerprint(), config.max_file_size, cache,
-                              fact_positions=fact_positions, codes=codes)
+                              fact_positions=fact_positions, codes=codes, with_facts=wants_script_facts(state))
 
 
 def check(request: Request) -> Tuple[Config, Checked]:

@@ -105,3 +105,44 @@ def test_the_cross_checks_memory_facts_do_not_depend_on_selecting_cnl102():
     assert alone.findings == []
     assert alone.facts["in_memory"] == everything.facts["in_memory"]
     assert lint_python(source, [], "t.py").facts["in_memory"] == []
+
+
+IN_MEMORY = ("import cv2\nimport numpy as np\nfrom tensorflow import keras\n\nimages = []\n"
+             "for p in paths:\n    images.append(cv2.imread(p))\nx = np.array(images)\n"
+             "model = keras.Sequential([keras.layers.Dense(2)])\nmodel.fit(x, y)\n")
+
+
+def test_a_selection_of_static_rules_extracts_no_facts_and_the_cache_keeps_it_apart(tmp_path, monkeypatch, capsys):
+    from cnnlint.crosscheck import extract
+    from cnnlint.lint import engine
+
+    (tmp_path / "pyproject.toml").write_text("[tool.cnnlint]\n")
+    (tmp_path / "train.py").write_text(IN_MEMORY)
+    monkeypatch.chdir(tmp_path)
+    ran, extracted = [], []
+    real_lint, real_facts = engine.lint_source, extract.facts_dict
+
+    def spy_lint(source, rule_classes, *args, **kwargs):
+        ran.append(sorted(cls.code for cls in rule_classes))
+        return real_lint(source, rule_classes, *args, **kwargs)
+
+    def spy_facts(*args, **kwargs):
+        extracted.append(1)
+        return real_facts(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "lint_source", spy_lint)
+    monkeypatch.setattr(extract, "facts_dict", spy_facts)
+    # CNL102 alone: its rule runs, nothing for the cross-check (no fact-only rule, no extraction)
+    assert main(["--select", "CNL102", "-q", "train.py"]) == 1
+    assert (ran, extracted) == ([["CNL102"]], [])
+    assert capsys.readouterr().out.count("CNL102") == 1
+    ran.clear()
+    # CNL201 with the cross-check's codes: the facts are extracted, CNL102 runs to feed them (its
+    # findings stay out), and the facts-less result cached above is not reused
+    assert main(["--select", "CNL201,CNL6", "-q", "train.py"]) == 0
+    assert (ran, extracted) == ([["CNL201"]], [1])
+    assert "CNL102" not in capsys.readouterr().out
+    ran.clear()
+    extracted.clear()
+    assert main(["--select", "CNL102", "-q", "train.py"]) == 1
+    assert (ran, extracted) == ([], [])  # the first result, from the cache

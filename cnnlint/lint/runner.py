@@ -73,12 +73,12 @@ def lint_one(target: Target, data: bytes, max_size: int, fact_positions: bool = 
         return [], {}, f"{target.path}: internal error: {type(exc).__name__}: {exc}", None
 
 
-Item = Tuple[int, Target, bytes, int, bool, Optional[Tuple[str, ...]]]
+Item = Tuple[int, Target, bytes, int, bool, Optional[Tuple[str, ...]], bool]
 
 
 def _work(item: Item) -> Tuple[int, List[dict], Dict[str, Optional[str]], Optional[str], Optional[dict]]:
-    index, target, data, max_size, fact_positions, codes = item
-    findings, related, error, facts = lint_one(target, data, max_size, fact_positions, codes)
+    index, target, data, max_size, fact_positions, codes, with_facts = item
+    findings, related, error, facts = lint_one(target, data, max_size, fact_positions, codes, with_facts)
     return index, findings, related, error, facts
 
 
@@ -146,13 +146,17 @@ def lint_targets(
     jobs: Optional[int] = None,
     fact_positions: bool = True,
     codes: Optional[Sequence[str]] = None,
+    with_facts: bool = True,
 ) -> LintRun:
     """`fact_positions`: place the cross-check facts (see crosscheck.extract.extract). `codes`: the
     static rules to run (None: all); only their analyses are built, and the cache keeps the results
-    of each selection apart."""
+    of each selection apart. `with_facts=False`: no cross-check facts (no dataset or cross-check code is
+    selected), so neither their extraction nor the rules that only feed them run."""
     run = LintRun()
     pending: List[Item] = []
-    if not fact_positions:
+    if not with_facts:
+        fingerprint += "\0no-facts"
+    elif not fact_positions:
         fingerprint += "\0facts-unplaced"
     selected = None if codes is None else tuple(sorted(set(codes)))
     if selected is not None:
@@ -175,7 +179,7 @@ def lint_targets(
             if hit[2] is not None:
                 facts[index] = hit[2]
         else:
-            pending.append((index, target, data, max_size, fact_positions, selected))
+            pending.append((index, target, data, max_size, fact_positions, selected, with_facts))
 
     jobs = jobs or os.cpu_count() or 1
     if pending:
