@@ -691,3 +691,63 @@ def test_a_module_too_large_to_summarise_is_not_read(tmp_path):
     with open(os.path.join(root, "model.py"), "w", encoding="utf-8") as fh:
         fh.write(TORCH_SOFTMAX_MODEL.lstrip("\n"))
     assert where(lint_file(root, "train.py", "CNL301")) == [("CNL301", 11, 12)]
+
+
+# ---- CNL402: `from model import *` of a module that imports Keras
+
+UNET_MODEL = """\
+import numpy as np
+from keras.models import *
+from keras.layers import *
+
+
+def unet(input_size=(256, 256, 1)):
+    inputs = Input(input_size)
+    outputs = Conv2D(1, 1, activation="sigmoid")(inputs)
+    model = Model(inputs, outputs)
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    return model
+"""
+
+UNET_MAIN = """\
+from model import *
+from data import *
+
+gen = trainGenerator(2, "data/train")
+model = unet()
+model.fit_generator(gen, steps_per_epoch=300, epochs=1)
+results = model.predict_generator(testGenerator("data/test"), 30)
+"""
+
+
+def test_generator_methods_of_a_keras_model_star_imported_from_the_project(tmp_path):
+    root = write_project(str(tmp_path), {"model.py": UNET_MODEL, "data.py": "import numpy as np\n",
+                                         "main.py": UNET_MAIN})
+    found = lint_file(root, "main.py", "CNL402")
+    assert where(found) == [("CNL402", 6, 7), ("CNL402", 7, 17)]
+    assert found[0].message == (
+        "`model.fit_generator()` was removed in Keras 3 (AttributeError), and this code runs on Keras 3, the "
+        "current release (no version is pinned)"
+    )
+
+
+@pytest.mark.parametrize("files", [
+    # the star-imported module is PyTorch's
+    {"model.py": "import torch\nfrom torch import nn\n\ndef unet():\n    return nn.Sequential()\n"},
+    # the star import names a package that is not the project's (installed, never read)
+    {"model.py": None},
+    # Keras comes in two star imports away: only the module imported directly is read
+    {"model.py": "from layers import *\n\ndef unet():\n    return build()\n", "layers.py": UNET_MODEL},
+    # the Keras import sits inside a function of the module, not at its top level
+    {"model.py": "def unet():\n    from keras.models import Model\n    return Model()\n"},
+])
+def test_star_imports_that_bring_no_keras_keep_cnl402_quiet(tmp_path, files):
+    project = {name: text for name, text in files.items() if text is not None}
+    root = write_project(str(tmp_path), {**project, "main.py": UNET_MAIN.replace("from data import *\n", "")})
+    assert lint_file(root, "main.py", "CNL402") == []
+
+
+def test_a_star_imported_keras_module_and_a_generator_method_the_script_defines(tmp_path):
+    main = UNET_MAIN + "\n\ndef fit_generator(*args):\n    pass\n"
+    root = write_project(str(tmp_path), {"model.py": UNET_MODEL, "data.py": "", "main.py": main})
+    assert [f.line for f in lint_file(root, "main.py", "CNL402")] == [7]  # predict_generator only

@@ -17,7 +17,7 @@ import ast
 import os
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Set, Tuple
 
 from cnnlint.lint.index.arguments import argument_for
 from cnnlint.lint.index.flow import IMPORTED_TAINT, Origin, Taint
@@ -172,6 +172,22 @@ class ImportedSummaries:
             summary = summary_of(path, digest, data)
         self._read[path] = summary
         return summary
+
+    def star_packages(self) -> Set[str]:
+        """The top-level packages the project modules this file star-imports import themselves
+        (`from model import *` with model.py's `from keras.models import *`: keras)."""
+        found: Set[str] = set()
+        if self.root is None:
+            return found
+        for module, level in self._stars:
+            key = (self.ctx.real_path, module, level)
+            if key not in self._paths:
+                self._paths[key] = resolve(self.ctx.real_path, self.root, module, level)
+            path = self._paths[key]
+            summary = self._summary(path) if path is not None else None
+            if summary is not None:
+                found |= summary.packages
+        return found
 
     def modules_read(self) -> List[str]:
         return sorted(p for p, s in self._read.items() if s is not None)

@@ -91,6 +91,9 @@ class ModuleSummary:
     definitions: Dict[str, Definition] = field(default_factory=dict)
     # name -> (module, level, attribute) for `from .x import name` (attribute "" : a submodule)
     reexports: Dict[str, Tuple[str, int, str]] = field(default_factory=dict)
+    # the top-level packages the module imports at its top level (`from keras.models import *`:
+    # keras), which `from module import *` hands on to the script
+    packages: Set[str] = field(default_factory=set)
 
 
 def parse(path: str, text: str) -> Optional[ast.Module]:
@@ -124,9 +127,13 @@ def summarise(path: str, text: str, tree: Optional[ast.Module] = None) -> Module
         return summary
     for node in tree.body:
         if isinstance(node, ast.ImportFrom):
+            if not node.level and node.module:
+                summary.packages.add(node.module.split(".")[0])
             for alias in node.names:
                 if alias.name != "*":
                     summary.reexports[alias.asname or alias.name] = (node.module or "", node.level, alias.name)
+        elif isinstance(node, ast.Import):
+            summary.packages.update(alias.name.split(".")[0] for alias in node.names)
     lines = text.split("\n")
     segments = {id(n): "\n".join(lines[n.lineno - 1:n.end_lineno or n.lineno])
                 for n in tree.body if isinstance(n, (*FUNCTIONS, ast.ClassDef))}

@@ -29,6 +29,7 @@ from cnnlint.lint.index.scalar_losses import ScalarLosses
 from cnnlint.lint.index.source_text import short_code
 from cnnlint.lint.index.snippets import attribute_name_span, keyword_name_span, keyword_value_text
 from cnnlint.lint.index.syntax import Range, iter_statements
+from cnnlint.lint.project_index.imported import ImportedSummaries
 from cnnlint.lint.project import RunVersion, at_least, display, keras_major_for_tf, run_version
 from cnnlint.lint.removed_table import RECEIVER_NOUNS, Removed, receiver_kind, removed_module, removed_table
 from cnnlint.lint.rule import Rule
@@ -230,7 +231,7 @@ class RemovedApi(Rule):
     severity = Severity.ERROR
     autofix = True
     summary = "API removed in the framework version the code will run on"
-    uses = (ImportTable, FilePins, Bindings, ScalarLosses)
+    uses = (ImportTable, FilePins, Bindings, ScalarLosses, ImportedSummaries)
 
     _WORDS = ("keras", "tensorflow", "torchvision")
     # PyTorch code has table entries only for a DataLoader iterator's `.next()` and lr schedulers;
@@ -240,7 +241,7 @@ class RemovedApi(Rule):
     @classmethod
     def applies(cls, source: "SourceFile") -> bool:
         text = getattr(source, "text", "")
-        if any(word in text for word in cls._WORDS):
+        if any(word in text for word in cls._WORDS) or "import *" in text:  # a star import may bring Keras
             return True
         return "torch" in text and any(mark in text for mark in cls._TORCH_MARKS)
 
@@ -521,7 +522,11 @@ class RemovedApi(Rule):
         """The Keras versions a `receiver.fit_generator(...)` call may run on; None where the call
         is not Keras's or is guarded."""
         imports = self.ctx.get(ImportTable)
-        if not imports.imports_any("keras", "tensorflow"):
+        packages = {p for p in ("keras", "tensorflow") if imports.imports_any(p)}
+        if not packages and imports.star_modules:
+            # `from model import *` of a project module that imports Keras: its names came with it
+            packages = {"keras", "tensorflow"} & self.ctx.get(ImportedSummaries).star_packages()
+        if not packages:
             return None
         if tail in self._defined_names():
             return None  # the file defines its own fit_generator
@@ -533,9 +538,9 @@ class RemovedApi(Rule):
         if guarded(self.ctx):
             return None
         runs = []
-        if imports.imports_any("keras"):
+        if "keras" in packages:
             runs.append(self._keras(True))
-        if imports.imports_any("tensorflow"):
+        if "tensorflow" in packages:
             runs.append(self._keras(False))
         if not runs or any(r is None for r in runs):
             return None
