@@ -328,13 +328,11 @@ class KerasInputs:
         r = scopes.reaching(param, scope, pos, blocks)
         if param not in params or r is None or any(d.kind != "param" for d in r[1]):
             return False
+        sites = scopes.calls_of(fn)
+        if sites is None:
+            return False
         built = False
-        for site in scopes.calls:
-            func = site.node.func  # type: ignore[attr-defined]
-            if not isinstance(func, ast.Name) or func.id != fn.name:
-                continue
-            if scopes.local_function(func.id, site.scope, site.order, site.blocks) is not fn:
-                return False
+        for site in sites:
             factory_name = argument_for(site.node, params, param)  # type: ignore[arg-type]
             if not isinstance(factory_name, ast.Name):
                 return False

@@ -520,6 +520,20 @@ class Scopes:
             return plain[-1].value
         return None
 
+    def calls_of(self, fn: ast.AST) -> Optional[List[CallSite]]:
+        """The calls of one of the file's functions by its name (`train(...)`); None when one of
+        those calls may reach something else (the name rebound)."""
+        name = getattr(fn, "name", None)
+        found = []
+        for site in self.calls:
+            func = site.node.func  # type: ignore[attr-defined]
+            if not isinstance(func, ast.Name) or func.id != name:
+                continue
+            if self.local_function(func.id, site.scope, site.order, site.blocks) is not fn:
+                return None
+            found.append(site)
+        return found
+
     def is_local(self, name: str, scope: Scope) -> bool:
         r = self.reaching(name, scope, INF, ())
         return r is not None and any(d.kind != "import" for d in r[1])

@@ -106,13 +106,11 @@ def _helper_inputs(scopes: Scopes, rec: CallSite, x: ast.expr) -> Optional[_Help
     model_param = isinstance(recv, ast.Name) and _only_param(scopes, recv, rec)
     if x.id not in params or (model_param and recv.id not in params):
         return None
+    sites = scopes.calls_of(fn)
+    if sites is None:
+        return None
     calls = []
-    for site in scopes.calls:
-        func = site.node.func  # type: ignore[attr-defined]
-        if not isinstance(func, ast.Name) or func.id != fn.name:
-            continue
-        if scopes.local_function(func.id, site.scope, site.order, site.blocks) is not fn:
-            return None
+    for site in sites:
         data = _argument_for(site.node, params, x.id)  # type: ignore[arg-type]
         model = _argument_for(site.node, params, recv.id) if model_param else None  # type: ignore[arg-type]
         if data is None or (model_param and model is None):
