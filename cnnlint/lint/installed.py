@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
-from typing import Dict, Optional
+import os
+import sys
+from typing import Dict, Optional, Tuple
 
 from packaging.utils import canonicalize_name
 
@@ -29,11 +31,41 @@ def _installed_index() -> Dict[str, str]:
     return index
 
 
+@functools.lru_cache(maxsize=None)
+def _listing(folder: str) -> Tuple[str, ...]:
+    try:
+        return tuple(os.listdir(folder))
+    except OSError:
+        return ()
+
+
+def _from_folder_names(name: str) -> Optional[str]:
+    """The version in the first `<name>-<version>.dist-info` folder on sys.path (what pip and other
+    installers write, the name normalized to underscores), without importing importlib.metadata and
+    reading every distribution's metadata: a one-file lint paid a few hundredths of a second for
+    that. None when not found that way, or when an `.egg-info` of the name comes first (then the
+    metadata lookup decides, as before)."""
+    wanted = canonicalize_name(name).replace("-", "_")
+    for folder in sys.path:
+        for entry in _listing(folder or "."):
+            stem, dot, suffix = entry.rpartition(".")
+            if not dot or suffix not in ("dist-info", "egg-info"):
+                continue
+            dist, _, version = stem.partition("-")
+            if canonicalize_name(dist).replace("-", "_") != wanted:
+                continue
+            return version if suffix == "dist-info" and version else None
+    return None
+
+
 @functools.lru_cache(maxsize=4096)
 def installed_version(name: str) -> Optional[str]:
     """The version of `name` installed in the running environment, if any."""
     from importlib import metadata
 
+    quick = _from_folder_names(name)
+    if quick is not None:
+        return quick
     _lookups[0] += 1
     if _lookups[0] > _LOOKUPS_BEFORE_INDEX:
         return _installed_index().get(canonicalize_name(name))
