@@ -12,6 +12,7 @@ effect once its value has been walked, so `x = f(x)` reads the earlier `x`.
 from __future__ import annotations
 
 import ast
+import bisect
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Dict, List, Optional, Set, Tuple, Union
 
@@ -120,6 +121,7 @@ class Bindings:
         self.loops: List[ast.AST] = []  # for statements and comprehension clauses, in source order
         self.assigns: List[ast.Assign] = []  # single-target assignments
         self._added: List[Binding] = []
+        self._grouped: Dict[str, Dict[Optional[int], _Group]] = {}
         self._mentions: Optional[Dict[str, List[Mention]]] = None
         self._parents: Dict[int, ast.AST] = {}
         # every node of the tree (no contexts or operators) in walk order: the engine dispatches
@@ -273,29 +275,43 @@ class Bindings:
         """The binding of `key` a use at `at` sees: last before it in its scope, else module level."""
         pos = self.position(at)
         scope = self.scope_of(at)
-        binds = self.binds.get(key, [])
+        groups = self._groups(key)
         if key.startswith("self."):
             klass = self.class_of_scope.get(id(scope)) if scope is not None else None
             if klass is None:
                 return None
-            mine = [b for b in binds if b.scope is not None and self.class_of_scope.get(id(b.scope)) is klass]
+            mine = [b for b in self.binds.get(key, [])
+                    if b.scope is not None and self.class_of_scope.get(id(b.scope)) is klass]
             # attributes: the one assignment in the class (several: unknown)
             return self._seen(mine[0], None) if len(mine) == 1 and mine[0].unconditional else None
         if scope is not None:
-            local = [b for b in binds if b.scope is scope]
-            before = [b for b in local if b.order < pos]
+            local = groups.get(id(scope))
+            last = _last_before(local, pos) if local is not None else None
             if key in self.params.get(id(scope), ()):
                 # a parameter is unknown until the function rebinds it (`x = self.fc(x)`)
-                return self._seen(before[-1], self.block_of(at)) if before else None
-            if local:
-                return self._seen(before[-1], self.block_of(at)) if before else None
-        module_binds = [b for b in binds if b.scope is None]
-        if scope is None:
-            module_binds = [b for b in module_binds if b.order < pos]
-        elif module_binds:
+                return self._seen(last, self.block_of(at)) if last is not None else None
+            if local is not None:
+                return self._seen(last, self.block_of(at)) if last is not None else None
+        module = groups.get(None)
+        if module is None:
+            return None
+        if scope is not None:
             # a function sees the module's final binding when it runs; only trust a single one
-            return self._seen(module_binds[0], None) if len(module_binds) == 1 else None
-        return self._seen(module_binds[-1], self.block_of(at)) if module_binds else None
+            return self._seen(module[0][0], None) if len(module[0]) == 1 else None
+        last = _last_before(module, pos)
+        return self._seen(last, self.block_of(at)) if last is not None else None
+
+    def _groups(self, key: str) -> Dict[Optional[int], "_Group"]:
+        """The bindings of `key` by scope (id of the def or lambda, None: module level), each in
+        walk order with their orders: a use looks at its own scope's, not at every binding of the
+        name (a long notebook binds `model` or `x` hundreds of times)."""
+        found = self._grouped.get(key)
+        if found is None:
+            lists: Dict[Optional[int], List[Binding]] = {}
+            for b in self.binds.get(key, []):
+                lists.setdefault(id(b.scope) if b.scope is not None else None, []).append(b)
+            found = self._grouped[key] = {k: _group(v) for k, v in lists.items()}
+        return found
 
     def _seen(self, b: Binding, use_block: Block) -> Binding:
         """The binding, marked conditional unless its block also encloses the use."""
@@ -391,6 +407,27 @@ class Bindings:
                 for name in node.names:
                     add(name, scope_of(node))
         return found
+
+
+# a scope's bindings of one name in walk order, with their orders when those rise along the list
+_Group = Tuple[List[Binding], Optional[List[int]]]
+
+
+def _group(binds: List[Binding]) -> _Group:
+    orders = [b.order for b in binds]
+    rising = all(a <= b for a, b in zip(orders, orders[1:]))
+    return binds, (orders if rising else None)
+
+
+def _last_before(group: _Group, pos: int) -> Optional[Binding]:
+    """The last binding in the list whose order is before `pos` (a bisection when the orders rise
+    along the list, as they do but for a walrus inside an assignment's value)."""
+    binds, orders = group
+    if orders is not None:
+        i = bisect.bisect_left(orders, pos)
+        return binds[i - 1] if i else None
+    before = [b for b in binds if b.order < pos]
+    return before[-1] if before else None
 
 
 def _finite(value: float) -> bool:
