@@ -138,13 +138,18 @@ class ImportedSummaries:
     def _lookup(self, origin: str, module: str, level: int, attr: str, hops: int) -> Optional[Found]:
         if hops > MAX_HOPS or self.root is None:
             return None
-        key = (origin, module, level)
-        if key not in self._paths:
-            self._paths[key] = resolve(origin, self.root, module, level)
-        path = self._paths[key]
+        path = self._module_path(origin, module, level)
         if path is None:
             return None
         return self._in_module(path, attr, hops)
+
+    def _module_path(self, origin: str, module: str, level: int) -> Optional[str]:
+        """The project file an import in `origin` names (resolved once)."""
+        assert self.root is not None
+        key = (origin, module, level)
+        if key not in self._paths:
+            self._paths[key] = resolve(origin, self.root, module, level)
+        return self._paths[key]
 
     def _in_module(self, path: str, attr: str, hops: int) -> Optional[Found]:
         assert self.root is not None
@@ -180,10 +185,7 @@ class ImportedSummaries:
         if self.root is None:
             return found
         for module, level in self._stars:
-            key = (self.ctx.real_path, module, level)
-            if key not in self._paths:
-                self._paths[key] = resolve(self.ctx.real_path, self.root, module, level)
-            path = self._paths[key]
+            path = self._module_path(self.ctx.real_path, module, level)
             summary = self._summary(path) if path is not None else None
             if summary is not None:
                 found |= summary.packages
