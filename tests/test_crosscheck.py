@@ -559,3 +559,46 @@ def test_facts_placed_only_for_the_script_that_needs_it_in_a_walk(tmp_path, monk
     assert main(["proj", "--no-cache", "--select", "CNL6", "--format", "json"]) == 1
     doc = json.loads(capsys.readouterr().out)
     assert [(f["path"], f["line"], f["column"]) for f in doc["findings"]] == [("proj/bad.py", 6, 63)]
+
+
+def _facts(tmp_path, text: str, positions: bool):
+    from cnnlint.lint.runner import lint_one
+    from cnnlint.sources.walk import Target
+
+    path = tmp_path / "train.py"
+    path.write_text(text)
+    _, _, error, facts = lint_one(Target(str(path), str(path), "python"), text.encode(), 10**9, positions)
+    assert error is None
+    return facts
+
+
+@pytest.mark.parametrize("text", [
+    # a loader, and a model whose input shape no call states
+    KERAS_HEAD + 'train = ImageDataGenerator().flow_from_directory("data/train", target_size=(64, 64))\n'
+    'model = keras.Sequential([layers.Flatten(), layers.Dense(5, activation="softmax")])\n'
+    'model.compile(loss="categorical_crossentropy")\nmodel.fit(train)\n',
+    # an input shape, and data from arrays (no loader)
+    KERAS_HEAD + 'model = keras.Sequential([layers.Conv2D(8, 3, input_shape=(64, 64, 3)), layers.Dense(5)])\n'
+    'model.compile(loss="categorical_crossentropy")\nmodel.fit(x_train, y_train)\n',
+])
+def test_unplaced_facts_are_kept_only_for_a_loader_beside_an_input_shape(tmp_path, text):
+    """Without places (no dataset, no script named, no JSON) the run judges only a loader against
+    a model's input shape (CNL602): a script with one of the two keeps no facts; placed, it does."""
+    assert _facts(tmp_path, text, positions=True) is not None
+    assert _facts(tmp_path, text, positions=False) is None
+
+
+def test_unplaced_facts_of_a_loader_and_an_input_shape_are_the_placed_ones_at_line_0(tmp_path):
+    text = keras_flow(target="(150, 150)", shape="(224, 224, 3)")
+    placed, unplaced = _facts(tmp_path, text, positions=True), _facts(tmp_path, text, positions=False)
+    assert [s["value"] for s in unplaced["input_shapes"]] == [[224, 224, 3]]
+    assert [loader["api"] for loader in unplaced["loaders"]] == ["flow_from_directory"]
+    assert [t["value"] for t in unplaced["training"]] == ["fit"]
+
+    def unplace(value):
+        if isinstance(value, dict):
+            return {k: (0 if k in ("line", "column") else None if k == "cell" else "" if k == "raw" else unplace(v))
+                    for k, v in value.items()}
+        return [unplace(v) for v in value] if isinstance(value, list) else value
+
+    assert unplace(placed) == unplace(unplaced)

@@ -101,6 +101,10 @@ def _telling_tail(tail: str) -> bool:
     return tail in _TAILS or _WEIGHTING_CALLS.match(tail) is not None
 
 
+def _may_tell(c: CallSite) -> bool:
+    return _telling_tail(c.tail) or any(kw.arg in _KEYWORDS for kw in c.node.keywords)
+
+
 class _Extractor(ScriptReader):
     def run(self, positions: bool = True) -> ScriptFacts:
         self.readers = ReaderFacts(self)
@@ -138,10 +142,21 @@ class _Extractor(ScriptReader):
         column = offset - (self.text.rfind("\n", 0, offset) + 1) + 1
         return Fact(value=what, text=what, line=cell_line, column=column, cell=cell, raw=source.raw_line(line)[:400])
 
+    def has_loader_and_input_shape(self) -> bool:
+        """Whether the script has both a data loader and a model input shape: the one pair a run
+        judges when it places no facts (no dataset, no script named, no JSON), in CNL602."""
+        for c in self.f.calls:
+            if _may_tell(c):
+                self._loaders(c)
+        if not self.out.loaders:
+            return False
+        KerasModelFacts(self).input_shapes()
+        return bool(self.out.input_shapes)
+
     def _call(self, c: CallSite) -> None:
         node = c.node
         tail = c.tail
-        if not _telling_tail(tail) and not any(kw.arg in _KEYWORDS for kw in node.keywords):
+        if not _may_tell(c):
             return  # most calls of a script say nothing about its data
         self._loaders(c)
         self._weighting(node, tail)
@@ -461,10 +476,20 @@ def extract(ctx: "FileContext", positions: bool = True) -> Optional[ScriptFacts]
     """The script's pipeline facts; None when it has none worth keeping.
 
     Without `positions` every fact is at line 0 (the run then judges no fact against data and
-    prints no JSON); the few facts a finding then points at are placed afresh (cnnlint.cli).
+    prints no JSON); the few facts a finding then points at are placed afresh (cnnlint.cli). Such a
+    run judges only a loader against a model's input shape (CNL602): a script without both has no
+    facts worth keeping, and the rest is not extracted.
     """
     if ctx.syntax is None:
         return None
+    if not positions:
+        probe = _Extractor(ctx)
+        try:
+            judged = probe.has_loader_and_input_shape()
+        finally:
+            probe.release()
+        if not judged:
+            return None
     extractor = _Extractor(ctx)
     try:
         found = extractor.run(positions)

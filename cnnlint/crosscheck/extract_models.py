@@ -63,6 +63,13 @@ class KerasModelFacts:
             out = models.output(var, at)
             if out is not None and (classifies or out.kind in ("softmax", "sigmoid")):
                 self._output(out, seen)
+        self.input_shapes()
+
+    def input_shapes(self) -> None:
+        """The input shapes the script's Keras models state (Input, an application's default)."""
+        f = self.f
+        if not f.keras:
+            return
         for c in f.calls:
             name = keras_name(f, c.node.func)
             if name is not None:
