@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
+
+from cnnlint.records import as_dict
 
 
 class Severity(str, enum.Enum):
@@ -87,7 +89,7 @@ class Finding:
         return f"{self.path}:{self.line}:{self.column}"
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = as_dict(self)
         d["severity"] = self.severity.value
         return d
 

@@ -7,8 +7,10 @@ code says it, so a finding points at that line.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, Dict, List, Optional
+
+from cnnlint.records import as_dict
 
 
 @dataclass
@@ -82,7 +84,7 @@ class ScriptFacts:
         return not (self.loaders or self.input_shapes or self.outputs or self.in_memory or self.readers)
 
     def to_dict(self) -> Dict[str, Any]:
-        return asdict(self)
+        return as_dict(self)
 
     @classmethod
     def from_dict(cls, d: Dict[str, Any]) -> "ScriptFacts":
