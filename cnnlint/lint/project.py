@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import ast
 import configparser
+import functools
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
@@ -277,13 +278,23 @@ def _poetry_spec(value: object) -> Optional[str]:
         return None
 
 
-def _pyproject(pins: ProjectPins, data: bytes) -> None:
+@functools.lru_cache(maxsize=16)
+def _toml_document(data: bytes) -> Optional[Dict[str, Any]]:
+    """The parsed TOML file, None when it is not TOML; read only (every script of a project reads
+    the same pyproject.toml: parsed once per worker)."""
     try:
-        doc = tomllib.loads(data.decode("utf-8"))
+        return tomllib.loads(data.decode("utf-8"))  # type: ignore[no-any-return]
     except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+
+
+def _pyproject(pins: ProjectPins, data: bytes) -> None:
+    doc = _toml_document(data)
+    if doc is None:
         pins.unknown_all = True
         return
-    project = doc.get("project") if isinstance(doc.get("project"), dict) else {}
+    found = doc.get("project")
+    project: Dict[str, Any] = found if isinstance(found, dict) else {}
     place = "pyproject.toml"
     dynamic = project.get("dynamic") or []
     if isinstance(dynamic, list) and ("dependencies" in dynamic or "optional-dependencies" in dynamic):
@@ -399,9 +410,8 @@ def _setup_cfg(pins: ProjectPins, data: bytes) -> None:
 
 
 def _pipfile(pins: ProjectPins, data: bytes) -> None:
-    try:
-        doc = tomllib.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+    doc = _toml_document(data)
+    if doc is None:
         pins.unknown_all = True
         return
     for section in ("packages", "dev-packages"):
