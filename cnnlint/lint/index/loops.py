@@ -43,6 +43,7 @@ MAX_EXPANSIONS = 64
 # names
 # ---------------------------------------------------------------------------
 
+_NAME, _CONSTANT = ast.Name, ast.Constant
 _WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 _OPT_WORDS = {"opt", "opts", "optim", "optims", "optimizer", "optimizers", "optimiser", "optimisers"}
 _NOT_OPT = ("sched", "scaler", "swa", "ema", "warmup", "lr_", "_lr", "decay")
@@ -512,7 +513,7 @@ class LoopScanner:
                 self.call(node, s)  # type: ignore[arg-type]
                 continue
             tp = type(node)
-            if tp is ast.Lambda:
+            if tp is _NAME or tp is _CONSTANT or tp is ast.Lambda:  # leaves (half the nodes) emit nothing
                 continue
             if tp in COMPREHENSIONS:
                 inner = s.loop(node)

@@ -243,7 +243,12 @@ class Scopes:
                 if node.attr == "preprocess_input":  # type: ignore[attr-defined]
                     self.preprocess_refs.append(node)
                     self.preprocess_refs.append(object())  # the attribute's name, spelled too
-                stack.append((node.value, scope, blocks, loops, klass))  # type: ignore[attr-defined]
+                value = node.value  # type: ignore[attr-defined]
+                if type(value) is name_type:  # a leaf: looked at here, not pushed
+                    if value.id == "preprocess_input":
+                        self.preprocess_refs.append(value)
+                else:
+                    stack.append((value, scope, blocks, loops, klass))
                 continue
             if t in _STATEMENTS:
                 if self._statement(node, item, order):  # handled, children pushed as needed
@@ -251,8 +256,15 @@ class Scopes:
             elif t in _EXPRESSIONS:
                 self._expression(node, item, order)
             kids = children(node)  # type: ignore[arg-type]
+            # leaves are looked at here rather than pushed (walk orders only ever compare, so
+            # counting fewer nodes changes none of the comparisons)
             for kid in reversed(kids):
-                stack.append((kid, scope, blocks, loops, klass))
+                kind = type(kid)
+                if kind is name_type:
+                    if kid.id == "preprocess_input":  # type: ignore[attr-defined]
+                        self.preprocess_refs.append(kid)
+                elif kind is not constant_type:
+                    stack.append((kid, scope, blocks, loops, klass))
         for d in self._pending:
             target = self._binding_scope(d.name, d.scope)
             if d.name in d.scope.globals:

@@ -21,6 +21,8 @@ from cnnlint.lint.index.names import assigned_names, dotted_name
 from cnnlint.lint.index.source_text import shortened
 from cnnlint.lint.index.syntax import Syntax, children, walk
 
+_NAME, _CONSTANT = ast.Name, ast.Constant
+
 # match-statement patterns (Python 3.10+; none before)
 PATTERNS: Tuple[type, ...] = (ast.pattern,) if hasattr(ast, "pattern") else ()
 
@@ -116,7 +118,7 @@ def _other_identifiers(node: ast.AST) -> List[str]:
 
 def identifiers(node: ast.AST) -> Iterator[str]:
     """Every identifier under `node` (itself included), attribute and keyword names too."""
-    for n in ast.walk(node):
+    for n in walk(node):
         yield from own_identifiers(n)
 
 
@@ -124,9 +126,14 @@ def names_of(node: ast.AST) -> Tuple[Set[str], Set[str]]:
     """(plain names bound anywhere under `node`, every identifier mentioned under it)."""
     written: Set[str] = set()
     mentioned: Set[str] = set()
-    for n in ast.walk(node):
-        mentioned.update(own_identifiers(n))
+    for n in walk(node):
         tp = type(n)
+        if tp is _NAME:  # the most common node: a name is written, never binds here
+            mentioned.add(n.id)  # type: ignore[attr-defined]
+            continue
+        if tp is _CONSTANT:
+            continue
+        mentioned.update(own_identifiers(n))
         if tp is ast.Assign:
             for t in n.targets:  # type: ignore[attr-defined]
                 written.update(assigned_names(t))

@@ -252,7 +252,10 @@ class ActivationLossMismatch(Rule):
         if name in TORCH_LOSS and name[0].islower() and "." in (dotted_name(func) or ""):  # type: ignore[index]
             return TORCH_LOSS[name], c.node  # type: ignore[index]
         if isinstance(func, (ast.Name, ast.Attribute)):
-            named = isinstance(func, ast.Name) or (dotted_name(func) or "").startswith("self.")
+            key = func.id if isinstance(func, ast.Name) else (dotted_name(func) or "")
+            named = isinstance(func, ast.Name) or key.startswith("self.")
+            if key not in facts.binds and not (isinstance(func, ast.Name) and facts.is_param(func)):
+                return None, None  # never bound in the file (`print`, `len`, `torch.cat`): no loss object
             value = facts.value_of(func) if named else None
             if value is None and isinstance(func, ast.Name) and facts.is_param(func):
                 value = self._only_loss(facts)
