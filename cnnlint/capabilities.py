@@ -130,9 +130,6 @@ class CrossCheck(Capability):
     def run(self, state: RunState) -> List[Finding]:
         if not state.wants(load_table(CROSSCHECK_CODES)):
             return []
-        from cnnlint.crosscheck.check import Script, crosscheck
-        from cnnlint.crosscheck.facts import ScriptFacts
-
         assert state.lint is not None
         config, lint = state.config, state.lint
         named = {os.path.realpath(p) for p in state.paths if os.path.isfile(p)}
@@ -140,6 +137,12 @@ class CrossCheck(Capability):
         if not state.datasets and not named and state.request.format != "json":
             # nothing to hold the facts against: only the code-only CNL602 (a loader and a model shape)
             facts_of = [(t, f) for t, f in facts_of if f.get("input_shapes") and f.get("loaders")]
+        state.extras["crosscheck"] = []
+        if not facts_of:
+            return []  # no script to check (and the checker, with NumPy, is not imported)
+        from cnnlint.crosscheck.check import Script, crosscheck
+        from cnnlint.crosscheck.facts import ScriptFacts
+
         scripts = [
             Script(target.path, target.real_path, ScriptFacts.from_dict(facts),
                    bool(named) and os.path.realpath(target.real_path) in named)

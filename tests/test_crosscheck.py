@@ -602,3 +602,24 @@ def test_unplaced_facts_of_a_loader_and_an_input_shape_are_the_placed_ones_at_li
         return [unplace(v) for v in value] if isinstance(value, list) else value
 
     assert unplace(placed) == unplace(unplaced)
+
+
+def test_a_code_folder_with_nothing_to_cross_check_does_not_load_the_checker(tmp_path):
+    """No dataset and no script with both a loader and an input shape: nothing to check, and the
+    checker (which brings NumPy, a tenth of a second at start-up) stays unloaded."""
+    import subprocess
+    import sys
+
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / "train.py").write_text(KERAS_HEAD + 'gen = ImageDataGenerator().flow_from_directory("data/train")\n')
+    code = ("import sys; from cnnlint.cli import main; status = main(['proj', '--no-cache', '-q']); "
+            "print(status, 'cnnlint.crosscheck.check' in sys.modules, 'numpy' in sys.modules)")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=root)
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert out.stdout.splitlines()[-1].split() == ["0", "False", "False"], out.stderr[-2000:]
+    (proj / "train.py").write_text(keras_flow(target="(150, 150)", shape="(224, 224, 3)"))
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert out.stdout.splitlines()[-1].split() == ["1", "True", "True"], out.stderr[-2000:]
+    assert ": CNL602 [error]" in out.stdout
