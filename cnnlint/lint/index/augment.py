@@ -85,9 +85,9 @@ class AugmentBindings:
         bindings = ctx.get(Bindings)
         scope_of = bindings.scope_of
         in_scope: Dict[int, FrozenSet[str]] = {}  # id(def or lambda) -> the parameters seen inside it
-        # the shared walk's nodes, last first: a node's own record comes after those of the nodes
-        # written after it, and after those inside it (`f(g(x))`: g, then f)
-        for node in reversed(bindings.nodes):
+        # the shared walk's defs, calls and binders, last first: a node's own record comes after
+        # those of the nodes written after it, and after those inside it (`f(g(x))`: g, then f)
+        for node in reversed(bindings.defs_calls_binders):
             tp = type(node)
             kind = _RECORDED.get(tp)
             if kind is None:

@@ -128,6 +128,9 @@ class Bindings:
         # the rules' node hooks from it, so the file is walked once
         self.nodes: List[ast.AST] = []
         self.hooked: List[ast.AST] = []  # the nodes of HOOKED_TYPES, in walk order
+        # the defs, calls, for loops and binding nodes (assignments, comprehension clauses, walrus,
+        # with items), in walk order: what AugmentBindings reads
+        self.defs_calls_binders: List[ast.AST] = []
         self.keras = self.imports.imports_any("tensorflow", "keras", "tf_keras")
         self.torch = self.imports.imports_any("torch", "torchvision", "lightning", "pytorch_lightning")
         self._walk()
@@ -143,6 +146,7 @@ class Bindings:
         names = self.names
         visited = self.nodes.append
         hooked = self.hooked.append
+        recorded = self.defs_calls_binders.append
         kinds = _KINDS
         stack: List[Frame] = [(self.syntax.tree, None, None, None)]
         pop, push = stack.pop, stack.append
@@ -179,14 +183,17 @@ class Bindings:
                 pass
             elif kind is _CALL:
                 hooked(node)  # type: ignore[arg-type]
+                recorded(node)  # type: ignore[arg-type]
                 calls.append(CallSite(node, qualify(node.func) or "", call_tail(node) or "", order, scope, cond))  # type: ignore[arg-type, union-attr]
             elif kind is _BLOCK:
                 self.block_parent[id(node)] = cond
                 inner_cond = node  # type: ignore[assignment]
                 if tp in _LOOPS:
+                    recorded(node)  # type: ignore[arg-type]
                     self.loops.append(node)  # type: ignore[arg-type]
                     self._bind(node.target, None, order, scope, node)  # type: ignore[union-attr, arg-type]
             elif kind is _FUNCTION:
+                recorded(node)  # type: ignore[arg-type]
                 inner_scope, inner_cond = node, None  # type: ignore[assignment]
                 if klass is not None:
                     self.class_of_scope[id(node)] = klass
@@ -200,6 +207,7 @@ class Bindings:
             elif kind is _HOOKED:
                 hooked(node)  # type: ignore[arg-type]
             else:  # _BINDER
+                recorded(node)  # type: ignore[arg-type]
                 if tp is assign_type:
                     hooked(node)  # type: ignore[arg-type]
                 done = self._binds_of(node, order, scope, cond)  # type: ignore[arg-type]

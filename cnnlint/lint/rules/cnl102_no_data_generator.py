@@ -142,6 +142,11 @@ def _training_call(node: ast.Call) -> bool:
     return arg is not None and isinstance(arg.value, ast.Constant) and arg.value.value is True
 
 
+def _label(func: ast.expr, tail: str) -> str:
+    """How a training input's call is named in the message (computed only for the few that are)."""
+    return dotted_name(func) or tail
+
+
 def _sinks(scopes: Scopes, tape: bool) -> Iterator[Tuple[CallSite, List[ast.AST], str]]:
     """(call, the arguments that would hold the data, the call's name) for each training input;
     with `tape`, also the calls of the file's own GradientTape training steps."""
@@ -154,40 +159,39 @@ def _sinks(scopes: Scopes, tape: bool) -> Iterator[Tuple[CallSite, List[ast.AST]
         if not isinstance(func, (ast.Name, ast.Attribute)):
             continue
         tail = call_tail(node) or ""
-        label = dotted_name(func) or tail
         if tail == "run" and isinstance(func, ast.Attribute):
             fed = tf1_training_feed(scopes, rec)  # `sess.run(train_op, feed_dict={x: images})`
             if fed:
-                yield rec, list(fed), label
+                yield rec, list(fed), _label(func, tail)
             continue
         if tail in ("fit", "flow", "train_on_batch") and isinstance(func, ast.Attribute):
             if keras:
                 x = _keras_sink_input(scopes, node, func, rec)
                 if x is not None:
-                    yield rec, [x], label
+                    yield rec, [x], _label(func, tail)
             continue
         q = scopes.qualify(func) or ""
         qtail = q.rsplit(".", 1)[-1]
         if qtail == "TensorDataset" and (q.startswith("torch.") or q == "TensorDataset"):
             if trains:
-                yield rec, list(plain_positional(node)), label
+                yield rec, list(plain_positional(node)), _label(func, tail)
             continue
         if qtail in ("from_tensor_slices", "from_tensors") and ("tensorflow" in q.split(".") or "Dataset" in q.split(".")):
             value = _first_or_keyword(node, "tensors")
             if value is not None:
-                yield rec, _displayed(value), label
+                yield rec, _displayed(value), _label(func, tail)
             continue
         if qtail == "DataLoader" and (q.startswith("torch.") or q == "DataLoader"):
             value = _first_or_keyword(node, "dataset")
             if value is not None and trains:
-                yield rec, [value], label
+                yield rec, [value], _label(func, tail)
             continue
         if isinstance(func, ast.Name):
             cls = scopes.local_class(func.id, rec.scope)
             if cls is not None and is_dataset_class(scopes, cls):
-                yield rec, [a.value for a in arguments(node) if not a.star], label
+                yield rec, [a.value for a in arguments(node) if not a.star], _label(func, tail)
             elif tape and rec.loops and (_tape_step(scopes, rec, func, steps) or _training_call(node)):
-                yield rec, list(plain_positional(node)), label
+                yield rec, list(plain_positional(node)), _label(func, tail)
 
 
 def _keras_sink_input(scopes: Scopes, node: ast.Call, func: ast.Attribute, rec: CallSite) -> Optional[ast.AST]:
