@@ -248,9 +248,11 @@ class ActivationLossMismatch(Rule):
     def _loss_at(self, facts: Bindings, c: CallSite) -> Tuple[Optional[str], Optional[ast.AST]]:
         """(kind, node describing the loss) when the call computes a known loss."""
         func = c.node.func
-        name = torch_name(facts, func)
-        if name in TORCH_LOSS and name[0].islower() and "." in (dotted_name(func) or ""):  # type: ignore[index]
-            return TORCH_LOSS[name], c.node  # type: ignore[index]
+        # `F.cross_entropy(...)`: an attribute (names are qualified at their head only, so the
+        # torch name is the attribute's own)
+        if isinstance(func, ast.Attribute) and func.attr in TORCH_LOSS and func.attr[0].islower():
+            if torch_name(facts, func) == func.attr and "." in (dotted_name(func) or ""):
+                return TORCH_LOSS[func.attr], c.node
         if isinstance(func, (ast.Name, ast.Attribute)):
             key = func.id if isinstance(func, ast.Name) else (dotted_name(func) or "")
             named = isinstance(func, ast.Name) or key.startswith("self.")
