@@ -205,10 +205,13 @@ def test_iter_statements_and_import_table():
     (RecursionError("maximum recursion depth exceeded"), []),
 ])
 def test_a_rule_that_raises_loses_only_its_own_findings(error, internal_errors):
+    visited = []
+
     class Broken(CallCounter):
         code = "CNL998"
 
         def visit_Call(self, node):
+            visited.append(node.func.id)
             self.report(node, "partial")
             raise error
 
@@ -216,6 +219,7 @@ def test_a_rule_that_raises_loses_only_its_own_findings(error, internal_errors):
     result = lint_python(source, [Broken, CallCounter], "t.py")
     assert [f.code for f in result.findings] == ["CNL999", "CNL999", "CNL999"]
     assert result.internal_errors == internal_errors
+    assert visited == ["f"]  # the rule's hooks stop at its first error; the other rule's go on
 
 
 @pytest.mark.parametrize("error,internal_errors", [

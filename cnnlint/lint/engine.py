@@ -188,15 +188,21 @@ class _Guard:
                 return
             try:
                 fn(*args)
-            except RecursionError:
-                self.silenced[key] = rule.code
             except Exception as exc:  # noqa: BLE001 - reported as an internal error
-                where = ""
-                if args and isinstance(args[0], ast.AST):
-                    where = f" at a {type(args[0]).__name__} node"
-                failed[key] = (rule.code, f"{self.path}: internal error in {rule.code}{where}: {type(exc).__name__}: {exc}")
+                self.record(rule, exc, args[0] if args else None)
 
         return call
+
+    def stopped(self, rule: "Rule") -> bool:
+        return id(rule) in self.failed or id(rule) in self.silenced
+
+    def record(self, rule: "Rule", exc: Exception, at: object = None) -> None:
+        """A hook of `rule` raised `exc` (at node `at`): the rule is done for this file."""
+        if isinstance(exc, RecursionError):
+            self.silenced[id(rule)] = rule.code
+            return
+        where = f" at a {type(at).__name__} node" if isinstance(at, ast.AST) else ""
+        self.failed[id(rule)] = (rule.code, f"{self.path}: internal error in {rule.code}{where}: {type(exc).__name__}: {exc}")
 
     @property
     def errors(self) -> List[str]:
@@ -209,24 +215,31 @@ class _Guard:
 
 
 
-def _dispatch_table(rules: Sequence["Rule"], guard: _Guard) -> Tuple[Dict[type, List[Callable]], Dict[type, List[Callable]]]:
-    visit: Dict[str, List[Callable]] = {}
-    leave: Dict[str, List[Callable]] = {}
+Hooks = Dict[type, List[Tuple["Rule", Callable]]]  # node type -> (rule, its hook) in rule order
+
+
+def _dispatch_table(rules: Sequence["Rule"]) -> Tuple[Hooks, Hooks]:
+    visit: Dict[str, List[Tuple["Rule", Callable]]] = {}
+    leave: Dict[str, List[Tuple["Rule", Callable]]] = {}
     for rule in rules:
         if not rule.wants_walk():
             continue
         for node_name, (on_visit, on_leave) in type(rule).node_hooks.items():
             if on_visit:
-                visit.setdefault(node_name, []).append(guard.wrap(rule, getattr(rule, on_visit)))
+                visit.setdefault(node_name, []).append((rule, getattr(rule, on_visit)))
             if on_leave:
-                leave.setdefault(node_name, []).append(guard.wrap(rule, getattr(rule, on_leave)))
+                leave.setdefault(node_name, []).append((rule, getattr(rule, on_leave)))
     return (
         {getattr(ast, k): fns for k, fns in visit.items()},
         {getattr(ast, k): fns for k, fns in leave.items()},
     )
 
 
-def _walk(ctx: FileContext, visit: Dict[type, List[Callable]], leave: Dict[type, List[Callable]]) -> None:
+def _without(hooks: Hooks, rule: "Rule") -> Hooks:
+    return {tp: [(r, fn) for r, fn in fns if r is not rule] for tp, fns in hooks.items()}
+
+
+def _walk(ctx: FileContext, visit: Hooks, leave: Hooks, guard: _Guard) -> None:
     """Call the hooks over the nodes in the order of the shared walk (Bindings'), so the tree is
     walked once for the analyses and the rules together. `ctx.at` is the node being visited (its
     ancestors follow from it); a node is left once the walk has moved past its last descendant."""
@@ -234,20 +247,26 @@ def _walk(ctx: FileContext, visit: Dict[type, List[Callable]], leave: Dict[type,
 
     bindings = ctx.get(Bindings)
     ctx.parent_of = bindings.parent
-    visit_get = visit.get
     if not leave:
         # the hooks' node types listed apart by the walk: a third of the nodes (names and
         # constants are most of the rest)
         nodes = bindings.hooked if HOOKED_TYPES.issuperset(visit) else bindings.nodes
+        visit_get = visit.get
         for node in nodes:
             fns = visit_get(type(node))
             if fns:
                 ctx.at = node
-                for fn in fns:
-                    fn(node)
+                for rule, fn in fns:
+                    try:
+                        fn(node)
+                    except Exception as exc:  # noqa: BLE001 - the guard records it; the rule stops here
+                        guard.record(rule, exc, node)
+                        visit = _without(visit, rule)
+                        visit_get = visit.get
         ctx.at = None
         return
-    leave_get = leave.get
+    on_visit = {tp: [guard.wrap(r, hook) for r, hook in fns] for tp, fns in visit.items()}
+    on_leave = {tp: [guard.wrap(r, hook) for r, hook in fns] for tp, fns in leave.items()}
     parent = bindings.parent
     entered: List[ast.AST] = []
 
@@ -255,14 +274,14 @@ def _walk(ctx: FileContext, visit: Dict[type, List[Callable]], leave: Dict[type,
         while entered and entered[-1] is not up:
             done = entered.pop()
             ctx.at = done
-            for fn in leave_get(type(done)) or ():
-                fn(done)
+            for call in on_leave.get(type(done)) or ():
+                call(done)
 
     for node in bindings.nodes:
         leave_until(parent(node))
         ctx.at = node
-        for fn in visit_get(type(node)) or ():
-            fn(node)
+        for call in on_visit.get(type(node)) or ():
+            call(node)
         entered.append(node)
     leave_until(None)
     ctx.at = None
@@ -346,10 +365,10 @@ def lint_python(source: SourceFile, rule_classes: Sequence[Type["Rule"]], real_p
     ctx = FileContext(source, real_path, syntax)
     guard = _Guard(source.path)
     rules = [cls(ctx) for cls in rule_classes]
-    visit, leave = _dispatch_table(rules, guard)
+    visit, leave = _dispatch_table(rules)
     if visit or leave:
         try:
-            _walk(ctx, visit, leave)
+            _walk(ctx, visit, leave, guard)
         except RecursionError:  # the shared walk gave up on absurdly deep code: no hooks run
             guard.silenced.update((id(rule), rule.code) for rule in rules if type(rule).node_hooks)
         except Exception as exc:  # noqa: BLE001 - an analysis bug costs the hooks' rules, not the run
