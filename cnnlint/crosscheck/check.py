@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Set, Tupl
 
 from cnnlint.crosscheck.facts import Fact, Loader, ScriptFacts
 from cnnlint.crosscheck.match import Match, match_path
-from cnnlint.dataset.aggregate import MODE_NAMES
-from cnnlint.dataset.run import DatasetResult
+from cnnlint.dataset.record import MODE_NAMES
 from cnnlint.findings import Finding, Severity
 from cnnlint.lint.suppress import is_suppressed
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from cnnlint.dataset.run import DatasetResult
 
 GIB = 1024**3
 DEFAULT_RUNTIME_MEMORY = 12 * GIB

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import List, Optional, Sequence
+from typing import TYPE_CHECKING, List, Optional, Sequence
 
 from cnnlint.dataset.layout import SPLITS, Split
-from cnnlint.dataset.run import DatasetResult
 from cnnlint.dataset.urls import is_url
+
+if TYPE_CHECKING:
+    from cnnlint.dataset.run import DatasetResult
 
 
 @dataclass

@@ -15,7 +15,7 @@ from typing import Dict, List, Optional, Tuple
 
 from cnnlint.dataset.layout import ROLE_ORDER, Dataset
 from cnnlint.dataset.quality import QualityLimits
-from cnnlint.dataset.record import ImageRecord
+from cnnlint.dataset.record import MODE_NAMES, ImageRecord
 from cnnlint.dataset.similar import Looks
 from cnnlint.findings import Finding, Severity
 
@@ -24,13 +24,6 @@ GROUPED = frozenset({"CNL502", "CNL503", "CNL511", "CNL512"})
 PER_FILE = 10  # up to this many offenders: one finding per file; more: one finding for the group
 MINOR_SHARE = 0.01  # a channel mode under this share of the set is normal noise (ImageNet has some)
 SIZE_KEYS = 4096  # distinct (width, height) pairs kept for "most common sizes"
-
-MODE_NAMES = {
-    "RGB": "RGB", "L": "grayscale (L)", "LA": "grayscale with alpha (LA)", "RGBA": "RGBA (with alpha)",
-    "P": "palette (P)", "PA": "palette with alpha (PA)", "CMYK": "CMYK", "1": "1-bit black and white",
-    "YCbCr": "YCbCr", "16-bit": "16-bit",
-}
-
 
 @dataclass
 class Thresholds:

@@ -16,6 +16,14 @@ from cnnlint.dataset.loaders import FAILS, LOADERS, SKIPPED, Effect, listed, out
 from cnnlint.findings import Finding
 
 
+# how a report names each image mode
+MODE_NAMES = {
+    "RGB": "RGB", "L": "grayscale (L)", "LA": "grayscale with alpha (LA)", "RGBA": "RGBA (with alpha)",
+    "P": "palette (P)", "PA": "palette with alpha (PA)", "CMYK": "CMYK", "1": "1-bit black and white",
+    "YCbCr": "YCbCr", "16-bit": "16-bit",
+}
+
+
 @dataclass(frozen=True)
 class ImageStats:
     """Luminance statistics of an image's 32x32 thumbnail (cnnlint.dataset.quality computes and judges them)."""

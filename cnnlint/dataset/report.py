@@ -7,7 +7,8 @@ import shutil
 from collections import Counter
 from typing import Dict, List, Optional, Sequence
 
-from cnnlint.dataset.aggregate import MODE_NAMES, _plural
+from cnnlint.dataset.aggregate import _plural
+from cnnlint.dataset.record import MODE_NAMES
 from cnnlint.dataset.inspect import EXTENSIONS
 from cnnlint.dataset.layout import Split
 from cnnlint.dataset.loaders import LOADERS, OUTCOMES

@@ -109,7 +109,7 @@ def _charts(result) -> List[BarChart]:
         charts.append(bar_chart("longer side (pixels)", side_histogram(longer), keep_order=True))
         charts.append(bar_chart("shorter side (pixels)", side_histogram(shorter), keep_order=True))
     if agg.modes:
-        from cnnlint.dataset.aggregate import MODE_NAMES
+        from cnnlint.dataset.record import MODE_NAMES
 
         charts.append(bar_chart("modes", [(MODE_NAMES.get(m, m), n) for m, n in agg.modes.most_common()],
                                 keep_order=True))
