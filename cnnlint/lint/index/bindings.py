@@ -122,6 +122,7 @@ class Bindings:
         self.assigns: List[ast.Assign] = []  # single-target assignments
         self._added: List[Binding] = []
         self._grouped: Dict[str, Dict[Optional[int], _Group]] = {}
+        self._class_binds: Dict[str, Dict[int, List[Binding]]] = {}
         self._mentions: Optional[Dict[str, List[Mention]]] = None
         self._parents: Dict[int, ast.AST] = {}
         # every node of the tree (no contexts or operators) in walk order: the engine dispatches
@@ -288,8 +289,7 @@ class Bindings:
             klass = self.class_of_scope.get(id(scope)) if scope is not None else None
             if klass is None:
                 return None
-            mine = [b for b in self.binds.get(key, [])
-                    if b.scope is not None and self.class_of_scope.get(id(b.scope)) is klass]
+            mine = self._in_class(key, klass)
             # attributes: the one assignment in the class (several: unknown)
             return self._seen(mine[0], None) if len(mine) == 1 and mine[0].unconditional else None
         if scope is not None:
@@ -308,6 +308,18 @@ class Bindings:
             return self._seen(module[0][0], None) if len(module[0]) == 1 else None
         last = _last_before(module, pos)
         return self._seen(last, self.block_of(at)) if last is not None else None
+
+    def _in_class(self, key: str, klass: ast.ClassDef) -> List[Binding]:
+        """The bindings of `self.attr` in the methods of one class (grouped by class once per name:
+        a long file has many classes with a `self.fc`)."""
+        by_class = self._class_binds.get(key)
+        if by_class is None:
+            by_class = self._class_binds[key] = {}
+            for b in self.binds.get(key, []):
+                owner = self.class_of_scope.get(id(b.scope)) if b.scope is not None else None
+                if owner is not None:
+                    by_class.setdefault(id(owner), []).append(b)
+        return by_class.get(id(klass), [])
 
     def _groups(self, key: str) -> Dict[Optional[int], "_Group"]:
         """The bindings of `key` by scope (id of the def or lambda, None: module level), each in

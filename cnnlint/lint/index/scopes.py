@@ -16,6 +16,7 @@ read (scaling operations, `preprocess_input` references, `self.x = ...` in metho
 from __future__ import annotations
 
 import ast
+import bisect
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
@@ -172,6 +173,10 @@ class Scopes:
         self.call_targets: Dict[int, List[str]] = {}
         self.module_scope = Scope(self.tree, None, "module")
         self._pending: List[Binding] = []
+        # id(a name's bindings in a scope) -> (those bindings, without `f(name)` statements unless
+        # asked, their orders when they rise along the list): `reaching` bisects instead of
+        # filtering every binding at every use (a long notebook binds `model` hundreds of times)
+        self._sorted: Dict[Tuple[int, bool], Tuple[List[Binding], List[Binding], Optional[List[int]]]] = {}
         self._build()
 
     def release(self) -> None:
@@ -180,6 +185,7 @@ class Scopes:
         for scope in [self.module_scope, *self.fn_scope.values(), *self.comp_scope.values(), *self._class_scopes]:
             scope.defs.clear()
             scope.parent = None
+        self._sorted.clear()
 
     # ---- building
 
@@ -502,9 +508,7 @@ class Scopes:
         s, same = self._lookup(name, scope)
         if s is None:
             return None
-        defs = s.defs[name]
-        if not mutcalls:
-            defs = [d for d in defs if d.kind != "mutcall"]
+        defs, orders = self._bindings_of(s.defs[name], mutcalls)
         if s.kind == "comp":
             return s, list(defs)
         if not same:
@@ -512,15 +516,28 @@ class Scopes:
                 pos, blocks = outer[1], outer[2]
             else:
                 pos, blocks = INF, ()
-        cands = [d for d in defs if d.order < pos]
-        dom = None
+        if orders is None:  # out of order (an accumulation bound after the walk): filter them all
+            cands = [d for d in defs if d.order < pos]
+        else:
+            cands = defs[: bisect.bisect_left(orders, pos)]
         for d in reversed(cands):
             if d.kind in PLAIN and d.blocks == blocks[: len(d.blocks)]:
-                dom = d
-                break
-        if dom is not None:
-            cands = [d for d in cands if d.order >= dom.order]
+                # the last plain binding that surely ran: it and what follows it
+                if orders is None:
+                    return s, [c for c in cands if c.order >= d.order]
+                return s, cands[bisect.bisect_left(orders, d.order, 0, len(cands)):]
         return s, cands
+
+    def _bindings_of(self, defs: List[Binding], mutcalls: bool) -> Tuple[List[Binding], Optional[List[int]]]:
+        """(the bindings, less `f(name)` statements unless `mutcalls`; their orders when rising)."""
+        key = (id(defs), mutcalls)
+        found = self._sorted.get(key)
+        if found is None or found[0] is not defs:
+            kept = defs if mutcalls else [d for d in defs if d.kind != "mutcall"]
+            orders = [d.order for d in kept]
+            rising = all(a <= b for a, b in zip(orders, orders[1:]))
+            found = self._sorted[key] = (defs, kept, orders if rising else None)
+        return found[1], found[2]
 
     def local_function(self, name: str, scope: Scope, pos: int, blocks: Blocks) -> Optional[ast.AST]:
         """The function `name` stands for when every plain binding it has here is a def."""
