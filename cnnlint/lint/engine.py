@@ -193,9 +193,6 @@ class _Guard:
 
         return call
 
-    def stopped(self, rule: "Rule") -> bool:
-        return id(rule) in self.failed or id(rule) in self.silenced
-
     def record(self, rule: "Rule", exc: Exception, at: object = None) -> None:
         """A hook of `rule` raised `exc` (at node `at`): the rule is done for this file."""
         if isinstance(exc, RecursionError):

@@ -225,7 +225,7 @@ class KerasInputs:
             parts = q.split(".")
             tail = parts[-1]
             kerasish = "keras" in parts or parts[0] in ("tensorflow", "tf_keras") or len(parts) == 1
-            if isinstance(func, ast.Name) and scopes.local_class(func.id, rec.scope) is not None:
+            if kerasish and isinstance(func, ast.Name) and scopes.local_class(func.id, rec.scope) is not None:
                 kerasish = False
             if tail in _MODEL_UNKNOWN or q in ("tensorflow_hub.load", "tensorflow.saved_model.load"):
                 self.unknown_calls.append((rec.order, rec.scope is scopes.module_scope))
