@@ -147,3 +147,37 @@ def test_neutral_values_are_decimal_zeros():
     syntax.lines = ["a = 0", "b = 0x0", "c = 0_0", "d = [None] * 3", "e = list()", "f = 0.0"]
     kinds = [neutral_kind(syntax, stmt.value) for stmt in syntax.tree.body]
     assert kinds == ["0", None, "0", "zeros", "[]", "0"]
+
+
+def test_own_calls_are_the_calls_among_own_nodes_in_order():
+    from cnnlint.lint.index.blocks import own_calls, own_nodes
+
+    text = textwrap.dedent("""
+        x = f(g(1), h(k=lambda: inner()), *args(), **kw())
+        if check(a) and other(b):
+            body()
+        for i in loader(data()):
+            step(i)
+        with ctx(1) as c, ctx2(2):
+            pass
+        while more():
+            pass
+        def fn():
+            return call_in_def()
+        class C(Base(), metaclass=meta()):
+            pass
+        try:
+            risky()
+        except Boom():
+            pass
+        print([m(v) for v in vals()], {d(): e()})
+        """)
+    tree = ast.parse(text)
+    names = []
+    for stmt in tree.body:
+        want = [n for n in own_nodes(stmt) if isinstance(n, ast.Call)]
+        got = own_calls(stmt)
+        assert got == want
+        names.append([ast.unparse(c.func) for c in got])
+    assert names == [["f", "g", "h", "args", "kw"], ["check", "other"], ["loader", "data"], ["ctx", "ctx2"], ["more"],
+                     [], [], [], ["print", "m", "vals", "d", "e"]]

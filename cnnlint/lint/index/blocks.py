@@ -14,7 +14,7 @@ import ast
 from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Tuple
 
 from cnnlint.lint.index.names import assigned_names, dotted_name
-from cnnlint.lint.index.syntax import Syntax, walk
+from cnnlint.lint.index.syntax import Syntax, children, walk
 
 if TYPE_CHECKING:
     from cnnlint.lint.context import FileContext
@@ -26,6 +26,8 @@ LOOPS = (ast.For, ast.AsyncFor, ast.While)
 WITHS = (ast.With, ast.AsyncWith)
 _TRY = tuple(t for t in (ast.Try, getattr(ast, "TryStar", None)) if t is not None)
 _MATCH = getattr(ast, "Match", None)
+_NAME, _CONSTANT = ast.Name, ast.Constant
+_NESTED_TYPES = frozenset(NESTED_SCOPES)
 
 
 def is_elif(syntax: Syntax, node: ast.AST) -> bool:
@@ -77,17 +79,42 @@ def expr_nodes(nodes: "ast.AST | Block") -> Iterator[ast.AST]:
             yield n
 
 
+def _own_roots(stmt: ast.AST) -> List[ast.AST]:
+    """Where a statement's own expressions start (a compound statement's header only)."""
+    if isinstance(stmt, (ast.If, ast.While)):
+        return [stmt.test]
+    if isinstance(stmt, (ast.For, ast.AsyncFor)):
+        return [stmt.iter]
+    if isinstance(stmt, WITHS):
+        return [item.context_expr for item in stmt.items]
+    if not isinstance(stmt, (*_TRY, *FUNCTIONS, ast.ClassDef)) and not hasattr(stmt, "body"):
+        return [stmt]
+    return []
+
+
 def own_nodes(stmt: ast.AST) -> Iterator[ast.AST]:
     """The expression nodes of a statement itself (a compound statement's header only)."""
-    if isinstance(stmt, (ast.If, ast.While)):
-        yield from expr_nodes(stmt.test)
-    elif isinstance(stmt, (ast.For, ast.AsyncFor)):
-        yield from expr_nodes(stmt.iter)
-    elif isinstance(stmt, WITHS):
-        for item in stmt.items:
-            yield from expr_nodes(item.context_expr)
-    elif not isinstance(stmt, (*_TRY, *FUNCTIONS, ast.ClassDef)) and not hasattr(stmt, "body"):
-        yield from expr_nodes(stmt)
+    for root in _own_roots(stmt):
+        yield from expr_nodes(root)
+
+
+def own_calls(stmt: ast.AST) -> List[ast.Call]:
+    """The calls among own_nodes(stmt), in the same order, without a generator per node: the loop
+    scans of CNL203 and CNL204 look at every statement of every loop."""
+    out: List[ast.Call] = []
+    for root in _own_roots(stmt):
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            tp = type(node)
+            if tp is _NAME or tp is _CONSTANT or tp in _NESTED_TYPES:
+                continue  # leaves; a nested function, class or lambda is not entered
+            if tp is ast.Call:
+                out.append(node)  # type: ignore[arg-type]
+            kids = children(node)
+            kids.reverse()
+            stack.extend(kids)
+    return out
 
 
 class Blocks:

@@ -19,7 +19,7 @@ from cnnlint.lint.index.augment import word_kind
 from cnnlint.lint.index.call_args import arguments
 from cnnlint.lint.index.autograd import disables_grad, is_backward
 from cnnlint.lint.index.bindings import Bindings
-from cnnlint.lint.index.blocks import FUNCTIONS, WITHS, Block, Blocks, expr_nodes, own_nodes
+from cnnlint.lint.index.blocks import FUNCTIONS, WITHS, Block, Blocks, expr_nodes, own_calls
 from cnnlint.lint.index.imports import ImportTable
 from cnnlint.lint.index.names import all_args, call_tail, dotted_name, is_falsy_literal, string_value
 from cnnlint.lint.index.pins import FilePins
@@ -482,9 +482,8 @@ class EvaluationInTrainingMode(Rule):
                 targets = unit.targets if isinstance(unit, ast.Assign) else [unit.target]
                 for t in targets:
                     events.append(("bind", _rename(t, env), site or unit))
-            for node in own_nodes(unit):
-                if isinstance(node, ast.Call):
-                    self._scan_call(node, env, site, depth, events, stack)
+            for node in own_calls(unit):
+                self._scan_call(node, env, site, depth, events, stack)
 
     def _scan_call(self, node: ast.Call, env: Dict[str, str], site: Optional[ast.AST], depth: int,
                    events: List[Event], stack: Set[int]) -> None:

@@ -14,7 +14,7 @@ from cnnlint.findings import Fix, Severity
 from cnnlint.lint.index.call_args import arguments
 from cnnlint.lint.index.autograd import backward_key, disables_grad, is_backward
 from cnnlint.lint.index.bindings import Bindings
-from cnnlint.lint.index.blocks import LOOPS, NESTED_SCOPES, WITHS, Blocks, own_nodes, statement_blocks
+from cnnlint.lint.index.blocks import LOOPS, NESTED_SCOPES, WITHS, Blocks, own_calls, statement_blocks
 from cnnlint.lint.index.names import call_tail, dotted_name
 from cnnlint.lint.index.source_text import short_code
 from cnnlint.lint.index.syntax import walk
@@ -193,11 +193,10 @@ class LossAccumulatedAsTensor(Rule):
         units = self.units(index, loop)
         backs: List[Tuple[int, str]] = []
         for i, (unit, _) in enumerate(units):
-            for node in own_nodes(unit):
-                if isinstance(node, ast.Call):
-                    key = backward_key(node)
-                    if key is not None:
-                        backs.append((i, key))
+            for call in own_calls(unit):
+                key = backward_key(call)
+                if key is not None:
+                    backs.append((i, key))
         if not backs:
             return
         keys = {k for _, k in backs}
