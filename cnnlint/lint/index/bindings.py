@@ -39,9 +39,10 @@ _NOISE = (ast.expr_context, ast.operator, ast.unaryop, ast.boolop, ast.cmpop)
 # what the walk does at a node of each type (other types: only walked into)
 _CALL, _BLOCK, _FUNCTION, _LAMBDA, _CLASS, _BINDER = "call", "block", "function", "lambda", "class", "binder"
 _HOOKED = "hooked"
-# the node types the rules' hooks ask for, listed apart in walk order (`Bindings.hooked`): the
-# engine dispatches from that shorter list when no hook asks for another type
-HOOKED_TYPES = frozenset({ast.Call, ast.Attribute, ast.Subscript, ast.Import, ast.ImportFrom, ast.Assign})
+# the node types the rules' hooks ask for (and expression statements, which CNL203 reads), listed
+# apart in walk order (`Bindings.hooked`): the engine dispatches from that shorter list when no
+# hook asks for another type
+HOOKED_TYPES = frozenset({ast.Call, ast.Attribute, ast.Subscript, ast.Import, ast.ImportFrom, ast.Assign, ast.Expr})
 _KINDS: Dict[type, str] = {
     ast.Call: _CALL,
     **{tp: _BLOCK for tp in _CONTROL},
@@ -49,7 +50,7 @@ _KINDS: Dict[type, str] = {
     ast.Lambda: _LAMBDA,
     ast.ClassDef: _CLASS,
     **{tp: _BINDER for tp in _BINDERS},
-    ast.Subscript: _HOOKED, ast.Import: _HOOKED, ast.ImportFrom: _HOOKED,
+    ast.Subscript: _HOOKED, ast.Import: _HOOKED, ast.ImportFrom: _HOOKED, ast.Expr: _HOOKED,
 }
 
 

@@ -170,7 +170,7 @@ class AugmentedValidation(Rule):
         # a dataset class storing its own (`self.transform = transform`) swaps nothing
         self.swaps_transform = ".transform" in self.ctx.source.text and any(
             type(node) is ast.Assign and any(_sets_transform(t) for t in node.targets)  # type: ignore[attr-defined]
-            for node in self.ctx.get(Bindings).nodes)  # the shared walk's nodes
+            for node in self.ctx.get(Bindings).hooked)  # the shared walk's assignments among others
         self.found: List[Tuple[ast.AST, str, str]] = []
         self._keras_sinks()
         for call, params in f.calls:

@@ -264,7 +264,7 @@ class EvaluationInTrainingMode(Rule):
                     if isinstance(c.node.func, ast.Attribute) and c.node.func.attr in ("eval", "train")}
         top = set(map(id, self.index.tree.body)) if self.ctx.source.kind == "notebook" else set()
         expr = ast.Expr
-        for node in walked.nodes:
+        for node in walked.hooked:  # the walk's calls, attributes, ... and expression statements
             if type(node) is not expr or id(node) in top or not isinstance(node.value, ast.Attribute):  # type: ignore[attr-defined]
                 continue
             attr = node.value.attr
