@@ -90,6 +90,9 @@ class Mention:
     role: str
 
 
+_NOWHERE: Tuple[int, Scope, Block] = (0, None, None)  # a node the walk did not reach
+
+
 class _Done:
     """Stack marker: the walk has finished an assignment's value."""
 
@@ -112,8 +115,9 @@ class Bindings:
         self.imports = ctx.get(ImportTable)
         self.calls: List[CallSite] = []
         self.binds: Dict[str, List[Binding]] = {}
-        # id(node) -> (walk order, enclosing function, innermost control block inside it)
-        self.info: Dict[int, Tuple[int, Scope, Block]] = {}
+        # node -> (walk order, enclosing function, innermost control block inside it); keyed by the
+        # node itself (hashed by identity), not id(): no int made per node
+        self.info: Dict[ast.AST, Tuple[int, Scope, Block]] = {}
         self.block_parent: Dict[int, Block] = {}
         self.classes: List[ast.ClassDef] = []
         self.class_of_scope: Dict[int, ast.ClassDef] = {}
@@ -125,7 +129,7 @@ class Bindings:
         self._grouped: Dict[str, Dict[Optional[int], _Group]] = {}
         self._class_binds: Dict[str, Dict[int, List[Binding]]] = {}
         self._mentions: Optional[Dict[str, List[Mention]]] = None
-        self._parents: Dict[int, ast.AST] = {}
+        self._parents: Dict[ast.AST, ast.AST] = {}
         # every node of the tree (no contexts or operators) in walk order: the engine dispatches
         # the rules' node hooks from it, so the file is walked once
         self.nodes: List[ast.AST] = []
@@ -162,7 +166,7 @@ class Bindings:
                 for b in node.binds:  # type: ignore[union-attr]  # the value has been walked: the bindings take effect from here
                     b.order = order
                 continue
-            info[id(node)] = (order, scope, cond)
+            info[node] = (order, scope, cond)  # type: ignore[index]
             visited(node)  # type: ignore[arg-type]
             if tp is name_type:  # a leaf
                 same = names.get(node.id)  # type: ignore[union-attr]
@@ -176,7 +180,7 @@ class Bindings:
             if tp is attribute_type:  # one child, nothing to record
                 hooked(node)  # type: ignore[arg-type]
                 value = node.value  # type: ignore[union-attr]
-                parents[id(value)] = node  # type: ignore[assignment]
+                parents[value] = node  # type: ignore[assignment]
                 push((value, scope, cond, klass))
                 continue
             inner_scope, inner_cond, inner_class = scope, cond, klass
@@ -217,7 +221,7 @@ class Bindings:
                     push((done, scope, cond, klass))
             kids = children(node)  # type: ignore[arg-type]
             for k in reversed(kids):
-                parents[id(k)] = node  # type: ignore[assignment]
+                parents[k] = node  # type: ignore[assignment]
                 push((k, inner_scope, inner_cond, inner_class))
 
     def _binds_of(self, node: ast.AST, order: int, scope: Scope, cond: Block) -> Optional[_Done]:
@@ -269,17 +273,17 @@ class Bindings:
         return self.imports.qualify(expr) or ""
 
     def position(self, node: ast.AST) -> int:
-        return self.info.get(id(node), (0, None, None))[0]
+        return self.info.get(node, _NOWHERE)[0]
 
     def scope_of(self, node: ast.AST) -> Scope:
-        return self.info.get(id(node), (0, None, None))[1]
+        return self.info.get(node, _NOWHERE)[1]
 
     def block_of(self, node: ast.AST) -> Block:
-        return self.info.get(id(node), (0, None, None))[2]
+        return self.info.get(node, _NOWHERE)[2]
 
     def parent(self, node: ast.AST) -> Optional[ast.AST]:
         """The node's parent (recorded by the walk; contexts and operators have none)."""
-        return self._parents.get(id(node))
+        return self._parents.get(node)
 
     def binding(self, key: str, at: ast.AST) -> Optional[Binding]:
         """The binding of `key` a use at `at` sees: last before it in its scope, else module level."""
