@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING, Dict, List, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Set
 
 from cnnlint.lint.index.names import dotted_name
 from cnnlint.lint.index.syntax import iter_statements
 
 if TYPE_CHECKING:
     from cnnlint.lint.context import FileContext
+
+
+_UNKNOWN = object()  # not qualified yet
 
 
 class ImportTable:
@@ -30,9 +33,9 @@ class ImportTable:
         self.modules: Set[str] = set()
         self.star_modules: List[str] = []  # `from keras.layers import *`, in the order written
         self.statements: List[ast.stmt] = []  # the import statements, in the order written
-        # id(expr) -> (expr, its qualified name): the analyses and rules ask about the same callees
-        # again and again; the node is held so that its id cannot be reused
-        self._qualified: Dict[int, Tuple[ast.AST, Optional[str]]] = {}
+        # expr -> its qualified name: the analyses and rules ask about the same callees again and
+        # again (keyed by the node itself, hashed by identity, which also holds it alive)
+        self._qualified: Dict[ast.AST, Optional[str]] = {}
         for node in iter_statements(tree):
             if isinstance(node, ast.Import):
                 self.statements.append(node)
@@ -58,16 +61,16 @@ class ImportTable:
 
     def qualify(self, expr: ast.AST) -> Optional[str]:
         """The qualified dotted name of a Name/Attribute chain, resolved through imports."""
-        known = self._qualified.get(id(expr))
-        if known is not None and known[0] is expr:
-            return known[1]
+        known = self._qualified.get(expr, _UNKNOWN)
+        if known is not _UNKNOWN:
+            return known  # type: ignore[return-value]
         name = dotted_name(expr)
         if name is not None:
             head, _, rest = name.partition(".")
             full = self.aliases.get(head)
             if full is not None:
                 name = f"{full}.{rest}" if rest else full
-        self._qualified[id(expr)] = (expr, name)
+        self._qualified[expr] = name
         return name
 
     def imports_any(self, *prefixes: str) -> bool:
