@@ -48,7 +48,7 @@ _STATEMENTS = frozenset({
     *_TRY, *((_MATCH_CASE,) if _MATCH_CASE is not None else ()), *COMPREHENSIONS,
 })
 _EXPRESSIONS = frozenset({
-    ast.Call, ast.keyword, ast.BinOp, ast.NamedExpr, ast.Yield, ast.YieldFrom, ast.withitem, ast.ExceptHandler,
+    ast.Call, ast.BinOp, ast.NamedExpr, ast.Yield, ast.YieldFrom, ast.withitem, ast.ExceptHandler,
     ast.Nonlocal,
 })
 
@@ -227,7 +227,7 @@ class Scopes:
         stack: List[_Item] = [(self.tree, self.module_scope, (), (), None)]
         self._stack = stack
         pop = stack.pop
-        name_type, constant_type, attribute_type = ast.Name, ast.Constant, ast.Attribute
+        name_type, constant_type, attribute_type, keyword_type = ast.Name, ast.Constant, ast.Attribute, ast.keyword
         while stack:
             item = pop()
             node, scope, blocks, loops, klass = item
@@ -254,6 +254,16 @@ class Scopes:
                     if value.id == "preprocess_input":
                         self.preprocess_refs.append(value)
                 else:
+                    stack.append((value, scope, blocks, loops, klass))
+                continue
+            if t is keyword_type:  # `f(x=...)`: its name may count, its value is walked
+                if node.arg == "preprocess_input":  # type: ignore[attr-defined]
+                    self.preprocess_refs.append(object())
+                value = node.value  # type: ignore[attr-defined]
+                if type(value) is name_type:
+                    if value.id == "preprocess_input":
+                        self.preprocess_refs.append(value)
+                elif type(value) is not constant_type:
                     stack.append((value, scope, blocks, loops, klass))
                 continue
             if t in _STATEMENTS:
@@ -293,9 +303,6 @@ class Scopes:
         t = type(node)
         if t is ast.Call:
             self._call(node, item, order)
-        elif t is ast.keyword:
-            if node.arg == "preprocess_input":
-                self.preprocess_refs.append(object())
         elif t is ast.BinOp:
             if is_scale_op(node, self.lines):
                 self.divisions.append((node, scope, klass))
