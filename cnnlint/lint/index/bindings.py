@@ -90,7 +90,8 @@ class Mention:
     role: str
 
 
-_NOWHERE: Tuple[int, Scope, Block] = (0, None, None)  # a node the walk did not reach
+_Frame = Tuple[Scope, Block, Optional[ast.ClassDef]]  # what a node is visited in
+_NO_FRAME: _Frame = (None, None, None)  # module level (or a node the walk did not reach)
 
 
 class _Done:
@@ -102,7 +103,6 @@ class _Done:
         self.binds = binds
 
 
-Frame = Tuple[Union[ast.AST, _Done], Scope, Block, Optional[ast.ClassDef]]
 
 
 class Bindings:
@@ -115,9 +115,11 @@ class Bindings:
         self.imports = ctx.get(ImportTable)
         self.calls: List[CallSite] = []
         self.binds: Dict[str, List[Binding]] = {}
-        # node -> (walk order, enclosing function, innermost control block inside it); keyed by the
-        # node itself (hashed by identity), not id(): no int made per node
-        self.info: Dict[ast.AST, Tuple[int, Scope, Block]] = {}
+        # node -> its walk order, and the (enclosing function, innermost control block inside it,
+        # class whose body it is in) it was visited in; keyed by the node itself (hashed by
+        # identity), not id(): no int made per node
+        self.orders: Dict[ast.AST, int] = {}
+        self.where: Dict[ast.AST, _Frame] = {}
         self.block_parent: Dict[int, Block] = {}
         self.classes: List[ast.ClassDef] = []
         self.class_of_scope: Dict[int, ast.ClassDef] = {}
@@ -144,8 +146,12 @@ class Bindings:
     # ---- building
 
     def _walk(self) -> None:
+        # two stacks side by side: the nodes to visit, and the (scope, block, class) each is
+        # visited in, one tuple shared by a node's children and recorded as it is (`where`): no
+        # tuple is made per node
         order = 0
-        info = self.info
+        orders = self.orders
+        where = self.where
         calls = self.calls
         qualify = self.imports.qualify
         parents = self._parents
@@ -154,19 +160,22 @@ class Bindings:
         hooked = self.hooked.append
         recorded = self.defs_calls_binders.append
         kinds = _KINDS
-        stack: List[Frame] = [(self.syntax.tree, None, None, None)]
-        pop, push = stack.pop, stack.append
+        todo: List[Union[ast.AST, _Done]] = [self.syntax.tree]
+        frames: List[_Frame] = [_NO_FRAME]
+        pop_node, pop_frame, push_node, push_frame = todo.pop, frames.pop, todo.append, frames.append
         name_type, constant_type, attribute_type, done_type = ast.Name, ast.Constant, ast.Attribute, _Done
         assign_type = ast.Assign
-        while stack:
-            node, scope, cond, klass = pop()
+        while todo:
+            node = pop_node()
+            frame = pop_frame()
             order += 1
             tp = type(node)
             if tp is done_type:
                 for b in node.binds:  # type: ignore[union-attr]  # the value has been walked: the bindings take effect from here
                     b.order = order
                 continue
-            info[node] = (order, scope, cond)  # type: ignore[index]
+            orders[node] = order  # type: ignore[index]
+            where[node] = frame  # type: ignore[index]
             visited(node)  # type: ignore[arg-type]
             if tp is name_type:  # a leaf
                 same = names.get(node.id)  # type: ignore[union-attr]
@@ -181,48 +190,54 @@ class Bindings:
                 hooked(node)  # type: ignore[arg-type]
                 value = node.value  # type: ignore[union-attr]
                 parents[value] = node  # type: ignore[assignment]
-                push((value, scope, cond, klass))
+                push_node(value)
+                push_frame(frame)
                 continue
-            inner_scope, inner_cond, inner_class = scope, cond, klass
+            inner = frame
             kind = kinds.get(tp)
             if kind is None:
                 pass
             elif kind is _CALL:
                 hooked(node)  # type: ignore[arg-type]
                 recorded(node)  # type: ignore[arg-type]
-                calls.append(CallSite(node, qualify(node.func) or "", call_tail(node) or "", order, scope, cond))  # type: ignore[arg-type, union-attr]
+                calls.append(CallSite(node, qualify(node.func) or "", call_tail(node) or "", order, frame[0], frame[1]))  # type: ignore[arg-type, union-attr]
             elif kind is _BLOCK:
+                scope, cond, klass = frame
                 self.block_parent[id(node)] = cond
-                inner_cond = node  # type: ignore[assignment]
+                inner = (scope, node, klass)  # type: ignore[assignment]
                 if tp in _LOOPS:
                     recorded(node)  # type: ignore[arg-type]
                     self.loops.append(node)  # type: ignore[arg-type]
                     self._bind(node.target, None, order, scope, node)  # type: ignore[union-attr, arg-type]
             elif kind is _FUNCTION:
                 recorded(node)  # type: ignore[arg-type]
-                inner_scope, inner_cond = node, None  # type: ignore[assignment]
+                klass = frame[2]
                 if klass is not None:
                     self.class_of_scope[id(node)] = klass
-                    inner_class = None
+                inner = (node, None, None)  # type: ignore[assignment]
                 self.params[id(node)] = {a.arg for a in all_args(node.args)}  # type: ignore[union-attr]
             elif kind is _LAMBDA:
-                inner_scope, inner_cond = node, None  # type: ignore[assignment]
+                inner = (node, None, frame[2])  # type: ignore[assignment]
             elif kind is _CLASS:
                 self.classes.append(node)  # type: ignore[arg-type]
-                inner_class = node  # type: ignore[assignment]
+                inner = (frame[0], frame[1], node)  # type: ignore[assignment]
             elif kind is _HOOKED:
                 hooked(node)  # type: ignore[arg-type]
             else:  # _BINDER
                 recorded(node)  # type: ignore[arg-type]
                 if tp is assign_type:
                     hooked(node)  # type: ignore[arg-type]
-                done = self._binds_of(node, order, scope, cond)  # type: ignore[arg-type]
+                done = self._binds_of(node, order, frame[0], frame[1])  # type: ignore[arg-type]
                 if done is not None:
-                    push((done, scope, cond, klass))
+                    push_node(done)
+                    push_frame(frame)
             kids = children(node)  # type: ignore[arg-type]
-            for k in reversed(kids):
-                parents[k] = node  # type: ignore[assignment]
-                push((k, inner_scope, inner_cond, inner_class))
+            if kids:
+                kids.reverse()
+                for k in kids:
+                    parents[k] = node  # type: ignore[assignment]
+                todo.extend(kids)
+                frames.extend([inner] * len(kids))
 
     def _binds_of(self, node: ast.AST, order: int, scope: Scope, cond: Block) -> Optional[_Done]:
         """Record the bindings a statement or clause makes; a marker when they wait for its value."""
@@ -273,13 +288,13 @@ class Bindings:
         return self.imports.qualify(expr) or ""
 
     def position(self, node: ast.AST) -> int:
-        return self.info.get(node, _NOWHERE)[0]
+        return self.orders.get(node, 0)
 
     def scope_of(self, node: ast.AST) -> Scope:
-        return self.info.get(node, _NOWHERE)[1]
+        return self.where.get(node, _NO_FRAME)[0]
 
     def block_of(self, node: ast.AST) -> Block:
-        return self.info.get(node, _NOWHERE)[2]
+        return self.where.get(node, _NO_FRAME)[1]
 
     def parent(self, node: ast.AST) -> Optional[ast.AST]:
         """The node's parent (recorded by the walk; contexts and operators have none)."""

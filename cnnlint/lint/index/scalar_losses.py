@@ -40,8 +40,7 @@ class ScalarLosses:
     def scalar(self, expr: ast.AST) -> Optional[str]:
         """Why `expr` is a 0-dim tensor (`loss.backward()` / `F.nll_loss(...)`), None when not known."""
         if isinstance(expr, ast.Name):
-            info = self.bindings.info.get(expr)
-            if info is not None and expr.id in self._backward.get(info[1], ()):
+            if expr in self.bindings.orders and expr.id in self._backward.get(self.bindings.scope_of(expr), ()):
                 return f"`{expr.id}.backward()` differentiates it"
             return None
         if isinstance(expr, ast.Call):
