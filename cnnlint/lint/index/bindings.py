@@ -103,8 +103,6 @@ class _Done:
         self.binds = binds
 
 
-
-
 class Bindings:
     """An analysis: `ctx.get(Bindings)`."""
 
