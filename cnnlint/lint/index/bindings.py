@@ -199,29 +199,9 @@ class Bindings:
                 hooked(node)  # type: ignore[arg-type]
                 recorded(node)  # type: ignore[arg-type]
                 calls.append(CallSite(node, qualify(node.func) or "", call_tail(node) or "", order, frame[0], frame[1]))  # type: ignore[arg-type, union-attr]
-            elif kind is _BLOCK:
-                scope, cond, klass = frame
-                self.block_parent[id(node)] = cond
-                inner = (scope, node, klass)  # type: ignore[assignment]
-                if tp in _LOOPS:
-                    recorded(node)  # type: ignore[arg-type]
-                    self.loops.append(node)  # type: ignore[arg-type]
-                    self._bind(node.target, None, order, scope, node)  # type: ignore[union-attr, arg-type]
-            elif kind is _FUNCTION:
-                recorded(node)  # type: ignore[arg-type]
-                klass = frame[2]
-                if klass is not None:
-                    self.class_of_scope[id(node)] = klass
-                inner = (node, None, None)  # type: ignore[assignment]
-                self.params[id(node)] = {a.arg for a in all_args(node.args)}  # type: ignore[union-attr]
-            elif kind is _LAMBDA:
-                inner = (node, None, frame[2])  # type: ignore[assignment]
-            elif kind is _CLASS:
-                self.classes.append(node)  # type: ignore[arg-type]
-                inner = (frame[0], frame[1], node)  # type: ignore[assignment]
             elif kind is _HOOKED:
                 hooked(node)  # type: ignore[arg-type]
-            else:  # _BINDER
+            elif kind is _BINDER:
                 recorded(node)  # type: ignore[arg-type]
                 if tp is assign_type:
                     hooked(node)  # type: ignore[arg-type]
@@ -229,6 +209,8 @@ class Bindings:
                 if done is not None:
                     push_node(done)
                     push_frame(frame)
+            else:  # a block, def, lambda or class: its children are visited in a frame of their own
+                inner = self._enter(node, kind, order, frame)  # type: ignore[arg-type]
             kids = children(node)  # type: ignore[arg-type]
             if kids:
                 kids.reverse()
@@ -236,6 +218,27 @@ class Bindings:
                     parents[k] = node  # type: ignore[assignment]
                 todo.extend(kids)
                 frames.extend([inner] * len(kids))
+
+    def _enter(self, node: ast.AST, kind: str, order: int, frame: _Frame) -> _Frame:
+        """Record a control block, def, lambda or class; the frame its children are visited in."""
+        scope, cond, klass = frame
+        if kind is _BLOCK:
+            self.block_parent[id(node)] = cond
+            if type(node) in _LOOPS:
+                self.defs_calls_binders.append(node)
+                self.loops.append(node)
+                self._bind(node.target, None, order, scope, node)  # type: ignore[attr-defined]
+            return (scope, node, klass)
+        if kind is _FUNCTION:
+            self.defs_calls_binders.append(node)
+            if klass is not None:
+                self.class_of_scope[id(node)] = klass  # type: ignore[assignment]
+            self.params[id(node)] = {a.arg for a in all_args(node.args)}  # type: ignore[attr-defined]
+            return (node, None, None)
+        if kind is _LAMBDA:
+            return (node, None, klass)
+        self.classes.append(node)  # type: ignore[arg-type]  # a class
+        return (scope, cond, node)  # type: ignore[return-value]
 
     def _binds_of(self, node: ast.AST, order: int, scope: Scope, cond: Block) -> Optional[_Done]:
         """Record the bindings a statement or clause makes; a marker when they wait for its value."""
