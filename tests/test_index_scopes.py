@@ -115,3 +115,14 @@ class Net{i}:
         assert found is not None and not found.conditional
         widths.append(found.value.args[0].value)
     assert sorted(widths) == list(range(30))  # each forward sees its own class's layer
+
+
+def test_rising_orders_are_kept_only_when_they_rise():
+    from types import SimpleNamespace
+
+    from cnnlint.lint.index.walk_orders import rising_orders
+
+    at = [SimpleNamespace(order=o) for o in (3, 3, 7, 12)]
+    assert rising_orders(at) == [3, 3, 7, 12]
+    assert rising_orders(at[:1]) == [3] and rising_orders([]) == []
+    assert rising_orders([*at, SimpleNamespace(order=5)]) is None  # bound after the walk: filtered

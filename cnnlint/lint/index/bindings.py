@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Set, Tuple, Union
 from cnnlint.lint.index.imports import ImportTable
 from cnnlint.lint.index.names import all_args, call_tail, dotted_name
 from cnnlint.lint.index.syntax import children
+from cnnlint.lint.index.walk_orders import rising_orders
 
 if TYPE_CHECKING:
     from cnnlint.lint.context import FileContext
@@ -305,7 +306,6 @@ class Bindings:
         """The binding of `key` a use at `at` sees: last before it in its scope, else module level."""
         pos = self.position(at)
         scope = self.scope_of(at)
-        groups = self._groups(key)
         if key.startswith("self."):
             klass = self.class_of_scope.get(id(scope)) if scope is not None else None
             if klass is None:
@@ -313,6 +313,7 @@ class Bindings:
             mine = self._in_class(key, klass)
             # attributes: the one assignment in the class (several: unknown)
             return self._seen(mine[0], None) if len(mine) == 1 and mine[0].unconditional else None
+        groups = self._groups(key)
         if scope is not None:
             local = groups.get(id(scope))
             last = _last_before(local, pos) if local is not None else None
@@ -455,9 +456,7 @@ _Group = Tuple[List[Binding], Optional[List[int]]]
 
 
 def _group(binds: List[Binding]) -> _Group:
-    orders = [b.order for b in binds]
-    rising = all(a <= b for a, b in zip(orders, orders[1:]))
-    return binds, (orders if rising else None)
+    return binds, rising_orders(binds)
 
 
 def _last_before(group: _Group, pos: int) -> Optional[Binding]:

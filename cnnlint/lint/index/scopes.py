@@ -25,6 +25,7 @@ from cnnlint.lint.index.image_scaling import is_scale_op
 from cnnlint.lint.index.syntax import children
 from cnnlint.lint.index.imports import ImportTable
 from cnnlint.lint.index.names import all_args, dotted_name
+from cnnlint.lint.index.walk_orders import rising_orders
 
 if TYPE_CHECKING:
     from cnnlint.lint.context import FileContext
@@ -541,9 +542,7 @@ class Scopes:
         found = self._sorted.get(key)
         if found is None or found[0] is not defs:
             kept = defs if mutcalls else [d for d in defs if d.kind != "mutcall"]
-            orders = [d.order for d in kept]
-            rising = all(a <= b for a, b in zip(orders, orders[1:]))
-            found = self._sorted[key] = (defs, kept, orders if rising else None)
+            found = self._sorted[key] = (defs, kept, rising_orders(kept))
         return found[1], found[2]
 
     def local_function(self, name: str, scope: Scope, pos: int, blocks: Blocks) -> Optional[ast.AST]:
