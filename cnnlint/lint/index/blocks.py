@@ -14,7 +14,7 @@ import ast
 from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Tuple
 
 from cnnlint.lint.index.names import assigned_names, dotted_name
-from cnnlint.lint.index.syntax import Syntax, children, walk
+from cnnlint.lint.index.syntax import Syntax, walk
 
 if TYPE_CHECKING:
     from cnnlint.lint.context import FileContext
@@ -26,8 +26,6 @@ LOOPS = (ast.For, ast.AsyncFor, ast.While)
 WITHS = (ast.With, ast.AsyncWith)
 _TRY = tuple(t for t in (ast.Try, getattr(ast, "TryStar", None)) if t is not None)
 _MATCH = getattr(ast, "Match", None)
-_NAME, _CONSTANT = ast.Name, ast.Constant
-_NESTED_TYPES = frozenset(NESTED_SCOPES)
 
 
 def is_elif(syntax: Syntax, node: ast.AST) -> bool:
@@ -99,22 +97,10 @@ def own_nodes(stmt: ast.AST) -> Iterator[ast.AST]:
 
 
 def own_calls(stmt: ast.AST) -> List[ast.Call]:
-    """The calls among own_nodes(stmt), in the same order, without a generator per node: the loop
-    scans of CNL203 and CNL204 look at every statement of every loop."""
-    out: List[ast.Call] = []
-    for root in _own_roots(stmt):
-        stack = [root]
-        while stack:
-            node = stack.pop()
-            tp = type(node)
-            if tp is _NAME or tp is _CONSTANT or tp in _NESTED_TYPES:
-                continue  # leaves; a nested function, class or lambda is not entered
-            if tp is ast.Call:
-                out.append(node)  # type: ignore[arg-type]
-            kids = children(node)
-            kids.reverse()
-            stack.extend(kids)
-    return out
+    """The calls among own_nodes(stmt), in the same order, from one walk per root rather than the
+    generators own_nodes stacks on each node: the loop scans of CNL203 and CNL204 look at every
+    statement of every loop. (A nested function, class or lambda is not entered, and is no call.)"""
+    return [n for root in _own_roots(stmt) for n in walk(root, NESTED_SCOPES) if type(n) is ast.Call]
 
 
 class Blocks:

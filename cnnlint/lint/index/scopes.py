@@ -250,24 +250,12 @@ class Scopes:
                 if node.attr == "preprocess_input":  # type: ignore[attr-defined]
                     self.preprocess_refs.append(node)
                     self.preprocess_refs.append(object())  # the attribute's name, spelled too
-                value = node.value  # type: ignore[attr-defined]
-                if type(value) is name_type:  # a leaf: looked at here, not pushed
-                    if value.id == "preprocess_input":
-                        self.preprocess_refs.append(value)
-                else:
-                    stack.append((value, scope, blocks, loops, klass))
+                stack.append((node.value, scope, blocks, loops, klass))  # type: ignore[attr-defined]
                 continue
-            if t is keyword_type:  # `f(x=...)`: its name may count, its value is walked
+            if t is keyword_type:  # `f(x=...)`: its value is walked; its name may count
                 if node.arg == "preprocess_input":  # type: ignore[attr-defined]
                     self.preprocess_refs.append(object())
-                value = node.value  # type: ignore[attr-defined]
-                if type(value) is name_type:
-                    if value.id == "preprocess_input":
-                        self.preprocess_refs.append(value)
-                elif type(value) is not constant_type:
-                    stack.append((value, scope, blocks, loops, klass))
-                continue
-            if t in _STATEMENTS:
+            elif t in _STATEMENTS:
                 if self._statement(node, item, order):  # handled, children pushed as needed
                     continue
             elif t in _EXPRESSIONS:
